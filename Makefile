@@ -1,0 +1,51 @@
+# lbctl — build and test. See README.md.
+SHELL := /bin/bash
+BUN := ./node_modules/.bin/bun
+export BUN_RUNTIME_TRANSPILER_CACHE_PATH := 0
+export BUN_INSTALL_CACHE_DIR := $(CURDIR)/.cache/bun-install
+SOURCES := $(shell find src ffi -name '*.ts' 2>/dev/null)
+# Packages the test suite drives (reference peer, namespaces, captures, IPVS VM).
+TEST_DEBS := keepalived iproute2 tcpdump nftables ipvsadm procps psmisc openssl nginx-light \
+             dnsmasq qemu-system-x86 xz-utils busybox-static cpio kmod tmux rpm systemd
+
+-include mk/*.mk
+
+.PHONY: all build demo deps test-deps test unit integration vm typecheck bench rpm clean
+
+all: build
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund
+	touch $@
+
+deps: node_modules/.installed
+
+build: dist/lbctl
+
+dist/lbctl: node_modules/.installed $(SOURCES)
+	mkdir -p dist
+	$(BUN) build --compile --minify-syntax --outfile dist/lbctl src/cli/main.ts
+	@echo "built dist/lbctl"
+
+# The README's first command: a two-node demo cluster in network namespaces.
+demo: build
+	./dist/lbctl demo
+
+test-deps:
+	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+typecheck: deps
+	./node_modules/.bin/tsc --noEmit -p .
+
+test: deps test-deps typecheck build
+	$(BUN) --bun ./node_modules/.bin/vitest run
+
+unit: deps
+	$(BUN) --bun ./node_modules/.bin/vitest run test/unit
+
+clean:
+	rm -rf dist .cache

@@ -1,0 +1,7 @@
+// The command table: one line per command; a module is imported only when its command runs,
+// so `lbctl check` does not pay for the console or the daemon.
+import type { Command } from "./command.ts";
+
+export const commands: Record<string, () => Promise<Command>> = {
+  check: async () => (await import("./cmd-check.ts")).default,
+};

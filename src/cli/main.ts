@@ -1,0 +1,46 @@
+#!/usr/bin/env bun
+// lbctl: one binary, subcommands. Each command lives in its own module and is loaded lazily,
+// so `lbctl check` does not pay for the console or the daemon.
+import { VERSION } from "../version.ts";
+
+import { commands } from "./commands.ts";
+
+function printHelp(): void {
+  const lines = [`lbctl ${VERSION} — keepalived-compatible load balancer`, "", "usage: lbctl COMMAND [ARGS]", "", "commands:"];
+  for (const name of Object.keys(commands).sort()) lines.push(`  ${name}`);
+  lines.push("", "lbctl help COMMAND shows a command's usage.");
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === "-h" || cmd === "--help") { printHelp(); return 0; }
+  if (cmd === "--version" || cmd === "-v" || cmd === "version") { process.stdout.write(`lbctl ${VERSION}\n`); return 0; }
+  if (cmd === "help") {
+    const target = rest[0];
+    if (!target) { printHelp(); return 0; }
+    const load = commands[target];
+    if (!load) { process.stderr.write(`lbctl: unknown command '${target}'\n`); return 64; }
+    const c = await load();
+    process.stdout.write(`${c.usage}\n\n${c.summary}\n`);
+    return 0;
+  }
+  const load = commands[cmd];
+  if (!load) { process.stderr.write(`lbctl: unknown command '${cmd}' (try 'lbctl help')\n`); return 64; }
+  const c = await load();
+  if (rest.includes("-h") || rest.includes("--help")) { process.stdout.write(`${c.usage}\n\n${c.summary}\n`); return 0; }
+  return c.run(rest);
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      // Last resort: never a stack trace for the user, unless debugging.
+      const msg = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`lbctl: ${msg}\n`);
+      if (process.env.LBCTL_DEBUG) console.error(err);
+      process.exit(70);
+    },
+  );
+}
