@@ -209,7 +209,7 @@ export class Preprocessor {
   }
 
   private processLine(l: SrcLine, src: LineSource): void {
-    const pending: SrcLine[][] = [];
+    const pending: SrcLine[][] = [];   // remaining lines of multi-line definitions used on this line
     let rounds = 0;
     for (;;) {
       if (++rounds > this.limits.substitutions) this.fail("parameter substitution does not terminate (recursive definition?)", locAt(l, 0));
@@ -473,6 +473,7 @@ export class Preprocessor {
   /** `include PATTERN` (and the 2.2.7 variants): read every matching file in place. */
   private include(l: SrcLine): boolean {
     const text = l.text;
+    if (!text.startsWith("include")) return false;
     let kw = 0;
     while (kw < text.length && !/[ \t\r\f\v"]/.test(text[kw])) kw++;
     const keyword = text.slice(0, kw);
