@@ -1,8 +1,5 @@
 // LVS blocks: virtual_server_group, virtual_server and real_server.
-import type { BlockSpec } from "../schema.ts";
+import type { Field } from "../schema.ts";
 
-export const virtualServerSpec: BlockSpec = {
-  name: "virtual_server",
-  doc: "An IPVS service and its real servers.",
-  fields: [],
-};
+/** Top-level fields this module contributes to the root spec. */
+export const lvsRootFields: Field[] = [];

@@ -1,6 +1,6 @@
 // VRRP blocks: vrrp_instance, vrrp_script, vrrp_sync_group, tracking, static addresses.
-import type { BlockSpec } from "../schema.ts";
-import { decimal, flag, int, oneOf, word } from "../values.ts";
+import type { BlockSpec, Field } from "../schema.ts";
+import { decimal, flag, int, namedBlocks, oneOf, word } from "../values.ts";
 
 export const vrrpInstanceSpec: BlockSpec = {
   name: "vrrp_instance",
@@ -23,3 +23,9 @@ export const vrrpScriptSpec: BlockSpec = {
     { key: "interval", type: int(1), default: 1, doc: "Seconds between runs." },
   ],
 };
+
+/** Top-level fields this module contributes to the root spec. */
+export const vrrpRootFields: Field[] = [
+  { key: "vrrp_script", type: namedBlocks(vrrpScriptSpec), repeat: "merge", doc: vrrpScriptSpec.doc ?? "" },
+  { key: "vrrp_instance", type: namedBlocks(vrrpInstanceSpec), repeat: "merge", doc: vrrpInstanceSpec.doc ?? "" },
+];
