@@ -89,12 +89,11 @@ export interface StepContext {
 
 /**
  * Skew_Time. v2 (RFC 3768 §6.1): (256 - Priority) / 256 s. v3 (RFC 5798 §6.1):
- * ((256 - Priority) * Master_Adver_Interval) / 256. Truncated to whole microseconds as keepalived's
- * VRRP_TIMER_SKEW does (exact for every v2 value and for intervals that are whole centiseconds x 16).
+ * ((256 - Priority) * Master_Adver_Interval) / 256. Kept exact in ms; keepalived's VRRP_TIMER_SKEW
+ * truncates to whole microseconds, less than 1 µs away.
  */
 export function skewTimeMs(version: 2 | 3, priority: number, masterAdvertIntervalMs: number): number {
-  const us = version === 2 ? ((256 - priority) * 1_000_000) / 256 : ((256 - priority) * masterAdvertIntervalMs * 1000) / 256;
-  return Math.floor(us) / 1000;
+  return version === 2 ? ((256 - priority) * 1000) / 256 : ((256 - priority) * masterAdvertIntervalMs) / 256;
 }
 
 /** Master_Down_Interval = down_timer_adverts (3 in the RFCs) * Master_Adver_Interval + Skew_Time. */
