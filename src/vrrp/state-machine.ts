@@ -245,6 +245,9 @@ class Stepper {
 
   enterFault(reason: string): void {
     if (this.d.state === "MASTER") {
+      // keepalived 2.2.7 sends two priority-0 adverts here (vrrp_state_leave_master and then
+      // vrrp_restore_interface each send one; seen on the wire with a weight-0 track_file).
+      this.emit({ type: "sendAdvert", priority: 0 });
       this.leaveMaster("FAULT", reason, true);
       return;
     }

@@ -10,6 +10,7 @@ export interface VrrpStats {
   becomeMaster: number;
   releaseMaster: number;
   priorityZeroPktsRcvd: number;
+  /** Priority-0 adverts put on the wire (keepalived counts the pair it sends on MASTER -> FAULT as one). */
   priorityZeroPktsSent: number;
   authFailures: number;
   invalidAuthType: number;

@@ -344,7 +344,10 @@ describe("FAULT, shutdown, tracking, control", () => {
     sim.advance(500);
     const down = sim.send({ type: "faultSet", source: "interface veth0 down" });
     expect(sim.inst.state).toBe("FAULT");
-    expect(down).toContainEqual({ type: "sendAdvert", priority: 0 });
+    expect(down.filter((a) => a.type === "sendAdvert")).toEqual([
+      { type: "sendAdvert", priority: 0 },
+      { type: "sendAdvert", priority: 0 },
+    ]);
     expect(down).toContainEqual({ type: "removeVips" });
     expect(down).toContainEqual({ type: "notify", state: "FAULT" });
     expect(nextDeadline(sim.inst)).toBeNull();
