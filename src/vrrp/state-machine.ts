@@ -5,6 +5,7 @@
 // timer at nextDeadline() and feeds { type: "timer" } back.
 
 import { compareAddressBytes, parseIp } from "./inet.ts";
+import { normalizeParams } from "./params.ts";
 import { VRRP_PRIORITY_OWNER, type VrrpInstanceParams } from "./types.ts";
 
 export type VrrpStateName = "INIT" | "BACKUP" | "MASTER" | "FAULT" | "STOP";
@@ -101,7 +102,12 @@ export function masterDownIntervalMs(version: 2 | 3, priority: number, masterAdv
   return downTimerAdverts * masterAdvertIntervalMs + skewTimeMs(version, priority, masterAdvertIntervalMs);
 }
 
-export function createInstance(params: VrrpInstanceParams, now: number): VrrpInstance {
+/**
+ * A new instance in INIT. Applies keepalived's fix-ups (normalizeParams, idempotent) so they cannot be
+ * skipped; call validateParams first and log normalizeParams' warnings.
+ */
+export function createInstance(configured: VrrpInstanceParams, now: number): VrrpInstance {
+  const params = normalizeParams(configured).params;
   return {
     params,
     state: "INIT",
@@ -355,8 +361,9 @@ function onMasterAdvert(s: Stepper, adv: AdvertInfo): void {
   }
 
   if (adv.priority < d.effectivePriority || (adv.priority === d.effectivePriority && addrCmp < 0)) {
-    // keepalived answers a lower priority with an advert of its own at once (forcing a new election),
-    // an addition to the RFC that lower_prio_no_advert turns off.
+    // keepalived answers a lower priority with an advert of its own at once (forcing a new election)
+    // plus garp_lower_prio_repeat GARPs, an addition to the RFC that lower_prio_no_advert turns off
+    // (checked with 2.2.7: advert within 3 ms of the lower one, then 5 GARPs).
     s.log(
       `Received advert from ${adv.source} with lower priority ${adv.priority}, ours ${d.effectivePriority}${p.lowerPrioNoAdvert ? "" : ", forcing new election"}`,
     );

@@ -448,6 +448,13 @@ describe("params", () => {
     expect(normalizeParams(params({ nopreempt: true, preemptDelayMs: 1000 })).params.preemptDelayMs).toBe(0);
     expect(normalizeParams(params({ authType: "pass", authPass: "123456789" })).params.authPass).toBe("12345678");
   });
+  it("createInstance applies the fix-ups itself: state MASTER with nopreempt still preempts", () => {
+    const inst = createInstance(params({ initialState: "MASTER", nopreempt: true, priority: 150 }), 0);
+    expect(inst.params.nopreempt).toBe(false);
+    let r = step(inst, { type: "startup" }, 0);
+    r = step(r.state, { type: "advertReceived", advert: { priority: 100, advertIntervalMs: 1000, source: "10.77.1.9" } }, 10);
+    expect(r.state.timers.masterDown).toBe(3414.0625); // the lower-priority advert did not reset it
+  });
   it("refuses AH, bad ranges and addresses with clear messages", () => {
     expect(validateParams(params())).toEqual([]);
     const ah = validateParams(params({ authType: "ah" as unknown as "pass", authPass: "x" }));
