@@ -61,7 +61,7 @@ export const MSG_PEEK = 0x2, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_CTRUNC =
 export const F_GETFL = 3, F_SETFL = 4, F_SETOWN = 8, O_NONBLOCK = 0x800, O_ASYNC = 0x2000;
 export const POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
 export const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2;
-export const MCL_CURRENT = 1, MCL_FUTURE = 2;
+export const MCL_CURRENT = 1, MCL_FUTURE = 2, MCL_ONFAULT = 4;
 export const CLONE_NEWNET = 0x40000000;
 export const ETH_P_ALL = 0x0003, ETH_P_IP = 0x0800, ETH_P_ARP = 0x0806, ETH_P_IPV6 = 0x86dd;
 

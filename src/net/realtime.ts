@@ -27,9 +27,11 @@ export function currentSchedulingPolicy(): string {
 }
 
 /**
- * Locks the pages mapped now into RAM. MCL_FUTURE is opt-in: the JS engine reserves large address
- * ranges and grows its heap later, and locking every future mapping can make those allocations fail.
+ * Keeps this process's memory out of swap (keepalived's vrrp_no_swap) with mlockall(MCL_CURRENT |
+ * MCL_FUTURE | MCL_ONFAULT): pages are locked as they are touched. Plain MCL_CURRENT is unusable under
+ * Bun: the JS engine reserves ~6.5 GB of address space, and locking it populated all of it (measured
+ * here: 19 s and 6.4 GB RSS, against 5 ms and no RSS change with MCL_ONFAULT, Linux >= 4.4).
  */
-export function lockMemory(opts: { future?: boolean } = {}): void {
-  libc.mlockall(libc.MCL_CURRENT | (opts.future ? libc.MCL_FUTURE : 0));
+export function lockMemory(): void {
+  libc.mlockall(libc.MCL_CURRENT | libc.MCL_FUTURE | libc.MCL_ONFAULT);
 }
