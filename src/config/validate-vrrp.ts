@@ -63,11 +63,11 @@ function checkScriptFile(c: Ctx, cmd: ScriptConfig, what: string, loc: SourceLoc
   // keepalived searches PATH for bare names; only paths can be checked without it.
   if (!path.includes("/")) return true;
   if (!c.env.fileExists(path)) {
-    c.diag.warning(`${what}: '${path}' not found - keepalived disables it`, loc);
+    c.diag.warning(`Disabling ${what} since '${path}' is not found`, loc);
     return false;
   }
   if (!c.env.isExecutable(path)) {
-    c.diag.warning(`${what}: '${path}' is not executable - keepalived disables it`, loc);
+    c.diag.warning(`Disabling ${what} since '${path}' is not executable`, loc);
     return false;
   }
   return true;
@@ -87,7 +87,7 @@ function checkScriptSecurity(c: Ctx): void {
     if (s.script === undefined || !used.has(name)) continue;
     // The user itself is checked with the script's other settings.
     if (s.user && !c.env.userExists(s.user.user)) continue;
-    noteRun(c, { command: s.script }, `vrrp_script ${name}`, locOfKey(s, "script"), s.user?.user);
+    noteRun(c, { command: s.script }, `track script ${name}`, locOfKey(s, "script"), s.user?.user);
   }
   for (const k of ["notify_fifo_script", "vrrp_notify_fifo_script", "startup_script", "shutdown_script"] as const) {
     const s = c.g[k];
