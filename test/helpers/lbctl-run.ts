@@ -1,0 +1,43 @@
+// Runs lbctl commands for the configuration tests: in-process (fast, for unit tests) or as
+// a process (the compiled dist/lbctl when `make test` built it, else `bun src/cli/main.ts`).
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { vi } from "vitest";
+import { main } from "../../src/cli/main.ts";
+
+export interface RunResult { code: number; stdout: string; stderr: string }
+
+const ROOT = join(import.meta.dirname, "../..");
+
+/** Runs `lbctl ARGV` in this process, capturing what it writes. */
+export async function runInProcess(argv: string[]): Promise<RunResult> {
+  let stdout = "", stderr = "";
+  const out = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => { stdout += String(s); return true; });
+  const err = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => { stderr += String(s); return true; });
+  try {
+    const code = await main(argv);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+/** The command line that starts lbctl: the built binary when present. */
+export function lbctlCommand(): string[] {
+  const dist = join(ROOT, "dist/lbctl");
+  if (existsSync(dist)) return [dist];
+  return [join(ROOT, "node_modules/.bin/bun"), join(ROOT, "src/cli/main.ts")];
+}
+
+/** Runs lbctl as a process, optionally inside a network namespace, with a timeout. */
+export function runProcess(argv: string[], opts: { netns?: string; timeoutMs?: number } = {}): RunResult & { timedOut: boolean } {
+  const cmd = [...(opts.netns ? ["ip", "netns", "exec", opts.netns] : []), ...lbctlCommand(), ...argv];
+  const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe", timeout: opts.timeoutMs ?? 20_000, env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" } });
+  return {
+    code: r.exitCode ?? -1,
+    stdout: r.stdout.toString(),
+    stderr: r.stderr.toString(),
+    timedOut: r.exitCode === null,
+  };
+}
