@@ -35,7 +35,7 @@ export interface PreprocessLimits {
 const DEFAULT_LIMITS: PreprocessLimits = {
   includeDepth: 32,
   expansionDepth: 64,
-  substitutions: 10_000,
+  substitutions: 1_000,
   lineLength: 1 << 20,
   totalLines: 10_000_000,
 };
@@ -46,7 +46,8 @@ const INCLUDE_KEYWORDS = new Set(["include", "includer", "includem", "includew",
 interface Definition {
   /** Plain definitions: the value. Multi-line ones: the first line of the value. */
   value: string;
-  /** The following lines of a multi-line definition, located where they were written. */
+  /** Multi-line definitions: the first line of the value and the ones after it, located where they were written. */
+  first: SrcLine | null;
   more: SrcLine[] | null;
   /** Built-in definitions computed on use (`${_PWD}`, `${_RANDOM 1 10}`...). */
   fn?: (line: SrcLine, params: number[]) => string;
@@ -141,7 +142,7 @@ export class Preprocessor {
   }
 
   private builtin(name: string, maxParams: number, fn: (line: SrcLine, params: number[]) => string): void {
-    this.defs.set(name, { value: "", more: null, fn, maxParams });
+    this.defs.set(name, { value: "", first: null, more: null, fn, maxParams });
   }
 
   private currentFile(): string | undefined { return this.fileStack[this.fileStack.length - 1]; }
@@ -265,7 +266,7 @@ export class Preprocessor {
     return dropPrefix(l, sp);
   }
 
-  /** `$NAME=value` (no blank before '='); a trailing '\' continues the value on following lines. */
+  /** `$NAME=value` (no blank before '='); a trailing '\\' continues the value on following lines. */
   private definition(l: SrcLine, src: LineSource): boolean {
     const text = l.text;
     if (!isNameStart(text.charCodeAt(1))) return false;
@@ -275,31 +276,28 @@ export class Preprocessor {
     const name = text.slice(1, p);
     p++;
     while (p < text.length && isBlank(text.charCodeAt(p))) p++;
-    let value = text.slice(p);
-    if (!value.endsWith("\\")) {
-      this.defs.set(name, { value, more: null, maxParams: 0 });
+    if (!text.endsWith("\\")) {
+      this.defs.set(name, { value: text.slice(p), first: null, more: null, maxParams: 0 });
       return true;
     }
-    value = value.slice(0, -1).replace(/[ \t]+$/, "");
-    const more: SrcLine[] = [];
-    const start = locAt(l, 0);
+    // Multi-line: the value's lines, each located where it was written. A blank line ends it, as in keepalived.
+    const valueLines: SrcLine[] = [];
+    const firstLine = dropPrefix(l, p);
+    const firstText = firstLine.text.slice(0, -1).replace(/[ \t]+$/, "");
+    if (firstText.length > 0) valueLines.push({ ...firstLine, text: firstText });
     for (;;) {
       const next = src.next();
-      if (next === undefined || next.text.length === 0) break;   // a blank line ends it, as in keepalived
+      if (next === undefined || next.text.length === 0) break;
       const t = next.text;
-      if (t.endsWith("\\")) {
-        const body = t.slice(0, -1).replace(/[ \t]+$/, "");
-        if (body.length > 0) more.push({ ...next, text: body });
-        continue;
-      }
-      more.push(next);
-      break;
+      if (!t.endsWith("\\")) { valueLines.push(next); break; }
+      const body = t.slice(0, -1).replace(/[ \t]+$/, "");
+      if (body.length > 0) valueLines.push({ ...next, text: body });
     }
-    if (value.length === 0 && more.length === 0) {
-      this.diag.warning(`multi-line definition of '$${name}' is empty`, start);
-      this.defs.set(name, { value: "", more: null, maxParams: 0 });
+    if (valueLines.length === 0) {
+      this.diag.warning(`multi-line definition of '$${name}' is empty`, locAt(l, 0));
+      this.defs.set(name, { value: "", first: null, more: null, maxParams: 0 });
     } else {
-      this.defs.set(name, { value, more, maxParams: 0 });
+      this.defs.set(name, { value: valueLines[0].text, first: valueLines[0], more: valueLines.slice(1), maxParams: 0 });
     }
     return true;
   }
@@ -318,8 +316,16 @@ export class Preprocessor {
       if (ref === undefined) { pos = l.text.indexOf("$", pos + 1); continue; }
       if (++count > this.limits.substitutions) this.fail("parameter substitution does not terminate (recursive definition?)", locAt(l, pos));
       const def = ref.def;
+      if (def.first !== null && def.more !== null) {
+        pending.push(def.more);
+        if (pos === 0) {
+          // The reference is the whole line: it becomes the definition's first line, located there.
+          l = def.first;
+          pos = l.text.indexOf("$");
+          continue;
+        }
+      }
       const value = def.fn ? def.fn(l, ref.params) : def.value;
-      if (def.more !== null) pending.push(def.more);
       if (l.text.length - (ref.end - pos) + value.length > this.limits.lineLength) {
         this.fail(`line longer than ${this.limits.lineLength} characters after parameter substitution`, locAt(l, pos));
       }
@@ -411,7 +417,7 @@ export class Preprocessor {
     }
     this.nested(at, () => {
       for (let v = start; step > 0 ? v <= end : v >= end; v += step) {
-        this.defs.set(name, { value: hex ? v.toString(16) : String(v), more: null, maxParams: 0 });
+        this.defs.set(name, { value: hex ? v.toString(16) : String(v), first: null, more: null, maxParams: 0 });
         if (rest.text.length > 0) this.processLine(rest, src);
       }
     });
@@ -449,7 +455,7 @@ export class Preprocessor {
     const rest = dropPrefix(l, restAt);
     this.nested(at, () => {
       for (const v of values) {
-        names.forEach((n, i) => this.defs.set(n, { value: v[i], more: null, maxParams: 0 }));
+        names.forEach((n, i) => this.defs.set(n, { value: v[i], first: null, more: null, maxParams: 0 }));
         if (rest.text.length > 0) this.processLine(rest, src);
       }
     });

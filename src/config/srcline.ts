@@ -52,6 +52,13 @@ export function dropPrefix(l: SrcLine, k: number): SrcLine {
   return { text, file: l.file, line: l.line, base: l.base, segs };
 }
 
+/** Append a segment unless it only continues the previous one. */
+function pushSeg(segs: Seg[], s: Seg): void {
+  const prev = segs[segs.length - 1];
+  if (prev !== undefined && prev.exact === s.exact && (s.exact ? prev.col + (s.at - prev.at) === s.col : prev.col === s.col)) return;
+  segs.push(s);
+}
+
 /**
  * Replace text[start, end) with `value`. The inserted characters all map to the column of
  * `start` (where the `$NAME` reference was); the text after `end` keeps its own columns.
@@ -60,14 +67,14 @@ export function splice(l: SrcLine, start: number, end: number, value: string): S
   const text = l.text.slice(0, start) + value + l.text.slice(end);
   const all = segsOf(l);
   const segs: Seg[] = [];
-  for (const s of all) if (s.at < start) segs.push(s);
-  if (value.length > 0) segs.push({ at: start, col: colAt(l, start), exact: false });
+  for (const s of all) if (s.at < start) pushSeg(segs, s);
+  if (value.length > 0) pushSeg(segs, { at: start, col: colAt(l, start), exact: false });
   if (end < l.text.length) {
     const delta = value.length - (end - start);
     let at = all[0];
     for (const s of all) if (s.at <= end) at = s;
-    segs.push({ at: end + delta, col: colAt(l, end), exact: at.exact });
-    for (const s of all) if (s.at > end) segs.push({ at: s.at + delta, col: s.col, exact: s.exact });
+    pushSeg(segs, { at: end + delta, col: colAt(l, end), exact: at.exact });
+    for (const s of all) if (s.at > end) pushSeg(segs, { at: s.at + delta, col: s.col, exact: s.exact });
   }
   if (segs.length === 0) segs.push({ at: 0, col: colAt(l, start), exact: false });
   return { text, file: l.file, line: l.line, base: l.base, segs };
