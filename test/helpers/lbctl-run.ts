@@ -29,15 +29,3 @@ export function lbctlCommand(): string[] {
   if (existsSync(dist)) return [dist];
   return [join(ROOT, "node_modules/.bin/bun"), join(ROOT, "src/cli/main.ts")];
 }
-
-/** Runs lbctl as a process, optionally inside a network namespace, with a timeout. */
-export function runProcess(argv: string[], opts: { netns?: string; timeoutMs?: number } = {}): RunResult & { timedOut: boolean } {
-  const cmd = [...(opts.netns ? ["ip", "netns", "exec", opts.netns] : []), ...lbctlCommand(), ...argv];
-  const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe", timeout: opts.timeoutMs ?? 20_000, env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" } });
-  return {
-    code: r.exitCode ?? -1,
-    stdout: r.stdout.toString(),
-    stderr: r.stderr.toString(),
-    timedOut: r.exitCode === null,
-  };
-}
