@@ -67,6 +67,8 @@ function errnoText(e: unknown): string {
     case "EACCES": case "EPERM": return "permission denied";
     case "EISDIR": return "is a directory";
     case "ELOOP": return "too many levels of symbolic links";
+    case "ENOTDIR": return "not a directory";
+    case "EIO": return "input/output error";
     default: return e instanceof Error ? e.message : String(e);
   }
 }
