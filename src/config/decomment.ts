@@ -1,12 +1,11 @@
 // Physical line -> logical line text, as keepalived 2.2.7's decomment() does it:
 // a '#' or '!' outside double quotes starts a comment (anywhere, even inside a word),
 // "\#" and "\!" are kept for the tokenizer to unescape, indentation and trailing blanks
-// go, and a trailing '\' is reported so multi-line $NAME= definitions can continue.
+// go, and a trailing '\' stays at the end so multi-line $NAME= definitions can continue.
 
 export interface Decommented {
   text: string;
   lead: number;            // characters of indentation removed
-  continued: boolean;      // the line ended with '\' (the '\' is kept at the end of text)
 }
 
 function isBlank(c: number): boolean { return c === 32 || c === 9; }
@@ -38,6 +37,6 @@ export function decomment(raw: string): Decommented {
   }
   while (end > lead && isBlank(raw.charCodeAt(end - 1))) end--;
   let text = raw.slice(lead, end);
-  if (continued) text += "\\";
-  return { text, lead, continued };
+  if (continued) text += "\\";   // kept: it marks a multi-line $NAME= definition
+  return { text, lead };
 }

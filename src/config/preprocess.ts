@@ -209,7 +209,7 @@ export class Preprocessor {
   }
 
   private processLine(l: SrcLine, src: LineSource): void {
-    const pending: SrcLine[][] = [];
+    const pending: SrcLine[][] = [];   // remaining lines of multi-line definitions used on this line
     let rounds = 0;
     for (;;) {
       if (++rounds > this.limits.substitutions) this.fail("parameter substitution does not terminate (recursive definition?)", locAt(l, 0));
@@ -450,6 +450,7 @@ export class Preprocessor {
     const values = groups.slice(1);
     if (values.length === 0) return invalid("no values");
     if (values.some((v) => v.length !== names.length)) return invalid(`every value must give ${names.length} item(s)`);
+    if (groups.some((g) => g.some((item) => /[ \t]/.test(item)))) return invalid("names and values cannot contain blanks");
     let restAt = close + 1;
     while (isBlank(text.charCodeAt(restAt))) restAt++;
     const rest = dropPrefix(l, restAt);
@@ -472,6 +473,7 @@ export class Preprocessor {
   /** `include PATTERN` (and the 2.2.7 variants): read every matching file in place. */
   private include(l: SrcLine): boolean {
     const text = l.text;
+    if (!text.startsWith("include")) return false;
     let kw = 0;
     while (kw < text.length && !/[ \t\r\f\v"]/.test(text[kw])) kw++;
     const keyword = text.slice(0, kw);
@@ -492,7 +494,13 @@ export class Preprocessor {
     const glob = this.opts.glob;
     if (!glob) { report(`cannot include '${pattern}': no file access configured`); return true; }
     const current = this.currentFile() ?? l.file;
-    const matches = glob(pattern, dirname(current));
+    let matches: string[];
+    try {
+      matches = glob(pattern, dirname(current));
+    } catch (e) {
+      report(`cannot expand '${pattern}': ${e instanceof Error ? e.message : String(e)}`);
+      return true;
+    }
     if (matches.length === 0) { report(`no configuration file matches '${pattern}'`); return true; }
     for (const file of matches) {
       const resolved = this.resolve(file);

@@ -223,7 +223,7 @@ describe("~SEQ and ~LST line expansion", () => {
   });
 
   it("rejects malformed ~LST with a located error", () => {
-    for (const bad of ["~LST(a) x", "~LST({a,b}, {1}) x", "~LST(a, 1 x", "~LST({a, 1) x"]) {
+    for (const bad of ["~LST(a) x", "~LST({a,b}, {1}) x", "~LST(a, 1 x", "~LST({a, 1) x", "~LST(a, p q, r) x"]) {
       const { diag } = parse(bad);
       expect(diag.list, bad).toHaveLength(1);
       expect(diag.list[0].message, bad).toMatch(/^invalid ~LST specification/);
