@@ -82,6 +82,20 @@ describe("real-world corpus", () => {
   });
 });
 
+describe("keepalived's own samples (apt keepalived)", () => {
+  it("parses all 25 shipped samples without a diagnostic, as keepalived -t finds no structural fault in them", () => {
+    const samples = "/usr/share/doc/keepalived/samples";
+    const files = readdirSync(samples).filter((f) => f.startsWith("keepalived.conf."));
+    expect(files.length).toBe(25);
+    for (const f of files) {
+      const diag = new Diagnostics();
+      const tree = parseKeepalivedConf(join(samples, f), { diag, configId: "high" });
+      expect(diag.list, f).toEqual([]);
+      expect(tree.length, f).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe("side by side with keepalived -t", () => {
   let dir = "";
   beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "lbctl-lexer-ka-")); });

@@ -2,7 +2,7 @@
 // options, routes and rules, scripts run as a user, tracked objects with weights. Each
 // reads one keepalived.conf line (or a TOML string written the same way, or a table).
 import {
-  blockToToml, isPlainTable, parseConfBlock, parseTomlBlock, setBlockLoc, tomlKey, withDefaults,
+  blockToToml, isPlainTable, blockLoc, parseConfBlock, parseTomlBlock, setBlockLoc, tomlKey, withDefaults,
   type BlockSpec, type Model, type ParseCtx, type TomlCtx, type ValueType,
 } from "../schema.ts";
 import type { ConfNode, SourceLoc } from "../tree.ts";
@@ -11,6 +11,9 @@ import { parseIp, type LineItemType } from "../values.ts";
 function argLoc(node: ConfNode, i: number): SourceLoc { return node.argLocs[i] ?? node.loc; }
 const INT_RE = /^[+-]?\d+$/;
 const NUM_RE = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+
+/** Where a line item (address, route, track reference ...) was written. */
+export function itemLoc(item: object): SourceLoc | undefined { return blockLoc(item); }
 
 /** Reads a TOML string as if it were the keepalived.conf line `KEYWORD <string>`. */
 function fromTomlString<T>(
@@ -146,6 +149,7 @@ export function trackLine(min: number, max: number): LineItemType<TrackRef> {
         else if (w === "noreverse" || w === "no_reverse") ref.reverse = false;
         else { ctx.diag.error(`'${ref.name}': unknown option '${w}'`, argLoc(node, i)); return undefined; }
       }
+      setBlockLoc(ref, node.loc);
       return ref;
     },
     fromTable(t, loc, ctx) {
@@ -280,6 +284,7 @@ export function ipAddressLine(opts: { isStatic: boolean }): LineItemType<Virtual
       if (vip.label !== undefined && vip.dev !== undefined && !vip.label.startsWith(vip.dev)) {
         ctx.diag.warning(`'${node.keyword}': label '${vip.label}' should start with the device name '${vip.dev}' (e.g. ${vip.dev}:1)`, node.loc);
       }
+      setBlockLoc(vip, node.loc);
       return vip;
     },
     toToml: (v) => ipAddressText(v),
@@ -379,6 +384,7 @@ export function routeLine(opts: { isStatic: boolean }): LineItemType<RouteConfig
       const dest = r.to === "default" ? undefined : parseIp(r.to.split("/")[0]!);
       const gw = r.via !== undefined ? parseIp(r.via) : undefined;
       r.family = inet6 || dest?.family === 6 || (dest === undefined && gw?.family === 6) ? 6 : 4;
+      setBlockLoc(r, node.loc);
       return r;
     },
     toToml: (r) => r.words.join(" "),
@@ -435,6 +441,7 @@ export function ruleLine(opts: { isStatic: boolean }): LineItemType<RuleConfig> 
       }
       const fam = (s?: string) => (s && s !== "all" ? parseIp(s.split("/")[0]!)?.family : undefined);
       r.family = inet6 || fam(r.from) === 6 || fam(r.to) === 6 ? 6 : 4;
+      setBlockLoc(r, node.loc);
       return r;
     },
     toToml: (r) => r.words.join(" "),
@@ -463,6 +470,7 @@ export const unicastPeerLine: LineItemType<UnicastPeerConfig> = {
       ctx.diag.error(`unicast peer ${node.keyword}: min_ttl ${peer.min_ttl} is greater than max_ttl ${peer.max_ttl}`, node.loc);
       return undefined;
     }
+    setBlockLoc(peer, node.loc);
     return peer;
   },
   toToml: (p) => [p.address, ...(p.min_ttl !== undefined ? ["min_ttl", p.min_ttl] : []), ...(p.max_ttl !== undefined ? ["max_ttl", p.max_ttl] : [])].join(" "),

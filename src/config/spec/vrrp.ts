@@ -3,7 +3,7 @@
 // interface_up_down_delays and bfd_instance. Keywords, ranges and defaults follow
 // keepalived.conf(5) and keepalived/vrrp/vrrp_parser.c of keepalived 2.2.7.
 import type { BlockSpec, Field, Model, ParseCtx, ValueType } from "../schema.ts";
-import { locOfKey, tomlKey } from "../schema.ts";
+import { locOfKey, setBlockLoc, tomlKey } from "../schema.ts";
 import type { ConfNode } from "../tree.ts";
 import { block, decimal, flag, int, ipAddress, lines, namedBlocks, oneOf, parseIp, restOfLine, word, wordLine, words, type LineItemType } from "../values.ts";
 import {
@@ -202,7 +202,7 @@ export const vrrpInstanceSpec: BlockSpec = {
     { key: "lower_prio_no_advert", type: flag, defaultDoc: "global vrrp_lower_prio_no_advert", doc: "As master, do not answer a lower-priority advert." },
     { key: "higher_prio_send_advert", type: flag, defaultDoc: "global vrrp_higher_prio_send_advert", doc: "As master, send an advert before yielding to a higher priority." },
     { key: "virtual_router_id", type: int(1, 255), doc: "VRID 1..255, unique per interface and address family. Required." },
-    { key: "priority", type: int(1, 255), default: 100, doc: "Election priority; 255 means address owner (its priority is never changed by tracking)." },
+    { key: "priority", type: int(1, 255), defaultDoc: "255 with state MASTER, else 100 (see instancePriority)", doc: "Election priority; 255 means address owner (its priority is never changed by tracking)." },
     { key: "advert_int", type: decimal(0.01, 255, "seconds"), default: 1, doc: "Advertisement interval (VRRPv3: centiseconds resolution)." },
     { key: "authentication", type: block(authenticationSpec), doc: authenticationSpec.doc ?? "" },
     { key: "virtual_ipaddress", type: lines(ipAddressLine({ isStatic: false })), repeat: "append", default: [], doc: "Addresses added on MASTER and removed otherwise; all of one family, sent in adverts." },
@@ -275,7 +275,8 @@ export interface VrrpInstanceConfig {
   lower_prio_no_advert?: boolean;
   higher_prio_send_advert?: boolean;
   virtual_router_id?: number;
-  priority: number;
+  /** Absent: see `instancePriority` (keepalived gives state MASTER the owner priority 255). */
+  priority?: number;
   advert_int: number;
   authentication?: AuthenticationConfig;
   virtual_ipaddress: VirtualIpConfig[];
@@ -301,6 +302,21 @@ export interface VrrpInstanceConfig {
   smtp_alert?: boolean;
   kernel_rx_buf_size?: number;
   lvs_sync_daemon_interface?: string;
+}
+
+/** The priority keepalived 2.2.7 uses: a MASTER with no priority set is the address owner (255). */
+export function instancePriority(inst: Pick<VrrpInstanceConfig, "priority" | "state">): number {
+  return inst.priority ?? (inst.state === "MASTER" ? 255 : 100);
+}
+
+/** The address family of an instance: its first VIP's, else its source or peer addresses', else IPv4. */
+export function instanceFamily(inst: VrrpInstanceConfig): 4 | 6 {
+  const first = inst.virtual_ipaddress[0];
+  if (first) return first.family;
+  if (inst.native_ipv6) return 6;
+  const src = inst.unicast_src_ip ?? inst.mcast_src_ip;
+  if (src !== undefined) return src.includes(":") ? 6 : 4;
+  return inst.unicast_peer[0]?.family ?? 4;
 }
 
 // ---------------------------------------------------------------------------
@@ -501,8 +517,10 @@ const linkbeatLine: LineItemType<LinkbeatInterfaceConfig> = {
   describe: "INTERFACE [MII|ETHTOOL|IOCTL]",
   parseLine(node, ctx) {
     const m = node.args[0];
-    if (m === undefined) return { interface: node.keyword };
-    if (m === "MII" || m === "ETHTOOL" || m === "IOCTL") return { interface: node.keyword, method: m };
+    const item: LinkbeatInterfaceConfig = { interface: node.keyword };
+    setBlockLoc(item, node.loc);
+    if (m === undefined) return item;
+    if (m === "MII" || m === "ETHTOOL" || m === "IOCTL") { item.method = m; return item; }
     ctx.diag.error(`extra characters ${m} in linkbeat interface (MII, ETHTOOL or IOCTL)`, node.argLocs[0] ?? node.loc);
     return undefined;
   },
@@ -526,7 +544,9 @@ const upDownLine: LineItemType<UpDownDelayConfig> = {
     if (down === undefined) return undefined;
     const up = node.args.length >= 2 ? read(1, "up") : down;
     if (up === undefined) return undefined;
-    return { interface: node.keyword, down_delay: down, up_delay: up };
+    const item: UpDownDelayConfig = { interface: node.keyword, down_delay: down, up_delay: up };
+    setBlockLoc(item, node.loc);
+    return item;
   },
   toToml: (v) => `${v.interface} ${v.down_delay} ${v.up_delay}`,
 };
