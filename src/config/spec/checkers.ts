@@ -6,8 +6,8 @@ import {
   blockToToml, isPlainTable, parseConfBlock, parseTomlBlock, setBlockLoc, tomlKey, withDefaults,
   type BlockSpec, type Field, type Model, type ValueType,
 } from "../schema.ts";
-import { block, flag, int, ipAddress, oneOf, restOfLine, seconds, word, words } from "../values.ts";
-import { fileWeight, hexString, regexStack, requireReply, statusCodes, type FileWeight, type RegexStack, type StatusRange } from "./lvs-values.ts";
+import { flag, int, ipAddress, oneOf, restOfLine, seconds, word, words } from "../values.ts";
+import { blockList, fileWeight, hexString, regexStack, requireReply, statusCodes, type FileWeight, type RegexStack, type StatusRange } from "./lvs-values.ts";
 
 export const CHECKER_TYPES = [
   "TCP_CHECK", "HTTP_GET", "SSL_GET", "SMTP_CHECK", "DNS_CHECK", "MISC_CHECK", "UDP_CHECK", "PING_CHECK", "FILE_CHECK", "BFD_CHECK",
@@ -132,7 +132,7 @@ const httpFields = (t: "HTTP_GET" | "SSL_GET"): Field[] => [
   { key: "http_protocol", type: httpProtocol, default: "1.0", doc: "HTTP version of the request; 1.0C is 1.0 with `Connection: close`." },
   { key: "enable_sni", type: flag, default: false, doc: "Send the virtualhost as TLS Server Name Indication (SSL_GET)." },
   { key: "fast_recovery", type: flag, default: false, doc: "Check all URLs back to back after start or a failure instead of one per delay_loop." },
-  { key: "url", type: block(urlSpec), repeat: "append", doc: urlSpec.doc! },
+  { key: "url", type: blockList(urlSpec), repeat: "append", doc: urlSpec.doc! },
 ];
 
 // --- the other checkers ----------------------------------------------------------
@@ -154,7 +154,7 @@ export const checkerSpecs: Record<CheckerType, BlockSpec> = {
     fields: [
       typeField("SMTP_CHECK"), ...connectionFields, ...timingFields,
       { key: "helo_name", type: restOfLine, defaultDoc: "the local host name", doc: "Name sent in HELO." },
-      { key: "host", type: block(smtpHostSpec), repeat: "append", doc: smtpHostSpec.doc! },
+      { key: "host", type: blockList(smtpHostSpec), repeat: "append", doc: smtpHostSpec.doc! },
     ],
   },
   DNS_CHECK: {

@@ -1,7 +1,10 @@
 // Value types peculiar to the LVS and checker keywords of keepalived.conf: forwarding
 // methods with tunnel options, `IP [PORT]` servers, scripts with a user, HTTP status-code
 // ranges, free-format hex strings, virtual server group entries.
-import { isPlainTable, tomlKey, type Model, type ParseCtx, type TomlCtx, type ValueType } from "../schema.ts";
+import {
+  blockToToml, isPlainTable, parseConfBlock, parseTomlBlock, setBlockLoc, tomlKey, withDefaults,
+  type BlockSpec, type Model, type ParseCtx, type TomlCtx, type ValueType,
+} from "../schema.ts";
 import type { ConfNode, SourceLoc } from "../tree.ts";
 import { parseIp, type LineItemType, type ParsedIp } from "../values.ts";
 
@@ -455,3 +458,34 @@ export const vsgEntryItem: LineItemType<VsgEntry> = {
   },
   toToml: vsgEntryText,
 };
+
+// ---------------------------------------------------------------------------
+// Repeatable blocks without a header (`url { ... }` several times in one checker)
+
+/**
+ * A block keyword that may appear several times, each adding one block to a list
+ * (use with `repeat: "append"`). TOML: an array of tables, or one table.
+ */
+export function blockList(spec: BlockSpec): ValueType<Model[]> {
+  return {
+    describe: `list of ${spec.name} blocks`,
+    fromConf(node, ctx) {
+      if (!node.children) { ctx.diag.error(`'${node.keyword}' must open a block with '{'`, node.loc); return undefined; }
+      if (node.args.length) ctx.diag.warning(`'${node.keyword}': extra argument '${node.args[0]}' ignored`, argLoc(node, 0));
+      const obj = parseConfBlock(node.children, spec, { ...ctx, where: `${ctx.where} ${node.keyword}` });
+      setBlockLoc(obj, node.loc);
+      return [obj];
+    },
+    fromToml(value, _loc, ctx) {
+      const list = Array.isArray(value) ? value : [value];
+      return list.map((body, i) => {
+        const path = Array.isArray(value) ? [...ctx.path, i] : ctx.path;
+        const obj = parseTomlBlock(body, spec, { ...ctx, path, where: `${ctx.where} ${spec.name}` });
+        setBlockLoc(obj, ctx.locate(path));
+        return obj;
+      });
+    },
+    toToml: (v) => v.map((o) => blockToToml(o, spec)),
+    effective: (v) => v.map((o) => withDefaults(o, spec)),
+  };
+}
