@@ -63,13 +63,16 @@ export class NetlinkSocket {
   readonly protocol: number;
   /** Port id the kernel assigned to this socket. */
   readonly portId: number;
+  /** Receive buffer the kernel granted (bounds how many ACKs may be outstanding in a batch). */
+  readonly rcvbuf: number;
   private seq: number;
   private closed = false;
   private readonly rxbuf = new Uint8Array(RECV_BUFFER);
   private readonly timeoutMs: number;
 
-  private constructor(fd: number, protocol: number, portId: number, timeoutMs: number) {
+  private constructor(fd: number, protocol: number, portId: number, timeoutMs: number, rcvbuf: number) {
     this.fd = fd;
+    this.rcvbuf = rcvbuf;
     this.protocol = protocol;
     this.portId = portId;
     this.timeoutMs = timeoutMs;
@@ -93,7 +96,8 @@ export class NetlinkSocket {
       libc.bind(fd, libc.sockaddrNl(0, opts.groups ?? 0));
       const sa = libc.getsockname(fd);
       const portId = new DataView(sa.buffer, sa.byteOffset, sa.byteLength).getUint32(4, true);
-      return new NetlinkSocket(fd, protocol, portId, opts.timeoutMs ?? 5000);
+      const granted = libc.getsockoptInt(fd, libc.SOL_SOCKET, libc.SO_RCVBUF);
+      return new NetlinkSocket(fd, protocol, portId, opts.timeoutMs ?? 5000, granted);
     } catch (e) {
       libc.close(fd);
       throw e;
@@ -172,7 +176,9 @@ export class NetlinkSocket {
 
   requestManySync(reqs: readonly NetlinkRequest[], opts: { timeoutMs?: number; window?: number; what?: string } = {}): BatchResult[] {
     this.assertOpen();
-    const window = Math.max(1, opts.window ?? 1024);
+    // Each queued ACK costs about 1 KiB of receive buffer (skb overhead): never have more in flight
+    // than the buffer holds, or the kernel drops ACKs (ENOBUFS) and the batch times out.
+    const window = Math.max(1, Math.min(opts.window ?? 1024, Math.floor(this.rcvbuf / 2048)));
     const what = opts.what ?? "netlink batch";
     const results: BatchResult[] = new Array(reqs.length);
     for (let start = 0; start < reqs.length; start += window) {
