@@ -253,7 +253,13 @@ export class NetlinkSocket {
 
   /** One datagram copied out of the reusable buffer; null if none is queued. */
   private recvOne(): Uint8Array | "truncated" | null {
-    const r = libc.recvfrom(this.fd, this.rxbuf, libc.MSG_TRUNC | libc.MSG_DONTWAIT);
+    let r: libc.RecvFromResult | null;
+    try {
+      r = libc.recvfrom(this.fd, this.rxbuf, libc.MSG_TRUNC | libc.MSG_DONTWAIT);
+    } catch (e) {
+      if (e instanceof libc.SysError && e.errno === ENOBUFS) throw new NetlinkError("netlink receive", ENOBUFS, "the kernel dropped messages: receive buffer overrun");
+      throw e;
+    }
     if (!r) return null;
     if (r.length > this.rxbuf.byteLength) return "truncated";
     return this.rxbuf.slice(0, r.length);

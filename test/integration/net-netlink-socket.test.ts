@@ -107,6 +107,19 @@ describe("NetlinkSocket", () => {
     }
   });
 
+  it("keeps a batch within a small receive buffer instead of losing ACKs", async () => {
+    const s = inNetns(ns, () => NetlinkSocket.open(NETLINK_ROUTE, { rcvbuf: 64 * 1024 }));
+    try {
+      expect(s.rcvbuf).toBeLessThanOrEqual(2 * 64 * 1024);
+      // GETLINK of a missing ifindex: every request gets an error ACK, none gets lost.
+      const reqs = Array.from({ length: 4000 }, () => ({ type: RTM_GETLINK, payload: ifinfomsg(999_999) }));
+      const results = await s.requestMany(reqs, { timeoutMs: 2000 });
+      expect(results.every((r) => !r.ok && r.error.code === "ENODEV")).toBe(true);
+    } finally {
+      s.close();
+    }
+  });
+
   it("bounds the wait: a receive with nothing queued fails with ETIMEDOUT", () => {
     const s = NetlinkSocket.open(NETLINK_GENERIC);
     try {

@@ -62,9 +62,14 @@ describe("VRRP raw sockets between two namespaces", () => {
   it("IPv4 multicast: full IP packet, source, destination, TTL 255 and ifindex arrive", async () => {
     const rx = open(b, { family: 4, ifname: "eth0" });
     const tx = open(a, { family: 4, ifname: "eth0" });
+    const looped: ReceivedPacket[] = [];
+    tx.onPacket((pkt) => looped.push(pkt));
     const got = nextPacket(rx);
     tx.send(ipv4Packet("10.71.0.1", "224.0.0.18", 1, advert));
     const p = await got;
+    // Multicast loop is off: the sender does not hear itself (the peer's copy has arrived by now).
+    await Bun.sleep(50);
+    expect(looped).toEqual([]);
     expect(p).toMatchObject({ src: "10.71.0.1", dst: "224.0.0.18", ttlOrHopLimit: 255, ifindex: ifindexB });
     expect(p.data[1]).toBe(0xc0);
     expect(p.data[9]).toBe(112);
@@ -92,6 +97,17 @@ describe("VRRP raw sockets between two namespaces", () => {
     const p = await got;
     expect(p).toMatchObject({ src: "fe80::a", dst: "ff02::12", ttlOrHopLimit: 255, ifindex: ifindexB });
     expect([...p.data]).toEqual([...v3]);
+    await Promise.all([rx.close(), tx.close()]);
+  });
+
+  it("IPv6 unicast to a peer's link-local address", async () => {
+    const rx = open(b, { family: 6, ifname: "eth0", unicast: { src: "fe80::b", peers: ["fe80::a"] } });
+    const tx = open(a, { family: 6, ifname: "eth0", unicast: { src: "fe80::a", peers: ["fe80::b"] } });
+    const got = nextPacket(rx);
+    tx.send(Uint8Array.of(0x31, 7, 8, 9), "fe80::b", { src: "fe80::a" });
+    const p = await got;
+    expect(p).toMatchObject({ src: "fe80::a", dst: "fe80::b", ttlOrHopLimit: 255, ifindex: ifindexB });
+    expect([...p.data]).toEqual([0x31, 7, 8, 9]);
     await Promise.all([rx.close(), tx.close()]);
   });
 
