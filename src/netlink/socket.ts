@@ -153,7 +153,7 @@ export class NetlinkSocket {
             if (err !== 0) throw new NetlinkError(what, err);
             finished = true;
           } else if (m.header.type === NLMSG_OVERRUN) {
-            throw new NetlinkError(what, ENOBUFS, "overrun");
+            throw new NetlinkError(`${what} (overrun)`, ENOBUFS);
           } else {
             replies.push(m);
           }
@@ -257,7 +257,7 @@ export class NetlinkSocket {
     try {
       r = libc.recvfrom(this.fd, this.rxbuf, libc.MSG_TRUNC | libc.MSG_DONTWAIT);
     } catch (e) {
-      if (e instanceof libc.SysError && e.errno === ENOBUFS) throw new NetlinkError("netlink receive", ENOBUFS, "the kernel dropped messages: receive buffer overrun");
+      if (e instanceof libc.SysError && e.errno === ENOBUFS) throw new NetlinkError("netlink receive (buffer overrun, the kernel dropped messages)", ENOBUFS);
       throw e;
     }
     if (!r) return null;
