@@ -55,7 +55,7 @@ export interface OpenOptions {
 }
 
 const RECV_BUFFER = 64 * 1024;
-const ENOBUFS = 105, ETIMEDOUT = 110, EPROTO = 71, EINTR_DUMP_RETRIES = 3;
+const ENOBUFS = 105, ETIMEDOUT = 110, EPROTO = 71, DUMP_RETRIES = 3;
 const BATCH_BYTES = 60 * 1024;
 
 export class NetlinkSocket {
@@ -104,7 +104,7 @@ export class NetlinkSocket {
     }
   }
 
-  /** Joins a multicast group by number (needed for generic netlink groups and rtnetlink groups > 32). */
+  /** Joins a multicast group by number (RTNLGRP_* or a generic netlink group id; also groups > 32). */
   addMembership(group: number): void {
     libc.setsockopt(this.fd, libc.SOL_NETLINK, libc.NETLINK_ADD_MEMBERSHIP, group, `join netlink group ${group}`);
   }
@@ -161,7 +161,7 @@ export class NetlinkSocket {
         if (finished) break;
       }
       if (!interrupted) return replies;
-      if (attempt + 1 >= EINTR_DUMP_RETRIES) throw new NetlinkError(`${what} (dump kept being interrupted)`, 4);
+      if (attempt + 1 >= DUMP_RETRIES) throw new NetlinkError(`${what} (dump kept being interrupted)`, 4);
     }
   }
 
@@ -226,8 +226,8 @@ export class NetlinkSocket {
   }
 
   /**
-   * Waits (bounded) for one datagram and decodes it. Exposed for event sockets whose owner already
-   * knows data is ready; pass deadline = performance.now() to not wait at all.
+   * Waits (bounded by `deadline`, a performance.now() value) for one datagram and decodes it.
+   * For sockets bound to multicast groups that are read synchronously.
    */
   receive(deadline: number, what = "netlink receive"): NetlinkMessage[] {
     for (;;) {
@@ -237,17 +237,6 @@ export class NetlinkSocket {
       const left = deadline - performance.now();
       if (left <= 0) throw new NetlinkError(what, ETIMEDOUT, "no answer from the kernel");
       libc.poll([{ fd: this.fd, events: libc.POLLIN }], Math.ceil(left));
-    }
-  }
-
-  /** Non-waiting read of everything queued; returns [] when nothing is pending. */
-  drain(): NetlinkMessage[] {
-    const out: NetlinkMessage[] = [];
-    for (;;) {
-      const data = this.recvOne();
-      if (data === null) return out;
-      if (data === "truncated") throw new NetlinkError("netlink receive", EPROTO, `a message exceeded ${RECV_BUFFER} bytes`);
-      out.push(...decodeNlMsgs(data));
     }
   }
 
