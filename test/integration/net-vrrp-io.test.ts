@@ -7,6 +7,7 @@ import { sendEthernetFrame } from "../../src/net/ethernet.ts";
 import { sendIcmp6 } from "../../src/net/icmp6.ts";
 import { parseIPv4 } from "../../src/net/inet.ts";
 import { inNetns } from "../../src/net/netns.ts";
+import { Rtnl, vrrpVirtualMac } from "../../src/netlink/rtnetlink.ts";
 import { openVrrpSocket, type ReceivedPacket, type VrrpSocket } from "../../src/net/vrrp-socket.ts";
 import { createLab, type SpawnedProcess } from "../helpers/netns.ts";
 
@@ -165,5 +166,29 @@ describe("link-layer and ICMPv6 sends", () => {
     expect(f[54]).toBe(136);
     expect((f[56] << 8) | f[57]).not.toBe(0); // checksum filled in
     expect([...f.subarray(58)]).toEqual([...na.subarray(4)]);
+  });
+});
+
+describe("use_vmac", () => {
+  it("an advert sent on a macvlan with the VRRP virtual MAC leaves with that source MAC", async () => {
+    const rtnl = inNetns(a, () => Rtnl.open());
+    try {
+      const parent = await rtnl.linkByName("eth0");
+      const vmac = await rtnl.createMacvlan({ name: "vrrp.51", parentIndex: parent.index, mac: vrrpVirtualMac(51) });
+      await rtnl.setLinkUp(vmac.index, true);
+      const rx = open(b, { family: 4, ifname: "eth0" });
+      const tx = open(a, { family: 4, ifname: "vrrp.51", ifindex: vmac.index });
+      const cap = await capture(b, ["-e", "ip", "proto", "112"]);
+      const got = nextPacket(rx);
+      tx.send(ipv4Packet("10.71.0.1", "224.0.0.18", 3, advert));
+      expect((await got).src).toBe("10.71.0.1");
+      const frame = await cap.frame();
+      expect(Buffer.from(frame.subarray(0, 6)).toString("hex")).toBe("01005e000012"); // multicast MAC of 224.0.0.18
+      expect(Buffer.from(frame.subarray(6, 12)).toString("hex")).toBe("00005e000133");
+      await Promise.all([rx.close(), tx.close()]);
+      await rtnl.deleteLink(vmac.index);
+    } finally {
+      rtnl.close();
+    }
   });
 });
