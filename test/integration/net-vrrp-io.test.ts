@@ -112,6 +112,28 @@ describe("VRRP raw sockets between two namespaces", () => {
     await Promise.all([rx.close(), tx.close()]);
   });
 
+  it("works from inside a Worker (the VRRP engine's own thread), through a nested receive worker", async () => {
+    const w = new Worker(new URL("../fixtures/netlink/vrrp-rx-in-worker.ts", import.meta.url).href);
+    const messages: { kind: string; [k: string]: unknown }[] = [];
+    const waitFor = (kind: string) => new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`worker never said ${kind}: ${JSON.stringify(messages)}`)), 3000);
+      const check = () => { if (messages.some((m) => m.kind === kind)) { clearTimeout(t); resolve(); } else setTimeout(check, 5); };
+      check();
+    });
+    w.onmessage = (e) => messages.push(e.data);
+    try {
+      w.postMessage({ ns: b });
+      await waitFor("ready");
+      const tx = open(a, { family: 4, ifname: "eth0" });
+      tx.send(ipv4Packet("10.71.0.1", "224.0.0.18", 4, advert));
+      await waitFor("closed");
+      expect(messages.find((m) => m.kind === "packet")).toEqual({ kind: "packet", src: "10.71.0.1", dst: "224.0.0.18", ttl: 255, length: 20 + advert.byteLength });
+      await tx.close();
+    } finally {
+      w.terminate();
+    }
+  });
+
   it("closes cleanly: a closed socket refuses to send and its fd is gone", async () => {
     const s = open(a, { family: 4, ifname: "eth0" });
     s.onPacket(() => {});
