@@ -16,7 +16,11 @@ import {
 } from "../../src/vrrp/packet.ts";
 import { VRRP_DEFAULTS, type VrrpInstanceParams } from "../../src/vrrp/types.ts";
 
-const capture = (name: string) => hexToBytes(readFileSync(new URL(`../fixtures/captures/${name}.hex`, import.meta.url), "utf8"));
+const capture = (name: string) => {
+  const bytes = hexToBytes(readFileSync(new URL(`../fixtures/captures/${name}.hex`, import.meta.url), "utf8"));
+  if (!bytes) throw new Error(`${name}.hex is not hex`);
+  return bytes;
+};
 
 // The captures are keepalived 2.2.7 frames: 02:00:77:01:00:01 (10.77.1.1) -> 224.0.0.18, VRID 51, VIP 10.77.1.100.
 const params = (over: Partial<VrrpInstanceParams> = {}): VrrpInstanceParams => ({
