@@ -264,6 +264,12 @@ export function encodeInstanceAdvert(
   );
 }
 
+/** The IP id after `previous`: keepalived counts per instance from 1 and skips 0 on wrap-around. */
+export function nextIpId(previous: number): number {
+  const next = (previous + 1) & 0xffff;
+  return next === 0 ? 1 : next;
+}
+
 export interface Ipv4HeaderFields {
   source: string;
   destination: string;

@@ -10,6 +10,7 @@ import {
   encodeAdvert,
   encodeInstanceAdvert,
   expectationsFor,
+  nextIpId,
   parseIpv4Packet,
   type AdvertExpectations,
   type DecodeResult,
@@ -264,6 +265,14 @@ describe("receive validation, one DropReason per VRRP-MIB counter", () => {
     const ah = good();
     ah[9] = 51;
     expectDrop(decodeIpv4Advert(ah, expectations()), "authTypeMismatch");
+  });
+});
+
+describe("IP id", () => {
+  it("counts from 1 and skips 0 on wrap-around, as keepalived's captures (ids 1..6) show", () => {
+    expect(nextIpId(0)).toBe(1);
+    expect(nextIpId(5)).toBe(6);
+    expect(nextIpId(0xffff)).toBe(1);
   });
 });
 
