@@ -63,7 +63,7 @@ export function normalizeParams(p: VrrpInstanceParams): { params: VrrpInstancePa
     warnings.push(`(${p.name}) nopreempt is incompatible with priority 255. resetting nopreempt`);
     out.nopreempt = false;
   }
-  if (out.state === "MASTER") {
+  if (out.initialState === "MASTER") {
     if (out.nopreempt) {
       warnings.push(`(${p.name}) Warning - nopreempt will not work with initial state MASTER - clearing`);
       out.nopreempt = false;

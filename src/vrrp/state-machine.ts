@@ -288,7 +288,7 @@ function onStartup(s: Stepper): void {
     s.enterFault(`init: ${d.faults.join(", ")}`);
     return;
   }
-  if (p.state === "MASTER" && d.basePriority === VRRP_PRIORITY_OWNER) {
+  if (p.initialState === "MASTER" && d.basePriority === VRRP_PRIORITY_OWNER) {
     // keepalived arms a 1 µs master down timer for the address owner; we go straight there.
     s.becomeMaster("address owner with state MASTER");
     return;

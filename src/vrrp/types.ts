@@ -24,7 +24,7 @@ export interface VrrpInstanceParams {
    * state: configured initial state. keepalived 2.2.7 derives MASTER when no state is given and the
    * priority is 255, BACKUP otherwise (vrrp.c vrrp_complete_instance); the config layer applies that.
    */
-  state: "MASTER" | "BACKUP";
+  initialState: "MASTER" | "BACKUP";
   /** nopreempt: default off. keepalived clears it when state is MASTER or priority is 255. */
   nopreempt: boolean;
   /** preempt_delay: 0..1000 s, default 0. keepalived clears it with state MASTER and with nopreempt. */
@@ -80,7 +80,7 @@ export const VRRP_DEFAULTS = {
   version: 2,
   priority: 100,
   advertIntervalMs: 1000,
-  state: "BACKUP",
+  initialState: "BACKUP",
   nopreempt: false,
   preemptDelayMs: 0,
   accept: true,

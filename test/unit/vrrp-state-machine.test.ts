@@ -101,7 +101,7 @@ describe("INIT", () => {
     expect(nextDeadline(sim.inst)).toBe(3609.375);
   });
   it("INIT -> MASTER at once for the address owner with state MASTER", () => {
-    const sim = new Sim(params({ priority: 255, state: "MASTER" }));
+    const sim = new Sim(params({ priority: 255, initialState: "MASTER" }));
     const actions = sim.send({ type: "startup" });
     expect(sim.inst.state).toBe("MASTER");
     const types = actions.map((a) => a.type);
@@ -113,7 +113,7 @@ describe("INIT", () => {
     expect(nextDeadline(sim.inst)).toBe(1000);
   });
   it("state MASTER below 255 still starts in BACKUP and waits the full master down interval (keepalived 2.2.7)", () => {
-    const sim = new Sim(params({ priority: 100, state: "MASTER" }));
+    const sim = new Sim(params({ priority: 100, initialState: "MASTER" }));
     sim.send({ type: "startup" });
     expect(sim.inst.state).toBe("BACKUP");
     sim.advanceTo(3609.374);
@@ -123,7 +123,7 @@ describe("INIT", () => {
     expect(sim.enteredAt("MASTER")).toBe(3609.375);
   });
   it("priority 255 with state BACKUP waits the master down timer too", () => {
-    const sim = new Sim(params({ priority: 255, state: "BACKUP" }));
+    const sim = new Sim(params({ priority: 255, initialState: "BACKUP" }));
     sim.send({ type: "startup" });
     sim.advanceTo(10_000);
     expect(sim.enteredAt("MASTER")).toBe(3003.90625);
@@ -325,7 +325,7 @@ describe("MASTER", () => {
     expect(sim.inst.state).toBe("MASTER");
   });
   it("two address owners: the local one drops to 254 and yields", () => {
-    const sim = new Sim(params({ priority: 255, state: "MASTER", primaryIp: "10.77.1.2" }));
+    const sim = new Sim(params({ priority: 255, initialState: "MASTER", primaryIp: "10.77.1.2" }));
     sim.send({ type: "startup" });
     sim.advert({ priority: 255, source: "10.77.1.9" });
     expect(sim.inst.effectivePriority).toBe(254);
@@ -335,7 +335,7 @@ describe("MASTER", () => {
 
 describe("FAULT, shutdown, tracking, control", () => {
   const master = () => {
-    const sim = new Sim(params({ priority: 255, state: "MASTER" }));
+    const sim = new Sim(params({ priority: 255, initialState: "MASTER" }));
     sim.send({ type: "startup" });
     return sim;
   };
@@ -440,7 +440,7 @@ describe("FAULT, shutdown, tracking, control", () => {
 
 describe("params", () => {
   it("keepalived's fix-ups: nopreempt and preempt_delay cleared by state MASTER", () => {
-    const { params: p, warnings } = normalizeParams(params({ state: "MASTER", nopreempt: true, preemptDelayMs: 5000 }));
+    const { params: p, warnings } = normalizeParams(params({ initialState: "MASTER", nopreempt: true, preemptDelayMs: 5000 }));
     expect(p.nopreempt).toBe(false);
     expect(p.preemptDelayMs).toBe(0);
     expect(warnings.join("\n")).toMatch(/nopreempt will not work with initial state MASTER - clearing/);
@@ -449,7 +449,7 @@ describe("params", () => {
     expect(normalizeParams(params({ authType: "pass", authPass: "123456789" })).params.authPass).toBe("12345678");
   });
   it("createInstance applies the fix-ups itself: state MASTER with nopreempt still preempts", () => {
-    const inst = createInstance(params({ state: "MASTER", nopreempt: true, priority: 150 }), 0);
+    const inst = createInstance(params({ initialState: "MASTER", nopreempt: true, priority: 150 }), 0);
     expect(inst.params.nopreempt).toBe(false);
     let r = step(inst, { type: "startup" }, 0);
     r = step(r.state, { type: "advertReceived", advert: { priority: 100, advertIntervalMs: 1000, source: "10.77.1.9" } }, 10);
