@@ -118,7 +118,7 @@ export function expectationsFor(
     authPass: params.authPass,
     vips: params.vips,
     unicastPeers: params.unicastPeers,
-    oldUnicastChecksum: params.oldUnicastChecksum,
+    oldUnicastChecksum: params.oldUnicastChecksum ?? "auto",
     v3ChecksumAsV2: params.v3ChecksumAsV2,
     checkAddresses: opts.checkAddresses ?? true,
     checkUnicastSource: opts.checkUnicastSource ?? false,

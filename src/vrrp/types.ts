@@ -64,9 +64,9 @@ export interface VrrpInstanceParams {
    * whose pseudo-header held the multicast group 224.0.0.18 instead of the peer's address. "auto" (no
    * keyword, keepalived built with OLD_CHKSUM_COMPAT as Debian's is): send the standard checksum, accept
    * the old one and report it (ReceivedAdvert.legacyUnicastChecksum) so the shell switches to sending it,
-   * as keepalived does; "always": the keyword; "never": `old_unicast_checksum never`.
+   * as keepalived does; "always": the keyword; "never": `old_unicast_checksum never`. Absent = "auto".
    */
-  oldUnicastChecksum: "auto" | "always" | "never";
+  oldUnicastChecksum?: "auto" | "always" | "never";
   /**
    * Not a keepalived option: VRRPv3-over-IPv4 checksum with no pseudo-header at all, as some older
    * non-keepalived routers compute it (FRR's `no vrrp N checksum-with-ipv4-pseudoheader`). Sent when set;
