@@ -25,7 +25,7 @@ export const VRRP_AUTH_PASS = 1;
 export const VRRP_AUTH_AH = 2;
 const IPV4_HEADER_LEN = 20;
 
-/** Why a received packet was not accepted. Each maps to one VRRP-MIB counter (see stats.ts). */
+/** Why a received packet was not accepted; stats.ts DROP_COUNTERS says which VRRP-MIB counters it bumps. */
 export type DropReason =
   | "malformedIpHeader" // not IPv4, bad IHL, not protocol 112
   | "packetTooShort" // shorter than the fixed VRRP header

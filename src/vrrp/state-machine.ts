@@ -429,7 +429,7 @@ function fireTimer(s: Stepper, name: TimerName): void {
         s.log("master down timer expired, waiting for the sync group to agree to MASTER");
         return;
       }
-      s.becomeMaster(`no advert received for ${d.masterDownIntervalMs} ms`);
+      s.becomeMaster(`master down timer expired after ${d.masterDownIntervalMs} ms`);
       return;
     case "advert":
       if (d.state !== "MASTER") return;
