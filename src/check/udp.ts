@@ -1,0 +1,111 @@
+// UDP_CHECK: send a datagram on a connected UDP socket. An ICMP error (port/host unreachable, reported
+// by the kernel as ECONNREFUSED/EHOSTUNREACH on the connected socket) fails the check. With require_reply
+// a reply must arrive within connect_timeout and match length and content; without it, silence until
+// connect_timeout is success (keepalived's rule).
+import dgram from "node:dgram";
+import { isIPv6 } from "node:net";
+import { randomBytes } from "node:crypto";
+import { connectErrorReason, timed, unsupportedOption } from "./conn.ts";
+import { CheckFailure, describeError, errorCode } from "./errors.ts";
+import type { CheckResult, ConnectOptions, UdpCheckParams } from "./types.ts";
+import { formatEndpoint } from "./vs-state.ts";
+
+/** Parse keepalived's free-form HEX_STR ("Ab12f 3 456": space-separated groups of nibbles, odd groups
+ *  get a leading 0 per byte). X/x nibbles are "don't care": their mask nibble is set. */
+export function parseHexString(text: string): { data: Uint8Array; mask: Uint8Array; hasMask: boolean } | string {
+  const data: number[] = [];
+  const mask: number[] = [];
+  let hasMask = false;
+  for (const group of text.trim().split(/\s+/).filter(Boolean)) {
+    if (!/^[0-9a-fA-FxX]+$/.test(group)) return `invalid hex string group ${JSON.stringify(group)}`;
+    const padded = group.length % 2 ? `0${group}` : group;
+    for (let i = 0; i < padded.length; i += 2) {
+      let d = 0;
+      let m = 0;
+      for (const [j, ch] of [padded[i], padded[i + 1]].entries()) {
+        const shift = j === 0 ? 4 : 0;
+        if (ch === "x" || ch === "X") { m |= 0xf << shift; hasMask = true; } else d |= parseInt(ch, 16) << shift;
+      }
+      data.push(d);
+      mask.push(m);
+    }
+  }
+  return { data: Uint8Array.from(data), mask: Uint8Array.from(mask), hasMask };
+}
+
+/** Why `reply` does not satisfy the check, or undefined when it does (keepalived's check_udp_reply). */
+export function judgeUdpReply(params: UdpCheckParams, reply: Uint8Array): string | undefined {
+  if (reply.length < params.minReplyLength || reply.length > params.maxReplyLength) {
+    return `reply length ${reply.length} outside ${params.minReplyLength}-${params.maxReplyLength}`;
+  }
+  const want = params.replyData;
+  if (!want) return undefined;
+  const n = Math.min(want.length, reply.length);
+  for (let i = 0; i < n; i++) {
+    const care = ~(params.replyMask?.[i] ?? 0) & 0xff;
+    if (((reply[i] ^ want[i]) & care) !== 0) {
+      return `reply byte ${i} is 0x${reply[i].toString(16).padStart(2, "0")}, expected 0x${want[i].toString(16).padStart(2, "0")}`;
+    }
+  }
+  return undefined;
+}
+
+/** Send `payload` and wait for one reply. Resolves undefined on silence until connect_timeout when
+ *  `wantReply` is false; throws CheckFailure on ICMP errors, bind errors and (with wantReply) silence. */
+export function udpExchange(co: ConnectOptions, payload: Uint8Array, wantReply: boolean, signal: AbortSignal | undefined,
+  what: string): Promise<Buffer | undefined> {
+  const unsupported = unsupportedOption(co);
+  if (unsupported) return Promise.reject(new CheckFailure(unsupported));
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket(isIPv6(co.connectIp) ? "udp6" : "udp4");
+    let done = false;
+    let phase = "binding";
+    const finish = (err: CheckFailure | undefined, value?: Buffer) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      try { sock.close(); } catch { /* already closed */ }
+      if (err) reject(err); else resolve(value);
+    };
+    const onAbort = () => finish(new CheckFailure("check aborted"));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const timer = setTimeout(() => {
+      if (wantReply) finish(new CheckFailure(`timeout after ${co.connectTimeoutMs} ms waiting for a reply to ${what}`, { timeout: true }));
+      else finish(undefined, undefined);
+    }, co.connectTimeoutMs);
+    sock.on("error", (e) => {
+      if (phase === "binding" || phase === "connecting") { finish(new CheckFailure(connectErrorReason(co, e))); return; }
+      const code = errorCode(e);
+      const icmp = code === "ECONNREFUSED" ? "ICMP port unreachable" : code === "EHOSTUNREACH" ? "ICMP host unreachable"
+        : code === "ENETUNREACH" ? "ICMP network unreachable" : "error";
+      finish(new CheckFailure(`${what}: ${icmp}: ${describeError(e)}`, { icmp: icmp !== "error" }));
+    });
+    sock.on("message", (msg) => finish(undefined, msg));
+    const connect = () => {
+      phase = "connecting";
+      sock.connect(co.connectPort, co.connectIp, () => {
+        phase = "exchanging";
+        sock.send(payload, (e) => { if (e) finish(new CheckFailure(`${what}: send failed: ${describeError(e)}`)); });
+      });
+    };
+    if (co.bindto !== undefined || co.bindPort !== undefined) {
+      sock.bind({ address: co.bindto, port: co.bindPort ?? 0, exclusive: true }, connect);
+    } else {
+      connect();
+    }
+  });
+}
+
+export function run(params: UdpCheckParams, signal?: AbortSignal): Promise<CheckResult> {
+  return timed(async () => {
+    const target = formatEndpoint(params.connectIp, params.connectPort);
+    const payload = params.payload ?? randomBytes(16);
+    const reply = await udpExchange(params, payload, params.requireReply, signal, `UDP datagram to ${target}`);
+    if (!params.requireReply) return { ok: true, reason: reply ? `reply from ${target}` : `no ICMP error from ${target} within ${params.connectTimeoutMs} ms` };
+    if (!reply) throw new CheckFailure(`no reply from ${target}`);
+    const bad = judgeUdpReply(params, reply);
+    if (bad) throw new CheckFailure(`UDP reply from ${target}: ${bad}`, { replyHex: reply.subarray(0, 64).toString("hex") });
+    return { ok: true, reason: `UDP reply from ${target} (${reply.length} bytes)`, detail: { replyBytes: reply.length } };
+  });
+}
