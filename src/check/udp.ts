@@ -10,19 +10,19 @@ import { CheckFailure, describeError, errorCode } from "./errors.ts";
 import type { CheckResult, ConnectOptions, UdpCheckParams } from "./types.ts";
 import { formatEndpoint } from "./vs-state.ts";
 
-/** Parse keepalived's free-form HEX_STR ("Ab12f 3 456": space-separated groups of nibbles, odd groups
- *  get a leading 0 per byte). X/x nibbles are "don't care": their mask nibble is set. */
+/** Parse keepalived's free-form HEX_STR: "Ab12f 3 456" is AB 12 0F 03 45 06. X/x nibbles are "don't care": their mask nibble is set. */
 export function parseHexString(text: string): { data: Uint8Array; mask: Uint8Array; hasMask: boolean } | string {
   const data: number[] = [];
   const mask: number[] = [];
   let hasMask = false;
   for (const group of text.trim().split(/\s+/).filter(Boolean)) {
     if (!/^[0-9a-fA-FxX]+$/.test(group)) return `invalid hex string group ${JSON.stringify(group)}`;
-    const padded = group.length % 2 ? `0${group}` : group;
-    for (let i = 0; i < padded.length; i += 2) {
+    // Pairs from the left; a lone last nibble is the low nibble of its byte ("f" -> 0F).
+    for (let i = 0; i < group.length; i += 2) {
+      const pair = i + 1 < group.length ? [group[i], group[i + 1]] : ["0", group[i]];
       let d = 0;
       let m = 0;
-      for (const [j, ch] of [padded[i], padded[i + 1]].entries()) {
+      for (const [j, ch] of pair.entries()) {
         const shift = j === 0 ? 4 : 0;
         if (ch === "x" || ch === "X") { m |= 0xf << shift; hasMask = true; } else d |= parseInt(ch, 16) << shift;
       }
