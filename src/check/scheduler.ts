@@ -95,18 +95,22 @@ export class HealthScheduler {
       this.running.set(sc.id, { sc, state: initialCheckerState(sc.policy), timer: undefined, abort: undefined, urlCursor: 0 });
     }
     // The real servers' checker lists come from the scheduled checkers, so the two cannot disagree.
+    const byRs = new Map<string, { id: string; startsUp: boolean }[]>();
+    for (const c of checkers) {
+      const key = `${c.vsKey}\n${c.rs}`;
+      byRs.set(key, [...(byRs.get(key) ?? []), { id: c.id, startsUp: !c.policy.alpha }]);
+    }
     for (const vs of virtualServers) {
-      const realServers = vs.realServers.map((rs) => ({
-        ...rs,
-        checkers: checkers.filter((c) => c.vsKey === vs.vsKey && c.rs === rsKey(rs))
-          .map((c) => ({ id: c.id, startsUp: !c.policy.alpha })),
-      }));
+      const realServers = vs.realServers.map((rs) => {
+        const key = `${vs.vsKey}\n${rsKey(rs)}`;
+        const list = byRs.get(key) ?? [];
+        byRs.delete(key);
+        return { ...rs, checkers: list };
+      });
       this.vsConfigs.set(vs.vsKey, { ...vs, realServers });
     }
-    for (const sc of checkers) {
-      const vs = this.vsConfigs.get(sc.vsKey);
-      if (!vs || !vs.realServers.some((r) => rsKey(r) === sc.rs)) throw new Error(`checker ${sc.id} refers to unknown real server ${sc.rs} of ${sc.vsKey}`);
-    }
+    const orphan = checkers.find((c) => byRs.has(`${c.vsKey}\n${c.rs}`));
+    if (orphan) throw new Error(`checker ${orphan.id} refers to unknown real server ${orphan.rs} of ${orphan.vsKey}`);
   }
 
   /** Initial state and events, then the first run of every checker within its warmup. */
