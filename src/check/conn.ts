@@ -79,6 +79,8 @@ export class StreamConn {
     this.socket.off("end", this.onEnd);
     this.socket.off("close", this.onEnd);
     this.socket.off("error", this.onError);
+    // From now on errors surface on the TLS socket; an unheard 'error' on the raw one would throw.
+    this.socket.on("error", () => {});
   }
 
   /** Open TCP (and TLS on top when `tlsSetup` is given). Resolves once connected (and handshaken). */
