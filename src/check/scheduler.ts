@@ -3,6 +3,8 @@
 // verdicts, events and the desired IPVS destinations. Every checker is asynchronous; nothing here blocks
 // the event loop. First runs are spread over [0, warmup] (keepalived's warmup) and at most maxInFlight
 // checks run at once, so 10,000 checkers neither fire together nor exhaust file descriptors.
+import { watch, type FSWatcher } from "node:fs";
+import { basename, dirname } from "node:path";
 import { runUrl } from "./http.ts";
 import { runChecker } from "./run.ts";
 import { applyCheckResult, firstRunDelayMs, initialCheckerState, type CheckerState, type CheckerStep } from "./state.ts";
@@ -59,6 +61,9 @@ export interface SchedulerOptions {
   onEvent?: (e: HealthEvent) => void;
   /** Called with a virtual server's desired destinations whenever they may have changed (and at start). */
   onDesired?: (d: DesiredVirtualServer) => void;
+  /** FILE_CHECK: re-read a tracked file as soon as it changes (inotify through fs.watch, as keepalived
+   *  does), besides the delay_loop poll. Default true. */
+  watchFiles?: boolean;
 }
 
 interface Running {
@@ -68,6 +73,8 @@ interface Running {
   abort: AbortController | undefined;
   /** HTTP recovery without fast_recovery: the next url to check (urls are checked one per delay_loop). */
   urlCursor: number;
+  /** A tracked file changed while this check was running or queued: run again as soon as it ends. */
+  rerun: boolean;
 }
 
 export interface SchedulerStats { checks: number; inFlight: number; queued: number }
@@ -81,6 +88,7 @@ export class HealthScheduler {
   private readonly vsStates = new Map<string, VirtualServerState>();
   private readonly running = new Map<string, Running>();
   private readonly waiting: Running[] = [];
+  private readonly watchers: FSWatcher[] = [];
   private inFlight = 0;
   private checks = 0;
   private stopped = false;
@@ -92,7 +100,7 @@ export class HealthScheduler {
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 256);
     for (const sc of checkers) {
       if (this.running.has(sc.id)) throw new Error(`duplicate checker id ${sc.id}`);
-      this.running.set(sc.id, { sc, state: initialCheckerState(sc.policy), timer: undefined, abort: undefined, urlCursor: 0 });
+      this.running.set(sc.id, { sc, state: initialCheckerState(sc.policy), timer: undefined, abort: undefined, urlCursor: 0, rerun: false });
     }
     // The real servers' checker lists come from the scheduled checkers, so the two cannot disagree.
     const byRs = new Map<string, { id: string; startsUp: boolean }[]>();
@@ -122,6 +130,37 @@ export class HealthScheduler {
       this.opts.onDesired?.(desiredDests(cfg, t.state));
     }
     for (const r of this.running.values()) this.schedule(r, firstRunDelayMs(r.sc.policy, this.random()));
+    if (this.opts.watchFiles !== false) this.watchTrackedFiles();
+  }
+
+  private watchTrackedFiles(): void {
+    const byDir = new Map<string, Running[]>();
+    for (const r of this.running.values()) {
+      if (r.sc.spec.kind !== "FILE_CHECK") continue;
+      const d = dirname(r.sc.spec.params.file);
+      byDir.set(d, [...(byDir.get(d) ?? []), r]);
+    }
+    for (const [d, list] of byDir) {
+      try {
+        // The directory, not the file: tools replace files by rename, which a file watch would miss.
+        const w = watch(d, (_event, name) => {
+          for (const r of list) if (r.sc.spec.kind === "FILE_CHECK" && basename(r.sc.spec.params.file) === String(name)) this.runSoon(r);
+        });
+        w.on("error", () => { /* the delay_loop poll still covers this file */ });
+        this.watchers.push(w);
+      } catch {
+        // Missing directory: the poll reports the unreadable file with its reason.
+      }
+    }
+  }
+
+  /** Run a checker now rather than at its next timer (or right after its current run). */
+  private runSoon(r: Running): void {
+    if (this.stopped) return;
+    if (r.abort || this.waiting.includes(r)) { r.rerun = true; return; }
+    if (r.timer !== undefined) this.clock.clearTimer(r.timer);
+    r.timer = undefined;
+    this.fire(r);
   }
 
   /** Stop every timer and in-flight check; returns (and reports) the omega shutdown events. */
@@ -133,6 +172,8 @@ export class HealthScheduler {
       r.abort?.abort();
     }
     this.waiting.length = 0;
+    for (const w of this.watchers) w.close();
+    this.watchers.length = 0;
     const events: HealthEvent[] = [];
     for (const [key, cfg] of this.vsConfigs) {
       const st = this.vsStates.get(key);
@@ -226,7 +267,9 @@ export class HealthScheduler {
       for (const e of events) this.opts.onEvent?.(e);
       if (events.length > 0) this.opts.onDesired?.(desiredDests(cfg, st));
     }
-    this.schedule(r, step.nextDelayMs);
+    const rerun = r.rerun;
+    r.rerun = false;
+    this.schedule(r, rerun ? 0 : step.nextDelayMs);
   }
 }
 

@@ -1,7 +1,7 @@
 // The scheduler with real timers, a real HTTP server (Bun.serve on loopback) that the test stops and
 // starts again, and real notify scripts: the server goes down after `retry` retries, comes back on the
 // first success, and each notify script fires once per transition, in order.
-import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -79,5 +79,32 @@ describe("HealthScheduler with a real server and notify scripts", () => {
     expect(existsSync(log) && readFileSync(log, "utf8").trim().split("\n")).toEqual(["rs-down", "quorum-down", "rs-up", "quorum-up"]);
     expect(weights).toEqual([[3], [], [3]]);
     scheduler.stop();
+  });
+
+  it("FILE_CHECK reacts to the tracked file changing (inotify), long before delay_loop", async () => {
+    const tracked = join(dir, "weight");
+    writeFileSync(tracked, "2\n");
+    const vs: VirtualServerConfig = {
+      vsKey: "TCP 127.0.0.101:80", quorum: 1, hysteresis: 0, omega: false, smtpAlert: false,
+      realServers: [{ addr: "127.0.0.1", port: 81, weight: 10, inhibitOnFailure: true, smtpAlert: false, checkers: [] }],
+    };
+    const weights: number[] = [];
+    const s = new HealthScheduler([vs], [
+      { id: "dyn", vsKey: vs.vsKey, rs: "127.0.0.1:81", policy: { ...defaultPolicy("FILE_CHECK", 60_000), warmupMs: 0 },
+        spec: { kind: "FILE_CHECK", params: { file: tracked, weight: 5, reverse: false, dynamic: true } } },
+    ], { onDesired: (d) => weights.push(d.dests[0]?.weight ?? -1) });
+    try {
+      s.start();
+      await waitFor("initial weight", () => weights.includes(20));
+      writeFileSync(tracked, "4\n");
+      await waitFor("weight after write", () => weights.includes(30), 3_000);
+      // Replaced by rename, as configuration tools do.
+      writeFileSync(`${tracked}.new`, "-2\n");
+      renameSync(`${tracked}.new`, tracked);
+      await waitFor("weight after rename", () => weights.includes(0), 3_000);
+      expect(weights).toEqual([10, 20, 30, 0]);
+    } finally {
+      s.stop();
+    }
   });
 });
