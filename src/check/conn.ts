@@ -2,17 +2,12 @@
 // WHOLE exchange is bounded by connect_timeout, and which knows what it was waiting for when time ran
 // out, so that a timeout reads "timeout after 5000 ms waiting for response headers (received 12 bytes)".
 import net from "node:net";
+import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import { CheckFailure, describeError, errorCode } from "./errors.ts";
 import type { CheckResult, ConnectOptions } from "./types.ts";
+import { connectTcpWithOptions, needsSocketOptions } from "./sockopts.ts";
 import { formatEndpoint } from "./vs-state.ts";
-
-/** Options that Bun's sockets cannot honour yet: refuse them loudly instead of ignoring them. */
-export function unsupportedOption(co: ConnectOptions): string | undefined {
-  if (co.bindIf !== undefined) return `bind_if ${co.bindIf} is not supported yet (needs SO_BINDTODEVICE)`;
-  if (co.fwmark !== undefined) return `fwmark ${co.fwmark} is not supported yet (needs SO_MARK)`;
-  return undefined;
-}
 
 /** Connect-time errors that come from binding the source address rather than from the peer. */
 const BIND_ERRORS = new Set(["EADDRNOTAVAIL", "EADDRINUSE", "EACCES", "EINVAL"]);
@@ -48,7 +43,7 @@ export class StreamConn {
   phase = "connecting";
 
   private constructor(
-    readonly socket: net.Socket,
+    readonly socket: Duplex,
     private readonly co: ConnectOptions,
     private readonly startedAt: number,
     signal: AbortSignal | undefined,
@@ -85,22 +80,27 @@ export class StreamConn {
 
   /** Open TCP (and TLS on top when `tlsSetup` is given). Resolves once connected (and handshaken). */
   static async open(co: ConnectOptions, signal?: AbortSignal, tlsSetup?: TlsSetup): Promise<StreamConn> {
-    const unsupported = unsupportedOption(co);
-    if (unsupported) throw new CheckFailure(unsupported);
     const startedAt = performance.now();
-    const tcp = net.connect({
-      host: co.connectIp, port: co.connectPort,
-      ...(co.bindto !== undefined ? { localAddress: co.bindto } : {}),
-      ...(co.bindPort !== undefined ? { localPort: co.bindPort } : {}),
-    });
-    const conn = new StreamConn(tcp, co, startedAt, signal);
-    let connected = false;
-    tcp.once("connect", () => { connected = true; conn.poke(); });
-    await conn.until(() => connected || undefined);
+    let conn: StreamConn;
+    if (needsSocketOptions(co)) {
+      // fwmark / bind_if: the socket is made and connected through ffi, then handed over.
+      const stream = await connectTcpWithOptions(co, startedAt + co.connectTimeoutMs, signal);
+      conn = new StreamConn(stream, co, startedAt, signal);
+    } else {
+      const tcp = net.connect({
+        host: co.connectIp, port: co.connectPort,
+        ...(co.bindto !== undefined ? { localAddress: co.bindto } : {}),
+        ...(co.bindPort !== undefined ? { localPort: co.bindPort } : {}),
+      });
+      conn = new StreamConn(tcp, co, startedAt, signal);
+      let connected = false;
+      tcp.once("connect", () => { connected = true; conn.poke(); });
+      await conn.until(() => connected || undefined);
+    }
     if (!tlsSetup) { conn.phase = "waiting for data"; return conn; }
     conn.detach();
     const secure = tls.connect({
-      socket: tcp,
+      socket: conn.socket,
       rejectUnauthorized: tlsSetup.verify,
       ...(tlsSetup.servername ? { servername: tlsSetup.servername } : {}),
       ...(tlsSetup.ca ? { ca: tlsSetup.ca } : {}),

@@ -2,15 +2,14 @@
 // Uses an unprivileged ICMP datagram socket (the kernel fills the id and checksum and filters replies);
 // when net.ipv4.ping_group_range forbids it (EACCES), falls back to a raw socket, which root may open.
 // The socket is non-blocking and polled from timers, so the event loop never blocks.
-// Being a raw fd, this checker supports bind_if (SO_BINDTODEVICE) and fwmark (SO_MARK).
+// Being an ffi socket, it supports bind_if (SO_BINDTODEVICE) and fwmark (SO_MARK) like the others.
 import { isIPv6 } from "node:net";
 import * as libc from "../../ffi/libc.ts";
 import { timed } from "./conn.ts";
 import { CheckFailure } from "./errors.ts";
+import { applySocketOptions, pollDelay, sockaddr, sysReason } from "./sockopts.ts";
 import type { CheckResult, PingCheckParams } from "./types.ts";
 
-const SO_MARK = 36;
-const POLL_INTERVAL_MS = 2;
 const ICMP_ECHO_REQUEST = 8, ICMP_ECHO_REPLY = 0, ICMP6_ECHO_REQUEST = 128, ICMP6_ECHO_REPLY = 129;
 const ICMP_UNREACH = 3, ICMP6_UNREACH = 1;
 
@@ -78,28 +77,15 @@ function openSocket(v6: boolean): IcmpSocket {
   }
 }
 
-function sysReason(what: string, e: unknown): string {
-  return e instanceof libc.SysError ? `${what} failed: ${e.code} (${libc.strerror(e.errno)})` : `${what} failed: ${String(e)}`;
-}
-
 export function run(params: PingCheckParams, signal?: AbortSignal): Promise<CheckResult> {
   return timed(async () => {
     const v6 = isIPv6(params.connectIp);
     const sock = openSocket(v6);
     try {
-      const sockaddr = (addr: string) => (v6 ? libc.sockaddrIn6(addr) : libc.sockaddrIn(addr));
-      if (params.bindIf !== undefined) {
-        try { libc.setsockopt(sock.fd, libc.SOL_SOCKET, libc.SO_BINDTODEVICE, libc.cString(params.bindIf)); } catch (e) { throw new CheckFailure(sysReason(`bind_if ${params.bindIf}`, e)); }
-      }
-      if (params.fwmark !== undefined) {
-        try { libc.setsockopt(sock.fd, libc.SOL_SOCKET, SO_MARK, params.fwmark); } catch (e) { throw new CheckFailure(sysReason(`fwmark ${params.fwmark}`, e)); }
-      }
-      if (params.bindto !== undefined) {
-        try { libc.bind(sock.fd, sockaddr(params.bindto)); } catch (e) { throw new CheckFailure(sysReason(`bindto ${params.bindto}`, e)); }
-      }
+      const scopeId = applySocketOptions(sock.fd, params, v6);
       const id = Math.floor(Math.random() * 0xffff);
       const seq = 1;
-      const dest = sockaddr(params.connectIp);
+      const dest = sockaddr(v6, params.connectIp, 0, scopeId);
       try {
         libc.sendto(sock.fd, buildEcho(v6, id, seq, new TextEncoder().encode("lbctl-ping-check")), 0, dest);
       } catch (e) {
@@ -107,7 +93,7 @@ export function run(params: PingCheckParams, signal?: AbortSignal): Promise<Chec
       }
       const deadline = performance.now() + params.connectTimeoutMs;
       const buf = new Uint8Array(1500);
-      for (;;) {
+      for (let attempt = 0; ; attempt++) {
         if (signal?.aborted) throw new CheckFailure("check aborted");
         let got: libc.RecvFromResult | null;
         try { got = libc.recvfrom(sock.fd, buf); } catch (e) { throw new CheckFailure(sysReason(`ICMP echo to ${params.connectIp}`, e)); }
@@ -124,7 +110,7 @@ export function run(params: PingCheckParams, signal?: AbortSignal): Promise<Chec
           continue;
         }
         if (performance.now() >= deadline) throw new CheckFailure(`timeout after ${params.connectTimeoutMs} ms waiting for ICMP${v6 ? "v6" : ""} echo reply from ${params.connectIp}`, { timeout: true });
-        await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
+        await pollDelay(attempt);
       }
     } finally {
       libc.close(sock.fd);

@@ -53,10 +53,10 @@ export interface ConnectOptions {
   bindto?: string;
   /** `bind_port`: source port. Default: ephemeral. */
   bindPort?: number;
-  /** `bind_if`: interface for a link-local bindto. NOT SUPPORTED yet (needs SO_BINDTODEVICE via ffi):
-   *  a checker given it fails with a reason that says so, rather than silently ignoring it. */
+  /** `bind_if`: SO_BINDTODEVICE, and the scope of a link-local bindto. Sockets with bind_if or fwmark are
+   *  made through ffi (sockopts.ts); the others through Bun's node:net / node:dgram. */
   bindIf?: string;
-  /** `fwmark`: SO_MARK on checker packets. NOT SUPPORTED yet (needs setsockopt via ffi): same as bindIf. */
+  /** `fwmark`: SO_MARK on the checker's packets. */
   fwmark?: number;
   /** `connect_timeout`: bounds the WHOLE exchange (connect, send, receive). Default 5 s; 0 means 1 s. */
   connectTimeoutMs: number;
@@ -76,8 +76,8 @@ export interface HttpUrl {
   digest?: string;
   /** `status_code`: default [200-299]. */
   statusCodes?: StatusRange[];
-  /** `virtualhost`: Host header (and SNI when enabled). Default: url's, then real server's, then virtual
-   *  server's virtualhost; without any, the connect address. */
+  /** `virtualhost`: Host header (and SNI when enabled). The config layer resolves keepalived's fallback
+   *  (url's, else the real server's, else the virtual server's); without any, the connect address. */
   virtualhost?: string;
   /** `regex`: searched in the body (JavaScript RegExp syntax here, keepalived uses PCRE2). */
   regex?: string;

@@ -5,8 +5,10 @@
 import dgram from "node:dgram";
 import { isIPv6 } from "node:net";
 import { randomBytes } from "node:crypto";
-import { connectErrorReason, timed, unsupportedOption } from "./conn.ts";
+import * as libc from "../../ffi/libc.ts";
+import { connectErrorReason, timed } from "./conn.ts";
 import { CheckFailure, describeError, errorCode } from "./errors.ts";
+import { needsSocketOptions, openConfiguredSocket, pollDelay, sysReason } from "./sockopts.ts";
 import type { CheckResult, ConnectOptions, UdpCheckParams } from "./types.ts";
 import { formatEndpoint } from "./vs-state.ts";
 
@@ -50,12 +52,26 @@ export function judgeUdpReply(params: UdpCheckParams, reply: Uint8Array): string
   return undefined;
 }
 
+/** How the kernel reports an ICMP error on a connected UDP socket. */
+function icmpReason(what: string, code: string | undefined, text: string): CheckFailure {
+  const icmp = code === "ECONNREFUSED" ? "ICMP port unreachable" : code === "EHOSTUNREACH" ? "ICMP host unreachable"
+    : code === "ENETUNREACH" ? "ICMP network unreachable" : "error";
+  return new CheckFailure(`${what}: ${icmp}: ${text}`, { icmp: icmp !== "error" });
+}
+
+function silence(co: ConnectOptions, wantReply: boolean, what: string): CheckFailure | undefined {
+  return wantReply ? new CheckFailure(`timeout after ${co.connectTimeoutMs} ms waiting for a reply to ${what}`, { timeout: true }) : undefined;
+}
+
 /** Send `payload` and wait for one reply. Resolves undefined on silence until connect_timeout when
  *  `wantReply` is false; throws CheckFailure on ICMP errors, bind errors and (with wantReply) silence. */
 export function udpExchange(co: ConnectOptions, payload: Uint8Array, wantReply: boolean, signal: AbortSignal | undefined,
   what: string): Promise<Buffer | undefined> {
-  const unsupported = unsupportedOption(co);
-  if (unsupported) return Promise.reject(new CheckFailure(unsupported));
+  return needsSocketOptions(co) ? exchangeWithOptions(co, payload, wantReply, signal, what) : exchangeDgram(co, payload, wantReply, signal, what);
+}
+
+function exchangeDgram(co: ConnectOptions, payload: Uint8Array, wantReply: boolean, signal: AbortSignal | undefined,
+  what: string): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket(isIPv6(co.connectIp) ? "udp6" : "udp4");
     let done = false;
@@ -70,16 +86,10 @@ export function udpExchange(co: ConnectOptions, payload: Uint8Array, wantReply: 
     };
     const onAbort = () => finish(new CheckFailure("check aborted"));
     signal?.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(() => {
-      if (wantReply) finish(new CheckFailure(`timeout after ${co.connectTimeoutMs} ms waiting for a reply to ${what}`, { timeout: true }));
-      else finish(undefined, undefined);
-    }, co.connectTimeoutMs);
+    const timer = setTimeout(() => finish(silence(co, wantReply, what)), co.connectTimeoutMs);
     sock.on("error", (e) => {
       if (phase === "binding" || phase === "connecting") { finish(new CheckFailure(connectErrorReason(co, e))); return; }
-      const code = errorCode(e);
-      const icmp = code === "ECONNREFUSED" ? "ICMP port unreachable" : code === "EHOSTUNREACH" ? "ICMP host unreachable"
-        : code === "ENETUNREACH" ? "ICMP network unreachable" : "error";
-      finish(new CheckFailure(`${what}: ${icmp}: ${describeError(e)}`, { icmp: icmp !== "error" }));
+      finish(icmpReason(what, errorCode(e), describeError(e)));
     });
     sock.on("message", (msg) => finish(undefined, msg));
     const connect = () => {
@@ -95,6 +105,34 @@ export function udpExchange(co: ConnectOptions, payload: Uint8Array, wantReply: 
       connect();
     }
   });
+}
+
+/** fwmark / bind_if: the same exchange on an ffi socket, polled from timers. */
+async function exchangeWithOptions(co: ConnectOptions, payload: Uint8Array, wantReply: boolean, signal: AbortSignal | undefined,
+  what: string): Promise<Buffer | undefined> {
+  const deadline = performance.now() + co.connectTimeoutMs;
+  const fd = openConfiguredSocket(co, libc.SOCK_DGRAM);
+  try {
+    try { libc.sendto(fd, payload); } catch (e) { throw new CheckFailure(`${what}: send failed: ${sysReason("sendto", e)}`); }
+    const buf = new Uint8Array(65_536);
+    for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw new CheckFailure("check aborted");
+      let got: libc.RecvFromResult | null;
+      try { got = libc.recvfrom(fd, buf); } catch (e) {
+        if (e instanceof libc.SysError) throw icmpReason(what, e.code, `${e.code} (${libc.strerror(e.errno)})`);
+        throw e;
+      }
+      if (got) return Buffer.from(buf.subarray(0, got.length));
+      if (performance.now() >= deadline) {
+        const f = silence(co, wantReply, what);
+        if (f) throw f;
+        return undefined;
+      }
+      await pollDelay(attempt);
+    }
+  } finally {
+    libc.close(fd);
+  }
 }
 
 export function run(params: UdpCheckParams, signal?: AbortSignal): Promise<CheckResult> {

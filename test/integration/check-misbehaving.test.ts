@@ -101,11 +101,22 @@ describe("TCP_CHECK", () => {
     expect(r.reason).toBe("bindto 10.9.9.9 failed: EADDRNOTAVAIL (Cannot assign requested address)");
   });
 
-  it("refuses options it cannot honour instead of ignoring them", async () => {
-    const r = await tcp.run({ connectIp: "127.0.0.1", connectPort: okPort, fwmark: 7, connectTimeoutMs: 1000 });
-    expect(r).toMatchObject({ ok: false, reason: "fwmark 7 is not supported yet (needs SO_MARK)" });
-    const r2 = await tcp.run({ connectIp: "127.0.0.1", connectPort: okPort, bindIf: "eth0", connectTimeoutMs: 1000 });
-    expect(r2.reason).toBe("bind_if eth0 is not supported yet (needs SO_BINDTODEVICE)");
+  it("bind_if and fwmark go through an ffi socket: bound to lo works, a missing interface is named", async () => {
+    expect(await tcp.run({ connectIp: "127.0.0.1", connectPort: okPort, bindIf: "lo", fwmark: 7, connectTimeoutMs: 1000 })).toMatchObject({ ok: true });
+    const r = await tcp.run({ connectIp: "127.0.0.1", connectPort: okPort, bindIf: "nosuch0", connectTimeoutMs: 1000 });
+    expect(r).toMatchObject({ ok: false, reason: "bind_if nosuch0 failed: ENODEV (No such device)" });
+    const port = await closedPort();
+    expect((await tcp.run({ connectIp: "127.0.0.1", connectPort: port, fwmark: 1, connectTimeoutMs: 1000 })).reason)
+      .toBe(`connect to 127.0.0.1:${port} failed: ECONNREFUSED (Connection refused)`);
+    expect((await tcp.run({ connectIp: "127.0.0.1", connectPort: port, fwmark: 1, bindto: "10.9.9.9", connectTimeoutMs: 1000 })).reason)
+      .toBe("bindto 10.9.9.9 failed: EADDRNOTAVAIL (Cannot assign requested address)");
+  });
+
+  it("a silent peer through the ffi path still times out at connect_timeout, and HTTP works over it", async () => {
+    const silent = await tcpServer(() => {});
+    const r = await http.run(httpParams(silent, [{ path: "/q" }], { fwmark: 3, connectTimeoutMs: 400 }));
+    expect(r.reason).toBe("timeout after 400 ms waiting for response headers for GET /q (received 0 bytes)");
+    expect(await http.run(httpParams(okPort, [{ path: "/index.html", digest: BODY_MD5 }], { fwmark: 3 }))).toMatchObject({ ok: true });
   });
 });
 
@@ -213,6 +224,16 @@ describe("UDP_CHECK", () => {
     expect((await udp.run({ ...base, payload, replyData: Uint8Array.from([0xbe, 0xef]) })).reason).toBe(`UDP reply from 127.0.0.1:${port}: reply byte 0 is 0xca, expected 0xbe`);
     expect((await udp.run({ ...base, payload, maxReplyLength: 2 })).reason).toBe(`UDP reply from 127.0.0.1:${port}: reply length 3 outside 0-2`);
   });
+  it("the ffi path (fwmark) gives the same verdicts and reasons", async () => {
+    const echo = await udpServer((m, from, sock) => sock.send(m, from.port, from.address));
+    const base = { connectIp: "127.0.0.1", connectPort: echo, connectTimeoutMs: 300, requireReply: true, minReplyLength: 0, maxReplyLength: 255, fwmark: 5 };
+    expect(await udp.run({ ...base, payload: Uint8Array.from([1, 2, 3]) })).toMatchObject({ ok: true, reason: `UDP reply from 127.0.0.1:${echo} (3 bytes)` });
+    const port = await closedPort();
+    expect((await udp.run({ ...base, connectPort: port })).reason).toBe(`UDP datagram to 127.0.0.1:${port}: ICMP port unreachable: ECONNREFUSED (Connection refused)`);
+    const silent = await udpServer(() => {});
+    expect((await udp.run({ ...base, connectPort: silent })).reason).toBe(`timeout after 300 ms waiting for a reply to UDP datagram to 127.0.0.1:${silent}`);
+  });
+
   it("ICMP port unreachable fails; silence fails only with require_reply", async () => {
     const port = await closedPort();
     const base = { connectIp: "127.0.0.1", connectPort: port, connectTimeoutMs: 500, requireReply: false, minReplyLength: 0, maxReplyLength: 255 };

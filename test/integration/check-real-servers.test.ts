@@ -78,6 +78,18 @@ http {
     "--local=/example.test/", "--address=/www.example.test/10.1.2.3", "--mx-host=example.test,mail.example.test,10",
     "--txt-record=example.test,v=spf1 -all", "--host-record=v4only.example.test,10.1.2.4"]);
   lab.spawnIn(ns, [PYTHON, "-W", "ignore", "-m", "smtpd", "-n", "-c", "DebuggingServer", "127.0.0.1:25"]);
+  // Count packets the checkers mark (fwmark 7), per protocol, on the way out.
+  await lab.run(ns, ["nft", "-f", "-"], { stdin: `
+table inet lbtck {
+  chain out {
+    type filter hook output priority 0;
+    meta mark 7 tcp dport 80 counter comment "http"
+    meta mark 7 tcp dport 443 counter comment "https"
+    meta mark 7 udp dport 53 counter comment "dns"
+    meta mark 7 icmp type echo-request counter comment "ping"
+  }
+}
+` });
   await Promise.all([waitListening("tcp", 80), waitListening("tcp", 443), waitListening("udp", 53), waitListening("tcp", 25)]);
 }, 60_000);
 
@@ -162,3 +174,29 @@ describe("TCP_CHECK and PING_CHECK inside the namespace", () => {
     expect(await check({ kind: "PING_CHECK", params: { connectIp: "127.0.0.1", connectPort: 0, connectTimeoutMs: 2000 } })).toMatchObject({ ok: true });
   });
 });
+
+describe("fwmark and bind_if (ffi sockets) against the real servers", () => {
+  async function markedPackets(): Promise<Record<string, number>> {
+    const out = await lab.run(ns, ["nft", "list", "chain", "inet", "lbtck", "out"]);
+    const counts: Record<string, number> = {};
+    for (const m of out.matchAll(/counter packets (\d+) bytes \d+ comment "(\w+)"/g)) counts[m[2]] = Number(m[1]);
+    return counts;
+  }
+  it("marks every checker's packets with fwmark and still gets the right verdicts", async () => {
+    expect(await markedPackets()).toEqual({ http: 0, https: 0, dns: 0, ping: 0 });
+    expect(await check(http({ fwmark: 7, bindIf: "lo", urls: [{ path: "/index.html", digest: INDEX_MD5 }] }))).toMatchObject({ ok: true });
+    expect(await check(http({ fwmark: 7, tls: true, connectPort: 443, enableSni: true, tlsOptions: { verifyPeer: true, ca: join(dir, "cert.pem") },
+      urls: [{ path: "/", virtualhost: "www.example.test" }] }))).toMatchObject({ ok: true });
+    expect(await check({ kind: "DNS_CHECK", params: { connectIp: "127.0.0.1", connectPort: 53, connectTimeoutMs: 2000, type: "A", name: "www.example.test", fwmark: 7 } }))
+      .toMatchObject({ ok: true });
+    expect(await check({ kind: "PING_CHECK", params: { connectIp: "127.0.0.1", connectPort: 0, connectTimeoutMs: 2000, fwmark: 7 } })).toMatchObject({ ok: true });
+    const counts = await markedPackets();
+    for (const proto of ["http", "https", "dns", "ping"]) expect(counts[proto], proto).toBeGreaterThan(0);
+  });
+  it("a wrong TLS name through the ffi path is still a name mismatch", async () => {
+    const r = await check(http({ fwmark: 7, tls: true, connectPort: 443, enableSni: true, tlsOptions: { verifyPeer: true, ca: join(dir, "cert.pem") },
+      urls: [{ path: "/", virtualhost: "other.example.test" }] }));
+    expect(r.reason).toMatch(/^TLS certificate name mismatch: .*other\.example\.test/);
+  });
+});
+
