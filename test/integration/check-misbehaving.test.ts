@@ -252,6 +252,11 @@ describe("MISC_CHECK", () => {
       .toBe(`misc_path "echo 'db lag 30s' >&2; exit 1" exited with status 1; last output: "db lag 30s"`);
     expect(await misc.run({ path: "exit 12", timeoutMs: 2000, dynamic: true })).toMatchObject({ ok: true, weight: 10 });
   });
+  it("runs as the configured user (misc `user`)", async () => {
+    expect(await misc.run({ path: 'test "$(id -u):$(id -g)" = 65534:65534', timeoutMs: 2000, dynamic: false, uid: 65534, gid: 65534 })).toMatchObject({ ok: true });
+    expect((await misc.run({ path: "test $(id -u) = 0", timeoutMs: 2000, dynamic: false, uid: 65534, gid: 65534 })).ok).toBe(false);
+  });
+
   it("kills the whole process group at misc_timeout", async () => {
     const pidFile = join(dir, "child.pid");
     const r = await misc.run({ path: `sleep 30 & echo $! > ${pidFile}; wait`, timeoutMs: 300, dynamic: false });
