@@ -45,8 +45,10 @@ export class StreamConn {
   private constructor(
     readonly socket: Duplex,
     private readonly co: ConnectOptions,
-    private readonly startedAt: number,
+    startedAt: number,
     signal: AbortSignal | undefined,
+    /** The TCP stream under a TLS one: destroyed with it, so no descriptor outlives the check. */
+    private readonly inner?: Duplex,
   ) {
     this.timer = setTimeout(() => {
       this.fail(new CheckFailure(`timeout after ${co.connectTimeoutMs} ms ${this.phase} (received ${this.received} bytes)`,
@@ -110,7 +112,7 @@ export class StreamConn {
       checkServerIdentity: (host, cert) =>
         tlsSetup.verify ? tls.checkServerIdentity(tlsSetup.verifyName ?? host, cert) : undefined,
     });
-    const tlsConn = new StreamConn(secure, co, startedAt, signal);
+    const tlsConn = new StreamConn(secure, co, startedAt, signal, conn.socket);
     tlsConn.phase = "in TLS handshake";
     let handshaken = false;
     secure.once("secureConnect", () => { handshaken = true; tlsConn.poke(); });
@@ -118,9 +120,6 @@ export class StreamConn {
     tlsConn.phase = "waiting for data";
     return tlsConn;
   }
-
-  get bytesReceived(): number { return this.received; }
-  get peerEnded(): boolean { return this.ended; }
 
   write(data: string | Uint8Array): void {
     if (!this.failure) this.socket.write(data);
@@ -140,6 +139,7 @@ export class StreamConn {
   close(): void {
     this.stopTimer();
     this.socket.destroy();
+    this.inner?.destroy();
   }
 
   private stopTimer(): void {
@@ -172,6 +172,7 @@ export class StreamConn {
     this.failure = f;
     this.stopTimer();
     this.socket.destroy();
+    this.inner?.destroy();
     this.poke();
   }
 
