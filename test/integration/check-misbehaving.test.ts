@@ -151,8 +151,8 @@ describe("HTTP_GET", () => {
     });
     const r = await http.run(httpParams(port, [{ path: "/slow" }], { connectTimeoutMs: 1000 }));
     expect(r.ok).toBe(false);
-    expect(r.reason).toMatch(/^timeout after 1000 ms waiting for response headers for GET \/slow \(received [3-6] bytes\)$/);
-    expect(r.latencyMs).toBeLessThan(1500);
+    expect(r.reason).toMatch(/^timeout after 1000 ms waiting for response headers for GET \/slow \(received [1-6] bytes\)$/);
+    expect(r.latencyMs).toBeLessThan(3000); // the whole response would take ~10 s at this pace
   });
 
   it("reports a reset and a close in the middle of the response", async () => {
