@@ -408,3 +408,24 @@ describe("values and ranges", () => {
     ]);
   });
 });
+
+describe("documentation of the specs", () => {
+  it("gives every field a doc, a type description and a default or default prose where one applies", async () => {
+    const { checkerSpecs, urlSpec, smtpHostSpec } = await import("../../src/config/spec/checkers.ts");
+    const { virtualServerSpec, realServerSpec, virtualServerGroupSpec, sslSpec, lvsRootFields } = await import("../../src/config/spec/lvs.ts");
+    const specs = [virtualServerSpec, realServerSpec, virtualServerGroupSpec, sslSpec, urlSpec, smtpHostSpec, ...Object.values(checkerSpecs)];
+    const fields = [...lvsRootFields, ...specs.flatMap((s) => s.fields)];
+    for (const f of fields) {
+      expect(f.doc.length, f.key).toBeGreaterThan(10);
+      expect(f.type.describe.length, f.key).toBeGreaterThan(2);
+      if (f.default !== undefined) expect(f.defaultDoc === undefined || typeof f.defaultDoc === "string").toBe(true);
+    }
+    // Inherited settings carry prose, never a constant that would hide the inheritance.
+    for (const key of ["retry", "delay_loop", "connect_timeout", "warmup", "delay_before_retry", "alpha"]) {
+      expect(realServerSpec.fields.find((f) => f.key === key)?.default, key).toBeUndefined();
+      expect(checkerSpecs.TCP_CHECK.fields.find((f) => f.key === key)?.defaultDoc, key).toMatch(/real server/);
+    }
+    expect(virtualServerSpec.fields.find((f) => f.key === "delay_loop")?.default).toBe(60);
+    expect(virtualServerSpec.fields.find((f) => f.key === "connect_timeout")?.default).toBe(5);
+  });
+});

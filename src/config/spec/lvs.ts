@@ -134,9 +134,17 @@ export function describeServer(o: Model): string {
   return o.port === undefined ? host : `${host}:${String(o.port)}`;
 }
 
+/** Where a header-less (TOML) block can be pointed at: its first located value. */
+function anyLoc(obj: Model): ConfNode["loc"] | undefined {
+  return Object.values(locsOf(obj))[0];
+}
+
 export const realServerSpec: BlockSpec = {
   name: "real_server",
   doc: "A backend of the virtual server and its health checkers.",
+  validate(obj, ctx) {
+    if (obj.ip === undefined) ctx.diag.error(`${ctx.where}: 'ip' is required`, anyLoc(obj));
+  },
   fields: [
     { key: "ip", type: parseIpType(), headerOnly: true, doc: "Address of the real server (real_server IP PORT { ... })." },
     { key: "port", type: port, headerOnly: true, defaultDoc: "the virtual server's port", doc: "Port of the real server; ignored by the kernel for DR and TUN." },
@@ -172,6 +180,12 @@ export const virtualServerSpec: BlockSpec = {
   name: "virtual_server",
   doc: "An IPVS service: address and port, firewall mark or virtual_server_group; its scheduler, forwarding and real servers.",
   obsolete: { nat_mask: "'nat_mask' is obsolete and ignored" },
+  validate(obj, ctx) {
+    // The header forms exclude each other; TOML could set several.
+    const forms = (["ip", "fwmark", "group"] as const).filter((k) => obj[k] !== undefined);
+    if (forms.length !== 1) ctx.diag.error(`${ctx.where}: needs exactly one of 'ip', 'fwmark' or 'group'${forms.length ? `, got ${forms.join(" and ")}` : ""}`, anyLoc(obj));
+    else if (obj.port !== undefined && forms[0] !== "ip") ctx.diag.error(`${ctx.where}: 'port' goes with 'ip', not with '${forms[0]}'`, locsOf(obj).port);
+  },
   fields: [
     { key: "ip", type: parseIpType(), headerOnly: true, doc: "Service address (virtual_server IP PORT { ... })." },
     { key: "port", type: port, headerOnly: true, doc: "Service port; may be omitted only for persistent services." },
