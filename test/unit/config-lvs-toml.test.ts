@@ -177,7 +177,7 @@ query_type = "MX"
     expect(parseToml(bad).diag.list.map((d) => d.message)).toEqual([
       "'lvs_method': gue tunnels require a port, other tunnel types cannot have one",
       "'sorry_server' expects \"IP [PORT]\"",
-      "'quorum_up' expects a command string or a table { command, user, group }",
+      "'quorum_up' expects a string or a table with 'command', 'user', 'group'",
       "'persistence_granularity': 'abc' is neither an IPv4 netmask nor an IPv6 prefix length 1..128",
     ]);
   });

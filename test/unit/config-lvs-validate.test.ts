@@ -226,13 +226,9 @@ MISC_CHECK {
   });
 
   it("finds the VIPs of VRRP instances for ha_suspend", () => {
-    const { eff, diag } = parseConf(tcp("  ha_suspend\n" + rs()));
-    // The VRRP model belongs to another module; any list of "ADDR[/LEN] ..." strings or { address } tables is understood.
-    eff.vrrp_instance = { VI_1: { virtual_ipaddress: ["10.0.0.1/24 dev eth0"] } };
-    validateLvs(eff, fakeEnv(), diag);
-    expect(diag.list).toEqual([]);
-    eff.vrrp_instance = { VI_1: { virtual_ipaddress: [{ address: "10.0.0.1" }] } };
-    validateLvs(eff, fakeEnv(), diag);
-    expect(diag.list).toEqual([]);
+    const vrrp = (list: string) => `vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n ${list} {\n  10.0.0.1/24 dev eth0\n }\n}\n`;
+    for (const list of ["virtual_ipaddress", "virtual_ipaddress_excluded"]) {
+      expect(check(vrrp(list) + tcp("  ha_suspend\n" + rs()))).toEqual([]);
+    }
   });
 });

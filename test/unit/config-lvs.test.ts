@@ -212,14 +212,14 @@ virtual_server 10.0.0.100 80 {
             connect_ip: "10.0.0.5", connect_port: 80, connect_timeout: 3, retry: 3, delay_before_retry: 1, warmup: 0, delay_loop: 5, alpha: true },
           { type: "DNS_CHECK", query_type: "AAAA", name: "example.com",
             connect_ip: "10.0.0.5", connect_port: 80, connect_timeout: 3, retry: 3, delay_before_retry: 1, warmup: 0, delay_loop: 5, alpha: true },
-          { type: "MISC_CHECK", misc_path: "/bin/check.sh 10.0.0.5", misc_timeout: 3, misc_dynamic: true, user: ["nobody", "nogroup"],
+          { type: "MISC_CHECK", misc_path: "/bin/check.sh 10.0.0.5", misc_timeout: 3, misc_dynamic: true, user: { user: "nobody", group: "nogroup" },
             retry: 3, delay_before_retry: 1, warmup: 0, delay_loop: 5, alpha: true },
           { type: "UDP_CHECK", payload: "ab120f0345065464431203", require_reply: "0axx", min_reply_length: 1, max_reply_length: 100,
             connect_ip: "10.0.0.5", connect_port: 80, connect_timeout: 3, retry: 3, delay_before_retry: 1, warmup: 0, delay_loop: 5, alpha: true },
           { type: "UDP_CHECK", require_reply: true, min_reply_length: 0, max_reply_length: 255,
             connect_ip: "10.0.0.5", connect_port: 80, connect_timeout: 3, retry: 3, delay_before_retry: 1, warmup: 0, delay_loop: 5, alpha: true },
           { type: "PING_CHECK", connect_ip: "10.0.0.5", connect_port: 80, connect_timeout: 3, retry: 3, delay_before_retry: 1, warmup: 0, delay_loop: 5, alpha: true },
-          { type: "FILE_CHECK", track_file: "tf", weight: { weight: -2, reverse: true } },
+          { type: "FILE_CHECK", track_file: "tf", weight: { value: -2, reverse: true } },
           { type: "BFD_CHECK", name: "bfd1" },
         ],
       }],
@@ -396,7 +396,7 @@ describe("values and ranges", () => {
     ]);
     expect(errs(rsWith("DNS_CHECK {\n type PTR\n }"))).toEqual(["'type' must be one of A, NS, CNAME, SOA, MX, TXT, AAAA, got 'PTR'"]);
     expect(errs(rsWith("UDP_CHECK {\n payload 0g\n }"))).toEqual(["'payload' expects hex digits, got '0g'"]);
-    expect(errs(rsWith("FILE_CHECK {\n track_file t\n weight 2 backwards\n }"))).toEqual(["'weight': only 'reverse' may follow the weight"]);
+    expect(errs(rsWith("FILE_CHECK {\n track_file t\n weight 2 backwards\n }"))).toEqual(["'weight': unknown option 'backwards' (only 'reverse')"]);
     expect(errs(rsWith("TCP_CHECK {\n connect_port 0\n }"))).toEqual(["'connect_port' 0 is out of range 1..65535"]);
   });
 

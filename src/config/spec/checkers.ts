@@ -7,7 +7,8 @@ import {
   type BlockSpec, type Field, type Model, type ValueType,
 } from "../schema.ts";
 import { flag, int, ipAddress, oneOf, restOfLine, seconds, word, words } from "../values.ts";
-import { blockList, fileWeight, hexString, regexStack, requireReply, statusCodes, type FileWeight, type RegexStack, type StatusRange } from "./lvs-values.ts";
+import { runAsUser, weight, type RunAsConfig, type WeightConfig } from "./common.ts";
+import { blockList, hexString, regexStack, requireReply, statusCodes, type RegexStack, type StatusRange } from "./lvs-values.ts";
 
 export const CHECKER_TYPES = [
   "TCP_CHECK", "HTTP_GET", "SSL_GET", "SMTP_CHECK", "DNS_CHECK", "MISC_CHECK", "UDP_CHECK", "PING_CHECK", "FILE_CHECK", "BFD_CHECK",
@@ -173,7 +174,7 @@ export const checkerSpecs: Record<CheckerType, BlockSpec> = {
       { key: "misc_path", type: restOfLine, doc: "Command line to run (quote it when it has arguments)." },
       { key: "misc_timeout", type: int(1), defaultDoc: "the checker's delay_loop", doc: "Seconds before the program is killed and the check fails." },
       { key: "misc_dynamic", type: flag, default: false, doc: "Exit status 2..255 sets the weight to status - 2; 1 fails." },
-      { key: "user", type: words, defaultDoc: "global_defs script_user", doc: "User (and group) to run the program as." },
+      { key: "user", type: runAsUser, defaultDoc: "global_defs script_user", doc: "User (and group) to run the program as." },
     ],
   },
   UDP_CHECK: {
@@ -192,7 +193,7 @@ export const checkerSpecs: Record<CheckerType, BlockSpec> = {
     fields: [
       typeField("FILE_CHECK"),
       { key: "track_file", type: word, doc: "Name of a track_file block." },
-      { key: "weight", type: fileWeight, defaultDoc: "the track_file's weight", doc: "Multiplier for the file's value; reverse inverts its sign." },
+      { key: "weight", type: weight(-2147483647, 2147483647), defaultDoc: "the track_file's weight", doc: "Multiplier for the file's value; reverse inverts its sign." },
     ],
   },
   BFD_CHECK: {
@@ -260,7 +261,7 @@ export interface MiscCheckConfig extends CheckerTiming {
   misc_path?: string;
   misc_timeout: number;
   misc_dynamic: boolean;
-  user?: string[];
+  user?: RunAsConfig;
 }
 export interface UdpCheckConfig extends CheckerTiming, CheckerConnection {
   type: "UDP_CHECK";
@@ -269,7 +270,7 @@ export interface UdpCheckConfig extends CheckerTiming, CheckerConnection {
   min_reply_length: number;
   max_reply_length: number;
 }
-export interface FileCheckConfig { type: "FILE_CHECK"; track_file?: string; weight?: FileWeight }
+export interface FileCheckConfig { type: "FILE_CHECK"; track_file?: string; weight?: WeightConfig }
 export interface BfdCheckConfig { type: "BFD_CHECK"; name?: string }
 
 export type CheckerConfig =

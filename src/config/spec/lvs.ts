@@ -18,9 +18,10 @@ import { block, flag, headedBlocks, int, lines, oneOf, parseIp, restOfLine, seco
 import {
   CHECKER_DEFAULT_DELAY_BEFORE_RETRY, CHECKER_DEFAULT_RETRY, checkerField, type CheckerConfig, type CheckerType,
 } from "./checkers.ts";
+import { script, type ScriptConfig } from "./common.ts";
 import {
-  forwardingMethod, parsePort, scriptSpec, serverAddress, vsgEntryItem,
-  type ForwardingMethod, type ScriptSpec, type ServerAddress, type VsgEntry,
+  forwardingMethod, parsePort, serverAddress, vsgEntryItem,
+  type ForwardingMethod, type ServerAddress, type VsgEntry,
 } from "./lvs-values.ts";
 
 export const LVS_SCHEDULERS = ["rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos"] as const;
@@ -152,8 +153,8 @@ export const realServerSpec: BlockSpec = {
     { key: "lvs_method", type: forwardingMethod, defaultDoc: "the virtual server's lvs_method", doc: "Forwarding method to this real server: NAT, DR or TUN with tunnel options." },
     { key: "uthreshold", type: int(0, U32_MAX), doc: "Upper connection limit (0 = none)." },
     { key: "lthreshold", type: int(0, U32_MAX), doc: "Lower connection threshold for resuming after uthreshold." },
-    { key: "notify_up", type: scriptSpec, doc: "Script run when the checkers consider the real server up." },
-    { key: "notify_down", type: scriptSpec, doc: "Script run when the checkers consider the real server down." },
+    { key: "notify_up", type: script, doc: "Script run when the checkers consider the real server up." },
+    { key: "notify_down", type: script, doc: "Script run when the checkers consider the real server down." },
     ...INHERITED_TIMING("rs"),
     checkerField,
   ],
@@ -210,8 +211,8 @@ export const virtualServerSpec: BlockSpec = {
     { key: "ha_suspend", type: flag, default: false, doc: "Suspend the checkers while the service address is not on this host." },
     { key: "omega", type: flag, default: false, doc: "On shutdown run the quorum-down and real-server-down notifiers." },
     { key: "quorum", type: int(1, U32_MAX), default: 1, doc: "Minimum total weight of live real servers for the service to be up." },
-    { key: "quorum_up", type: scriptSpec, doc: "Script run when the quorum is gained." },
-    { key: "quorum_down", type: scriptSpec, doc: "Script run when the quorum is lost." },
+    { key: "quorum_up", type: script, doc: "Script run when the quorum is gained." },
+    { key: "quorum_down", type: script, doc: "Script run when the quorum is lost." },
     { key: "hysteresis", type: int(0, U32_MAX), default: 0, doc: "Weight tolerance around the quorum before its state changes." },
     { key: "weight", type: int(1, WEIGHT_MAX), default: 1, doc: "Default weight of the real servers." },
     { key: "sorry_server", type: serverAddress, doc: "Server put in place of all real servers while the quorum is lost." },
@@ -351,8 +352,8 @@ export interface RealServerConfig extends ServerTiming {
   lvs_method: ForwardingMethod;
   uthreshold?: number;
   lthreshold?: number;
-  notify_up?: ScriptSpec;
-  notify_down?: ScriptSpec;
+  notify_up?: ScriptConfig;
+  notify_down?: ScriptConfig;
   checker?: CheckerConfig[];
 }
 
@@ -380,8 +381,8 @@ export interface VirtualServerConfig extends ServerTiming {
   ha_suspend: boolean;
   omega: boolean;
   quorum: number;
-  quorum_up?: ScriptSpec;
-  quorum_down?: ScriptSpec;
+  quorum_up?: ScriptConfig;
+  quorum_down?: ScriptConfig;
   hysteresis: number;
   weight: number;
   sorry_server?: ServerAddress;
