@@ -291,6 +291,10 @@ virtual_server 10.0.0.1 80 {
     MISC_CHECK {
       misc_path /bin/true
     }
+    MISC_CHECK {
+      misc_path /bin/true
+      misc_timeout 0
+    }
   }
 }`);
     expect(vs).toMatchObject({
@@ -300,12 +304,13 @@ virtual_server 10.0.0.1 80 {
     const rs = vs.real_server![0]!;
     expect(rs).toMatchObject({ port: 80, weight: 1, lvs_method: { method: "NAT" }, delay_loop: 60, connect_timeout: 5, alpha: false });
     expect(rs.retry).toBeUndefined();
-    const [tcp, http, dns, misc] = rs.checker!;
+    const [tcp, http, dns, misc, misc0] = rs.checker!;
     expect(tcp).toMatchObject({ connect_ip: "10.0.0.2", connect_port: 80, retry: 1, delay_before_retry: 1, warmup: 60, delay_loop: 60, connect_timeout: 5 });
     expect(http).toMatchObject({ retry: 1, delay_before_retry: 3, http_protocol: "1.0", enable_sni: false, fast_recovery: false });
     expect((http as { url: unknown[] }).url[0]).toMatchObject({ status_code: [[200, 299]] });
     expect(dns).toMatchObject({ retry: 3, delay_before_retry: 60, query_type: "SOA", name: "." });
     expect(misc).toMatchObject({ retry: 0, delay_before_retry: 1, misc_timeout: 60, misc_dynamic: false });
+    expect(misc0).toMatchObject({ misc_timeout: 60 });
   });
 
   it("passes virtual server settings to real servers and real server settings to checkers", () => {
@@ -352,6 +357,7 @@ describe("values and ranges", () => {
     expect(errs(vsWith("protocol ICMP"))).toEqual(["'protocol' must be one of TCP, UDP, SCTP, got 'ICMP'"]);
     expect(errs(rsWith("weight -1"))).toEqual(["'weight' -1 is out of range 0..2147483647"]);
     expect(errs(vsWith("delay_loop 0"))).toEqual(["'delay_loop' 0 is out of range >= 0.000001"]);
+    expect(errs(rsWith("TCP_CHECK {\n connect_timeout 0\n }"))).toEqual(["'connect_timeout' 0 is out of range 0.000001..4294.967295"]);
   });
 
   it("checks lvs_method tunnel options as keepalived does", () => {

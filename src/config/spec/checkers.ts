@@ -29,6 +29,8 @@ const typeField = (t: CheckerType): Field => ({
 });
 
 const port = int(1, 65535);
+/** keepalived keeps connection timeouts in microseconds in an unsigned int. */
+export const CONNECT_TIMEOUT_MAX = 4294.967295;
 const INHERIT = "the real server's, else the virtual server's";
 
 /** Where the checker connects from and to (all checkers except MISC_CHECK, FILE_CHECK and BFD_CHECK). */
@@ -39,7 +41,7 @@ export const connectionFields: Field[] = [
   { key: "bind_port", type: port, defaultDoc: "chosen by the kernel", doc: "Source port of the check's connections." },
   { key: "bind_if", type: word, doc: "Interface to send from; required when connect_ip or bindto is an IPv6 link-local address." },
   { key: "fwmark", type: int(0, 4294967295), doc: "Firewall mark (SO_MARK) put on the check's packets." },
-  { key: "connect_timeout", type: seconds(0.000001), defaultDoc: `${INHERIT}; 5`, doc: "Seconds to wait for the connection (and for each reply)." },
+  { key: "connect_timeout", type: seconds(0.000001, CONNECT_TIMEOUT_MAX), defaultDoc: `${INHERIT}; 5`, doc: "Seconds to wait for the connection (and for each reply)." },
 ];
 
 /** Timing and behaviour every checker except FILE_CHECK and BFD_CHECK has. */
@@ -172,7 +174,7 @@ export const checkerSpecs: Record<CheckerType, BlockSpec> = {
     fields: [
       typeField("MISC_CHECK"), ...timingFields,
       { key: "misc_path", type: restOfLine, doc: "Command line to run (quote it when it has arguments)." },
-      { key: "misc_timeout", type: int(1), defaultDoc: "the checker's delay_loop", doc: "Seconds before the program is killed and the check fails." },
+      { key: "misc_timeout", type: int(0, 4294967295), defaultDoc: "the checker's delay_loop (also when 0)", doc: "Seconds before the program is killed and the check fails." },
       { key: "misc_dynamic", type: flag, default: false, doc: "Exit status 2..255 sets the weight to status - 2; 1 fails." },
       { key: "user", type: runAsUser, defaultDoc: "global_defs script_user", doc: "User (and group) to run the program as." },
     ],

@@ -16,7 +16,7 @@ import {
 import type { ConfNode } from "../tree.ts";
 import { block, flag, headedBlocks, int, lines, oneOf, parseIp, restOfLine, seconds, word } from "../values.ts";
 import {
-  CHECKER_DEFAULT_DELAY_BEFORE_RETRY, CHECKER_DEFAULT_RETRY, checkerField, type CheckerConfig, type CheckerType,
+  CHECKER_DEFAULT_DELAY_BEFORE_RETRY, CHECKER_DEFAULT_RETRY, CONNECT_TIMEOUT_MAX, checkerField, type CheckerConfig, type CheckerType,
 } from "./checkers.ts";
 import { script, type ScriptConfig } from "./common.ts";
 import {
@@ -79,7 +79,7 @@ const INHERITED_TIMING = (level: "vs" | "rs"): Field[] => {
   const d = (own: string): string => (from ? `${from}; ${own}` : own);
   return [
     { key: "delay_loop", type: seconds(0.000001), ...(level === "vs" ? { default: 60 } : { defaultDoc: d("60") }), doc: "Seconds between checks of each checker." },
-    { key: "connect_timeout", type: seconds(0.000001), ...(level === "vs" ? { default: 5 } : { defaultDoc: d("5") }), doc: "Default connection timeout of the checkers, in seconds." },
+    { key: "connect_timeout", type: seconds(0.000001, CONNECT_TIMEOUT_MAX), ...(level === "vs" ? { default: 5 } : { defaultDoc: d("5") }), doc: "Default connection timeout of the checkers, in seconds." },
     { key: "retry", type: int(1, U32_MAX), defaultDoc: d("each checker's own (1; DNS_CHECK 3, MISC_CHECK 0)"), doc: "Default number of retries of the checkers." },
     { key: "delay_before_retry", type: seconds(0), defaultDoc: d("each checker's own (1; HTTP_GET/SSL_GET 3, DNS_CHECK its delay_loop)"), doc: "Default delay in seconds before a checker retries." },
     { key: "warmup", type: seconds(0), defaultDoc: d("each checker's delay_loop"), doc: "Checkers start after a random delay of up to this many seconds; 0 disables." },
@@ -310,7 +310,10 @@ function resolveChecker(c: Model, rs: Model): void {
   c.retry ??= rs.retry ?? CHECKER_DEFAULT_RETRY[type];
   c.warmup ??= rs.warmup ?? c.delay_loop;
   c.delay_before_retry ??= rs.delay_before_retry ?? CHECKER_DEFAULT_DELAY_BEFORE_RETRY[type] ?? c.delay_loop;
-  if (type === "MISC_CHECK") { c.misc_timeout ??= c.delay_loop; return; }
+  if (type === "MISC_CHECK") {
+    if (!c.misc_timeout) c.misc_timeout = c.delay_loop;
+    return;
+  }
   c.connect_timeout ??= rs.connect_timeout;
   c.connect_ip ??= rs.ip;
   if (c.connect_port === undefined && rs.port !== undefined) c.connect_port = rs.port;
