@@ -206,7 +206,7 @@ function checkProgram(program: string, what: string, loc: SourceLoc | undefined,
 
 interface CheckCtx { env: CheckEnv; diag: Diagnostics; trackFiles: Set<string>; bfds: Set<string> }
 
-const PORTLESS: ReadonlySet<string> = new Set(["PING_CHECK", "MISC_CHECK", "FILE_CHECK", "BFD_CHECK", "DNS_CHECK"]);
+const PORTLESS: ReadonlySet<string> = new Set(["PING_CHECK", "MISC_CHECK", "FILE_CHECK", "BFD_CHECK"]);
 
 function checkCheckers(rs: RealServerConfig, vs: VirtualServerConfig, what: string, { env, diag, trackFiles, bfds }: CheckCtx): void {
   let dynamicMisc = 0;

@@ -103,8 +103,11 @@ MISC_CHECK {
   });
 
   it("10. a checker with no port to connect to on a fwmark service", () => {
-    const d = check(`virtual_server fwmark 1 {\n${rs("10.0.0.2", "TCP_CHECK {\n}\nHTTP_GET {\nconnect_port 80\nurl {\npath /\n}\n}\nPING_CHECK {\n}")}}\n`);
-    expect(d).toEqual([{ severity: "error", message: "virtual_server fwmark 1: real_server 10.0.0.2: TCP_CHECK: no port to connect to (the fwmark service has none); set connect_port", loc: at(3, 1) }]);
+    const d = check(`virtual_server fwmark 1 {\n${rs("10.0.0.2", "TCP_CHECK {\n}\nHTTP_GET {\nconnect_port 80\nurl {\npath /\n}\n}\nPING_CHECK {\n}\nDNS_CHECK {\n}")}}\n`);
+    expect(d).toEqual([
+      { severity: "error", message: "virtual_server fwmark 1: real_server 10.0.0.2: TCP_CHECK: no port to connect to (the fwmark service has none); set connect_port", loc: at(3, 1) },
+      { severity: "error", message: "virtual_server fwmark 1: real_server 10.0.0.2: DNS_CHECK: no port to connect to (the fwmark service has none); set connect_port", loc: at(13, 1) },
+    ]);
   });
 
   it("11. scheduler flags for another scheduler", () => {

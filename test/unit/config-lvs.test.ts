@@ -400,7 +400,10 @@ describe("values and ranges", () => {
       "'regex_options': unknown option 'bogus'",
       "'http_protocol' must be one of 1.0, 1.0C, 1.1, got '2'",
     ]);
-    expect(errs(rsWith("DNS_CHECK {\n type PTR\n }"))).toEqual(["'type' must be one of A, NS, CNAME, SOA, MX, TXT, AAAA, got 'PTR'"]);
+    expect(errs(rsWith("DNS_CHECK {\n type PTR\n name a..b\n }"))).toEqual([
+      "'type' must be one of A, NS, CNAME, SOA, MX, TXT, AAAA, got 'PTR'",
+      "'name': DNS name 'a..b' has an empty label",
+    ]);
     expect(errs(rsWith("UDP_CHECK {\n payload 0g\n }"))).toEqual(["'payload' expects hex digits, got '0g'"]);
     expect(errs(rsWith("FILE_CHECK {\n track_file t\n weight 2 backwards\n }"))).toEqual(["'weight': unknown option 'backwards' (only 'reverse')"]);
     expect(errs(rsWith("TCP_CHECK {\n connect_port 0\n }"))).toEqual(["'connect_port' 0 is out of range 1..65535"]);

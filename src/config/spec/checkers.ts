@@ -4,8 +4,9 @@
 // checkers, even of one type. In TOML: [[virtual_server.real_server.checker]] type = "TCP_CHECK".
 import {
   blockToToml, isPlainTable, parseConfBlock, parseTomlBlock, setBlockLoc, tomlKey, withDefaults,
-  type BlockSpec, type Field, type Model, type ValueType,
+  type BlockSpec, type Field, type Model, type ParseCtx, type ValueType,
 } from "../schema.ts";
+import type { SourceLoc } from "../tree.ts";
 import { flag, int, ipAddress, oneOf, restOfLine, seconds, word, words } from "../values.ts";
 import { runAsUser, weight, type RunAsConfig, type WeightConfig } from "./common.ts";
 import { blockList, hexString, regexStack, requireReply, statusCodes, type RegexStack, type StatusRange } from "./lvs-values.ts";
@@ -148,6 +149,25 @@ export const smtpHostSpec: BlockSpec = {
 
 export const DNS_TYPES = ["A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA"] as const;
 
+/** A query name: "." or labels without empty ones (keepalived rejects "a..b" and ".a"). */
+const dnsName: ValueType<string> = {
+  ...word,
+  describe: "domain name",
+  fromConf(node, ctx) {
+    const v = word.fromConf(node, ctx);
+    return v === undefined ? undefined : checkDnsName(v, node.keyword, node.argLocs[0] ?? node.loc, ctx);
+  },
+  fromToml(value, loc, ctx) {
+    const v = word.fromToml(value, loc, ctx);
+    return v === undefined ? undefined : checkDnsName(v, tomlKey(ctx), loc, ctx);
+  },
+};
+function checkDnsName(v: string, kw: string, loc: SourceLoc, ctx: ParseCtx): string | undefined {
+  if (v === "." || !/(^\.)|(\.\.)/.test(v)) return v;
+  ctx.diag.error(`'${kw}': DNS name '${v}' has an empty label`, loc);
+  return undefined;
+}
+
 export const checkerSpecs: Record<CheckerType, BlockSpec> = {
   TCP_CHECK: { name: "TCP_CHECK", doc: "Passes when a TCP connection succeeds.", fields: [typeField("TCP_CHECK"), ...connectionFields, ...timingFields] },
   HTTP_GET: { name: "HTTP_GET", doc: "Fetches URLs over HTTP and checks status, digest or regex.", fields: httpFields("HTTP_GET") },
@@ -166,7 +186,7 @@ export const checkerSpecs: Record<CheckerType, BlockSpec> = {
       typeField("DNS_CHECK"), ...connectionFields, ...timingFields,
       // The keyword `type` is taken by the checker kind in the model, hence `query_type`.
       { key: "query_type", kw: "type", type: oneOf(DNS_TYPES), default: "SOA", doc: "Query type." },
-      { key: "name", type: word, default: ".", doc: "Domain name queried." },
+      { key: "name", type: dnsName, default: ".", doc: "Domain name queried." },
     ],
   },
   MISC_CHECK: {
