@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { locOfKey } from "../../src/config/schema.ts";
-import type { CheckerConfig } from "../../src/config/spec/checkers.ts";
 import type { LvsConfig, RealServerConfig, VirtualServerConfig } from "../../src/config/spec/lvs.ts";
 import { validateLvs } from "../../src/config/validate-lvs.ts";
 import { at, only, parseConf } from "./config-lvs-conf.ts";
@@ -10,7 +9,6 @@ const env = { fileExists: () => true, isExecutable: () => true, userExists: () =
 const lvsOf = (eff: unknown): LvsConfig => eff as LvsConfig;
 const vs0 = (text: string): VirtualServerConfig => lvsOf(parseConf(text).eff).virtual_server![0]!;
 const rs0 = (text: string): RealServerConfig => vs0(text).real_server![0]!;
-const checkers = (text: string): CheckerConfig[] => rs0(text).checker ?? [];
 
 describe("seed configuration (LVS part)", () => {
   const text = readFileSync(new URL("../fixtures/config-lvs-seed.conf", import.meta.url), "utf8");

@@ -120,11 +120,12 @@ export const urlSpec: BlockSpec = {
 };
 
 const HTTP_PROTOCOLS = ["1.0", "1.0C", "1.1"] as const;
+const httpProtocolWords = oneOf(HTTP_PROTOCOLS);
 const httpProtocol: ValueType<(typeof HTTP_PROTOCOLS)[number]> = {
-  ...oneOf(HTTP_PROTOCOLS),
+  ...httpProtocolWords,
   fromConf(node, ctx) {
     // keepalived also accepts "1.0c".
-    return oneOf(HTTP_PROTOCOLS).fromConf(node.args[0] === "1.0c" ? { ...node, args: ["1.0C", ...node.args.slice(1)] } : node, ctx);
+    return httpProtocolWords.fromConf(node.args[0] === "1.0c" ? { ...node, args: ["1.0C", ...node.args.slice(1)] } : node, ctx);
   },
 };
 

@@ -274,18 +274,18 @@ export const regexStack: ValueType<RegexStack> = {
     if (a === undefined || b === undefined || node.args.length !== 2 || !/^\d+$/.test(a) || !/^\d+$/.test(b)) {
       ctx.diag.error(`'${node.keyword}' needs a start and a maximum size in bytes`, node.loc); return undefined;
     }
-    return check({ start: Number(a), max: Number(b) }, node.keyword, argLoc(node, 0), ctx);
+    return checkStack({ start: Number(a), max: Number(b) }, node.keyword, argLoc(node, 0), ctx);
   },
   fromToml(value, loc, ctx) {
     const kw = tomlKey(ctx);
     if (!Array.isArray(value) || value.length !== 2 || !value.every((x) => Number.isInteger(x) && (x as number) >= 0)) {
       ctx.diag.error(`'${kw}' expects [start, max]`, loc); return undefined;
     }
-    return check({ start: value[0] as number, max: value[1] as number }, kw, loc, ctx);
+    return checkStack({ start: value[0] as number, max: value[1] as number }, kw, loc, ctx);
   },
   toToml: (v) => [v.start, v.max],
 };
-function check(v: RegexStack, kw: string, loc: SourceLoc, ctx: ParseCtx): RegexStack | undefined {
+function checkStack(v: RegexStack, kw: string, loc: SourceLoc, ctx: ParseCtx): RegexStack | undefined {
   if (v.start > v.max) { ctx.diag.error(`'${kw}': start ${v.start} exceeds max ${v.max}`, loc); return undefined; }
   return v;
 }

@@ -74,7 +74,7 @@ const port = int(0, 65535);
 // Settings shared by virtual and real servers (the virtual server's are the real
 // servers' defaults, the real server's the checkers').
 
-const INHERITED_TIMING = (level: "vs" | "rs"): Field[] => {
+const serverDefaults = (level: "vs" | "rs"): Field[] => {
   const from = level === "rs" ? "the virtual server's" : undefined;
   const d = (own: string): string => (from ? `${from}; ${own}` : own);
   return [
@@ -155,7 +155,7 @@ export const realServerSpec: BlockSpec = {
     { key: "lthreshold", type: int(0, U32_MAX), doc: "Lower connection threshold for resuming after uthreshold." },
     { key: "notify_up", type: script, doc: "Script run when the checkers consider the real server up." },
     { key: "notify_down", type: script, doc: "Script run when the checkers consider the real server down." },
-    ...INHERITED_TIMING("rs"),
+    ...serverDefaults("rs"),
     checkerField,
   ],
 };
@@ -218,7 +218,7 @@ export const virtualServerSpec: BlockSpec = {
     { key: "sorry_server", type: serverAddress, doc: "Server put in place of all real servers while the quorum is lost." },
     { key: "sorry_server_inhibit", type: flag, default: false, doc: "Apply inhibit_on_failure to the sorry server." },
     { key: "sorry_server_lvs_method", type: forwardingMethod, defaultDoc: "the virtual server's lvs_method", doc: "Forwarding method of the sorry server." },
-    ...INHERITED_TIMING("vs"),
+    ...serverDefaults("vs"),
     { key: "real_server", type: headedBlocks(realServerSpec, serverHeader("real_server"), describeServer), repeat: "append", doc: realServerSpec.doc! },
   ],
 };
@@ -322,7 +322,8 @@ function resolveChecker(c: Model, rs: Model): void {
 
 /** Top-level fields this module contributes to the root spec. */
 export const lvsRootFields: Field[] = [
-  { key: "ssl", kw: "SSL", type: block(sslSpec), repeat: "merge", doc: sslSpec.doc! },
+  // A second SSL block replaces the first, as in keepalived ("SSL context already specified - replacing").
+  { key: "ssl", kw: "SSL", type: block(sslSpec), doc: sslSpec.doc! },
   { key: "virtual_server_group", type: virtualServerGroups, repeat: "merge", doc: virtualServerGroupSpec.doc! },
   { key: "virtual_server", type: virtualServers, repeat: "append", doc: virtualServerSpec.doc! },
 ];
