@@ -24,8 +24,9 @@ export const CHECKER_DEFAULT_DELAY_BEFORE_RETRY: Record<CheckerType, number | un
   TCP_CHECK: 1, HTTP_GET: 3, SSL_GET: 3, SMTP_CHECK: 1, DNS_CHECK: undefined, MISC_CHECK: 1, UDP_CHECK: 1, PING_CHECK: 1, FILE_CHECK: undefined, BFD_CHECK: undefined,
 };
 
+const checkerKind: ValueType<CheckerType> = { ...oneOf(CHECKER_TYPES), describe: "checker block keyword" };
 const typeField = (t: CheckerType): Field => ({
-  key: "type", type: oneOf(CHECKER_TYPES), headerOnly: true,
+  key: "type", type: checkerKind, headerOnly: true,
   doc: `The checker kind; in keepalived.conf the block keyword (${t} { ... }).`,
 });
 
@@ -143,7 +144,7 @@ const httpFields = (t: "HTTP_GET" | "SSL_GET"): Field[] => [
 // --- the other checkers ----------------------------------------------------------
 
 export const smtpHostSpec: BlockSpec = {
-  name: "host",
+  name: "SMTP_CHECK host",
   doc: "Deprecated nesting kept for old configurations: an extra connection to check (prefer one SMTP_CHECK per target).",
   fields: connectionFields,
 };
@@ -169,60 +170,62 @@ function checkDnsName(v: string, kw: string, loc: SourceLoc, ctx: ParseCtx): str
   return undefined;
 }
 
+export const tcpCheckSpec: BlockSpec = { name: "TCP_CHECK", doc: "Passes when a TCP connection succeeds.", fields: [typeField("TCP_CHECK"), ...connectionFields, ...timingFields] };
+export const httpGetSpec: BlockSpec = { name: "HTTP_GET", doc: "Fetches URLs over HTTP and checks status, digest or regex.", fields: httpFields("HTTP_GET") };
+export const sslGetSpec: BlockSpec = { name: "SSL_GET", doc: "Fetches URLs over HTTPS (see the SSL block) and checks status, digest or regex.", fields: httpFields("SSL_GET") };
+export const smtpCheckSpec: BlockSpec = {
+  name: "SMTP_CHECK", doc: "Passes when the server answers an SMTP HELO.",
+  fields: [
+    typeField("SMTP_CHECK"), ...connectionFields, ...timingFields,
+    { key: "helo_name", type: restOfLine, defaultDoc: "the local host name", doc: "Name sent in HELO." },
+    { key: "host", type: blockList(smtpHostSpec), repeat: "append", doc: smtpHostSpec.doc! },
+  ],
+};
+export const dnsCheckSpec: BlockSpec = {
+  name: "DNS_CHECK", doc: "Sends a DNS query over UDP and passes on a reply.",
+  fields: [
+    typeField("DNS_CHECK"), ...connectionFields, ...timingFields,
+    // The keyword `type` is taken by the checker kind in the model, hence `query_type`.
+    { key: "query_type", kw: "type", type: oneOf(DNS_TYPES), default: "SOA", doc: "Query type." },
+    { key: "name", type: dnsName, default: ".", doc: "Domain name queried." },
+  ],
+};
+export const miscCheckSpec: BlockSpec = {
+  name: "MISC_CHECK", doc: "Runs a program; exit status 0 passes.",
+  fields: [
+    typeField("MISC_CHECK"), ...timingFields,
+    { key: "misc_path", type: restOfLine, doc: "Command line to run (quote it when it has arguments)." },
+    { key: "misc_timeout", type: int(0, 4294967295), defaultDoc: "the checker's delay_loop (also when 0)", doc: "Seconds before the program is killed and the check fails." },
+    { key: "misc_dynamic", type: flag, default: false, doc: "Exit status 2..255 sets the weight to status - 2; 1 fails." },
+    { key: "user", type: runAsUser, defaultDoc: "global_defs script_user", doc: "User (and group) to run the program as." },
+  ],
+};
+export const udpCheckSpec: BlockSpec = {
+  name: "UDP_CHECK", doc: "Sends a UDP datagram; fails on an ICMP error (or on no/bad reply with require_reply).",
+  fields: [
+    typeField("UDP_CHECK"), ...connectionFields, ...timingFields,
+    { key: "payload", type: hexString(false), defaultDoc: "random bytes", doc: "Datagram to send, as hex." },
+    { key: "require_reply", type: requireReply, doc: "Require a reply; with hex bytes, the reply must start with them." },
+    { key: "min_reply_length", type: int(0, 65535), default: 0, doc: "Shortest acceptable reply in bytes (with require_reply)." },
+    { key: "max_reply_length", type: int(0, 65535), default: 255, doc: "Longest acceptable reply in bytes (with require_reply)." },
+  ],
+};
+export const pingCheckSpec: BlockSpec = { name: "PING_CHECK", doc: "Sends ICMP echo requests.", fields: [typeField("PING_CHECK"), ...connectionFields, ...timingFields] };
+export const fileCheckSpec: BlockSpec = {
+  name: "FILE_CHECK", doc: "Follows the number in a track_file: 0 is up, weight adjusts with the value.",
+  fields: [
+    typeField("FILE_CHECK"),
+    { key: "track_file", type: word, doc: "Name of a track_file block." },
+    { key: "weight", type: weight(-2147483647, 2147483647), defaultDoc: "the track_file's weight", doc: "Multiplier for the file's value; reverse inverts its sign." },
+  ],
+};
+export const bfdCheckSpec: BlockSpec = {
+  name: "BFD_CHECK", doc: "Follows the state of a BFD session.",
+  fields: [typeField("BFD_CHECK"), { key: "name", type: word, doc: "Name of a bfd_instance." }],
+};
+
 export const checkerSpecs: Record<CheckerType, BlockSpec> = {
-  TCP_CHECK: { name: "TCP_CHECK", doc: "Passes when a TCP connection succeeds.", fields: [typeField("TCP_CHECK"), ...connectionFields, ...timingFields] },
-  HTTP_GET: { name: "HTTP_GET", doc: "Fetches URLs over HTTP and checks status, digest or regex.", fields: httpFields("HTTP_GET") },
-  SSL_GET: { name: "SSL_GET", doc: "Fetches URLs over HTTPS (see the SSL block) and checks status, digest or regex.", fields: httpFields("SSL_GET") },
-  SMTP_CHECK: {
-    name: "SMTP_CHECK", doc: "Passes when the server answers an SMTP HELO.",
-    fields: [
-      typeField("SMTP_CHECK"), ...connectionFields, ...timingFields,
-      { key: "helo_name", type: restOfLine, defaultDoc: "the local host name", doc: "Name sent in HELO." },
-      { key: "host", type: blockList(smtpHostSpec), repeat: "append", doc: smtpHostSpec.doc! },
-    ],
-  },
-  DNS_CHECK: {
-    name: "DNS_CHECK", doc: "Sends a DNS query over UDP and passes on a reply.",
-    fields: [
-      typeField("DNS_CHECK"), ...connectionFields, ...timingFields,
-      // The keyword `type` is taken by the checker kind in the model, hence `query_type`.
-      { key: "query_type", kw: "type", type: oneOf(DNS_TYPES), default: "SOA", doc: "Query type." },
-      { key: "name", type: dnsName, default: ".", doc: "Domain name queried." },
-    ],
-  },
-  MISC_CHECK: {
-    name: "MISC_CHECK", doc: "Runs a program; exit status 0 passes.",
-    fields: [
-      typeField("MISC_CHECK"), ...timingFields,
-      { key: "misc_path", type: restOfLine, doc: "Command line to run (quote it when it has arguments)." },
-      { key: "misc_timeout", type: int(0, 4294967295), defaultDoc: "the checker's delay_loop (also when 0)", doc: "Seconds before the program is killed and the check fails." },
-      { key: "misc_dynamic", type: flag, default: false, doc: "Exit status 2..255 sets the weight to status - 2; 1 fails." },
-      { key: "user", type: runAsUser, defaultDoc: "global_defs script_user", doc: "User (and group) to run the program as." },
-    ],
-  },
-  UDP_CHECK: {
-    name: "UDP_CHECK", doc: "Sends a UDP datagram; fails on an ICMP error (or on no/bad reply with require_reply).",
-    fields: [
-      typeField("UDP_CHECK"), ...connectionFields, ...timingFields,
-      { key: "payload", type: hexString(false), defaultDoc: "random bytes", doc: "Datagram to send, as hex." },
-      { key: "require_reply", type: requireReply, doc: "Require a reply; with hex bytes, the reply must start with them." },
-      { key: "min_reply_length", type: int(0, 65535), default: 0, doc: "Shortest acceptable reply in bytes (with require_reply)." },
-      { key: "max_reply_length", type: int(0, 65535), default: 255, doc: "Longest acceptable reply in bytes (with require_reply)." },
-    ],
-  },
-  PING_CHECK: { name: "PING_CHECK", doc: "Sends ICMP echo requests.", fields: [typeField("PING_CHECK"), ...connectionFields, ...timingFields] },
-  FILE_CHECK: {
-    name: "FILE_CHECK", doc: "Follows the number in a track_file: 0 is up, weight adjusts with the value.",
-    fields: [
-      typeField("FILE_CHECK"),
-      { key: "track_file", type: word, doc: "Name of a track_file block." },
-      { key: "weight", type: weight(-2147483647, 2147483647), defaultDoc: "the track_file's weight", doc: "Multiplier for the file's value; reverse inverts its sign." },
-    ],
-  },
-  BFD_CHECK: {
-    name: "BFD_CHECK", doc: "Follows the state of a BFD session.",
-    fields: [typeField("BFD_CHECK"), { key: "name", type: word, doc: "Name of a bfd_instance." }],
-  },
+  TCP_CHECK: tcpCheckSpec, HTTP_GET: httpGetSpec, SSL_GET: sslGetSpec, SMTP_CHECK: smtpCheckSpec, DNS_CHECK: dnsCheckSpec, MISC_CHECK: miscCheckSpec, UDP_CHECK: udpCheckSpec, PING_CHECK: pingCheckSpec, FILE_CHECK: fileCheckSpec, BFD_CHECK: bfdCheckSpec,
 };
 
 // ---------------------------------------------------------------------------
