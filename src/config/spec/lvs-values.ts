@@ -303,7 +303,7 @@ function v4ToInt(s: string): number { return s.split(".").reduce((a, o) => a * 2
 
 /**
  * The addresses an entry covers: `10.0.0.1`, `10.0.0.2-10` (last octet / last IPv6 group),
- * `10.0.0.250-10.0.1.10`, `10.0.1.0/29` (host bits must be zero). Undefined with a reason.
+ * `10.0.0.250-10.0.1.10`, `10.0.1.0/29` (host bits must be zero); a message when invalid.
  */
 export function parseIpRange(text: string): IpRange | string {
   const slash = text.indexOf("/");
