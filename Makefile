@@ -28,7 +28,10 @@ dist/lbctl: node_modules/.installed $(SOURCES)
 	@echo "built dist/lbctl"
 
 # The README's first command: a two-node demo cluster in network namespaces.
+DEMO_DEBS := iproute2 procps
 demo: build
+	@missing=""; for p in $(DEMO_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
 	./dist/lbctl demo
 
 test-deps:
