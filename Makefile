@@ -62,3 +62,8 @@ rpm: build
 	  --define "_unitdir /usr/lib/systemd/system" rpm/lbctl.spec
 	cp .cache/rpmbuild/RPMS/x86_64/lbctl-$(VERSION)-1.x86_64.rpm dist/
 	@echo "built dist/lbctl-$(VERSION)-1.x86_64.rpm"
+
+# Benchmarks: one command each, each printing ratios against keepalived / ipvsadm (bench/RESULTS.md).
+.PHONY: bench-vrrp-failover
+bench-vrrp-failover: build
+	$(BUN) bench/vrrp-failover/run.ts
