@@ -115,16 +115,22 @@ export function validateServiceConfig(svc: ServiceConfig): string[] {
   return errors;
 }
 
-export function validateDestConfig(dest: DestConfig): string[] {
+export function validateDestKey(dest: DestKey): string[] {
   const errors: string[] = [];
   const a = addressProblem(dest.family, dest.address);
   if (a) errors.push(a);
   if (!isU(dest.port, 0xffff)) errors.push(`port ${dest.port} must be 0..65535`);
+  return errors;
+}
+
+export function validateDestConfig(dest: DestConfig): string[] {
+  const errors = validateDestKey(dest);
   if (!(dest.method in FORWARD_METHODS)) errors.push(`unknown forwarding method '${String(dest.method)}'`);
   if (!isU(dest.weight, 0x7fffffff)) errors.push(`weight ${dest.weight} must be 0..2147483647`);
-  if (!isU(dest.upperThreshold, 0xffffffff)) errors.push(`upper threshold ${dest.upperThreshold} out of range`);
-  if (!isU(dest.lowerThreshold, 0xffffffff)) errors.push(`lower threshold ${dest.lowerThreshold} out of range`);
-  if (dest.upperThreshold !== 0 && dest.lowerThreshold > dest.upperThreshold) {
+  // The kernel refuses thresholds above INT_MAX (EINVAL) and lower > upper even when upper is 0 (ERANGE).
+  if (!isU(dest.upperThreshold, 0x7fffffff)) errors.push(`upper threshold ${dest.upperThreshold} must be 0..2147483647`);
+  if (!isU(dest.lowerThreshold, 0x7fffffff)) errors.push(`lower threshold ${dest.lowerThreshold} must be 0..2147483647`);
+  if (dest.lowerThreshold > dest.upperThreshold) {
     errors.push(`lower threshold ${dest.lowerThreshold} is above upper threshold ${dest.upperThreshold}`);
   }
   if (dest.tunnel) {
@@ -133,6 +139,26 @@ export function validateDestConfig(dest: DestConfig): string[] {
     if (!isU(dest.tunnel.port, 0xffff)) errors.push(`tunnel port ${dest.tunnel.port} must be 0..65535`);
     if (dest.tunnel.type === "gue" && dest.tunnel.port === 0) errors.push("a GUE tunnel needs a port");
     if (!isU(dest.tunnel.flags, 0xffff)) errors.push(`tunnel flags ${dest.tunnel.flags} out of range`);
+  }
+  return errors;
+}
+
+export function validateTimeouts(t: IpvsTimeouts): string[] {
+  return (["tcp", "tcpFin", "udp"] as const)
+    .filter((k) => !isU(t[k], 0x7fffffff))
+    .map((k) => `${k} timeout ${t[k]} must be 0..2147483647 s`);
+}
+
+export function validateDaemon(d: SyncDaemonConfig): string[] {
+  const errors: string[] = [];
+  if (d.state !== "master" && d.state !== "backup") errors.push(`sync daemon state '${String(d.state)}' must be master or backup`);
+  if (!/^[^\s/]{1,15}$/.test(d.interface)) errors.push(`interface name '${d.interface}' is not valid`);
+  if (!isU(d.syncId, 255)) errors.push(`sync id ${d.syncId} must be 0..255`);
+  if (d.maxLength !== undefined && !isU(d.maxLength, 0xffff)) errors.push(`sync max length ${d.maxLength} out of range`);
+  if (d.mcastPort !== undefined && !isU(d.mcastPort, 0xffff)) errors.push(`multicast port ${d.mcastPort} out of range`);
+  if (d.mcastTtl !== undefined && !isU(d.mcastTtl, 255)) errors.push(`multicast TTL ${d.mcastTtl} out of range`);
+  if (d.mcastGroup !== undefined && !parseIPv4(d.mcastGroup) && !parseIPv6(d.mcastGroup)) {
+    errors.push(`multicast group '${d.mcastGroup}' is not an address`);
   }
   return errors;
 }
@@ -271,7 +297,6 @@ export const requests = {
       const v6 = v4 ? null : parseIPv6(d.mcastGroup);
       if (v4) attrs.push(attrBytes(T.IPVS_DAEMON_ATTR_MCAST_GROUP, v4));
       else if (v6) attrs.push(attrBytes(T.IPVS_DAEMON_ATTR_MCAST_GROUP6, v6));
-      else throw new RangeError(`sync daemon multicast group '${d.mcastGroup}' is not an address`);
     }
     return {
       cmd: T.IPVS_CMD_NEW_DAEMON, attrs: [attrNested(T.IPVS_CMD_ATTR_DAEMON, attrs)], dump: false,

@@ -1,7 +1,7 @@
 // Host side of the IPVS test VM: build (cached) and boot it once per command under QEMU/TCG.
 // The guest sees the host's / read-only (with a tmpfs overlay), so the command can use any host path.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -41,6 +41,17 @@ export function buildVm(cacheDir: string = vmCacheDir()): string {
     throw new Error(`build-vm.sh failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
   }
   return cacheDir;
+}
+
+/**
+ * Bundles an in-VM program into one JS file (reading thousands of small files over 9p is slow) and
+ * returns the command that runs it with this Bun, which the guest sees at the same path.
+ */
+export function bundleForVm(entry: string, outFile: string): string {
+  const bun = realpathSync(join(repoRoot, "node_modules/.bin/bun"));
+  const result = spawnSync(bun, ["build", "--target=bun", "--outfile", outFile, entry], { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`bun build ${entry} failed:\n${result.stdout}\n${result.stderr}`);
+  return `${shellQuote(bun)} ${shellQuote(outFile)}`;
 }
 
 function shellQuote(s: string): string {
