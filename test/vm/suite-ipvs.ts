@@ -230,6 +230,9 @@ export const ipvsVmCases: VmCase[] = [
       const editedDest = makeDest("ipv4", "10.7.1.1", 80, { method: "droute", weight: 9, upperThreshold: 50, lowerThreshold: 10 });
       must(await ctx.client.editDest(key, editedDest), "edit dest");
       await expectKernel(ctx, [{ service: edited, dests: [editedDest, table[0].dests[1]] }]);
+      const { stats: _stats, ...single } = must(await ctx.client.getService(key), "get one service");
+      expectEqual(single, edited, "GET_SERVICE of one service");
+      mustFail(await ctx.client.getService(v4("tcp", "10.7.0.2", 80)), "ESRCH", "GET_SERVICE of a missing service");
       must(await ctx.client.deleteDest(key, table[0].dests[1]), "delete dest");
       await expectKernel(ctx, [{ service: edited, dests: [editedDest] }]);
       must(await ctx.client.deleteService(key), "delete service");
