@@ -24,7 +24,7 @@ build: dist/lbctl
 
 dist/lbctl: node_modules/.installed $(SOURCES)
 	mkdir -p dist
-	$(BUN) build --compile --minify-syntax --outfile dist/lbctl src/cli/main.ts
+	$(BUN) build --compile --minify-syntax --outfile dist/lbctl src/cli/main.ts src/net/rx-worker.ts
 	@echo "built dist/lbctl"
 
 # The README's first command: a two-node demo cluster in network namespaces.
@@ -49,3 +49,13 @@ unit: deps
 
 clean:
 	rm -rf dist .cache
+
+# Binary RPM of dist/lbctl (rpmbuild from Debian's `rpm` package works too).
+VERSION := $(shell node -p 'require("./package.json").version')
+rpm: build
+	rm -rf .cache/rpmbuild && mkdir -p .cache/rpmbuild dist
+	rpmbuild -bb --define "_topdir $(CURDIR)/.cache/rpmbuild" --define "lbctl_version $(VERSION)" \
+	  --define "lbctl_bindir $(CURDIR)/dist" --define "lbctl_srcdir $(CURDIR)" \
+	  --define "_unitdir /usr/lib/systemd/system" rpm/lbctl.spec
+	cp .cache/rpmbuild/RPMS/x86_64/lbctl-$(VERSION)-1.x86_64.rpm dist/
+	@echo "built dist/lbctl-$(VERSION)-1.x86_64.rpm"

@@ -1,0 +1,237 @@
+// The schema: one declarative table per configuration block. Both front ends
+// (keepalived.conf and TOML) are driven by it, docs/config.md is generated from it,
+// and defaults come from it, so the two formats cannot drift apart.
+//
+// A model object is a plain record keyed by each field's `key` (the TOML spelling,
+// which is the keepalived keyword unless that is not a valid bare TOML key). Only
+// values the user set are stored; `withDefaults` fills the rest. Source positions of
+// every value are kept beside the object (see `locsOf`) so later validation can
+// point at file:line:col.
+import type { Diagnostics } from "./diagnostics.ts";
+import type { ConfNode, SourceLoc } from "./tree.ts";
+
+export type Model = Record<string, unknown>;
+
+export interface ParseCtx {
+  diag: Diagnostics;
+  /** The path of the block being read, for messages ("vrrp_instance VI_1"). */
+  where: string;
+}
+
+/** How one value is read from each front end and written back to TOML. */
+export interface ValueType<T = unknown> {
+  /** For docs: "integer 1..255", "seconds", "flag", ... */
+  describe: string;
+  fromConf(node: ConfNode, ctx: ParseCtx): T | undefined;
+  fromToml(value: unknown, loc: SourceLoc, ctx: TomlCtx): T | undefined;
+  toToml(value: T): unknown;
+  /** True for maps of named blocks, where merging two with one name is an error. */
+  named?: boolean;
+  /** Fills defaults inside nested values (blocks); scalars need none. */
+  effective?(value: T): T;
+}
+
+export interface Alias {
+  kw: string;
+  /** Deprecated spellings warn and name the new keyword; plain aliases are silent. */
+  deprecated?: boolean;
+}
+
+export interface Field<T = unknown> {
+  key: string;
+  /** keepalived.conf spelling, when it differs from `key`. */
+  kw?: string;
+  aliases?: Alias[];
+  type: ValueType<T>;
+  default?: T;
+  /** Prose for defaults that are not a constant ("the interface's first address"). */
+  defaultDoc?: string;
+  doc: string;
+  /**
+   * "last": a repeated keyword overrides (keepalived's behaviour for scalars);
+   * "append": each occurrence adds to an array (e.g. several `url` blocks);
+   * "merge": map-valued fields (named blocks) merge by name.
+   */
+  repeat?: "last" | "append" | "merge";
+  /**
+   * Set from a block's header words (`virtual_server IP PORT {`), not by a keyword inside
+   * the block; TOML still spells it as a key.
+   */
+  headerOnly?: boolean;
+}
+
+export interface BlockSpec {
+  /** Name in docs and messages, e.g. "vrrp_instance". */
+  name: string;
+  doc?: string;
+  fields: Field[];
+  /** Keywords that are accepted and ignored, each with the warning to give. */
+  obsolete?: Record<string, string>;
+  /** Extra checks once the block is read (cross-field rules). */
+  validate?(obj: Model, ctx: ParseCtx): void;
+}
+
+// ---------------------------------------------------------------------------
+// Source positions, kept off the model so models compare and serialise cleanly.
+
+const LOCS = new WeakMap<object, Record<string, SourceLoc>>();
+const BLOCK_LOC = new WeakMap<object, SourceLoc>();
+
+export function locsOf(obj: object): Record<string, SourceLoc> {
+  let l = LOCS.get(obj);
+  if (!l) { l = {}; LOCS.set(obj, l); }
+  return l;
+}
+export function locOfKey(obj: object, key: string): SourceLoc | undefined { return LOCS.get(obj)?.[key]; }
+export function blockLoc(obj: object): SourceLoc | undefined { return BLOCK_LOC.get(obj); }
+export function setBlockLoc(obj: object, loc: SourceLoc): void { BLOCK_LOC.set(obj, loc); }
+
+// ---------------------------------------------------------------------------
+// Field lookup by keepalived keyword, cached per spec.
+
+interface KeywordIndex { byKw: Map<string, { field: Field; alias?: Alias }>; byKey: Map<string, Field> }
+const INDEX = new WeakMap<BlockSpec, KeywordIndex>();
+
+export function indexOf(spec: BlockSpec): KeywordIndex {
+  let idx = INDEX.get(spec);
+  if (idx) return idx;
+  idx = { byKw: new Map(), byKey: new Map() };
+  for (const f of spec.fields) {
+    idx.byKey.set(f.key, f);
+    if (f.headerOnly) continue;
+    idx.byKw.set(f.kw ?? f.key, { field: f });
+    for (const a of f.aliases ?? []) idx.byKw.set(a.kw, { field: f, alias: a });
+  }
+  INDEX.set(spec, idx);
+  return idx;
+}
+
+export function kwOf(f: Field): string { return f.kw ?? f.key; }
+
+// ---------------------------------------------------------------------------
+// keepalived.conf front end: walk a block's nodes through its spec.
+
+export function parseConfBlock(nodes: readonly ConfNode[], spec: BlockSpec, ctx: ParseCtx, into: Model = {}): Model {
+  const idx = indexOf(spec);
+  const locs = locsOf(into);
+  for (const node of nodes) {
+    const hit = idx.byKw.get(node.keyword);
+    if (!hit) {
+      const obsolete = spec.obsolete?.[node.keyword];
+      if (obsolete !== undefined) ctx.diag.warning(obsolete, node.loc);
+      else ctx.diag.warning(`unknown keyword '${node.keyword}' in ${ctx.where}`, node.loc);
+      continue;
+    }
+    const { field, alias } = hit;
+    if (alias?.deprecated) ctx.diag.warning(`'${alias.kw}' is deprecated, use '${kwOf(field)}'`, node.loc);
+    const value = field.type.fromConf(node, ctx);
+    if (value === undefined) continue;
+    store(into, field, value, node.loc, ctx);
+    locs[field.key] ??= node.loc;
+  }
+  spec.validate?.(into, ctx);
+  return into;
+}
+
+function store(into: Model, field: Field, value: unknown, loc: SourceLoc, ctx: ParseCtx): void {
+  const mode = field.repeat ?? "last";
+  if (mode === "append") {
+    const arr = (into[field.key] as unknown[] | undefined) ?? [];
+    arr.push(...(Array.isArray(value) ? value : [value]));
+    into[field.key] = arr;
+  } else if (mode === "merge") {
+    // A repeated block adds to the first one (keepalived reads global_defs twice the same
+    // way); for named blocks a repeated name is a mistake worth an error.
+    const cur = into[field.key] as Model | undefined;
+    if (!cur) { into[field.key] = value; return; }
+    for (const [k, v] of Object.entries(value as Model)) {
+      if (field.type.named) {
+        if (k in cur) { ctx.diag.error(`${kwOf(field)} '${k}' is defined twice`, loc); continue; }
+      } else {
+        locsOf(cur)[k] = locOfKey(value as Model, k) ?? loc;
+      }
+      cur[k] = v;
+    }
+  } else {
+    into[field.key] = value;
+    locsOf(into)[field.key] = loc;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// TOML front end: the same spec, read from a parsed TOML table.
+
+/** Finds where a TOML key path was written; see toml-locate.ts. */
+export type TomlLocator = (path: readonly (string | number)[]) => SourceLoc;
+
+export interface TomlCtx extends ParseCtx {
+  locate: TomlLocator;
+  path: (string | number)[];
+}
+
+export function parseTomlBlock(table: unknown, spec: BlockSpec, ctx: TomlCtx, into: Model = {}): Model {
+  const here = ctx.locate(ctx.path);
+  if (!isPlainTable(table)) {
+    ctx.diag.error(`${ctx.where}: expected a table`, here);
+    return into;
+  }
+  const idx = indexOf(spec);
+  const locs = locsOf(into);
+  for (const [k, v] of Object.entries(table)) {
+    const loc = ctx.locate([...ctx.path, k]);
+    const field = idx.byKey.get(k);
+    if (!field) {
+      const alias = idx.byKw.get(k);
+      const hint = alias ? ` (did you mean '${alias.field.key}'?)` : "";
+      ctx.diag.error(`unknown setting '${k}' in ${ctx.where}${hint}`, loc);
+      continue;
+    }
+    const sub: TomlCtx = { ...ctx, path: [...ctx.path, k] };
+    const value = field.type.fromToml(v, loc, sub);
+    if (value === undefined) continue;
+    into[field.key] = value;
+    locs[field.key] = loc;
+  }
+  spec.validate?.(into, ctx);
+  return into;
+}
+
+/** The TOML key being read, for messages. */
+export function tomlKey(ctx: TomlCtx): string {
+  for (let i = ctx.path.length - 1; i >= 0; i--) if (typeof ctx.path[i] === "string") return ctx.path[i] as string;
+  return ctx.where;
+}
+
+export function isPlainTable(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+// ---------------------------------------------------------------------------
+// Back to TOML (for `lbctl convert`): only what was set, in schema order.
+
+export function blockToToml(obj: Model, spec: BlockSpec): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of spec.fields) {
+    if (obj[f.key] === undefined) continue;
+    out[f.key] = f.type.toToml(obj[f.key]);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Defaults: the effective configuration is the set values plus every default.
+
+export function withDefaults(obj: Model, spec: BlockSpec): Model {
+  const out: Model = {};
+  for (const f of spec.fields) {
+    const v = obj[f.key];
+    if (v !== undefined) out[f.key] = f.type.effective ? f.type.effective(v) : v;
+    else if (f.default !== undefined) out[f.key] = structuredClone(f.default);
+  }
+  // Carry positions over so checks on the effective model still point at the source.
+  const from = LOCS.get(obj);
+  if (from) LOCS.set(out, { ...from });
+  const bl = BLOCK_LOC.get(obj);
+  if (bl) BLOCK_LOC.set(out, bl);
+  return out;
+}

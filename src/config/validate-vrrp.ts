@@ -1,0 +1,309 @@
+// Cross-reference and semantic checks of the VRRP side of an effective configuration:
+// what keepalived 2.2.7 reports after reading the file (its wording is kept where it has
+// one, so messages match what users search for), plus the checks lbctl adds.
+import type { Diagnostics } from "./diagnostics.ts";
+import type { CheckEnv } from "./env.ts";
+import { blockLoc, locOfKey, withDefaults, type Model } from "./schema.ts";
+import { itemLoc, type ScriptConfig, type TrackRef } from "./spec/common.ts";
+import { globalDefsSpec, type GlobalDefsConfig } from "./spec/global.ts";
+import { instanceFamily, instancePriority, vrrpPart, type VrrpInstanceConfig, type VrrpRootConfig } from "./spec/vrrp.ts";
+import type { SourceLoc } from "./tree.ts";
+import { parseIp } from "./values.ts";
+
+/** CheckEnv plus what only the VRRP checks need; every extra is optional. */
+export interface VrrpCheckEnv extends CheckEnv {
+  /** Addresses (without prefix) configured on an interface, for the address-owner check. */
+  interfaceAddresses?(name: string): string[];
+}
+
+interface Ctx {
+  v: VrrpRootConfig;
+  g: GlobalDefsConfig;
+  env: VrrpCheckEnv;
+  diag: Diagnostics;
+  /** Scripts that keepalived would actually run, with where they were written. */
+  runScripts: { cmd: ScriptConfig; loc?: SourceLoc; runAs?: string }[];
+}
+
+export function validateVrrp(effective: Model, env: VrrpCheckEnv, diag: Diagnostics): void {
+  const v = vrrpPart(effective);
+  const g = (effective.global_defs ?? withDefaults({}, globalDefsSpec)) as unknown as GlobalDefsConfig;
+  const c: Ctx = { v, g, env, diag, runScripts: [] };
+  checkScriptUser(c);
+  const groupOf = checkSyncGroups(c);
+  for (const [name, inst] of Object.entries(v.vrrp_instance)) checkInstance(c, name, inst, groupOf.get(name));
+  checkDuplicateVrids(c);
+  checkTrackedObjects(c);
+  checkStatic(c);
+  checkScriptSecurity(c);
+}
+
+// ---------------------------------------------------------------------------
+
+function checkScriptUser(c: Ctx): void {
+  const su = c.g.script_user;
+  if (su && !c.env.userExists(su.user)) {
+    c.diag.error(`Error setting global script uid/gid: user '${su.user}' does not exist`, locOfKey(c.g, "script_user"));
+  }
+}
+
+/** Who a script runs as when it names no user: script_user, else keepalived_script if it exists, else root. */
+function defaultRunAs(c: Ctx): string {
+  if (c.g.script_user) return c.g.script_user.user;
+  return c.env.userExists("keepalived_script") ? "keepalived_script" : "root";
+}
+
+/** Checks a script's file and user; returns false when keepalived would not run it. */
+function checkScriptFile(c: Ctx, cmd: ScriptConfig, what: string, loc: SourceLoc | undefined): boolean {
+  if (cmd.user !== undefined && !c.env.userExists(cmd.user)) {
+    c.diag.error(`Unable to set uid/gid for ${what}: user '${cmd.user}' does not exist`, loc);
+    return false;
+  }
+  const path = cmd.command.trim().split(/\s+/)[0] ?? "";
+  // keepalived searches PATH for bare names; only paths can be checked without it.
+  if (!path.includes("/")) return true;
+  if (!c.env.fileExists(path)) {
+    c.diag.warning(`Disabling ${what} since '${path}' is not found`, loc);
+    return false;
+  }
+  if (!c.env.isExecutable(path)) {
+    c.diag.warning(`Disabling ${what} since '${path}' is not executable`, loc);
+    return false;
+  }
+  return true;
+}
+
+function noteRun(c: Ctx, cmd: ScriptConfig, what: string, loc: SourceLoc | undefined, user = cmd.user): void {
+  if (checkScriptFile(c, cmd, what, loc)) c.runScripts.push({ cmd, loc, runAs: user ?? defaultRunAs(c) });
+}
+
+function checkScriptSecurity(c: Ctx): void {
+  // vrrp_scripts run only when something tracks them.
+  const used = new Set<string>();
+  const addRefs = (refs: TrackRef[]) => { for (const r of refs) used.add(r.name); };
+  for (const i of Object.values(c.v.vrrp_instance)) addRefs(i.track_script);
+  for (const s of Object.values(c.v.vrrp_sync_group)) addRefs(s.track_script);
+  for (const [name, s] of Object.entries(c.v.vrrp_script)) {
+    if (s.script === undefined || !used.has(name)) continue;
+    // The user itself is checked with the script's other settings.
+    if (s.user && !c.env.userExists(s.user.user)) continue;
+    noteRun(c, { command: s.script }, `track script ${name}`, locOfKey(s, "script"), s.user?.user);
+  }
+  for (const k of ["notify_fifo_script", "vrrp_notify_fifo_script", "startup_script", "shutdown_script"] as const) {
+    const s = c.g[k];
+    if (s) noteRun(c, s, k, locOfKey(c.g, k));
+  }
+  if (c.g.enable_script_security) return;
+  const asRoot = c.runScripts.find((s) => s.runAs === "root");
+  if (asRoot) {
+    c.diag.warning("SECURITY VIOLATION - scripts are being executed but script_security not enabled. " +
+      "Add 'enable_script_security' to global_defs, or run scripts as a non-root 'script_user' (keepalived -t exits 6 for this)", asRoot.loc);
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+function checkSyncGroups(c: Ctx): Map<string, string> {
+  const groupOf = new Map<string, string>();
+  for (const [gname, sg] of Object.entries(c.v.vrrp_sync_group)) {
+    const at = locOfKey(sg, "group") ?? blockLoc(sg);
+    if (sg.group.length === 0) { c.diag.warning(`Sync group ${gname} has no members - removing`, blockLoc(sg)); continue; }
+    let members = 0;
+    for (const m of sg.group) {
+      if (!(m in c.v.vrrp_instance)) { c.diag.warning(`Virtual router ${m} specified in sync group ${gname} doesn't exist - ignoring`, at); continue; }
+      const other = groupOf.get(m);
+      if (other !== undefined) { c.diag.error(`Virtual router ${m} cannot exist in more than one sync group (${other} and ${gname})`, at); continue; }
+      groupOf.set(m, gname);
+      members++;
+    }
+    if (members === 1) c.diag.warning(`Sync group ${gname} has only 1 virtual router(s) - this probably isn't what you want`, at);
+    for (const k of ["notify_master", "notify_backup", "notify_fault", "notify_stop", "notify"] as const) {
+      const s = sg[k];
+      if (s) noteRun(c, s, `vrrp_sync_group ${gname} ${k}`, locOfKey(sg, k));
+    }
+    checkTrackRefs(c, `(${gname})`, sg);
+  }
+  return groupOf;
+}
+
+function checkTrackRefs(c: Ctx, who: string, holder: Pick<VrrpInstanceConfig, "track_interface" | "track_script" | "track_file" | "track_process" | "track_bfd">): void {
+  const kinds: [keyof typeof holder, Record<string, unknown>, string][] = [
+    ["track_script", c.v.vrrp_script, "track script"],
+    ["track_file", c.v.track_file, "track file"],
+    ["track_process", c.v.vrrp_track_process, "track process"],
+    ["track_bfd", c.v.bfd_instance, "track bfd"],
+  ];
+  for (const [key, defs, what] of kinds) {
+    for (const r of holder[key]) {
+      if (!(r.name in defs)) c.diag.warning(`${who} ${what} ${r.name} not found, ignoring...`, itemLoc(r) ?? locOfKey(holder, key));
+    }
+  }
+  if (c.env.interfaceExists) {
+    for (const r of holder.track_interface) {
+      if (!c.env.interfaceExists(r.name)) c.diag.warning(`${who} tracked interface ${r.name} doesn't exist`, itemLoc(r) ?? locOfKey(holder, "track_interface"));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig, group: string | undefined): void {
+  const { diag, env } = c;
+  const here = blockLoc(inst);
+  const at = (key: string) => locOfKey(inst, key) ?? here;
+  const who = `(${name})`;
+  const unicast = inst.unicast_peer.length > 0;
+  const family = instanceFamily(inst);
+  const fam = family === 4 ? "IPv4" : "IPv6";
+  const strict = inst.strict_mode ?? c.g.vrrp_strict;
+  const priority = instancePriority(inst);
+
+  if (inst.virtual_router_id === undefined) diag.error(`${who} the virtual router id must be set (virtual_router_id 1..255)`, here);
+  if (inst.interface === undefined && !unicast) diag.error(`${who} no interface: set 'interface' (only an instance with unicast peers may omit it)`, here);
+  if (inst.interface !== undefined && env.interfaceExists && !env.interfaceExists(inst.interface)) {
+    diag.warning(`WARNING - interface ${inst.interface} for vrrp_instance ${name} doesn't exist`, at("interface"));
+  }
+
+  // Addresses and their families.
+  if (inst.virtual_ipaddress.length === 0) diag.warning(`${who} No VIP specified; at least one is sensible`, here);
+  for (const vip of inst.virtual_ipaddress) {
+    if (vip.family !== family) diag.error(`${who}: address family must match VRRP instance [${vip.address}] - ${fam} expected`, itemLoc(vip) ?? at("virtual_ipaddress"));
+  }
+  for (const vip of [...inst.virtual_ipaddress, ...inst.virtual_ipaddress_excluded]) {
+    if (vip.dev !== undefined && env.interfaceExists && !env.interfaceExists(vip.dev)) {
+      diag.warning(`WARNING - interface ${vip.dev} for ip address ${vip.address}/${vip.prefix} doesn't exist`, itemLoc(vip));
+    }
+  }
+  for (const key of ["mcast_src_ip", "unicast_src_ip"] as const) {
+    const a = inst[key];
+    if (a !== undefined && parseIp(a)?.family !== family) diag.error(`Configuration error: VRRP instance[${name}] and src address[${a}] MUST be of the same family (${fam})`, at(key));
+  }
+  for (const p of inst.unicast_peer) {
+    if (p.family !== family) diag.error(`Configuration error: VRRP instance[${name}] and unicast peer address[${p.address}] MUST be of the same family (${fam})`, itemLoc(p) ?? at("unicast_peer"));
+  }
+  if (inst.mcast_dst_ip !== undefined) {
+    const d = inst.mcast_dst_ip;
+    const ok = d.includes(":") ? /^ff[0-9a-f]2:/i.test(d) : Number(d.split(".")[0]) >= 224 && Number(d.split(".")[0]) <= 239;
+    if (!ok) diag.error(`${who} mcast_dst_ip ${d} not${d.includes(":") ? " link-local" : ""} multicast`, at("mcast_dst_ip"));
+    else if (parseIp(d)?.family !== family) diag.error(`${who} mcast dest address ${d} MUST match VRRP instance family (${fam})`, at("mcast_dst_ip"));
+  }
+
+  // Versions and authentication.
+  const version = family === 6 ? 3 : inst.version ?? c.g.vrrp_version;
+  if (inst.version === 2 && family === 6) diag.error(`${who} vrrp_version 2 conflicts with IPv6 addresses (IPv6 needs VRRPv3)`, at("version"));
+  if (version === 2 && !Number.isInteger(inst.advert_int)) {
+    diag.warning(`${who} VRRPv2 advertisement interval ${inst.advert_int}s must be an integer. rounding to ${Math.max(1, Math.round(inst.advert_int))}`, at("advert_int"));
+  }
+  if (inst.authentication) {
+    if (version === 3) diag.warning(`${who} VRRP version 3 does not support authentication. Ignoring.`, at("authentication"));
+    else if (strict) diag.warning(`${who} Strict mode does not support authentication. Ignoring.`, at("authentication"));
+  }
+
+  // State, preemption and priority.
+  if (inst.nopreempt && priority === 255) diag.warning(`${who} nopreempt is incompatible with priority 255. resetting nopreempt`, at("nopreempt"));
+  else if (inst.nopreempt && inst.state === "MASTER") diag.warning(`${who} Warning - nopreempt will not work with initial state MASTER - clearing`, at("nopreempt"));
+  if (inst.preempt_delay > 0) {
+    if (strict) diag.warning(`${who} preempt_delay is incompatible with strict mode - resetting`, at("preempt_delay"));
+    else if (inst.state === "MASTER") diag.warning(`${who} Warning - preempt delay will not work with initial state MASTER - clearing`, at("preempt_delay"));
+  }
+  if (strict && inst.state === "MASTER" && priority !== 255) diag.warning(`${who} State MASTER must match being address owner (strict mode needs priority 255)`, at("state"));
+  if (priority === 255 && env.interfaceAddresses && inst.interface !== undefined) {
+    const own = new Set(env.interfaceAddresses(inst.interface));
+    for (const vip of inst.virtual_ipaddress) {
+      if (!own.has(vip.address)) diag.warning(`${who} priority 255 means address owner, but ${vip.address} is not an address of ${vip.dev ?? inst.interface}`, itemLoc(vip) ?? at("priority"));
+    }
+  }
+  const weighted = [...inst.track_interface, ...inst.track_script, ...inst.track_file, ...inst.track_process, ...inst.track_bfd].filter((r) => r.weight !== undefined && r.weight !== 0);
+  if (weighted.length > 0 && priority === 255) {
+    diag.warning(`${who} tracking weights are ignored for an address owner (priority 255)`, itemLoc(weighted[0]!));
+  } else if (weighted.length > 0 && group !== undefined && !c.v.vrrp_sync_group[group]?.sync_group_tracking_weight) {
+    diag.warning(`${who} tracking weights are set to 0 since the instance is in sync group ${group} (set sync_group_tracking_weight to keep them)`, itemLoc(weighted[0]!));
+  }
+
+  // Unicast details.
+  if (!unicast && inst.unicast_ttl !== undefined) diag.warning(`${who}: Cannot use unicast_ttl without unicast peers - resetting`, at("unicast_ttl"));
+  if (unicast && inst.use_vmac && !inst.vmac_xmit_base) diag.warning(`${who} unicast with use_vmac requires vmac_xmit_base - setting`, at("use_vmac"));
+
+  checkTrackRefs(c, who, inst);
+  for (const k of ["notify_master", "notify_backup", "notify_fault", "notify_stop", "notify", "notify_master_rx_lower_pri"] as const) {
+    const s = inst[k];
+    if (s) noteRun(c, s, `vrrp_instance ${name} ${k}`, at(k));
+  }
+  if (inst.notify_deleted?.command !== undefined) noteRun(c, inst.notify_deleted as ScriptConfig, `vrrp_instance ${name} notify_deleted`, at("notify_deleted"));
+}
+
+/** One VRID per interface, family and destination; unicast instances may share one if their peers differ. */
+function checkDuplicateVrids(c: Ctx): void {
+  const seen = new Map<string, { name: string; peers: Set<string> }[]>();
+  for (const [name, inst] of Object.entries(c.v.vrrp_instance)) {
+    if (inst.virtual_router_id === undefined || inst.interface === undefined) continue;
+    const family = instanceFamily(inst);
+    const dest = inst.unicast_peer.length > 0 ? "unicast" : inst.mcast_dst_ip ?? "default";
+    const key = `${inst.interface}|${family}|${dest}|${inst.virtual_router_id}`;
+    const peers = new Set(inst.unicast_peer.map((p) => p.address));
+    const list = seen.get(key) ?? [];
+    for (const other of list) {
+      const overlap = dest !== "unicast" || [...peers].some((p) => other.peers.has(p));
+      if (overlap) {
+        c.diag.error(`${other.name} and ${name} both use VRID ${inst.virtual_router_id} with IPv${family} on interface ${inst.interface}`, locOfKey(inst, "virtual_router_id") ?? blockLoc(inst));
+      }
+    }
+    list.push({ name, peers });
+    seen.set(key, list);
+  }
+}
+
+function checkTrackedObjects(c: Ctx): void {
+  for (const [name, s] of Object.entries(c.v.vrrp_script)) {
+    if (s.script === undefined) c.diag.error(`No script set for vrrp_script ${name} - removing`, blockLoc(s));
+    if (s.user && !c.env.userExists(s.user.user)) c.diag.error(`Unable to set uid/gid for vrrp_script ${name}: user '${s.user.user}' does not exist`, locOfKey(s, "user"));
+    if (s.timeout !== undefined && s.timeout > s.interval) {
+      c.diag.warning(`vrrp_script ${name}: timeout ${s.timeout}s is longer than interval ${s.interval}s; runs will overlap`, locOfKey(s, "timeout"));
+    }
+  }
+  for (const [name, f] of Object.entries(c.v.track_file)) {
+    if (f.file === undefined) c.diag.error(`track_file ${name} has no file set - removing`, blockLoc(f));
+  }
+  for (const [name, p] of Object.entries(c.v.vrrp_track_process)) {
+    if (p.process === undefined) c.diag.error(`track process '${name}' process name not specified`, blockLoc(p));
+  }
+  for (const [name, b] of Object.entries(c.v.bfd_instance)) {
+    if (b.neighbor_ip === undefined) c.diag.error(`Configuration error: BFD instance ${name} has no neighbor address set, disabling instance`, blockLoc(b));
+    else if (b.source_ip !== undefined && parseIp(b.source_ip)?.family !== parseIp(b.neighbor_ip)?.family) {
+      c.diag.error(`BFD instance ${name}: source_ip and neighbor_ip are not the same address family`, locOfKey(b, "source_ip"));
+    }
+  }
+  for (const gg of c.v.garp_group) {
+    if (gg.garp_interval === undefined && gg.gna_interval === undefined) c.diag.warning("garp_group does not have any delay set - removing", blockLoc(gg));
+    if (c.env.interfaceExists) {
+      for (const i of [...(gg.interface !== undefined ? [gg.interface] : []), ...gg.interfaces]) {
+        if (!c.env.interfaceExists(i)) c.diag.warning(`WARNING - interface ${i} specified for garp_group doesn't exist`, locOfKey(gg, gg.interface === i ? "interface" : "interfaces") ?? blockLoc(gg));
+      }
+    }
+  }
+  const syncd = c.g.lvs_sync_daemon;
+  if (syncd?.instance !== undefined && !(syncd.instance in c.v.vrrp_instance)) {
+    c.diag.warning(`lvs_sync_daemon: vrrp_instance ${syncd.instance} doesn't exist`, locOfKey(c.g, "lvs_sync_daemon"));
+  }
+}
+
+function checkStatic(c: Ctx): void {
+  for (const [gname, tg] of Object.entries(c.v.track_group)) {
+    for (const m of tg.group) {
+      if (!(m in c.v.vrrp_instance)) c.diag.warning(`track_group ${gname}: vrrp_instance ${m} doesn't exist`, locOfKey(tg, "group") ?? blockLoc(tg));
+    }
+  }
+  for (const item of [...c.v.static_ipaddress, ...c.v.static_routes, ...c.v.static_rules]) {
+    if (item.track_group !== undefined && !(item.track_group in c.v.track_group)) {
+      c.diag.warning(`track_group ${item.track_group} not found, ignoring`, itemLoc(item));
+    }
+  }
+  if (!c.env.interfaceExists) return;
+  const dyn = c.g.dynamic_interfaces !== undefined;
+  for (const l of c.v.linkbeat_interfaces) {
+    if (!c.env.interfaceExists(l.interface) && !dyn) c.diag.error(`unknown interface ${l.interface} specified for linkbeat interface`, itemLoc(l));
+  }
+  for (const d of c.v.interface_up_down_delays) {
+    if (!c.env.interfaceExists(d.interface) && !dyn) c.diag.error(`unknown interface ${d.interface} specified for up/down delay`, itemLoc(d));
+  }
+}
