@@ -55,7 +55,7 @@ export function projectService(s: ServiceConfig, dests: readonly DestConfig[]): 
     id: serviceKeyId(s.key),
     scheduler: s.scheduler,
     persistence: persistent ? `${s.timeout}/${s.netmask}` : "",
-    pe: persistent ? s.peName : "",
+    pe: s.peName,
     ops: (s.flags & IP_VS_SVC_F_ONEPACKET) !== 0,
     schedFlags: schedFlagNames(s.scheduler, s.flags),
     dests: sortById(dests.map(projectDest)),

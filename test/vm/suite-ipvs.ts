@@ -198,6 +198,12 @@ export const ipvsVmCases: VmCase[] = [
       ];
       await addAll(ctx, table);
       await expectKernel(ctx, table);
+      // the persistence engine and persistence itself can be changed in place, in both directions
+      table[2].service = { ...table[2].service, peName: "", timeout: 30, netmask: 24 };
+      table[1].service = { ...table[1].service, peName: "sip", flags: 0, timeout: 0 };
+      must(await ctx.client.editService(table[2].service), "drop pe");
+      must(await ctx.client.editService(table[1].service), "set pe, drop persistence");
+      await expectKernel(ctx, table);
     },
   },
   {
