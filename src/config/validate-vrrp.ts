@@ -3,9 +3,9 @@
 // one, so messages match what users search for), plus the checks lbctl adds.
 import type { Diagnostics } from "./diagnostics.ts";
 import type { CheckEnv } from "./env.ts";
-import { blockLoc, locOfKey, withDefaults, type Model } from "./schema.ts";
+import { blockLoc, locOfKey, type Model } from "./schema.ts";
 import { itemLoc, type ScriptConfig, type TrackRef } from "./spec/common.ts";
-import { globalDefsSpec, type GlobalDefsConfig } from "./spec/global.ts";
+import { globalDefsOf, type GlobalDefsConfig } from "./spec/global.ts";
 import { instanceFamily, instancePriority, vrrpPart, type VrrpInstanceConfig, type VrrpRootConfig } from "./spec/vrrp.ts";
 import type { SourceLoc } from "./tree.ts";
 import { parseIp } from "./values.ts";
@@ -27,7 +27,7 @@ interface Ctx {
 
 export function validateVrrp(effective: Model, env: VrrpCheckEnv, diag: Diagnostics): void {
   const v = vrrpPart(effective);
-  const g = (effective.global_defs ?? withDefaults({}, globalDefsSpec)) as unknown as GlobalDefsConfig;
+  const g = globalDefsOf(effective);
   const c: Ctx = { v, g, env, diag, runScripts: [] };
   checkScriptUser(c);
   const groupOf = checkSyncGroups(c);

@@ -1,8 +1,8 @@
 // global_defs and the few top-level daemon settings: every keyword keepalived 2.2.7's
 // global parser installs (keepalived/core/global_parser.c, checked against the Debian
 // keepalived 2.2.7 binary with `keepalived -t`).
-import type { BlockSpec, Field, ParseCtx, ValueType } from "../schema.ts";
-import { locOfKey, tomlKey } from "../schema.ts";
+import type { BlockSpec, Field, Model, ParseCtx, ValueType } from "../schema.ts";
+import { locOfKey, tomlKey, withDefaults } from "../schema.ts";
 import type { ConfNode } from "../tree.ts";
 import { block, flag, int, ipAddress, lines, parseIp, word, wordLine, words } from "../values.ts";
 import {
@@ -442,6 +442,12 @@ export const globalDefsSpec: BlockSpec = {
   },
 };
 
+
+/** The effective global_defs of an effective model, with every default even when the file has no global_defs block. */
+export function globalDefsOf(effective: Model): GlobalDefsConfig {
+  const g = effective.global_defs as Model | undefined;
+  return (g ?? withDefaults({}, globalDefsSpec)) as unknown as GlobalDefsConfig;
+}
 
 /** Daemon settings keepalived reads only at the top level of the file. */
 export interface GlobalRootConfig {
