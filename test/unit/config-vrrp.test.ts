@@ -310,6 +310,16 @@ describe("vrrp_instance: keyword families", () => {
     expect(i.garp_extra_if).toEqual({ all: false, interval: 30 });
   });
 
+  it("keeps keywords of older versions out of the model, saying what replaces them", () => {
+    const { i, msgs } = one(" ha_suspend\n vrrp_unicast_bind 10.0.0.5\n vrrp_unicast_peer 10.0.0.6");
+    expect(msgs).toEqual([
+      "7:2 warning: 'ha_suspend' was removed in keepalived 2.0 (2.2.7 says \"Unknown keyword 'ha_suspend'\"): ignored; remove it",
+      "8:2 warning: 'vrrp_unicast_bind' is not a keepalived 2.2.7 keyword: ignored; use 'unicast_src_ip ADDRESS'",
+      "9:2 warning: 'vrrp_unicast_peer' is not a keepalived 2.2.7 keyword: ignored; use a 'unicast_peer { ADDRESS }' block",
+    ]);
+    expect(i.unicast_src_ip).toBeUndefined();
+  });
+
   it("names keywords keepalived 2.2.7 does not know", () => {
     expect(one(" no_virtual_ipaddress").msgs).toEqual(["7:2 warning: unknown keyword 'no_virtual_ipaddress' in vrrp_instance VI"]);
   });

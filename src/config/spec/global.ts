@@ -429,6 +429,7 @@ export const globalDefsSpec: BlockSpec = {
   ],
   obsolete: {
     lvs_id: "'lvs_id' is not a keyword in keepalived 2.2.7 (it says \"Unknown keyword 'lvs_id'\"): remove it; use 'router_id' to name the node",
+    lvs_sync_daemon_interface: "'lvs_sync_daemon_interface' is not a global_defs keyword in keepalived 2.2.7: ignored; use 'lvs_sync_daemon INTERFACE [inst VRRP_INSTANCE]'",
     vrrp_ipsets: "'vrrp_ipsets' is ignored: lbctl (like Debian's keepalived 2.2.7) has no ipset support; remove it and use 'nftables'",
     ...Object.fromEntries(["garp_master_delay", "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat", "garp_lower_prio_delay", "garp_lower_prio_repeat", "garp_interval", "gna_interval", "lower_prio_no_advert", "higher_prio_send_advert", "down_timer_adverts"]
       .map((k) => [k, `'${k}' is not a global_defs keyword (keepalived 2.2.7 says "Unknown keyword '${k}'"): ignored; use 'vrrp_${k}' here or '${k}' in a vrrp_instance`])),

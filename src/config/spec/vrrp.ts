@@ -225,6 +225,13 @@ export const vrrpInstanceSpec: BlockSpec = {
     { key: "kernel_rx_buf_size", type: int(0), defaultDoc: "global vrrp_rx_bufs_policy", doc: "Receive buffer size of the instance's socket." },
     { key: "lvs_sync_daemon_interface", type: ifName, doc: "Deprecated: use global lvs_sync_daemon." },
   ],
+  // Keywords of older keepalived versions (and unicast patches) that 2.2.7 reports as "Unknown keyword".
+  obsolete: {
+    ha_suspend: "'ha_suspend' was removed in keepalived 2.0 (2.2.7 says \"Unknown keyword 'ha_suspend'\"): ignored; remove it",
+    vrrp_unicast_bind: "'vrrp_unicast_bind' is not a keepalived 2.2.7 keyword: ignored; use 'unicast_src_ip ADDRESS'",
+    vrrp_unicast_peer: "'vrrp_unicast_peer' is not a keepalived 2.2.7 keyword: ignored; use a 'unicast_peer { ADDRESS }' block",
+    unicast_src: "'unicast_src' is not a keepalived 2.2.7 keyword: ignored; use 'unicast_src_ip ADDRESS'",
+  },
   validate(obj, ctx) {
     const where = ctx.where.replace(/^vrrp_instance /, "");
     if (obj.lvs_sync_daemon_interface !== undefined) {
