@@ -224,6 +224,7 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig, group: st
   if (!unicast && inst.unicast_ttl !== undefined) diag.warning(`${who}: Cannot use unicast_ttl without unicast peers - resetting`, at("unicast_ttl"));
   if (unicast && inst.use_vmac && !inst.vmac_xmit_base) diag.warning(`${who} unicast with use_vmac requires vmac_xmit_base - setting`, at("use_vmac"));
 
+  checkRulePreferences(c, inst.virtual_rules);
   checkTrackRefs(c, who, inst);
   for (const k of ["notify_master", "notify_backup", "notify_fault", "notify_stop", "notify", "notify_master_rx_lower_pri"] as const) {
     const s = inst[k];
@@ -287,7 +288,15 @@ function checkTrackedObjects(c: Ctx): void {
   }
 }
 
+/** Rules without a preference are added in an order that depends on state changes. */
+function checkRulePreferences(c: Ctx, rules: { preference?: number }[]): void {
+  for (const r of rules) {
+    if (r.preference === undefined) c.diag.warning("Rule has no preference specified - keepalived assigns one (16384 and down). This is probably not what you want.", itemLoc(r));
+  }
+}
+
 function checkStatic(c: Ctx): void {
+  checkRulePreferences(c, c.v.static_rules);
   for (const [gname, tg] of Object.entries(c.v.track_group)) {
     for (const m of tg.group) {
       if (!(m in c.v.vrrp_instance)) c.diag.warning(`track_group ${gname}: vrrp_instance ${m} doesn't exist`, locOfKey(tg, "group") ?? blockLoc(tg));

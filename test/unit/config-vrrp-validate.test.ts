@@ -55,6 +55,8 @@ describe("validateVrrp: each kind of mistake, with its message and position", ()
     ["strict mode: MASTER not owner, authentication, preempt_delay",
       "global_defs {\n vrrp_strict\n}\n" + inst("A", " state MASTER\n priority 150\n preempt_delay 3\n authentication {\n  auth_type PASS\n  auth_pass x\n }"),
       ["13:2 warning: (A) Strict mode does not support authentication. Ignoring.", "12:2 warning: (A) preempt_delay is incompatible with strict mode - resetting", "10:2 warning: (A) State MASTER must match being address owner (strict mode needs priority 255)"]],
+    ["policy rule without a preference", inst("A", " virtual_rules {\n  from 10.1.0.0/16 table 5\n  from 10.2.0.0/16 table 5 preference 100\n }"),
+      ["8:3 warning: Rule has no preference specified - keepalived assigns one (16384 and down). This is probably not what you want."]],
     ["tracking weights on an address owner", inst("A", " priority 255\n track_interface {\n  eth1 weight 10\n }"),
       ["9:3 warning: (A) tracking weights are ignored for an address owner (priority 255)"]],
   ];
@@ -154,7 +156,7 @@ describe("validateVrrp: each kind of mistake, with its message and position", ()
   });
 
   it("static items naming an unknown track_group, track groups naming unknown instances", () => {
-    const text = "track_group TG {\n group {\n  VI_9\n }\n}\nstatic_ipaddress {\n 192.168.1.1/24 dev eth0 track_group NOPE\n}\n" + GOOD;
+    const text = "track_group TG {\n group {\n  VI_9\n }\n}\nstatic_ipaddress {\n 192.168.1.1/24 dev eth0 track_group NOPE\n}\nstatic_rules {\n from 10.9.0.0/16 table 9 pref 10 track_group TG\n}\n" + GOOD;
     expect(check(text).msgs).toEqual([
       "2:2 warning: track_group TG: vrrp_instance VI_9 doesn't exist",
       "7:2 warning: track_group NOPE not found, ignoring",
