@@ -38,23 +38,28 @@ class TreeBuilder {
   private children: LexedNode[] = this.root;
   /** The statement that ended the previous line: a '{' on the next line opens its block. */
   private lastStatement: LexedNode | null = null;
+  // Words of the statement being read and their offsets, reused from line to line.
+  private readonly words: string[] = [];
+  private readonly offs: number[] = [];
 
   constructor(private readonly diag: Diagnostics) {}
 
   line(l: SrcLine): void {
     const text = l.text;
     const n = text.length;
-    let words: string[] | null = null;
-    let offs: number[] = [];
+    const words = this.words;
+    const offs = this.offs;
+    words.length = 0;
+    offs.length = 0;
     let stmtEnd = 0;
     let i = 0;
     while (i < n) {
       let c = text.charCodeAt(i);
       if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11 || c === 10) { i++; continue; }
       if (c === 123 /* { */ || c === 125 /* } */) {
-        const node = words ? this.statement(l, words, offs, stmtEnd) : null;
-        words = null;
-        offs = [];
+        const node = words.length > 0 ? this.statement(l, stmtEnd) : null;
+        words.length = 0;
+        offs.length = 0;
         if (c === 123) this.open(l, i, node);
         else this.close(l, i);
         i++;
@@ -95,20 +100,22 @@ class TreeBuilder {
           this.diag.warning("a trailing '\\' does not continue the line in keepalived (only inside $NAME= definitions); it stays part of the word", this.loc(l, i - 1));
         }
       }
-      if (words === null) { words = [word]; offs = [start]; }
-      else { words.push(word); offs.push(start); }
+      words.push(word);
+      offs.push(start);
       stmtEnd = i;
     }
-    this.lastStatement = words ? this.statement(l, words, offs, stmtEnd) : null;
+    this.lastStatement = words.length > 0 ? this.statement(l, stmtEnd) : null;
   }
 
   private loc(l: SrcLine, off: number): SourceLoc {
     return { file: l.file, line: l.line, col: l.segs === null ? l.base + off : colAt(l, off) };
   }
 
-  private statement(l: SrcLine, words: string[], offs: number[], end: number): LexedNode {
-    const argLocs: SourceLoc[] = new Array(words.length - 1);
-    for (let k = 1; k < words.length; k++) argLocs[k - 1] = this.loc(l, offs[k]);
+  private statement(l: SrcLine, end: number): LexedNode {
+    const words = this.words;
+    const offs = this.offs;
+    const argLocs: SourceLoc[] = [];
+    for (let k = 1; k < words.length; k++) argLocs.push(this.loc(l, offs[k]));
     const node: LexedNode = {
       keyword: words[0],
       args: words.length === 1 ? [] : words.slice(1),
