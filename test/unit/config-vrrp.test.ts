@@ -470,6 +470,17 @@ describe("TOML front end through the same specs", () => {
     });
   });
 
+  it("accepts address and peer items as tables too", () => {
+    const { obj, msgs } = toml({
+      virtual_ipaddress: [{ address: "10.0.0.1/24", dev: "eth0", nodad: true, no_track: false, preferred_lft: "forever" }],
+      unicast_peer: [{ address: "10.0.0.3", max_ttl: 200 }],
+    });
+    expect(msgs).toEqual([]);
+    expect((obj.virtual_ipaddress as VirtualIpConfig[])[0]).toMatchObject({ address: "10.0.0.1", prefix: 24, dev: "eth0", nodad: true, no_track: false, preferred_lft: "forever" });
+    expect(obj.unicast_peer).toEqual([{ address: "10.0.0.3", family: 4, max_ttl: 200 }]);
+    expect(toml({ virtual_ipaddress: [{ address: "10.0.0.1", colour: "red" }] }).msgs).toEqual(["error: 'virtual_ipaddress' item: unknown setting 'colour'"]);
+  });
+
   it("reports TOML type mistakes", () => {
     expect(toml({ track_script: [{ weight: 2 }], notify: 5, priority: "high" }).msgs).toEqual([
       "error: 'track_script' item needs 'name'",
