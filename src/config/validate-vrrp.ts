@@ -224,6 +224,7 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig, group: st
   if (!unicast && inst.unicast_ttl !== undefined) diag.warning(`${who}: Cannot use unicast_ttl without unicast peers - resetting`, at("unicast_ttl"));
   if (unicast && inst.use_vmac && !inst.vmac_xmit_base) diag.warning(`${who} unicast with use_vmac requires vmac_xmit_base - setting`, at("use_vmac"));
 
+  checkDebounce(c, name, inst);
   checkRulePreferences(c, inst.virtual_rules);
   checkTrackRefs(c, who, inst);
   for (const k of ["notify_master", "notify_backup", "notify_fault", "notify_stop", "notify", "notify_master_rx_lower_pri"] as const) {
@@ -285,6 +286,17 @@ function checkTrackedObjects(c: Ctx): void {
   const syncd = c.g.lvs_sync_daemon;
   if (syncd?.instance !== undefined && !(syncd.instance in c.v.vrrp_instance)) {
     c.diag.warning(`lvs_sync_daemon: vrrp_instance ${syncd.instance} doesn't exist`, locOfKey(c.g, "lvs_sync_daemon"));
+  }
+}
+
+/** A debounce delay must be shorter than the time a backup waits before taking over. */
+function checkDebounce(c: Ctx, name: string, inst: VrrpInstanceConfig): void {
+  const adverts = inst.down_timer_adverts ?? c.g.vrrp_down_timer_adverts;
+  for (const d of c.v.interface_up_down_delays) {
+    if (d.interface !== inst.interface) continue;
+    if (Math.max(d.down_delay, d.up_delay) >= (adverts - 1) * inst.advert_int) {
+      c.diag.warning(`${name}: interface ${d.interface} debounce timer(s) not less than ${adverts - 1} * advert_int - resetting`, itemLoc(d));
+    }
   }
 }
 

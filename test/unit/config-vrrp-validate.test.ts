@@ -57,6 +57,8 @@ describe("validateVrrp: each kind of mistake, with its message and position", ()
       ["13:2 warning: (A) Strict mode does not support authentication. Ignoring.", "12:2 warning: (A) preempt_delay is incompatible with strict mode - resetting", "10:2 warning: (A) State MASTER must match being address owner (strict mode needs priority 255)"]],
     ["policy rule without a preference", inst("A", " virtual_rules {\n  from 10.1.0.0/16 table 5\n  from 10.2.0.0/16 table 5 preference 100\n }"),
       ["8:3 warning: Rule has no preference specified - keepalived assigns one (16384 and down). This is probably not what you want."]],
+    ["interface debounce delay as long as the backup's wait", "interface_up_down_delays {\n eth0 2\n eth1 0.5 0.5\n}\n" + GOOD,
+      ["2:2 warning: VI_1: interface eth0 debounce timer(s) not less than 2 * advert_int - resetting"]],
     ["tracking weights on an address owner", inst("A", " priority 255\n track_interface {\n  eth1 weight 10\n }"),
       ["9:3 warning: (A) tracking weights are ignored for an address owner (priority 255)"]],
   ];

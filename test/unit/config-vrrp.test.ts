@@ -418,7 +418,7 @@ static_rules {
     expect(v.garp_group).toEqual([{ garp_interval: 0.001, gna_interval: 0.002, interface: "eth0", interfaces: [] }, { garp_interval: 0.5, interfaces: ["eth1", "eth2"] }]);
     expect(v.track_group.TG).toEqual({ group: ["VI_1"] });
     expect(v.linkbeat_interfaces).toEqual([{ interface: "eth2" }, { interface: "enp2s0", method: "ETHTOOL" }]);
-    expect(v.interface_up_down_delays).toEqual([{ interface: "eth0", down_delay: 2, up_delay: 1.5 }, { interface: "eth1", down_delay: 3, up_delay: 3 }]);
+    expect(v.interface_up_down_delays).toEqual([{ interface: "eth0", down_delay: 2, up_delay: 1.5 }, { interface: "eth1", down_delay: 3, up_delay: 0 }]);
     expect(v.static_ipaddress[0]).toMatchObject({ address: "192.168.1.1", prefix: 24, dev: "eth0", scope: "global", track_group: "TG" });
     expect(v.static_routes[0]).toMatchObject({ to: "192.168.2.0/24", via: "192.168.1.100", track_group: "TG" });
     expect(v.static_rules[0]).toMatchObject({ from: "192.168.2.0/24", table: "1", track_group: "TG" });

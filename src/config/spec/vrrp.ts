@@ -537,7 +537,7 @@ const linkbeatLine: LineItemType<LinkbeatInterfaceConfig> = {
 export interface UpDownDelayConfig { interface: string; down_delay: number; up_delay: number }
 
 const upDownLine: LineItemType<UpDownDelayConfig> = {
-  describe: "INTERFACE DOWN_DELAY [UP_DELAY] (seconds 0..255)",
+  describe: "INTERFACE DOWN_DELAY [UP_DELAY] (seconds 0..255; UP_DELAY defaults to 0)",
   parseLine(node, ctx) {
     const read = (i: number, what: string): number | undefined => {
       const a = node.args[i]!;
@@ -549,7 +549,8 @@ const upDownLine: LineItemType<UpDownDelayConfig> = {
     if (node.args.length > 2) ctx.diag.warning(`Too many parameters for ${node.keyword} up/down delays`, node.argLocs[2] ?? node.loc);
     const down = read(0, "down");
     if (down === undefined) return undefined;
-    const up = node.args.length >= 2 ? read(1, "up") : down;
+    // keepalived 2.2.7 leaves the up delay at 0 when it is omitted (its man page says "same as down").
+    const up = node.args.length >= 2 ? read(1, "up") : 0;
     if (up === undefined) return undefined;
     const item: UpDownDelayConfig = { interface: node.keyword, down_delay: down, up_delay: up };
     setBlockLoc(item, node.loc);
@@ -603,7 +604,7 @@ export interface BfdInstanceConfig {
 /** Top-level fields this module contributes to the root spec. */
 export const vrrpRootFields: Field[] = [
   { key: "linkbeat_interfaces", type: lines(linkbeatLine), repeat: "append", default: [], doc: "Interfaces whose link state is polled (MII, ETHTOOL or IOCTL) instead of read from netlink." },
-  { key: "interface_up_down_delays", type: lines(upDownLine), repeat: "append", default: [], doc: "Debounce delays before interface down/up changes affect instances." },
+  { key: "interface_up_down_delays", type: lines(upDownLine), repeat: "append", default: [], doc: "Debounce delays before interface down/up changes affect instances: INTERFACE DOWN [UP] seconds (UP defaults to 0, as keepalived 2.2.7 does)." },
   { key: "track_group", type: namedBlocks(trackGroupSpec), repeat: "merge", default: {}, doc: trackGroupSpec.doc ?? "" },
   { key: "static_ipaddress", type: lines(ipAddressLine({ isStatic: true })), repeat: "append", default: [], doc: "Addresses configured at startup and kept, whatever the VRRP state." },
   { key: "static_routes", type: lines(routeLine({ isStatic: true })), repeat: "append", default: [], doc: "Routes configured at startup and kept (ip route syntax)." },
