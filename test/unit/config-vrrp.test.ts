@@ -368,6 +368,8 @@ vrrp_script bad {
     const r = parse("vrrp_track_process nginx {\n  process nginx -g daemon\n  param_match partial\n  weight 10 reverse\n  quorum 2\n  quorum_max 4\n  delay 0.5\n  full_command\n}\nvrrp_track_process q {\n  process x\n  quorum 3\n  quorum_max 2\n}\n");
     expect(r.msgs).toEqual(["13:3 error: quorum_max is less than quorum"]);
     const v = r.eff as unknown as VrrpRootConfig;
+    // 2.2.7 tracks a process with weight 0 by default (its man page says 1; --dump-conf shows 0).
+    expect(v.vrrp_track_process.q).toMatchObject({ weight: { value: 0, reverse: false }, full_command: false });
     expect(v.vrrp_track_process.nginx).toEqual({ process: ["nginx", "-g", "daemon"], param_match: "partial", weight: { value: 10, reverse: true }, quorum: 2, quorum_max: 4, delay: 0.5, full_command: true });
   });
 

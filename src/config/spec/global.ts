@@ -416,7 +416,7 @@ export const globalDefsSpec: BlockSpec = {
     F({ key: "vmac_prefix", type: word, default: "vrrp", doc: "Prefix of generated VMAC interface names." }),
     F({ key: "vmac_addr_prefix", type: word, defaultDoc: "vmac_prefix", doc: "Prefix of VMAC names for VIPs not on the instance's interface." }),
     // Misc
-    F({ key: "umask", type: word, defaultDoc: "IWGRP|IWOTH", doc: "umask for created files: a number or IRUSR|IWGRP|... bits." }),
+    F({ key: "umask", type: word, defaultDoc: "0177 (what keepalived 2.2.7 reports; its man page says IWGRP|IWOTH)", doc: "umask for created files: a number or IRUSR|IWGRP|... bits." }),
     F({ key: "random_seed", type: int(0, 4294967295), defaultDoc: "time based", doc: "Seed for ${_RANDOM}." }),
     F({ key: "reload_check_config", type: optionalWords(1, undefined, "log file"), defaultDoc: "off", doc: "Check a new configuration before reloading (log to FILE, default /dev/null)." }),
     F({ key: "reload_time_file", type: word, doc: "File holding a time at which to reload." }),

@@ -383,7 +383,8 @@ export const vrrpTrackProcessSpec: BlockSpec = {
   fields: [
     { key: "process", type: words, doc: "Process name, optionally followed by parameters to match. Required." },
     { key: "param_match", type: paramMatch, defaultDoc: "exact when parameters are given", doc: "How parameters match: exact, initial (last one may be longer), partial (first n)." },
-    { key: "weight", type: weight(-254, 254), default: { value: 1, reverse: false }, doc: "Priority change when the quorum is (not) met; 'reverse' inverts." },
+    // keepalived.conf(5) says 1, but 2.2.7 tracks a process with weight 0 (FAULT) unless one is set (checked with --dump-conf).
+    { key: "weight", type: weight(-254, 254), default: { value: 0, reverse: false }, doc: "Priority change when the quorum is (not) met (0: FAULT without quorum); 'reverse' inverts." },
     { key: "quorum", type: int(1, 65535), default: 1, doc: "Minimum number of processes for OK." },
     { key: "quorum_max", type: int(0, 65535), defaultDoc: "no maximum", doc: "Maximum number of processes for OK." },
     { key: "fork_delay", type: processDelay, defaultDoc: "0", doc: "Seconds to wait after the quorum is gained." },
