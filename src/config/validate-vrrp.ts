@@ -213,12 +213,7 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig, group: st
       if (!own.has(vip.address)) diag.warning(`${who} priority 255 means address owner, but ${vip.address} is not an address of ${vip.dev ?? inst.interface}`, itemLoc(vip) ?? at("priority"));
     }
   }
-  const weighted = [...inst.track_interface, ...inst.track_script, ...inst.track_file, ...inst.track_process, ...inst.track_bfd].filter((r) => r.weight !== undefined && r.weight !== 0);
-  if (weighted.length > 0 && priority === 255) {
-    diag.warning(`${who} tracking weights are ignored for an address owner (priority 255)`, itemLoc(weighted[0]!));
-  } else if (weighted.length > 0 && group !== undefined && !c.v.vrrp_sync_group[group]?.sync_group_tracking_weight) {
-    diag.warning(`${who} tracking weights are set to 0 since the instance is in sync group ${group} (set sync_group_tracking_weight to keep them)`, itemLoc(weighted[0]!));
-  }
+  checkTrackWeights(c, name, inst, priority === 255 ? "address owner" : group !== undefined && !c.v.vrrp_sync_group[group]?.sync_group_tracking_weight ? "SYNC group" : undefined);
 
   // Unicast details.
   if (!unicast && inst.unicast_ttl !== undefined) diag.warning(`${who}: Cannot use unicast_ttl without unicast peers - resetting`, at("unicast_ttl"));
@@ -286,6 +281,32 @@ function checkTrackedObjects(c: Ctx): void {
   const syncd = c.g.lvs_sync_daemon;
   if (syncd?.instance !== undefined && !(syncd.instance in c.v.vrrp_instance)) {
     c.diag.warning(`lvs_sync_daemon: vrrp_instance ${syncd.instance} doesn't exist`, locOfKey(c.g, "lvs_sync_daemon"));
+  }
+}
+
+/**
+ * keepalived ignores tracking weights of an address owner and of sync group members (unless
+ * the group sets sync_group_tracking_weight); a reference without a weight takes the tracked
+ * object's own weight.
+ */
+function checkTrackWeights(c: Ctx, name: string, inst: VrrpInstanceConfig, why: "address owner" | "SYNC group" | undefined): void {
+  if (why === undefined) return;
+  const reason = why === "address owner" ? "address_owner" : why;
+  const own = (defs: Record<string, { weight: { value: number } }>, r: TrackRef) => r.weight ?? defs[r.name]?.weight.value ?? 0;
+  for (const r of inst.track_interface) {
+    if ((r.weight ?? 0) === 0) continue;
+    c.diag.warning(why === "address owner" ? `(${name}) ignoring ${r.name} tracked interface due to address owner` : `(${name}) ignoring ${r.name} tracked interface weight due to SYNC group`, itemLoc(r));
+  }
+  for (const r of inst.track_script) {
+    if (own(c.v.vrrp_script, r) !== 0) c.diag.warning(`(${name}) ignoring tracked script ${r.name} with weights due to ${reason}`, itemLoc(r));
+  }
+  const kinds: [TrackRef[], Record<string, { weight: { value: number } }>, string][] = [
+    [inst.track_file, c.v.track_file, "file"], [inst.track_process, c.v.vrrp_track_process, "process"], [inst.track_bfd, c.v.bfd_instance, "bfd"],
+  ];
+  for (const [refs, defs, what] of kinds) {
+    for (const r of refs) {
+      if (own(defs, r) !== 0) c.diag.warning(`(${name}) ignoring weight from tracked ${what} ${r.name} due to ${reason}. specify weight 0`, itemLoc(r));
+    }
   }
 }
 

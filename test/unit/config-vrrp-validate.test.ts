@@ -59,8 +59,11 @@ describe("validateVrrp: each kind of mistake, with its message and position", ()
       ["8:3 warning: Rule has no preference specified - keepalived assigns one (16384 and down). This is probably not what you want."]],
     ["interface debounce delay as long as the backup's wait", "interface_up_down_delays {\n eth0 2\n eth1 0.5 0.5\n}\n" + GOOD,
       ["2:2 warning: VI_1: interface eth0 debounce timer(s) not less than 2 * advert_int - resetting"]],
-    ["tracking weights on an address owner", inst("A", " priority 255\n track_interface {\n  eth1 weight 10\n }"),
-      ["9:3 warning: (A) tracking weights are ignored for an address owner (priority 255)"]],
+    ["tracking weights on an address owner (own or inherited from the tracked object)",
+      "vrrp_script s {\n script /usr/bin/c\n weight 5\n}\ntrack_file tf {\n file /run/tf\n}\nglobal_defs {\n enable_script_security\n}\n" +
+      inst("A", " priority 255\n track_interface {\n  eth1 weight 10\n  eth0\n }\n track_script {\n  s\n }\n track_file {\n  tf\n  tf weight 0\n }"),
+      ["19:3 warning: (A) ignoring eth1 tracked interface due to address owner", "23:3 warning: (A) ignoring tracked script s with weights due to address_owner",
+        "26:3 warning: (A) ignoring weight from tracked file tf due to address_owner. specify weight 0"]],
   ];
   for (const [what, text, expected] of cases) {
     it(what, () => { expect(check(text).msgs).toEqual(expected); });
@@ -93,7 +96,7 @@ describe("validateVrrp: each kind of mistake, with its message and position", ()
     const a = inst("A", " track_interface {\n  eth1 weight 5\n }");
     const b = inst("B", "", "interface eth1\n virtual_router_id 52\n virtual_ipaddress {\n  10.0.0.2\n }");
     const grp = (extra: string) => `vrrp_sync_group G {\n group {\n  A\n  B\n }\n${extra}}\n`;
-    expect(check(a + b + grp("")).msgs).toEqual(["8:3 warning: (A) tracking weights are set to 0 since the instance is in sync group G (set sync_group_tracking_weight to keep them)"]);
+    expect(check(a + b + grp("")).msgs).toEqual(["8:3 warning: (A) ignoring eth1 tracked interface weight due to SYNC group"]);
     expect(check(a + b + grp(" sync_group_tracking_weight\n")).msgs).toEqual([]);
   });
 
