@@ -194,6 +194,11 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig, group: st
   if (version === 2 && !Number.isInteger(inst.advert_int)) {
     diag.warning(`${who} VRRPv2 advertisement interval ${inst.advert_int}s must be an integer. rounding to ${Math.max(1, Math.round(inst.advert_int))}`, at("advert_int"));
   }
+  if (version === 3 && inst.advert_int >= 40.96) {
+    diag.warning(`${who} VRRPv3 advertisement interval ${inst.advert_int}s is out of range. Must be less than 40.96s. Setting to 40.95s`, at("advert_int"));
+  } else if (version === 3 && Math.abs(inst.advert_int * 100 - Math.round(inst.advert_int * 100)) > 1e-6) {
+    diag.warning(`${who} VRRPv3 advertisement interval ${inst.advert_int}s must be in units of 10ms - rounding`, at("advert_int"));
+  }
   if (inst.authentication) {
     if (version === 3) diag.warning(`${who} VRRP version 3 does not support authentication. Ignoring.`, at("authentication"));
     else if (strict) diag.warning(`${who} Strict mode does not support authentication. Ignoring.`, at("authentication"));
@@ -217,6 +222,11 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig, group: st
 
   // Unicast details.
   if (!unicast && inst.unicast_ttl !== undefined) diag.warning(`${who}: Cannot use unicast_ttl without unicast peers - resetting`, at("unicast_ttl"));
+  if (!unicast && !inst.unicast_fault_no_peer && (inst.unicast_src_ip !== undefined || inst.check_unicast_src || inst.old_unicast_checksum !== undefined)) {
+    diag.warning(`${who} A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.`,
+      at(inst.unicast_src_ip !== undefined ? "unicast_src_ip" : inst.check_unicast_src ? "check_unicast_src" : "old_unicast_checksum"));
+  }
+  if (inst.vmac_xmit_base && !inst.use_vmac && !inst.use_ipvlan) diag.warning(`${who} vmac_xmit_base is only valid with a vmac`, at("vmac_xmit_base"));
   if (unicast && inst.use_vmac && !inst.vmac_xmit_base) diag.warning(`${who} unicast with use_vmac requires vmac_xmit_base - setting`, at("use_vmac"));
 
   checkDebounce(c, name, inst);
