@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { check, fakeEnv, inst } from "../helpers/config-vrrp.ts";
 
@@ -211,6 +212,32 @@ describe("the seed configuration's VRRP part", () => {
       "48:5 warning: (VI_1) Warning - nopreempt will not work with initial state MASTER - clearing",
       "50:5 warning: (VI_1) Warning - preempt delay will not work with initial state MASTER - clearing",
       "20:5 warning: Disabling track script chk_haproxy since '/etc/keepalived/chk_nginx.sh' is not found",
+    ]);
+  });
+});
+
+describe("keepalived's shipped samples", () => {
+  const dir = "/usr/share/doc/keepalived/samples";
+  const files = readdirSync(dir).filter((f) => f.startsWith("keepalived.conf"));
+
+  it("are all read and checked without a crash, every message placed", () => {
+    expect(files.length).toBeGreaterThan(10);
+    for (const f of files) {
+      const r = check(readFileSync(join(dir, f), "utf8"));
+      for (const d of r.diag.list) {
+        // Only machine-wide findings (script security) may lack a position, and only when the script has none.
+        if (!d.loc) expect(d.message, f).toMatch(/SECURITY VIOLATION/);
+      }
+    }
+  });
+
+  it("flag the old sync group syntax like keepalived 2.2.7 ('Unknown keyword')", () => {
+    const r = check(readFileSync(join(dir, "keepalived.conf.vrrp.lvs_syncd"), "utf8"));
+    expect(r.msgs.filter((m) => m.includes("VG1") || m.includes("lvs_sync_daemon_interface"))).toEqual([
+      "4:3 warning: unknown keyword 'VI_2' in vrrp_sync_group VG1",
+      "5:3 warning: unknown keyword 'VI_3' in vrrp_sync_group VG1",
+      "3:1 warning: Sync group VG1 has no members - removing",
+      "11:5 warning: (VI_1) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon",
     ]);
   });
 });
