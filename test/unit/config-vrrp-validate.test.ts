@@ -236,8 +236,8 @@ describe("keepalived's shipped samples", () => {
     expect(r.msgs.filter((m) => m.includes("VG1") || m.includes("lvs_sync_daemon_interface"))).toEqual([
       "4:3 warning: unknown keyword 'VI_2' in vrrp_sync_group VG1",
       "5:3 warning: unknown keyword 'VI_3' in vrrp_sync_group VG1",
-      "3:1 warning: Sync group VG1 has no members - removing",
       "11:5 warning: (VI_1) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon",
+      "3:1 warning: Sync group VG1 has no members - removing",
     ]);
   });
 });
