@@ -3,6 +3,7 @@ import { Diagnostics } from "../../src/config/diagnostics.ts";
 import { blockToToml, parseTomlBlock, type TomlCtx } from "../../src/config/schema.ts";
 import { itemLoc, type TrackRef, type VirtualIpConfig } from "../../src/config/spec/common.ts";
 import {
+  authenticationSpec, trackGroupSpec, type AuthenticationConfig, type TrackGroupConfig,
   bfdInstanceSpec, garpGroupSpec, instancePriority, trackFileSpec, vrrpInstanceSpec, vrrpRootFields, vrrpScriptSpec,
   vrrpSyncGroupSpec, vrrpTrackProcessSpec,
   type BfdInstanceConfig, type GarpGroupConfig, type TrackFileConfig, type VrrpInstanceConfig, type VrrpRootConfig,
@@ -67,6 +68,10 @@ describe("vrrp_instance: defaults and the effective model", () => {
       hoplimit: true, max_hops: true, weight: true, vrrp: true, checker: true,
     };
     expect(keysOf(bfdInstanceSpec.fields)).toEqual(Object.keys(bfd).sort());
+    const auth: Record<keyof AuthenticationConfig, true> = { auth_type: true, auth_pass: true };
+    expect(keysOf(authenticationSpec.fields)).toEqual(Object.keys(auth).sort());
+    const tg: Record<keyof TrackGroupConfig, true> = { group: true };
+    expect(keysOf(trackGroupSpec.fields)).toEqual(Object.keys(tg).sort());
     const root: Record<keyof VrrpRootConfig, true> = {
       linkbeat_interfaces: true, interface_up_down_delays: true, track_group: true, static_ipaddress: true, static_routes: true,
       static_rules: true, track_file: true, vrrp_script: true, vrrp_track_process: true, bfd_instance: true, garp_group: true,
