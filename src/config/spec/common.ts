@@ -28,11 +28,11 @@ function fromTomlString<T>(
 /**
  * The table form of a line item (`{ address = "10.0.0.1/24", dev = "eth0", no_track = true }`)
  * turned into the words of its keepalived.conf line, so one parser checks both. `main` is
- * the key holding the line's first word; `kwOf` maps a key to its keepalived spelling.
+ * the key holding the line's first word; `spelling` maps a key to its keepalived spelling.
  */
 function tableToLine<T>(
   t: Model, loc: SourceLoc, ctx: TomlCtx, main: string, allowed: readonly string[],
-  parseLine: (node: ConfNode, ctx: ParseCtx) => T | undefined, kwOf: (key: string) => string = (k) => k,
+  parseLine: (node: ConfNode, ctx: ParseCtx) => T | undefined, spelling: (key: string) => string = (k) => k,
 ): T | undefined {
   const kw = tomlKey(ctx);
   const head = t[main];
@@ -41,9 +41,9 @@ function tableToLine<T>(
   for (const [k, v] of Object.entries(t)) {
     if (k === main) continue;
     if (!allowed.includes(k)) { ctx.diag.error(`'${kw}' item: unknown setting '${k}'`, loc); return undefined; }
-    if (v === true) args.push(kwOf(k));
+    if (v === true) args.push(spelling(k));
     else if (v === false) continue;
-    else if (typeof v === "string" || typeof v === "number") args.push(kwOf(k), String(v));
+    else if (typeof v === "string" || typeof v === "number") args.push(spelling(k), String(v));
     else { ctx.diag.error(`'${kw}' item: '${k}' expects a string, a number or true`, loc); return undefined; }
   }
   return parseLine({ keyword: head, args, argLocs: args.map(() => loc), loc }, ctx);
