@@ -21,8 +21,8 @@ interface Ctx {
   g: GlobalDefsConfig;
   env: VrrpCheckEnv;
   diag: Diagnostics;
-  /** Scripts that keepalived would actually run, with where they were written. */
-  runScripts: { cmd: ScriptConfig; loc?: SourceLoc; runAs?: string }[];
+  /** Scripts that keepalived would actually run: where they were written and who runs them. */
+  runScripts: { loc?: SourceLoc; runAs: string }[];
 }
 
 export function validateVrrp(effective: Model, env: VrrpCheckEnv, diag: Diagnostics): void {
@@ -74,7 +74,7 @@ function checkScriptFile(c: Ctx, cmd: ScriptConfig, what: string, loc: SourceLoc
 }
 
 function noteRun(c: Ctx, cmd: ScriptConfig, what: string, loc: SourceLoc | undefined, user = cmd.user): void {
-  if (checkScriptFile(c, cmd, what, loc)) c.runScripts.push({ cmd, loc, runAs: user ?? defaultRunAs(c) });
+  if (checkScriptFile(c, cmd, what, loc)) c.runScripts.push({ loc, runAs: user ?? defaultRunAs(c) });
 }
 
 function checkScriptSecurity(c: Ctx): void {
