@@ -33,6 +33,7 @@ export function validateVrrp(effective: Model, env: VrrpCheckEnv, diag: Diagnost
   const groupOf = checkSyncGroups(c);
   for (const [name, inst] of Object.entries(v.vrrp_instance)) checkInstance(c, name, inst, groupOf.get(name));
   checkDuplicateVrids(c);
+  checkDuplicateVips(c);
   checkTrackedObjects(c);
   checkStatic(c);
   checkScriptSecurity(c);
@@ -200,7 +201,8 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig, group: st
     diag.warning(`${who} VRRPv3 advertisement interval ${inst.advert_int}s must be in units of 10ms - rounding`, at("advert_int"));
   }
   if (inst.authentication) {
-    if (version === 3) diag.warning(`${who} VRRP version 3 does not support authentication. Ignoring.`, at("authentication"));
+    if (inst.authentication.auth_pass === undefined) diag.warning(`${who} Authentication specified but no password given. Ignoring`, at("authentication"));
+    else if (version === 3) diag.warning(`${who} VRRP version 3 does not support authentication. Ignoring.`, at("authentication"));
     else if (strict) diag.warning(`${who} Strict mode does not support authentication. Ignoring.`, at("authentication"));
   }
 
@@ -237,6 +239,21 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig, group: st
     if (s) noteRun(c, s, `vrrp_instance ${name} ${k}`, at(k));
   }
   if (inst.notify_deleted?.command !== undefined) noteRun(c, inst.notify_deleted as ScriptConfig, `vrrp_instance ${name} notify_deleted`, at("notify_deleted"));
+}
+
+/** An address managed twice (by two instances, or twice in one) is added and removed by both. */
+function checkDuplicateVips(c: Ctx): void {
+  const owner = new Map<string, string>();
+  for (const [name, inst] of Object.entries(c.v.vrrp_instance)) {
+    for (const vip of [...inst.virtual_ipaddress, ...inst.virtual_ipaddress_excluded]) {
+      const key = `${vip.address}|${vip.dev ?? inst.interface ?? ""}`;
+      const first = owner.get(key);
+      if (first === undefined) { owner.set(key, name); continue; }
+      c.diag.warning(first === name
+        ? `(${name}) address ${vip.address} is listed twice`
+        : `(${name}) address ${vip.address} is also managed by vrrp_instance ${first}: the two instances will fight over it`, itemLoc(vip));
+    }
+  }
 }
 
 /** One VRID per interface, family and destination; unicast instances may share one if their peers differ. */

@@ -47,6 +47,10 @@ describe("validateVrrp: each kind of mistake, with its message and position", ()
       ["8:2 warning: (A) VRRP version 3 does not support authentication. Ignoring."]],
     ["fractional advert_int with VRRPv2", inst("A", " advert_int 0.5"),
       ["7:2 warning: (A) VRRPv2 advertisement interval 0.5s must be an integer. rounding to 1"]],
+    ["authentication without a password", inst("A", " authentication {\n  auth_type PASS\n }"),
+      ["7:2 warning: (A) Authentication specified but no password given. Ignoring"]],
+    ["the same address twice, in one instance or in two", inst("A", " virtual_ipaddress_excluded {\n  10.0.0.1/32\n }") + inst("B", "", "interface eth0\n virtual_router_id 52\n virtual_ipaddress {\n  10.0.0.1/24\n }"),
+      ["8:3 warning: (A) address 10.0.0.1 is listed twice", "15:3 warning: (B) address 10.0.0.1 is also managed by vrrp_instance A: the two instances will fight over it"]],
     ["VRRPv3 advert_int too long for its 12-bit field", inst("A", " version 3\n advert_int 50"),
       ["8:2 warning: (A) VRRPv3 advertisement interval 50s is out of range. Must be less than 40.96s. Setting to 40.95s"]],
     ["VRRPv3 advert_int finer than 10 ms", inst("A", " version 3\n advert_int 1.234"),
@@ -84,9 +88,9 @@ describe("validateVrrp: each kind of mistake, with its message and position", ()
     // Other family, other interface, or disjoint unicast peers: no clash.
     expect(check(GOOD + inst("V6", "", "interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  fe80::5\n }")).msgs).toEqual([]);
     expect(check(GOOD + inst("E1", "", "interface eth1\n virtual_router_id 51\n virtual_ipaddress {\n  10.0.0.2\n }")).msgs).toEqual([]);
-    const u = (n: string, peer: string) => inst(n, ` unicast_peer {\n  ${peer}\n }`);
-    expect(check(u("U1", "10.0.0.8") + u("U2", "10.0.0.9")).msgs).toEqual([]);
-    expect(check(u("U1", "10.0.0.8") + u("U2", "10.0.0.8")).msgs).toEqual(["13:2 error: U1 and U2 both use VRID 51 with IPv4 on interface eth0"]);
+    const u = (n: string, peer: string, vip: string) => inst(n, ` unicast_peer {\n  ${peer}\n }`, `interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  ${vip}\n }`);
+    expect(check(u("U1", "10.0.0.8", "10.0.0.1") + u("U2", "10.0.0.9", "10.0.0.2")).msgs).toEqual([]);
+    expect(check(u("U1", "10.0.0.8", "10.0.0.1") + u("U2", "10.0.0.8", "10.0.0.2")).msgs).toEqual(["13:2 error: U1 and U2 both use VRID 51 with IPv4 on interface eth0"]);
   });
 
   it("sync groups: unknown member, instance in two groups, a group of one, an empty group", () => {
