@@ -118,6 +118,9 @@ function checkSyncGroups(c: Ctx): Map<string, string> {
       members++;
     }
     if (members === 1) c.diag.warning(`Sync group ${gname} has only 1 virtual router(s) - this probably isn't what you want`, at);
+    // keepalived.conf(5): members must all start MASTER or all BACKUP, or the group keeps re-electing.
+    const states = new Set(sg.group.filter((m) => groupOf.get(m) === gname).map((m) => c.v.vrrp_instance[m]!.state));
+    if (states.size > 1) c.diag.warning(`Sync group ${gname} mixes initial states MASTER and BACKUP: members should all start in the same state`, at);
     for (const k of ["notify_master", "notify_backup", "notify_fault", "notify_stop", "notify"] as const) {
       const s = sg[k];
       if (s) noteRun(c, s, `vrrp_sync_group ${gname} ${k}`, locOfKey(sg, k));

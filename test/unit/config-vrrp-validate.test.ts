@@ -105,6 +105,13 @@ describe("validateVrrp: each kind of mistake, with its message and position", ()
     expect(single.msgs).toEqual(["10:2 warning: Sync group S has only 1 virtual router(s) - this probably isn't what you want"]);
   });
 
+  it("sync groups: members starting in different states", () => {
+    const a = inst("A", " state MASTER\n priority 150");
+    const b = inst("B", " state BACKUP", "interface eth1\n virtual_router_id 52\n virtual_ipaddress {\n  10.0.0.2\n }");
+    expect(check(a + b + "vrrp_sync_group G {\n group {\n  A\n  B\n }\n}\n").msgs)
+      .toEqual(["19:2 warning: Sync group G mixes initial states MASTER and BACKUP: members should all start in the same state"]);
+  });
+
   it("sync groups: members' tracking weights are dropped unless sync_group_tracking_weight", () => {
     const a = inst("A", " track_interface {\n  eth1 weight 5\n }");
     const b = inst("B", "", "interface eth1\n virtual_router_id 52\n virtual_ipaddress {\n  10.0.0.2\n }");
