@@ -47,6 +47,9 @@ typecheck: deps
 test: deps test-deps typecheck build
 	$(BUN) --bun ./node_modules/.bin/vitest run
 
+vm: deps build
+	$(BUN) --bun ./node_modules/.bin/vitest run test/integration/ipvs-vm.test.ts
+
 unit: deps
 	$(BUN) --bun ./node_modules/.bin/vitest run test/unit
 
