@@ -11,6 +11,8 @@ import { machineEnv } from "./machine-env.ts";
 import { parseConfBlock, withDefaults, type Model } from "./schema.ts";
 import { rootSpec } from "./spec/root.ts";
 import { parseTomlConfig } from "./toml.ts";
+import { validateLvs } from "./validate-lvs.ts";
+import { validateVrrp } from "./validate-vrrp.ts";
 
 export type ConfigFormat = "keepalived" | "toml";
 
@@ -119,7 +121,7 @@ function loadFrom(text: string, fileName: string, opts: LoadOptions, diag: Diagn
       model = parseConfBlock(tree, rootSpec, { diag, where: "the top level" });
     }
     const effective = withDefaults(model, rootSpec);
-    validateWhole(effective, opts.env ?? machineEnv(), diag);
+    validateWhole(effective, opts.env ?? machineEnv(), diag, fileName);
     return { model, effective, diag, format, files };
   } catch (e) {
     // A bug in a check must not hide the other diagnostics behind a stack trace.
@@ -135,6 +137,12 @@ function lineOf(text: string, pos: number): number {
 }
 
 /** Rules that need the whole, defaulted configuration and the machine. */
-function validateWhole(effective: Model, env: CheckEnv, diag: Diagnostics): void {
-  void effective; void env; void diag;
+function validateWhole(effective: Model, env: CheckEnv, diag: Diagnostics, fileName: string): void {
+  validateVrrp(effective, env, diag);
+  validateLvs(effective, env, diag);
+  // A file that reads cleanly but sets up nothing is usually the wrong file or a lost include.
+  const any = (k: string) => Object.keys((effective[k] as object | undefined) ?? {}).length > 0;
+  if (!diag.hasErrors && !any("vrrp_instance") && !any("virtual_server") && !any("vrrp_script") && !any("static_ipaddress") && !any("static_routes") && !any("static_rules")) {
+    diag.warning("nothing to run: no vrrp_instance, virtual_server or static address, route or rule is configured", { file: fileName, line: 1, col: 1 });
+  }
 }
