@@ -24,13 +24,14 @@ const lib = dlopen("libc.so.6", {
   if_nametoindex: { args: [FFIType.ptr], returns: FFIType.u32 },
   if_indextoname: { args: [FFIType.u32, FFIType.ptr], returns: FFIType.ptr },
   getpid: { args: [], returns: FFIType.i32 },
-  gettid: { args: [], returns: FFIType.i32 },
   sched_setscheduler: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   sched_getscheduler: { args: [FFIType.i32], returns: FFIType.i32 },
   sched_get_priority_max: { args: [FFIType.i32], returns: FFIType.i32 },
   sched_get_priority_min: { args: [FFIType.i32], returns: FFIType.i32 },
   mlockall: { args: [FFIType.i32], returns: FFIType.i32 },
-  munlockall: { args: [], returns: FFIType.i32 },
+  eventfd: { args: [FFIType.u32, FFIType.i32], returns: FFIType.i32 },
+  read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   setns: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
@@ -58,7 +59,7 @@ export const MSG_PEEK = 0x2, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_CTRUNC =
 export const F_GETFL = 3, F_SETFL = 4, F_SETOWN = 8, O_NONBLOCK = 0x800, O_ASYNC = 0x2000;
 export const POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
 export const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2;
-export const MCL_CURRENT = 1, MCL_FUTURE = 2;
+export const MCL_CURRENT = 1, MCL_FUTURE = 2, MCL_ONFAULT = 4;
 export const CLONE_NEWNET = 0x40000000;
 export const ETH_P_ALL = 0x0003, ETH_P_IP = 0x0800, ETH_P_ARP = 0x0806, ETH_P_IPV6 = 0x86dd;
 
@@ -133,14 +134,6 @@ export function sendto(fd: number, data: Uint8Array, flags = 0, addr?: Uint8Arra
     ? c.sendto(fd, data, data.byteLength, flags, addr, addr.byteLength)
     : c.sendto(fd, data, data.byteLength, flags, null, 0);
   return check("sendto", Number(n));
-}
-
-/** sendto that reports EAGAIN/ENOBUFS-style failures as a value instead of throwing, for hot paths. */
-export function trySendto(fd: number, data: Uint8Array, flags = 0, addr?: Uint8Array): number | SysError {
-  const n = Number(addr
-    ? c.sendto(fd, data, data.byteLength, flags, addr, addr.byteLength)
-    : c.sendto(fd, data, data.byteLength, flags, null, 0));
-  return n < 0 ? new SysError("sendto", errno()) : n;
 }
 
 export interface RecvFromResult {
@@ -225,6 +218,31 @@ export function sendmsg(fd: number, parts: Uint8Array[], addr?: Uint8Array, cont
   return check("sendmsg", Number(c.sendmsg(fd, hdr, flags)));
 }
 
+export const EFD_NONBLOCK = 0x800, EFD_CLOEXEC = 0x80000;
+
+/** An eventfd (used to wake a thread blocked in poll()). */
+export function eventfd(initval = 0, flags = EFD_CLOEXEC | EFD_NONBLOCK): number {
+  return check("eventfd", c.eventfd(initval, flags));
+}
+
+/** Adds 1 to an eventfd counter, waking its pollers. */
+export function eventfdSignal(fd: number): void {
+  const one = new BigUint64Array([1n]);
+  check("write", Number(c.write(fd, one, 8)), "eventfd");
+}
+
+/** Resets a non-blocking eventfd counter; returns the value it had (0 if it was not signalled). */
+export function eventfdDrain(fd: number): bigint {
+  const v = new BigUint64Array(1);
+  const n = Number(c.read(fd, v, 8));
+  if (n < 0) {
+    const e = errno();
+    if (e === 11) return 0n;
+    throw new SysError("read", e, "eventfd");
+  }
+  return v[0];
+}
+
 export function close(fd: number): void {
   check("close", c.close(fd));
 }
@@ -276,10 +294,6 @@ export function getpid(): number {
   return c.getpid();
 }
 
-export function gettid(): number {
-  return c.gettid();
-}
-
 /** Sets the scheduling policy of the calling thread (pid 0 = this thread on Linux). */
 export function schedSetScheduler(policy: number, priority: number, pid = 0): void {
   check("sched_setscheduler", c.sched_setscheduler(pid, policy, int32Bytes(priority)), `policy ${policy} prio ${priority}`);
@@ -299,10 +313,6 @@ export function schedGetPriorityMin(policy: number): number {
 
 export function mlockall(flags = MCL_CURRENT | MCL_FUTURE): void {
   check("mlockall", c.mlockall(flags));
-}
-
-export function munlockall(): void {
-  check("munlockall", c.munlockall());
 }
 
 /** Moves the calling thread into the namespace referred to by fd (e.g. an open /run/netns/NAME). */

@@ -41,8 +41,11 @@ export interface UnsolicitedNaFields {
   target: string;
   /** Link-layer address for the target link-layer address option. */
   mac: Uint8Array;
-  /** Our link-local source address: part of the ICMPv6 checksum. */
-  source: string;
+  /**
+   * IPv6 source (part of the ICMPv6 checksum). keepalived sends from the VIP itself (captured:
+   * "2001:db8::100 > ff02::1 ... tgt is 2001:db8::100"), which is the default here.
+   */
+  source?: string;
   /** keepalived sets the Router flag when the interface forwards IPv6. */
   router?: boolean;
 }
@@ -52,9 +55,9 @@ export function buildUnsolicitedNa(f: UnsolicitedNaFields): FrameResult {
   const macError = checkMac(f.mac);
   if (macError) return { ok: false, error: macError };
   const target = parseIpv6(f.target);
-  const src = parseIpv6(f.source);
+  const src = parseIpv6(f.source ?? f.target);
   if (!target) return { ok: false, error: `not an IPv6 address: ${f.target}` };
-  if (!src) return { ok: false, error: `not an IPv6 address: ${f.source}` };
+  if (!src) return { ok: false, error: `not an IPv6 address: ${String(f.source)}` };
   const na = new Uint8Array(32);
   na[0] = ICMPV6_NEIGHBOR_ADVERT;
   na[4] = NA_FLAG_OVERRIDE | (f.router ? NA_FLAG_ROUTER : 0);
@@ -68,7 +71,10 @@ export function buildUnsolicitedNa(f: UnsolicitedNaFields): FrameResult {
   return { ok: true, bytes: na };
 }
 
-/** The same NA as a whole Ethernet frame: to 33:33:00:00:00:01, IPv6 hop limit 255, to ff02::1. */
+/**
+ * The same NA as a whole Ethernet frame: to 33:33:00:00:00:01, IPv6 hop limit 255, traffic class and
+ * flow label 0, to ff02::1; byte-identical to keepalived's (captures/na-*.hex).
+ */
 export function buildUnsolicitedNaFrame(f: UnsolicitedNaFields): FrameResult {
   const na = buildUnsolicitedNa(f);
   if (!na.ok) return na;
@@ -79,7 +85,7 @@ export function buildUnsolicitedNaFrame(f: UnsolicitedNaFields): FrameResult {
   ip6[5] = na.bytes.length & 0xff;
   ip6[6] = IPPROTO_ICMPV6;
   ip6[7] = 255; // RFC 4861 §7.1.2: NDP messages carry hop limit 255
-  ip6.set(parseIpv6(f.source)!, 8);
+  ip6.set(parseIpv6(f.source ?? f.target)!, 8);
   ip6.set(allNodes, 24);
   ip6.set(na.bytes, 40);
   return { ok: true, bytes: buildEthernetFrame(ipv6MulticastMac(allNodes), f.mac, ETHERTYPE_IPV6, ip6) };

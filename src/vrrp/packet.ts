@@ -424,8 +424,10 @@ export function decodeAdvert(payload: Uint8Array, rx: RxMeta, expect: AdvertExpe
     );
 
   if (expect.checkAddresses) {
-    // RFC: "MAY verify that the IP address(es) associated with the VRID are valid"; keepalived
-    // drops the advert when one of our VIPs is missing (counted as received first, then addressListErrors).
+    // RFC: "MAY verify that the IP address(es) associated with the VRID are valid". keepalived drops
+    // the advert when one of our VIPs is missing (counted as received first, then addressListErrors),
+    // so two routers with different VIP lists both become MASTER: checked with 2.2.7 in namespaces,
+    // for a different count ("unexpected ip number count") and a different address alike.
     const received = new Set(advert.addresses);
     for (const vip of expect.vips) {
       const canonical = canonicalIp(vip, rx.family);

@@ -19,7 +19,7 @@ describe("gratuitous ARP", () => {
 });
 
 describe("unsolicited neighbour advertisement", () => {
-  const fields = { target: "2001:db8::100", mac: MAC, source: "fe80::1" };
+  const fields = { target: "2001:db8::100", mac: MAC, source: "fe80::1" }; // explicit source: not keepalived's default
   it("is an ICMPv6 NA with Override, the target and its link-layer option, and a valid checksum", () => {
     const na = buildUnsolicitedNa(fields);
     if (!na.ok) throw new Error(na.error);
@@ -50,6 +50,17 @@ describe("unsolicited neighbour advertisement", () => {
   it("refuses bad input", () => {
     expect(buildUnsolicitedNa({ ...fields, target: "10.0.0.1" }).ok).toBe(false);
     expect(buildUnsolicitedNaFrame({ ...fields, source: "nope" }).ok).toBe(false);
+  });
+});
+
+describe("keepalived 2.2.7 IPv6 captures, byte for byte", () => {
+  const hex = (name: string) => readFileSync(new URL(`../fixtures/captures/${name}.hex`, import.meta.url), "utf8").trim();
+  it.each([
+    ["na-fe80--100", "fe80::100"],
+    ["na-2001-db8--100", "2001:db8::100"],
+  ])("%s: the NA frame, sent from the VIP itself", (name, vip) => {
+    const frame = buildUnsolicitedNaFrame({ target: vip, mac: MAC });
+    expect(frame.ok && bytesToHex(frame.bytes)).toBe(hex(name));
   });
 });
 

@@ -273,6 +273,21 @@ describe("IPv6 VRRPv3", () => {
     expectDrop(decode(sent.bytes, { expect: exp, rx: { ...rx, ttl: 1 } }), "ttlError");
     expectDrop(decode(sent.bytes, { expect: exp }), "malformedIpHeader");
   });
+  it("matches keepalived's IPv6 advert payload byte for byte (the kernel filled in the same checksum)", () => {
+    const frame = capture("vrrpv3-ipv6-advert-vrid51-prio255");
+    const payload = frame.subarray(14 + 40);
+    const r = decode(payload, {
+      expect: expectations({ family: 6, version: 3, authType: "none", vips: ["fe80::100", "2001:db8::100"] }),
+      rx: { family: 6, source: "fe80::1", destination: "ff02::12", ttl: frame[14 + 7] },
+    });
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.advert).toMatchObject({ version: 3, vrid: 51, priority: 255, advertIntervalMs: 1000, checksum: 0xa2fc });
+    const again = encodeAdvert(
+      { version: 3, vrid: 51, priority: 255, advertIntervalMs: 1000, addresses: ["fe80::100", "2001:db8::100"] },
+      { family: 6, source: "fe80::1", destination: "ff02::12" },
+    );
+    expect(again.ok && bytesToHex(again.bytes)).toBe(bytesToHex(payload));
+  });
   it("address helpers agree on canonical text", () => {
     expect(formatIpv6(parseIpv6("2001:0db8:0:0:0:0:0:1")!)).toBe("2001:db8::1");
     expect(formatIpv6(parseIpv6("::ffff:10.0.0.1")!)).toBe("::ffff:a00:1");
