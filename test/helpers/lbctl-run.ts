@@ -12,8 +12,15 @@ const ROOT = join(import.meta.dirname, "../..");
 /** Runs `lbctl ARGV` in this process, capturing what it writes. */
 export async function runInProcess(argv: string[]): Promise<RunResult> {
   let stdout = "", stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => { stdout += String(s); return true; });
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => { stderr += String(s); return true; });
+  // Like a real stream, call the write's completion callback (commands wait for it).
+  const capture = (add: (s: string) => void) => (s: string | Uint8Array, ...rest: unknown[]) => {
+    add(String(s));
+    const done = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+    done?.();
+    return true;
+  };
+  const out = vi.spyOn(process.stdout, "write").mockImplementation(capture((s) => { stdout += s; }));
+  const err = vi.spyOn(process.stderr, "write").mockImplementation(capture((s) => { stderr += s; }));
   try {
     const code = await main(argv);
     return { code, stdout, stderr };

@@ -69,6 +69,15 @@ describe("lbctl check", () => {
     expect(r.stderr).toBe("lbctl: Unknown option '--frobnicate'\nusage: lbctl check [-f FILE] [--config-id ID] [--no-interfaces]\n");
   });
 
+  it("prints its whole report into a pipe before exiting", () => {
+    const many = file("many.conf", GOOD_TEXT().replace("  priority 150\n", "  unknown_thing\n".repeat(5000)));
+    const r = Bun.spawnSync([...lbctlCommand(), "check", "--no-interfaces", "-f", many], { stdout: "pipe", stderr: "pipe" });
+    const lines = r.stdout.toString().trimEnd().split("\n");
+    expect(lines.length).toBe(5001);
+    expect(lines.at(-1)).toBe(`lbctl: 0 errors, 5000 warnings in ${many}`);
+    expect(r.exitCode).toBe(2);
+  });
+
   it("never prints a stack trace as a process either", () => {
     for (const args of [["check", "-f", dir], ["check", "-f", "/proc/self/mem"], ["config", "show", "-f", join(dir, "garbage.conf")], ["convert", dir]]) {
       const r = Bun.spawnSync([...lbctlCommand(), ...args], { stdout: "pipe", stderr: "pipe" });
