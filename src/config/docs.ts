@@ -1,22 +1,72 @@
 // docs/config.md, generated from the specs (`make docs`, i.e. `bun src/config/docs.ts > docs/config.md`):
 // every block, every setting with its TOML key, keepalived keyword, type, default and meaning.
 // A unit test keeps the committed file equal to this output.
+import { modelToToml } from "./convert.ts";
+import { Diagnostics } from "./diagnostics.ts";
+import { parseKeepalivedText } from "./lexer.ts";
 import type { BlockSpec, Field } from "./schema.ts";
-import { kwOf } from "./schema.ts";
+import { kwOf, parseConfBlock } from "./schema.ts";
 import { rootSpec } from "./spec/root.ts";
+
+/** Shown converted in the reference, so the mapping between the two formats is read off an example. */
+const EXAMPLE = `global_defs {
+    router_id lb1
+}
+vrrp_script chk_nginx {
+    script "/usr/local/bin/chk_nginx.sh"
+    interval 2
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    virtual_ipaddress {
+        192.168.1.10/24 dev eth0
+    }
+    track_script {
+        chk_nginx
+    }
+}
+virtual_server 192.168.1.10 80 {
+    lvs_sched wrr
+    lvs_method NAT
+    protocol TCP
+    real_server 10.0.0.2 80 {
+        weight 2
+        HTTP_GET {
+            url {
+                path /health
+                status_code 200
+            }
+        }
+    }
+}
+`;
+
+/** The example converted by the real converter; generation fails rather than show a wrong example. */
+function exampleToml(): string {
+  const diag = new Diagnostics();
+  const model = parseConfBlock(parseKeepalivedText(EXAMPLE, "keepalived.conf", { diag }), rootSpec, { diag, where: "the top level" });
+  if (diag.list.length) throw new Error(`docs example: ${diag.list.map((d) => d.message).join("; ")}`);
+  return modelToToml(model).split("\n").filter((l) => !l.startsWith("#")).join("\n").trim();
+}
 
 /**
  * Block specs reachable from the root. A field's type does not expose its spec, so nested
  * blocks are found among the spec modules' exports and matched by the name the type's
  * description carries ("block (authentication)", "named vrrp_instance blocks", ...).
  */
-async function knownSpecs(): Promise<BlockSpec[]> {
+export async function knownSpecs(): Promise<BlockSpec[]> {
   const mods: Record<string, unknown>[] = [];
   const glob = new Bun.Glob("*.ts");
   for (const f of [...glob.scanSync({ cwd: `${import.meta.dirname}/spec` })].sort()) mods.push(await import(`./spec/${f}`));
   const specs: BlockSpec[] = [];
+  const add = (v: unknown): void => { if (isSpec(v) && v !== rootSpec && !specs.includes(v)) specs.push(v); };
+  // Specs are exported one by one or in tables (checkerSpecs: one per checker type).
   for (const m of mods) for (const v of Object.values(m)) {
-    if (isSpec(v) && v !== rootSpec && !specs.includes(v)) specs.push(v);
+    if (isSpec(v)) add(v);
+    else if (typeof v === "object" && v !== null && !Array.isArray(v)) Object.values(v).forEach(add);
   }
   return specs;
 }
@@ -25,10 +75,15 @@ function isSpec(v: unknown): v is BlockSpec {
   return typeof v === "object" && v !== null && typeof (v as BlockSpec).name === "string" && Array.isArray((v as BlockSpec).fields);
 }
 
-function nestedSpec(f: Field, specs: readonly BlockSpec[]): BlockSpec | undefined {
+/** The blocks a field holds: spec names in a description that speaks of blocks. */
+function nestedSpecs(f: Field, specs: readonly BlockSpec[]): BlockSpec[] {
   const d = f.type.describe;
-  return specs.find((s) => new RegExp(`(^|[ (])${s.name.replace(/[^\w]/g, "\\$&")}([ )]|$)`).test(d));
+  if (!/\bblocks?\b/.test(d)) return [];
+  const words = new Set(d.split(/[^\w]+/));
+  return specs.filter((s) => words.has(s.name));
 }
+
+const anchor = (s: BlockSpec): string => `[\`${s.name}\`](#${s.name.toLowerCase().replace(/[^\w-]/g, "")})`;
 
 const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\n/g, " ");
 
@@ -48,6 +103,20 @@ export async function generateDocs(): Promise<string> {
     "Both are read through the same specs, so every setting below has the same meaning, default and checks in both.",
     "In TOML a setting is written under its **TOML key**; in keepalived.conf under its **keyword**.",
     "",
+    "Named blocks (`vrrp_instance NAME { }`) become tables keyed by name, blocks whose header carries values",
+    "(`virtual_server IP PORT { }`) become arrays of tables with those values as keys, one-item-per-line blocks",
+    "(`virtual_ipaddress { }`) become arrays of strings, and health checkers become `checker` tables with a `type`:",
+    "",
+    "```",
+    EXAMPLE.trim(),
+    "```",
+    "",
+    "is, in TOML (`lbctl convert`):",
+    "",
+    "```toml",
+    exampleToml(),
+    "```",
+    "",
   ];
   const seen = new Set<BlockSpec>();
   const queue: { spec: BlockSpec; path: string }[] = [{ spec: rootSpec, path: "top level" }];
@@ -61,10 +130,10 @@ export async function generateDocs(): Promise<string> {
     out.push("| TOML key | keepalived keyword | type | default | description |", "|---|---|---|---|---|");
     for (const f of spec.fields) {
       const kws = [kwOf(f), ...(f.aliases ?? []).map((a) => a.kw + (a.deprecated ? " (deprecated)" : ""))];
-      const nested = nestedSpec(f, specs);
-      const type = nested && nested !== spec ? `${f.type.describe}, see [\`${nested.name}\`](#${nested.name.toLowerCase().replace(/[^\w-]/g, "")})` : f.type.describe;
+      const nested = nestedSpecs(f, specs).filter((n) => n !== spec);
+      const type = nested.length ? `${f.type.describe}, see ${nested.map(anchor).join(", ")}` : f.type.describe;
       out.push(`| \`${f.key}\` | ${f.headerOnly ? "(block header)" : kws.map((k) => "`" + k + "`").join(", ")} | ${cell(type)} | ${cell(defaultText(f))} | ${cell(f.doc)} |`);
-      if (nested && !seen.has(nested)) queue.push({ spec: nested, path: spec === rootSpec ? "the top level" : `\`${spec.name}\`` });
+      for (const n of nested) if (!seen.has(n)) queue.push({ spec: n, path: spec === rootSpec ? "the top level" : `\`${spec.name}\`` });
     }
     const obsolete = Object.keys(spec.obsolete ?? {});
     if (obsolete.length) out.push("", `Obsolete keywords, accepted with a warning: ${obsolete.map((k) => "`" + k + "`").join(", ")}.`);
