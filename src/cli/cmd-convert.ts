@@ -22,7 +22,8 @@ const cmd: Command = {
     const { path, loaded } = loadFromArgs({ ...args.values, "no-interfaces": true }, file);
     await writeFully(process.stderr, formatDiagnostics(loaded.diag));
     if (loaded.diag.hasErrors) { await writeFully(process.stderr, summaryLine(loaded.diag, path) + "; not converted\n"); return 1; }
-    const toml = modelToToml(loaded.model, path);
+    const id = args.values["config-id"] as string | undefined;
+    const toml = modelToToml(loaded.model, id === undefined ? path : `${path} (config id ${id})`);
     const out = args.values.output as string | undefined;
     if (!out) { await writeFully(process.stdout, toml); return 0; }
     try {

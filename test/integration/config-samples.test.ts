@@ -5,6 +5,9 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { modelToToml } from "../../src/config/convert.ts";
+import { loadConfig, loadConfigText } from "../../src/config/load.ts";
+import { machineEnv } from "../../src/config/machine-env.ts";
 import { createNetns, deleteNetns, inNetns } from "../helpers/config-netns.ts";
 import { lbctlCommand } from "../helpers/lbctl-run.ts";
 
@@ -67,6 +70,20 @@ describe("keepalived samples: lbctl check agrees with keepalived -t", () => {
       } else {
         expect(lbValid, detail).toBe(kaValid);
       }
+    });
+  }
+});
+
+describe("keepalived samples: convert -> TOML -> load gives the same effective configuration", () => {
+  const env = machineEnv({ checkInterfaces: false });
+  // conditional_conf is read once per config id it uses, and once with the default (the host name).
+  const runs = samples.flatMap((f) => (f.endsWith("conditional_conf") ? ["high", "low", undefined].map((id) => ({ f, id })) : [{ f, id: undefined }]));
+  for (const { f, id } of runs) {
+    it(`${f}${id ? ` (config id ${id})` : ""}`, () => {
+      const conf = loadConfig(join(SAMPLES, f), { env, configId: id });
+      const back = loadConfigText(modelToToml(conf.model, f), `${f}.toml`, { env });
+      if (!conf.diag.hasErrors) expect(back.diag.list.filter((d) => d.severity === "error")).toEqual([]);
+      expect(back.effective).toEqual(conf.effective);
     });
   }
 });
