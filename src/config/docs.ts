@@ -75,12 +75,15 @@ function isSpec(v: unknown): v is BlockSpec {
   return typeof v === "object" && v !== null && typeof (v as BlockSpec).name === "string" && Array.isArray((v as BlockSpec).fields);
 }
 
-/** The blocks a field holds: spec names in a description that speaks of blocks. */
+/**
+ * The blocks a field holds: the specs its description names, when it speaks of blocks, in the
+ * order it names them (a checker list names several).
+ */
 function nestedSpecs(f: Field, specs: readonly BlockSpec[]): BlockSpec[] {
   const d = f.type.describe;
   if (!/\bblocks?\b/.test(d)) return [];
-  const words = new Set(d.split(/[^\w]+/));
-  return specs.filter((s) => words.has(s.name));
+  const at = (s: BlockSpec): number => d.search(new RegExp(`(^|[ (])${s.name.replace(/[^\w]/g, "\\$&")}([ ),]|$)`));
+  return specs.filter((s) => at(s) >= 0).sort((a, b) => at(a) - at(b));
 }
 
 const anchor = (s: BlockSpec): string => `[\`${s.name}\`](#${s.name.toLowerCase().replace(/[^\w-]/g, "")})`;
