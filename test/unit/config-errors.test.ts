@@ -63,7 +63,7 @@ const CASES: Case[] = [
     expect: ["advert.conf:7:14: error: 'advert_int' expects a number, got 'fast'"] },
   { what: "unknown state falls back to BACKUP", file: "state.conf", text: VI("  state SLAVE\n"),
     expect: ["state.conf:7:9: warning: unknown state 'SLAVE' (must be MASTER or BACKUP, in capitals), defaulting to BACKUP"] },
-  { what: "bad enumeration value", file: "auth.conf", text: VI("  authentication {\n    auth_type MD5\n  }\n"),
+  { what: "bad enumeration value", file: "auth.conf", text: VI("  authentication {\n    auth_type MD5\n    auth_pass secret\n  }\n"),
     expect: ["auth.conf:8:15: error: 'auth_type' must be one of PASS, AH, got 'MD5'"] },
   { what: "bad flag value", file: "flag.conf", text: "global_defs {\n  vrrp_strict maybe\n}\n",
     expect: ["flag.conf:2:15: error: 'vrrp_strict' takes no value or one of true/false/on/off/yes/no, got 'maybe'"] },
@@ -88,7 +88,7 @@ const CASES: Case[] = [
   // Cross references and semantic rules
   { what: "track_script naming no vrrp_script", file: "track.conf", text: VI("  track_script {\n    chk_none\n  }\n"),
     expect: ["track.conf:8:5: warning: (VI_1) track script chk_none not found, ignoring..."] },
-  { what: "VRID used twice on one interface", file: "vrid2.conf", text: VI("") + VI("").replace("VI_1", "VI_2"),
+  { what: "VRID used twice on one interface", file: "vrid2.conf", text: VI("") + VI("").replace("VI_1", "VI_2").replace("10.0.0.1", "10.0.0.2"),
     expect: ["vrid2.conf:10:3: error: VI_1 and VI_2 both use VRID 51 with IPv4 on interface eth0"] },
   // TOML syntax
   { what: "TOML: unclosed table header", file: "syntax.toml", text: "[vrrp_instance.VI_1\npriority = 1\n",
