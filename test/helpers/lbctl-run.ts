@@ -1,6 +1,6 @@
 // Runs lbctl commands for the configuration tests: in-process (fast, for unit tests) or as
 // a process (the compiled dist/lbctl when `make test` built it, else `bun src/cli/main.ts`).
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { vi } from "vitest";
 import { main } from "../../src/cli/main.ts";
@@ -30,9 +30,21 @@ export async function runInProcess(argv: string[]): Promise<RunResult> {
   }
 }
 
-/** The command line that starts lbctl: the built binary when present. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The command line that starts lbctl: the built binary (`make test` builds it first), unless
+ * it is older than the sources, which happens when vitest is run by hand after an edit.
+ */
 export function lbctlCommand(): string[] {
   const dist = join(ROOT, "dist/lbctl");
-  if (existsSync(dist)) return [dist];
+  if (existsSync(dist) && statSync(dist).mtimeMs >= newestSource(join(ROOT, "src"))) return [dist];
   return [join(ROOT, "node_modules/.bin/bun"), join(ROOT, "src/cli/main.ts")];
 }
