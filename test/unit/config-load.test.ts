@@ -68,6 +68,13 @@ describe("machineEnv", () => {
     expect(machineEnv({ checkInterfaces: false }).interfaceExists).toBeUndefined();
   });
 
+  it("reads the addresses of an interface (for the address-owner check)", () => {
+    const m = machineEnv();
+    expect(m.interfaceAddresses?.("lo")).toContain("127.0.0.1");
+    expect(m.interfaceAddresses?.("lbtcf-none0")).toEqual([]);
+    expect(machineEnv({ checkInterfaces: false }).interfaceAddresses).toBeUndefined();
+  });
+
   it("knows files, executables and users", () => {
     const passwd = join(dir, "passwd");
     writeFileSync(passwd, "root:x:0:0:root:/root:/bin/bash\n# comment\nkeepalived_script:x:999:999::/:/usr/sbin/nologin\n");
