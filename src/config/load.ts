@@ -75,10 +75,17 @@ function errnoText(e: unknown): string {
   }
 }
 
+/** Far above any real configuration (the 10,000-instance benchmark file is 7 MB). */
+export const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
+
 /** Reads the main file; undefined (with a diagnostic) when it cannot be used. */
 function readMain(path: string, diag: Diagnostics): string | undefined {
   try {
-    if (statSync(path).isDirectory()) { diag.error(`cannot read ${path}: is a directory`); return undefined; }
+    const st = statSync(path);
+    if (st.isDirectory()) { diag.error(`cannot read ${path}: is a directory`); return undefined; }
+    // A FIFO would block and a device never end: only regular files are configurations.
+    if (!st.isFile()) { diag.error(`cannot read ${path}: not a regular file`); return undefined; }
+    if (st.size > MAX_CONFIG_BYTES) { diag.error(`cannot read ${path}: ${st.size} bytes is too large for a configuration`); return undefined; }
     return readFileSync(path, "utf8");
   } catch (e) {
     diag.error(`cannot read ${path}: ${errnoText(e)}`);
@@ -111,6 +118,9 @@ function loadFrom(text: string, fileName: string, opts: LoadOptions, diag: Diagn
       // The main file's text is already in hand; includes are read from disk and listed.
       const readFile = (p: string): string => {
         if (p === fileName) return text;
+        const st = statSync(p);
+        if (!st.isFile()) throw new Error(st.isDirectory() ? "is a directory" : "not a regular file");
+        if (st.size > MAX_CONFIG_BYTES) throw new Error(`${st.size} bytes is too large for a configuration`);
         const t = readFileSync(p, "utf8");
         if (!files.includes(p)) files.push(p);
         return t;

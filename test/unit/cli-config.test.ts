@@ -11,6 +11,12 @@ import { lbctlCommand, runInProcess } from "../helpers/lbctl-run.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "lbt-cf-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** A named pipe: reading it would block forever. */
+function fifo(): string {
+  const p = join(dir, "fifo");
+  if (Bun.spawnSync(["mkfifo", p]).exitCode !== 0) throw new Error("mkfifo failed");
+  return p;
+}
 const GOOD_TEXT = () => readFileSync(GOOD, "utf8");
 const file = (name: string, text: string | Uint8Array): string => { const p = join(dir, name); writeFileSync(p, text); return p; };
 
@@ -33,12 +39,14 @@ describe("lbctl check", () => {
     expect(e.stdout).toBe(`${BAD}:4:12: error: 'priority' 0 is out of range 1..255\nlbctl: 1 error, 0 warnings in ${BAD}\n`);
   });
 
-  it("reports a missing file, a directory and an unreadable file as errors", async () => {
+  it("reports a missing file, a directory, an unreadable file, a device and a FIFO as errors", async () => {
     const cases: [string, string][] = [
       [join(dir, "nope.conf"), "no such file"],
       [dir, "is a directory"],
       ["/proc/self/mem", "input/output error"],
       [`${GOOD}/x`, "not a directory"],
+      ["/dev/zero", "not a regular file"],
+      [fifo(), "not a regular file"],
     ];
     for (const [path, why] of cases) {
       const r = await runInProcess(["check", "-f", path]);
