@@ -146,7 +146,7 @@ export function renderMetrics(s: StatusV1): string {
 
 /** `HOST:PORT` or `[IPV6]:PORT` -> where Bun.serve should listen. */
 export function parseListen(spec: string): { hostname: string; port: number } | { error: string } {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(spec.trim());
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(spec.trim());
   if (!m) return { error: `metrics listen address '${spec}' is not HOST:PORT or [IPV6]:PORT` };
   const port = Number(m[3]);
   if (port < 1 || port > 65535) return { error: `metrics port ${port} is out of range 1-65535` };
