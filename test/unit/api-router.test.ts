@@ -235,7 +235,7 @@ describe("GET /v1/events", () => {
 
 describe("findVirtualServer", () => {
   it("is exact first, then unique address:port, and says when it is ambiguous", () => {
-    const list = [{ key: "TCP 10.0.0.1:80" }, { key: "UDP 10.0.0.1:80" }, { key: "TCP 10.0.0.2:80" }] as Parameters<typeof findVirtualServer>[0];
+    const list = [{ key: "TCP 10.0.0.1:80" }, { key: "UDP 10.0.0.1:80" }, { key: "TCP 10.0.0.2:80" }] as unknown as Parameters<typeof findVirtualServer>[0];
     expect(findVirtualServer(list, "UDP 10.0.0.1:80")).toMatchObject({ key: "UDP 10.0.0.1:80" });
     expect(findVirtualServer(list, "10.0.0.2:80")).toMatchObject({ key: "TCP 10.0.0.2:80" });
     expect(findVirtualServer(list, "10.0.0.1:80")).toEqual({ error: "'10.0.0.1:80' matches TCP 10.0.0.1:80 and UDP 10.0.0.1:80; name one with its protocol" });
