@@ -169,3 +169,13 @@ export function serveMetrics(o: { hostname: string; port: number; status: () => 
   });
   return { port: server.port ?? o.port, async stop() { await server.stop(true); } };
 }
+
+/**
+ * Where to serve metrics: `--metrics-listen` if given, else LBCTL_METRICS_LISTEN, else nowhere
+ * (null). The configuration has no keyword for it yet.
+ */
+export function resolveMetricsListen(flag: string | undefined, env: Record<string, string | undefined>): { hostname: string; port: number } | { error: string } | null {
+  const spec = flag ?? env.LBCTL_METRICS_LISTEN;
+  if (spec === undefined || spec === "") return null;
+  return parseListen(spec);
+}

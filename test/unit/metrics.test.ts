@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseListen, renderMetrics } from "../../src/daemon/metrics.ts";
+import { parseListen, renderMetrics, resolveMetricsListen } from "../../src/daemon/metrics.ts";
 import { sampleFacade, T0 } from "./api-fixture.ts";
 import { parseExposition, valueOf } from "./metrics-parser.ts";
 
@@ -120,5 +120,15 @@ describe("parseListen", () => {
   });
   it.each(["9650", "127.0.0.1", "::1:9650", "127.0.0.1:0", "127.0.0.1:70000", "a b:1"])("rejects %s", (s) => {
     expect(parseListen(s)).toHaveProperty("error");
+  });
+});
+
+describe("resolveMetricsListen", () => {
+  it("is off unless asked; the flag wins over the environment", () => {
+    expect(resolveMetricsListen(undefined, {})).toBeNull();
+    expect(resolveMetricsListen(undefined, { LBCTL_METRICS_LISTEN: "" })).toBeNull();
+    expect(resolveMetricsListen(undefined, { LBCTL_METRICS_LISTEN: "127.0.0.1:9650" })).toEqual({ hostname: "127.0.0.1", port: 9650 });
+    expect(resolveMetricsListen("[::1]:9651", { LBCTL_METRICS_LISTEN: "127.0.0.1:9650" })).toEqual({ hostname: "::1", port: 9651 });
+    expect(resolveMetricsListen("nope", {})).toHaveProperty("error");
   });
 });
