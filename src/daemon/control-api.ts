@@ -400,7 +400,7 @@ export class SupervisorFacade implements DaemonFacade {
     }
     const d = describe(a);
     this.o.events.publish(d.input, this.o.now());
-    return { ok: true, message: r.message || d.done };
+    return { ok: true, message: d.done };
   }
 
   /** Sends every kept drain to the checker process again (after a reload or a restart of it). */
