@@ -5,7 +5,7 @@ export BUN_RUNTIME_TRANSPILER_CACHE_PATH := 0
 export BUN_INSTALL_CACHE_DIR := $(CURDIR)/.cache/bun-install
 SOURCES := $(shell find src ffi -name '*.ts' 2>/dev/null)
 # Packages the test suite drives (reference peer, namespaces, captures, IPVS VM).
-TEST_DEBS := keepalived iproute2 tcpdump nftables ipvsadm procps psmisc openssl nginx-light \
+TEST_DEBS := keepalived iproute2 tcpdump nftables ipvsadm procps psmisc openssl nginx-light python3 iputils-ping \
              dnsmasq qemu-system-x86 xz-utils busybox-static cpio kmod tmux rpm systemd
 
 -include mk/*.mk
@@ -28,7 +28,10 @@ dist/lbctl: node_modules/.installed $(SOURCES)
 	@echo "built dist/lbctl"
 
 # The README's first command: a two-node demo cluster in network namespaces.
+DEMO_DEBS := iproute2 procps
 demo: build
+	@missing=""; for p in $(DEMO_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
 	./dist/lbctl demo
 
 test-deps:
@@ -43,6 +46,9 @@ typecheck: deps
 
 test: deps test-deps typecheck build
 	$(BUN) --bun ./node_modules/.bin/vitest run
+
+vm: deps build
+	$(BUN) --bun ./node_modules/.bin/vitest run test/integration/ipvs-vm.test.ts
 
 unit: deps
 	$(BUN) --bun ./node_modules/.bin/vitest run test/unit
@@ -59,3 +65,8 @@ rpm: build
 	  --define "_unitdir /usr/lib/systemd/system" rpm/lbctl.spec
 	cp .cache/rpmbuild/RPMS/x86_64/lbctl-$(VERSION)-1.x86_64.rpm dist/
 	@echo "built dist/lbctl-$(VERSION)-1.x86_64.rpm"
+
+# Benchmarks: one command each, each printing ratios against keepalived / ipvsadm (bench/RESULTS.md).
+.PHONY: bench-vrrp-failover
+bench-vrrp-failover: build
+	$(BUN) bench/vrrp-failover/run.ts

@@ -6,6 +6,8 @@ export const commands: Record<string, () => Promise<Command>> = {
   check: async () => (await import("./cmd-check.ts")).default,
   convert: async () => (await import("./cmd-convert.ts")).default,
   config: async () => (await import("./cmd-config.ts")).default,
+  daemon: async () => (await import("./cmd-daemon.ts")).default,
+  demo: async () => (await import("./cmd-demo.ts")).default,
   status: async () => (await import("./cmd-status.ts")).default,
   events: async () => (await import("./cmd-events.ts")).default,
   reload: async () => (await import("./cmd-reload.ts")).default,

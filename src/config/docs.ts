@@ -25,9 +25,12 @@ function isSpec(v: unknown): v is BlockSpec {
   return typeof v === "object" && v !== null && typeof (v as BlockSpec).name === "string" && Array.isArray((v as BlockSpec).fields);
 }
 
-function nestedSpec(f: Field, specs: readonly BlockSpec[]): BlockSpec | undefined {
+/** Every spec the field's type description names (a checker list names several). */
+function nestedSpecs(f: Field, specs: readonly BlockSpec[]): BlockSpec[] {
   const d = f.type.describe;
-  return specs.find((s) => new RegExp(`(^|[ (])${s.name.replace(/[^\w]/g, "\\$&")}([ )]|$)`).test(d));
+  const at = (s: BlockSpec): number => d.search(new RegExp(`(^|[ (])${s.name.replace(/[^\w]/g, "\\$&")}([ ),]|$)`));
+  // In the order the description names them, whatever order the modules export them in.
+  return specs.filter((s) => at(s) >= 0).sort((a, b) => at(a) - at(b));
 }
 
 const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\n/g, " ");
@@ -61,10 +64,11 @@ export async function generateDocs(): Promise<string> {
     out.push("| TOML key | keepalived keyword | type | default | description |", "|---|---|---|---|---|");
     for (const f of spec.fields) {
       const kws = [kwOf(f), ...(f.aliases ?? []).map((a) => a.kw + (a.deprecated ? " (deprecated)" : ""))];
-      const nested = nestedSpec(f, specs);
-      const type = nested && nested !== spec ? `${f.type.describe}, see [\`${nested.name}\`](#${nested.name.toLowerCase().replace(/[^\w-]/g, "")})` : f.type.describe;
+      const nested = nestedSpecs(f, specs).filter((n) => n !== spec);
+      const links = nested.map((n) => `[\`${n.name}\`](#${n.name.toLowerCase().replace(/[^\w-]/g, "")})`);
+      const type = links.length ? `${f.type.describe}, see ${links.join(", ")}` : f.type.describe;
       out.push(`| \`${f.key}\` | ${f.headerOnly ? "(block header)" : kws.map((k) => "`" + k + "`").join(", ")} | ${cell(type)} | ${cell(defaultText(f))} | ${cell(f.doc)} |`);
-      if (nested && !seen.has(nested)) queue.push({ spec: nested, path: spec === rootSpec ? "the top level" : `\`${spec.name}\`` });
+      for (const n of nested) if (!seen.has(n)) queue.push({ spec: n, path: spec === rootSpec ? "the top level" : `\`${spec.name}\`` });
     }
     const obsolete = Object.keys(spec.obsolete ?? {});
     if (obsolete.length) out.push("", `Obsolete keywords, accepted with a warning: ${obsolete.map((k) => "`" + k + "`").join(", ")}.`);

@@ -9,7 +9,8 @@ import type { CheckerConfig, HttpCheckConfig, UdpCheckConfig } from "./spec/chec
 import {
   DEFAULT_PERSISTENCE_TIMEOUT, describeServer, type LvsConfig, type RealServerConfig, type VirtualServerConfig,
 } from "./spec/lvs.ts";
-import { parseIpRange, scriptProgram, type ScriptSpec, type ServerAddress } from "./spec/lvs-values.ts";
+import type { ScriptConfig, VirtualIpConfig } from "./spec/common.ts";
+import { parseIpRange, scriptProgram, type ServerAddress } from "./spec/lvs-values.ts";
 import { parseIp } from "./values.ts";
 import type { SourceLoc } from "./tree.ts";
 
@@ -24,21 +25,14 @@ const fam = (f: 4 | 6): string => (f === 4 ? "IPv4" : "IPv6");
 
 function isLinkLocal6(ip: string): boolean { return /^fe[89ab][0-9a-f]?:/i.test(ip); }
 
-/** Addresses the VRRP instances manage (for ha_suspend), read loosely from their models. */
+/** Addresses the VRRP instances manage (for ha_suspend). */
 function vrrpAddresses(root: Model): Set<string> {
   const out = new Set<string>();
-  const instances = root.vrrp_instance;
-  if (typeof instances !== "object" || instances === null) return out;
-  for (const inst of Object.values(instances as Record<string, Model>)) {
-    for (const key of ["virtual_ipaddress", "virtual_ipaddress_excluded"]) {
-      const list = inst?.[key];
-      if (!Array.isArray(list)) continue;
-      for (const item of list) {
-        const text = typeof item === "string" ? item.split(/\s+/)[0]
-          : typeof item === "object" && item !== null ? String((item as Model).address ?? (item as Model).ip ?? "") : "";
-        const ip = parseIp((text ?? "").split("/")[0] ?? "");
-        if (ip) out.add(ip.text);
-      }
+  const instances = (root.vrrp_instance ?? {}) as Record<string, { virtual_ipaddress?: VirtualIpConfig[]; virtual_ipaddress_excluded?: VirtualIpConfig[] }>;
+  for (const inst of Object.values(instances)) {
+    for (const v of [...(inst.virtual_ipaddress ?? []), ...(inst.virtual_ipaddress_excluded ?? [])]) {
+      const ip = parseIp(v.address);
+      if (ip) out.add(ip.text);
     }
   }
   return out;
@@ -57,7 +51,7 @@ export function validateLvs(effective: Model, env: CheckEnv, diag: Diagnostics):
   const lvs = effective as LvsConfig;
   const groups = lvs.virtual_server_group ?? {};
   const vips = vrrpAddresses(effective);
-  const trackFiles = namesIn(effective, "track_file", "vrrp_track_file");
+  const trackFiles = namesIn(effective, "track_file");
   const bfds = namesIn(effective, "bfd_instance");
 
   // --- virtual_server_group
@@ -196,7 +190,7 @@ function checkPort(s: ServerAddress, method: string, vs: VirtualServerConfig, wh
   }
 }
 
-function checkScript(script: ScriptSpec | undefined, key: string, owner: object, what: string, env: CheckEnv, diag: Diagnostics): void {
+function checkScript(script: ScriptConfig | undefined, key: string, owner: object, what: string, env: CheckEnv, diag: Diagnostics): void {
   if (!script) return;
   const loc = where(owner, key);
   checkProgram(scriptProgram(script.command), `${what}: ${key}`, loc, env, diag);
@@ -212,7 +206,7 @@ function checkProgram(program: string, what: string, loc: SourceLoc | undefined,
 
 interface CheckCtx { env: CheckEnv; diag: Diagnostics; trackFiles: Set<string>; bfds: Set<string> }
 
-const PORTLESS: ReadonlySet<string> = new Set(["PING_CHECK", "MISC_CHECK", "FILE_CHECK", "BFD_CHECK", "DNS_CHECK"]);
+const PORTLESS: ReadonlySet<string> = new Set(["PING_CHECK", "MISC_CHECK", "FILE_CHECK", "BFD_CHECK"]);
 
 function checkCheckers(rs: RealServerConfig, vs: VirtualServerConfig, what: string, { env, diag, trackFiles, bfds }: CheckCtx): void {
   let dynamicMisc = 0;
@@ -231,7 +225,7 @@ function checkCheckers(rs: RealServerConfig, vs: VirtualServerConfig, what: stri
       case "MISC_CHECK":
         if (c.misc_path === undefined) diag.error(`${name}: no misc_path; the checker is ignored`, at());
         else checkProgram(scriptProgram(c.misc_path), name, at("misc_path"), env, diag);
-        if (c.user?.[0] !== undefined && !env.userExists(c.user[0])) diag.error(`${name}: user '${c.user[0]}' does not exist`, at("user"));
+        if (c.user !== undefined && !env.userExists(c.user.user)) diag.error(`${name}: user '${c.user.user}' does not exist`, at("user"));
         if (c.misc_dynamic && ++dynamicMisc === 2) diag.warning(`${name}: more than one dynamic MISC_CHECK on a real server makes their weights fight`, at("misc_dynamic"));
         break;
       case "UDP_CHECK":

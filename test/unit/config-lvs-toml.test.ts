@@ -156,6 +156,17 @@ query_type = "MX"
     ]);
   });
 
+  it("requires exactly one header form", () => {
+    const bad = { virtual_server: [{ ip: "10.0.0.1", fwmark: 3 }, { port: 80 }, { group: "G", port: 80 }], };
+    expect(parseToml(bad).diag.list.map((d) => d.message)).toEqual([
+      "virtual_server #1: needs exactly one of 'ip', 'fwmark' or 'group', got ip and fwmark",
+      "virtual_server #2: needs exactly one of 'ip', 'fwmark' or 'group'",
+      "virtual_server #3: 'port' goes with 'ip', not with 'group'",
+    ]);
+    expect(parseToml({ virtual_server: [{ ip: "10.0.0.1", real_server: [{ port: 80 }] }] }).diag.list.map((d) => d.message))
+      .toEqual(["real_server #1: 'ip' is required"]);
+  });
+
   it("rejects malformed compound values", () => {
     const bad = {
       virtual_server: [{
@@ -166,7 +177,7 @@ query_type = "MX"
     expect(parseToml(bad).diag.list.map((d) => d.message)).toEqual([
       "'lvs_method': gue tunnels require a port, other tunnel types cannot have one",
       "'sorry_server' expects \"IP [PORT]\"",
-      "'quorum_up' expects a command string or a table { command, user, group }",
+      "'quorum_up' expects a string or a table with 'command', 'user', 'group'",
       "'persistence_granularity': 'abc' is neither an IPv4 netmask nor an IPv6 prefix length 1..128",
     ]);
   });

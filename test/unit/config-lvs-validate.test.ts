@@ -103,8 +103,11 @@ MISC_CHECK {
   });
 
   it("10. a checker with no port to connect to on a fwmark service", () => {
-    const d = check(`virtual_server fwmark 1 {\n${rs("10.0.0.2", "TCP_CHECK {\n}\nHTTP_GET {\nconnect_port 80\nurl {\npath /\n}\n}\nPING_CHECK {\n}")}}\n`);
-    expect(d).toEqual([{ severity: "error", message: "virtual_server fwmark 1: real_server 10.0.0.2: TCP_CHECK: no port to connect to (the fwmark service has none); set connect_port", loc: at(3, 1) }]);
+    const d = check(`virtual_server fwmark 1 {\n${rs("10.0.0.2", "TCP_CHECK {\n}\nHTTP_GET {\nconnect_port 80\nurl {\npath /\n}\n}\nPING_CHECK {\n}\nDNS_CHECK {\n}")}}\n`);
+    expect(d).toEqual([
+      { severity: "error", message: "virtual_server fwmark 1: real_server 10.0.0.2: TCP_CHECK: no port to connect to (the fwmark service has none); set connect_port", loc: at(3, 1) },
+      { severity: "error", message: "virtual_server fwmark 1: real_server 10.0.0.2: DNS_CHECK: no port to connect to (the fwmark service has none); set connect_port", loc: at(13, 1) },
+    ]);
   });
 
   it("11. scheduler flags for another scheduler", () => {
@@ -226,13 +229,9 @@ MISC_CHECK {
   });
 
   it("finds the VIPs of VRRP instances for ha_suspend", () => {
-    const { eff, diag } = parseConf(tcp("  ha_suspend\n" + rs()));
-    // The VRRP model belongs to another module; any list of "ADDR[/LEN] ..." strings or { address } tables is understood.
-    eff.vrrp_instance = { VI_1: { virtual_ipaddress: ["10.0.0.1/24 dev eth0"] } };
-    validateLvs(eff, fakeEnv(), diag);
-    expect(diag.list).toEqual([]);
-    eff.vrrp_instance = { VI_1: { virtual_ipaddress: [{ address: "10.0.0.1" }] } };
-    validateLvs(eff, fakeEnv(), diag);
-    expect(diag.list).toEqual([]);
+    const vrrp = (list: string) => `vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n ${list} {\n  10.0.0.1/24 dev eth0\n }\n}\n`;
+    for (const list of ["virtual_ipaddress", "virtual_ipaddress_excluded"]) {
+      expect(check(vrrp(list) + tcp("  ha_suspend\n" + rs()))).toEqual([]);
+    }
   });
 });

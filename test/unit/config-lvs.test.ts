@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { locOfKey } from "../../src/config/schema.ts";
-import type { CheckerConfig } from "../../src/config/spec/checkers.ts";
 import type { LvsConfig, RealServerConfig, VirtualServerConfig } from "../../src/config/spec/lvs.ts";
 import { validateLvs } from "../../src/config/validate-lvs.ts";
 import { at, only, parseConf } from "./config-lvs-conf.ts";
@@ -10,7 +9,6 @@ const env = { fileExists: () => true, isExecutable: () => true, userExists: () =
 const lvsOf = (eff: unknown): LvsConfig => eff as LvsConfig;
 const vs0 = (text: string): VirtualServerConfig => lvsOf(parseConf(text).eff).virtual_server![0]!;
 const rs0 = (text: string): RealServerConfig => vs0(text).real_server![0]!;
-const checkers = (text: string): CheckerConfig[] => rs0(text).checker ?? [];
 
 describe("seed configuration (LVS part)", () => {
   const text = readFileSync(new URL("../fixtures/config-lvs-seed.conf", import.meta.url), "utf8");
@@ -212,14 +210,14 @@ virtual_server 10.0.0.100 80 {
             connect_ip: "10.0.0.5", connect_port: 80, connect_timeout: 3, retry: 3, delay_before_retry: 1, warmup: 0, delay_loop: 5, alpha: true },
           { type: "DNS_CHECK", query_type: "AAAA", name: "example.com",
             connect_ip: "10.0.0.5", connect_port: 80, connect_timeout: 3, retry: 3, delay_before_retry: 1, warmup: 0, delay_loop: 5, alpha: true },
-          { type: "MISC_CHECK", misc_path: "/bin/check.sh 10.0.0.5", misc_timeout: 3, misc_dynamic: true, user: ["nobody", "nogroup"],
+          { type: "MISC_CHECK", misc_path: "/bin/check.sh 10.0.0.5", misc_timeout: 3, misc_dynamic: true, user: { user: "nobody", group: "nogroup" },
             retry: 3, delay_before_retry: 1, warmup: 0, delay_loop: 5, alpha: true },
           { type: "UDP_CHECK", payload: "ab120f0345065464431203", require_reply: "0axx", min_reply_length: 1, max_reply_length: 100,
             connect_ip: "10.0.0.5", connect_port: 80, connect_timeout: 3, retry: 3, delay_before_retry: 1, warmup: 0, delay_loop: 5, alpha: true },
           { type: "UDP_CHECK", require_reply: true, min_reply_length: 0, max_reply_length: 255,
             connect_ip: "10.0.0.5", connect_port: 80, connect_timeout: 3, retry: 3, delay_before_retry: 1, warmup: 0, delay_loop: 5, alpha: true },
           { type: "PING_CHECK", connect_ip: "10.0.0.5", connect_port: 80, connect_timeout: 3, retry: 3, delay_before_retry: 1, warmup: 0, delay_loop: 5, alpha: true },
-          { type: "FILE_CHECK", track_file: "tf", weight: { weight: -2, reverse: true } },
+          { type: "FILE_CHECK", track_file: "tf", weight: { value: -2, reverse: true } },
           { type: "BFD_CHECK", name: "bfd1" },
         ],
       }],
@@ -291,6 +289,10 @@ virtual_server 10.0.0.1 80 {
     MISC_CHECK {
       misc_path /bin/true
     }
+    MISC_CHECK {
+      misc_path /bin/true
+      misc_timeout 0
+    }
   }
 }`);
     expect(vs).toMatchObject({
@@ -300,12 +302,13 @@ virtual_server 10.0.0.1 80 {
     const rs = vs.real_server![0]!;
     expect(rs).toMatchObject({ port: 80, weight: 1, lvs_method: { method: "NAT" }, delay_loop: 60, connect_timeout: 5, alpha: false });
     expect(rs.retry).toBeUndefined();
-    const [tcp, http, dns, misc] = rs.checker!;
+    const [tcp, http, dns, misc, misc0] = rs.checker!;
     expect(tcp).toMatchObject({ connect_ip: "10.0.0.2", connect_port: 80, retry: 1, delay_before_retry: 1, warmup: 60, delay_loop: 60, connect_timeout: 5 });
     expect(http).toMatchObject({ retry: 1, delay_before_retry: 3, http_protocol: "1.0", enable_sni: false, fast_recovery: false });
     expect((http as { url: unknown[] }).url[0]).toMatchObject({ status_code: [[200, 299]] });
     expect(dns).toMatchObject({ retry: 3, delay_before_retry: 60, query_type: "SOA", name: "." });
     expect(misc).toMatchObject({ retry: 0, delay_before_retry: 1, misc_timeout: 60, misc_dynamic: false });
+    expect(misc0).toMatchObject({ misc_timeout: 60 });
   });
 
   it("passes virtual server settings to real servers and real server settings to checkers", () => {
@@ -352,6 +355,7 @@ describe("values and ranges", () => {
     expect(errs(vsWith("protocol ICMP"))).toEqual(["'protocol' must be one of TCP, UDP, SCTP, got 'ICMP'"]);
     expect(errs(rsWith("weight -1"))).toEqual(["'weight' -1 is out of range 0..2147483647"]);
     expect(errs(vsWith("delay_loop 0"))).toEqual(["'delay_loop' 0 is out of range >= 0.000001"]);
+    expect(errs(rsWith("TCP_CHECK {\n connect_timeout 0\n }"))).toEqual(["'connect_timeout' 0 is out of range 0.000001..4294.967295"]);
   });
 
   it("checks lvs_method tunnel options as keepalived does", () => {
@@ -394,9 +398,12 @@ describe("values and ranges", () => {
       "'regex_options': unknown option 'bogus'",
       "'http_protocol' must be one of 1.0, 1.0C, 1.1, got '2'",
     ]);
-    expect(errs(rsWith("DNS_CHECK {\n type PTR\n }"))).toEqual(["'type' must be one of A, NS, CNAME, SOA, MX, TXT, AAAA, got 'PTR'"]);
+    expect(errs(rsWith("DNS_CHECK {\n type PTR\n name a..b\n }"))).toEqual([
+      "'type' must be one of A, NS, CNAME, SOA, MX, TXT, AAAA, got 'PTR'",
+      "'name': DNS name 'a..b' has an empty label",
+    ]);
     expect(errs(rsWith("UDP_CHECK {\n payload 0g\n }"))).toEqual(["'payload' expects hex digits, got '0g'"]);
-    expect(errs(rsWith("FILE_CHECK {\n track_file t\n weight 2 backwards\n }"))).toEqual(["'weight': only 'reverse' may follow the weight"]);
+    expect(errs(rsWith("FILE_CHECK {\n track_file t\n weight 2 backwards\n }"))).toEqual(["'weight': unknown option 'backwards' (only 'reverse')"]);
     expect(errs(rsWith("TCP_CHECK {\n connect_port 0\n }"))).toEqual(["'connect_port' 0 is out of range 1..65535"]);
   });
 
@@ -406,5 +413,26 @@ describe("values and ranges", () => {
       "unknown keyword 'misc_path' in real_server 10.0.0.2:80 TCP_CHECK",
       "unknown keyword 'connect_port' in real_server 10.0.0.2:80 MISC_CHECK",
     ]);
+  });
+});
+
+describe("documentation of the specs", () => {
+  it("gives every field a doc, a type description and a default or default prose where one applies", async () => {
+    const { checkerSpecs, urlSpec, smtpHostSpec } = await import("../../src/config/spec/checkers.ts");
+    const { virtualServerSpec, realServerSpec, virtualServerGroupSpec, sslSpec, lvsRootFields } = await import("../../src/config/spec/lvs.ts");
+    const specs = [virtualServerSpec, realServerSpec, virtualServerGroupSpec, sslSpec, urlSpec, smtpHostSpec, ...Object.values(checkerSpecs)];
+    const fields = [...lvsRootFields, ...specs.flatMap((s) => s.fields)];
+    for (const f of fields) {
+      expect(f.doc.length, f.key).toBeGreaterThan(10);
+      expect(f.type.describe.length, f.key).toBeGreaterThan(2);
+      if (f.default !== undefined) expect(f.defaultDoc === undefined || typeof f.defaultDoc === "string").toBe(true);
+    }
+    // Inherited settings carry prose, never a constant that would hide the inheritance.
+    for (const key of ["retry", "delay_loop", "connect_timeout", "warmup", "delay_before_retry", "alpha"]) {
+      expect(realServerSpec.fields.find((f) => f.key === key)?.default, key).toBeUndefined();
+      expect(checkerSpecs.TCP_CHECK.fields.find((f) => f.key === key)?.defaultDoc, key).toMatch(/real server/);
+    }
+    expect(virtualServerSpec.fields.find((f) => f.key === "delay_loop")?.default).toBe(60);
+    expect(virtualServerSpec.fields.find((f) => f.key === "connect_timeout")?.default).toBe(5);
   });
 });

@@ -4,10 +4,12 @@
 // checkers, even of one type. In TOML: [[virtual_server.real_server.checker]] type = "TCP_CHECK".
 import {
   blockToToml, isPlainTable, parseConfBlock, parseTomlBlock, setBlockLoc, tomlKey, withDefaults,
-  type BlockSpec, type Field, type Model, type ValueType,
+  type BlockSpec, type Field, type Model, type ParseCtx, type ValueType,
 } from "../schema.ts";
+import type { SourceLoc } from "../tree.ts";
 import { flag, int, ipAddress, oneOf, restOfLine, seconds, word, words } from "../values.ts";
-import { blockList, fileWeight, hexString, regexStack, requireReply, statusCodes, type FileWeight, type RegexStack, type StatusRange } from "./lvs-values.ts";
+import { runAsUser, weight, type RunAsConfig, type WeightConfig } from "./common.ts";
+import { blockList, hexString, regexStack, requireReply, statusCodes, type RegexStack, type StatusRange } from "./lvs-values.ts";
 
 export const CHECKER_TYPES = [
   "TCP_CHECK", "HTTP_GET", "SSL_GET", "SMTP_CHECK", "DNS_CHECK", "MISC_CHECK", "UDP_CHECK", "PING_CHECK", "FILE_CHECK", "BFD_CHECK",
@@ -22,12 +24,15 @@ export const CHECKER_DEFAULT_DELAY_BEFORE_RETRY: Record<CheckerType, number | un
   TCP_CHECK: 1, HTTP_GET: 3, SSL_GET: 3, SMTP_CHECK: 1, DNS_CHECK: undefined, MISC_CHECK: 1, UDP_CHECK: 1, PING_CHECK: 1, FILE_CHECK: undefined, BFD_CHECK: undefined,
 };
 
+const checkerKind: ValueType<CheckerType> = { ...oneOf(CHECKER_TYPES), describe: "checker block keyword" };
 const typeField = (t: CheckerType): Field => ({
-  key: "type", type: oneOf(CHECKER_TYPES), headerOnly: true,
+  key: "type", type: checkerKind, headerOnly: true,
   doc: `The checker kind; in keepalived.conf the block keyword (${t} { ... }).`,
 });
 
 const port = int(1, 65535);
+/** keepalived keeps connection timeouts in microseconds in an unsigned int. */
+export const CONNECT_TIMEOUT_MAX = 4294.967295;
 const INHERIT = "the real server's, else the virtual server's";
 
 /** Where the checker connects from and to (all checkers except MISC_CHECK, FILE_CHECK and BFD_CHECK). */
@@ -38,7 +43,7 @@ export const connectionFields: Field[] = [
   { key: "bind_port", type: port, defaultDoc: "chosen by the kernel", doc: "Source port of the check's connections." },
   { key: "bind_if", type: word, doc: "Interface to send from; required when connect_ip or bindto is an IPv6 link-local address." },
   { key: "fwmark", type: int(0, 4294967295), doc: "Firewall mark (SO_MARK) put on the check's packets." },
-  { key: "connect_timeout", type: seconds(0.000001), defaultDoc: `${INHERIT}; 5`, doc: "Seconds to wait for the connection (and for each reply)." },
+  { key: "connect_timeout", type: seconds(0.000001, CONNECT_TIMEOUT_MAX), defaultDoc: `${INHERIT}; 5`, doc: "Seconds to wait for the connection (and for each reply)." },
 ];
 
 /** Timing and behaviour every checker except FILE_CHECK and BFD_CHECK has. */
@@ -116,11 +121,12 @@ export const urlSpec: BlockSpec = {
 };
 
 const HTTP_PROTOCOLS = ["1.0", "1.0C", "1.1"] as const;
+const httpProtocolWords = oneOf(HTTP_PROTOCOLS);
 const httpProtocol: ValueType<(typeof HTTP_PROTOCOLS)[number]> = {
-  ...oneOf(HTTP_PROTOCOLS),
+  ...httpProtocolWords,
   fromConf(node, ctx) {
     // keepalived also accepts "1.0c".
-    return oneOf(HTTP_PROTOCOLS).fromConf(node.args[0] === "1.0c" ? { ...node, args: ["1.0C", ...node.args.slice(1)] } : node, ctx);
+    return httpProtocolWords.fromConf(node.args[0] === "1.0c" ? { ...node, args: ["1.0C", ...node.args.slice(1)] } : node, ctx);
   },
 };
 
@@ -138,67 +144,88 @@ const httpFields = (t: "HTTP_GET" | "SSL_GET"): Field[] => [
 // --- the other checkers ----------------------------------------------------------
 
 export const smtpHostSpec: BlockSpec = {
-  name: "host",
+  name: "SMTP_CHECK host",
   doc: "Deprecated nesting kept for old configurations: an extra connection to check (prefer one SMTP_CHECK per target).",
   fields: connectionFields,
 };
 
 export const DNS_TYPES = ["A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA"] as const;
 
+/** A query name: "." or labels without empty ones (keepalived rejects "a..b" and ".a"). */
+const dnsName: ValueType<string> = {
+  ...word,
+  describe: "domain name",
+  fromConf(node, ctx) {
+    const v = word.fromConf(node, ctx);
+    return v === undefined ? undefined : checkDnsName(v, node.keyword, node.argLocs[0] ?? node.loc, ctx);
+  },
+  fromToml(value, loc, ctx) {
+    const v = word.fromToml(value, loc, ctx);
+    return v === undefined ? undefined : checkDnsName(v, tomlKey(ctx), loc, ctx);
+  },
+};
+function checkDnsName(v: string, kw: string, loc: SourceLoc, ctx: ParseCtx): string | undefined {
+  if (v === "." || !/(^\.)|(\.\.)/.test(v)) return v;
+  ctx.diag.error(`'${kw}': DNS name '${v}' has an empty label`, loc);
+  return undefined;
+}
+
+export const tcpCheckSpec: BlockSpec = { name: "TCP_CHECK", doc: "Passes when a TCP connection succeeds.", fields: [typeField("TCP_CHECK"), ...connectionFields, ...timingFields] };
+export const httpGetSpec: BlockSpec = { name: "HTTP_GET", doc: "Fetches URLs over HTTP and checks status, digest or regex.", fields: httpFields("HTTP_GET") };
+export const sslGetSpec: BlockSpec = { name: "SSL_GET", doc: "Fetches URLs over HTTPS (see the SSL block) and checks status, digest or regex.", fields: httpFields("SSL_GET") };
+export const smtpCheckSpec: BlockSpec = {
+  name: "SMTP_CHECK", doc: "Passes when the server answers an SMTP HELO.",
+  fields: [
+    typeField("SMTP_CHECK"), ...connectionFields, ...timingFields,
+    { key: "helo_name", type: restOfLine, defaultDoc: "the local host name", doc: "Name sent in HELO." },
+    { key: "host", type: blockList(smtpHostSpec), repeat: "append", doc: smtpHostSpec.doc! },
+  ],
+};
+export const dnsCheckSpec: BlockSpec = {
+  name: "DNS_CHECK", doc: "Sends a DNS query over UDP and passes on a reply.",
+  fields: [
+    typeField("DNS_CHECK"), ...connectionFields, ...timingFields,
+    // The keyword `type` is taken by the checker kind in the model, hence `query_type`.
+    { key: "query_type", kw: "type", type: oneOf(DNS_TYPES), default: "SOA", doc: "Query type." },
+    { key: "name", type: dnsName, default: ".", doc: "Domain name queried." },
+  ],
+};
+export const miscCheckSpec: BlockSpec = {
+  name: "MISC_CHECK", doc: "Runs a program; exit status 0 passes.",
+  fields: [
+    typeField("MISC_CHECK"), ...timingFields,
+    { key: "misc_path", type: restOfLine, doc: "Command line to run (quote it when it has arguments)." },
+    { key: "misc_timeout", type: int(0, 4294967295), defaultDoc: "the checker's delay_loop (also when 0)", doc: "Seconds before the program is killed and the check fails." },
+    { key: "misc_dynamic", type: flag, default: false, doc: "Exit status 2..255 sets the weight to status - 2; 1 fails." },
+    { key: "user", type: runAsUser, defaultDoc: "global_defs script_user", doc: "User (and group) to run the program as." },
+  ],
+};
+export const udpCheckSpec: BlockSpec = {
+  name: "UDP_CHECK", doc: "Sends a UDP datagram; fails on an ICMP error (or on no/bad reply with require_reply).",
+  fields: [
+    typeField("UDP_CHECK"), ...connectionFields, ...timingFields,
+    { key: "payload", type: hexString(false), defaultDoc: "random bytes", doc: "Datagram to send, as hex." },
+    { key: "require_reply", type: requireReply, doc: "Require a reply; with hex bytes, the reply must start with them." },
+    { key: "min_reply_length", type: int(0, 65535), default: 0, doc: "Shortest acceptable reply in bytes (with require_reply)." },
+    { key: "max_reply_length", type: int(0, 65535), default: 255, doc: "Longest acceptable reply in bytes (with require_reply)." },
+  ],
+};
+export const pingCheckSpec: BlockSpec = { name: "PING_CHECK", doc: "Sends ICMP echo requests.", fields: [typeField("PING_CHECK"), ...connectionFields, ...timingFields] };
+export const fileCheckSpec: BlockSpec = {
+  name: "FILE_CHECK", doc: "Follows the number in a track_file: 0 is up, weight adjusts with the value.",
+  fields: [
+    typeField("FILE_CHECK"),
+    { key: "track_file", type: word, doc: "Name of a track_file block." },
+    { key: "weight", type: weight(-2147483647, 2147483647), defaultDoc: "the track_file's weight", doc: "Multiplier for the file's value; reverse inverts its sign." },
+  ],
+};
+export const bfdCheckSpec: BlockSpec = {
+  name: "BFD_CHECK", doc: "Follows the state of a BFD session.",
+  fields: [typeField("BFD_CHECK"), { key: "name", type: word, doc: "Name of a bfd_instance." }],
+};
+
 export const checkerSpecs: Record<CheckerType, BlockSpec> = {
-  TCP_CHECK: { name: "TCP_CHECK", doc: "Passes when a TCP connection succeeds.", fields: [typeField("TCP_CHECK"), ...connectionFields, ...timingFields] },
-  HTTP_GET: { name: "HTTP_GET", doc: "Fetches URLs over HTTP and checks status, digest or regex.", fields: httpFields("HTTP_GET") },
-  SSL_GET: { name: "SSL_GET", doc: "Fetches URLs over HTTPS (see the SSL block) and checks status, digest or regex.", fields: httpFields("SSL_GET") },
-  SMTP_CHECK: {
-    name: "SMTP_CHECK", doc: "Passes when the server answers an SMTP HELO.",
-    fields: [
-      typeField("SMTP_CHECK"), ...connectionFields, ...timingFields,
-      { key: "helo_name", type: restOfLine, defaultDoc: "the local host name", doc: "Name sent in HELO." },
-      { key: "host", type: blockList(smtpHostSpec), repeat: "append", doc: smtpHostSpec.doc! },
-    ],
-  },
-  DNS_CHECK: {
-    name: "DNS_CHECK", doc: "Sends a DNS query over UDP and passes on a reply.",
-    fields: [
-      typeField("DNS_CHECK"), ...connectionFields, ...timingFields,
-      // The keyword `type` is taken by the checker kind in the model, hence `query_type`.
-      { key: "query_type", kw: "type", type: oneOf(DNS_TYPES), default: "SOA", doc: "Query type." },
-      { key: "name", type: word, default: ".", doc: "Domain name queried." },
-    ],
-  },
-  MISC_CHECK: {
-    name: "MISC_CHECK", doc: "Runs a program; exit status 0 passes.",
-    fields: [
-      typeField("MISC_CHECK"), ...timingFields,
-      { key: "misc_path", type: restOfLine, doc: "Command line to run (quote it when it has arguments)." },
-      { key: "misc_timeout", type: int(1), defaultDoc: "the checker's delay_loop", doc: "Seconds before the program is killed and the check fails." },
-      { key: "misc_dynamic", type: flag, default: false, doc: "Exit status 2..255 sets the weight to status - 2; 1 fails." },
-      { key: "user", type: words, defaultDoc: "global_defs script_user", doc: "User (and group) to run the program as." },
-    ],
-  },
-  UDP_CHECK: {
-    name: "UDP_CHECK", doc: "Sends a UDP datagram; fails on an ICMP error (or on no/bad reply with require_reply).",
-    fields: [
-      typeField("UDP_CHECK"), ...connectionFields, ...timingFields,
-      { key: "payload", type: hexString(false), defaultDoc: "random bytes", doc: "Datagram to send, as hex." },
-      { key: "require_reply", type: requireReply, doc: "Require a reply; with hex bytes, the reply must start with them." },
-      { key: "min_reply_length", type: int(0, 65535), default: 0, doc: "Shortest acceptable reply in bytes (with require_reply)." },
-      { key: "max_reply_length", type: int(0, 65535), default: 255, doc: "Longest acceptable reply in bytes (with require_reply)." },
-    ],
-  },
-  PING_CHECK: { name: "PING_CHECK", doc: "Sends ICMP echo requests.", fields: [typeField("PING_CHECK"), ...connectionFields, ...timingFields] },
-  FILE_CHECK: {
-    name: "FILE_CHECK", doc: "Follows the number in a track_file: 0 is up, weight adjusts with the value.",
-    fields: [
-      typeField("FILE_CHECK"),
-      { key: "track_file", type: word, doc: "Name of a track_file block." },
-      { key: "weight", type: fileWeight, defaultDoc: "the track_file's weight", doc: "Multiplier for the file's value; reverse inverts its sign." },
-    ],
-  },
-  BFD_CHECK: {
-    name: "BFD_CHECK", doc: "Follows the state of a BFD session.",
-    fields: [typeField("BFD_CHECK"), { key: "name", type: word, doc: "Name of a bfd_instance." }],
-  },
+  TCP_CHECK: tcpCheckSpec, HTTP_GET: httpGetSpec, SSL_GET: sslGetSpec, SMTP_CHECK: smtpCheckSpec, DNS_CHECK: dnsCheckSpec, MISC_CHECK: miscCheckSpec, UDP_CHECK: udpCheckSpec, PING_CHECK: pingCheckSpec, FILE_CHECK: fileCheckSpec, BFD_CHECK: bfdCheckSpec,
 };
 
 // ---------------------------------------------------------------------------
@@ -260,7 +287,7 @@ export interface MiscCheckConfig extends CheckerTiming {
   misc_path?: string;
   misc_timeout: number;
   misc_dynamic: boolean;
-  user?: string[];
+  user?: RunAsConfig;
 }
 export interface UdpCheckConfig extends CheckerTiming, CheckerConnection {
   type: "UDP_CHECK";
@@ -269,7 +296,7 @@ export interface UdpCheckConfig extends CheckerTiming, CheckerConnection {
   min_reply_length: number;
   max_reply_length: number;
 }
-export interface FileCheckConfig { type: "FILE_CHECK"; track_file?: string; weight?: FileWeight }
+export interface FileCheckConfig { type: "FILE_CHECK"; track_file?: string; weight?: WeightConfig }
 export interface BfdCheckConfig { type: "BFD_CHECK"; name?: string }
 
 export type CheckerConfig =

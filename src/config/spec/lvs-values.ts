@@ -164,44 +164,10 @@ export const serverAddress: ValueType<ServerAddress> = {
 };
 
 // ---------------------------------------------------------------------------
-// Scripts: `notify_up <STRING>|<QUOTED-STRING> [username [groupname]]`
-
-export interface ScriptSpec { command: string; user?: string; group?: string }
+// Scripts (the value type is common.ts `script`)
 
 /** The program a command line runs (its first word), for existence checks. */
 export function scriptProgram(command: string): string { return command.trim().split(/\s+/)[0] ?? ""; }
-
-/**
- * A script with an optional user and group. The lexer keeps a quoted command as one
- * word, so the first word is the whole command. TOML: a string (the command) or a table
- * { command, user, group }.
- */
-export const scriptSpec: ValueType<ScriptSpec> = {
-  describe: "command [user [group]]",
-  fromConf(node, ctx) {
-    const [command, user, group, extra] = node.args;
-    if (command === undefined || command.trim() === "") { ctx.diag.error(`'${node.keyword}' needs a script`, node.loc); return undefined; }
-    if (extra !== undefined) ctx.diag.warning(`'${node.keyword}': extra argument '${extra}' ignored (quote a command that has arguments)`, argLoc(node, 3));
-    const out: ScriptSpec = { command };
-    if (user !== undefined) out.user = user;
-    if (group !== undefined) out.group = group;
-    return out;
-  },
-  fromToml(value, loc, ctx) {
-    const kw = tomlKey(ctx);
-    if (typeof value === "string") return value.trim() ? { command: value } : (ctx.diag.error(`'${kw}' needs a script`, loc), undefined);
-    if (!isPlainTable(value) || typeof value.command !== "string" ||
-        (value.user !== undefined && typeof value.user !== "string") || (value.group !== undefined && typeof value.group !== "string")) {
-      ctx.diag.error(`'${kw}' expects a command string or a table { command, user, group }`, loc);
-      return undefined;
-    }
-    const out: ScriptSpec = { command: value.command };
-    if (typeof value.user === "string") out.user = value.user;
-    if (typeof value.group === "string") out.group = value.group;
-    return out;
-  },
-  toToml: (s) => (s.user === undefined ? s.command : { ...s }),
-};
 
 // ---------------------------------------------------------------------------
 // HTTP status codes: `status_code 200 300-399 ...` (100..599)
@@ -308,48 +274,21 @@ export const regexStack: ValueType<RegexStack> = {
     if (a === undefined || b === undefined || node.args.length !== 2 || !/^\d+$/.test(a) || !/^\d+$/.test(b)) {
       ctx.diag.error(`'${node.keyword}' needs a start and a maximum size in bytes`, node.loc); return undefined;
     }
-    return check({ start: Number(a), max: Number(b) }, node.keyword, argLoc(node, 0), ctx);
+    return checkStack({ start: Number(a), max: Number(b) }, node.keyword, argLoc(node, 0), ctx);
   },
   fromToml(value, loc, ctx) {
     const kw = tomlKey(ctx);
     if (!Array.isArray(value) || value.length !== 2 || !value.every((x) => Number.isInteger(x) && (x as number) >= 0)) {
       ctx.diag.error(`'${kw}' expects [start, max]`, loc); return undefined;
     }
-    return check({ start: value[0] as number, max: value[1] as number }, kw, loc, ctx);
+    return checkStack({ start: value[0] as number, max: value[1] as number }, kw, loc, ctx);
   },
   toToml: (v) => [v.start, v.max],
 };
-function check(v: RegexStack, kw: string, loc: SourceLoc, ctx: ParseCtx): RegexStack | undefined {
+function checkStack(v: RegexStack, kw: string, loc: SourceLoc, ctx: ParseCtx): RegexStack | undefined {
   if (v.start > v.max) { ctx.diag.error(`'${kw}': start ${v.start} exceeds max ${v.max}`, loc); return undefined; }
   return v;
 }
-
-export interface FileWeight { weight: number; reverse: boolean }
-const WEIGHT_LIMIT = 2147483647;
-
-/** FILE_CHECK `weight N [reverse]`. TOML: an integer or { weight, reverse }. */
-export const fileWeight: ValueType<FileWeight> = {
-  describe: `integer -${WEIGHT_LIMIT}..${WEIGHT_LIMIT} [reverse]`,
-  fromConf(node, ctx) {
-    const [w, rev, extra] = node.args;
-    if (w === undefined || !/^[+-]?\d+$/.test(w) || Math.abs(Number(w)) > WEIGHT_LIMIT) {
-      ctx.diag.error(`'${node.keyword}' needs an integer -${WEIGHT_LIMIT}..${WEIGHT_LIMIT}`, w === undefined ? node.loc : argLoc(node, 0)); return undefined;
-    }
-    if ((rev !== undefined && rev !== "reverse") || extra !== undefined) {
-      ctx.diag.error(`'${node.keyword}': only 'reverse' may follow the weight`, argLoc(node, 1)); return undefined;
-    }
-    return { weight: Number(w), reverse: rev === "reverse" };
-  },
-  fromToml(value, loc, ctx) {
-    const kw = tomlKey(ctx);
-    const v = typeof value === "number" ? { weight: value, reverse: false } : isPlainTable(value) ? { weight: value.weight, reverse: value.reverse ?? false } : undefined;
-    if (!v || !Number.isInteger(v.weight) || Math.abs(v.weight as number) > WEIGHT_LIMIT || typeof v.reverse !== "boolean") {
-      ctx.diag.error(`'${kw}' expects an integer or { weight = N, reverse = true|false }`, loc); return undefined;
-    }
-    return { weight: v.weight as number, reverse: v.reverse };
-  },
-  toToml: (v) => (v.reverse ? { ...v } : v.weight),
-};
 
 // ---------------------------------------------------------------------------
 // Virtual server group entries: `IP [PORT]`, `IP-LAST [PORT]`, `IP/PREFIX [PORT]`, `fwmark N [inet|inet6]`
@@ -364,7 +303,7 @@ function v4ToInt(s: string): number { return s.split(".").reduce((a, o) => a * 2
 
 /**
  * The addresses an entry covers: `10.0.0.1`, `10.0.0.2-10` (last octet / last IPv6 group),
- * `10.0.0.250-10.0.1.10`, `10.0.1.0/29` (host bits must be zero). Undefined with a reason.
+ * `10.0.0.250-10.0.1.10`, `10.0.1.0/29` (host bits must be zero); a message when invalid.
  */
 export function parseIpRange(text: string): IpRange | string {
   const slash = text.indexOf("/");

@@ -16,11 +16,12 @@ import {
 import type { ConfNode } from "../tree.ts";
 import { block, flag, headedBlocks, int, lines, oneOf, parseIp, restOfLine, seconds, word } from "../values.ts";
 import {
-  CHECKER_DEFAULT_DELAY_BEFORE_RETRY, CHECKER_DEFAULT_RETRY, checkerField, type CheckerConfig, type CheckerType,
+  CHECKER_DEFAULT_DELAY_BEFORE_RETRY, CHECKER_DEFAULT_RETRY, CONNECT_TIMEOUT_MAX, checkerField, type CheckerConfig, type CheckerType,
 } from "./checkers.ts";
+import { script, type ScriptConfig } from "./common.ts";
 import {
-  forwardingMethod, parsePort, scriptSpec, serverAddress, vsgEntryItem,
-  type ForwardingMethod, type ScriptSpec, type ServerAddress, type VsgEntry,
+  forwardingMethod, parsePort, serverAddress, vsgEntryItem,
+  type ForwardingMethod, type ServerAddress, type VsgEntry,
 } from "./lvs-values.ts";
 
 export const LVS_SCHEDULERS = ["rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos"] as const;
@@ -73,12 +74,12 @@ const port = int(0, 65535);
 // Settings shared by virtual and real servers (the virtual server's are the real
 // servers' defaults, the real server's the checkers').
 
-const INHERITED_TIMING = (level: "vs" | "rs"): Field[] => {
+const serverDefaults = (level: "vs" | "rs"): Field[] => {
   const from = level === "rs" ? "the virtual server's" : undefined;
   const d = (own: string): string => (from ? `${from}; ${own}` : own);
   return [
     { key: "delay_loop", type: seconds(0.000001), ...(level === "vs" ? { default: 60 } : { defaultDoc: d("60") }), doc: "Seconds between checks of each checker." },
-    { key: "connect_timeout", type: seconds(0.000001), ...(level === "vs" ? { default: 5 } : { defaultDoc: d("5") }), doc: "Default connection timeout of the checkers, in seconds." },
+    { key: "connect_timeout", type: seconds(0.000001, CONNECT_TIMEOUT_MAX), ...(level === "vs" ? { default: 5 } : { defaultDoc: d("5") }), doc: "Default connection timeout of the checkers, in seconds." },
     { key: "retry", type: int(1, U32_MAX), defaultDoc: d("each checker's own (1; DNS_CHECK 3, MISC_CHECK 0)"), doc: "Default number of retries of the checkers." },
     { key: "delay_before_retry", type: seconds(0), defaultDoc: d("each checker's own (1; HTTP_GET/SSL_GET 3, DNS_CHECK its delay_loop)"), doc: "Default delay in seconds before a checker retries." },
     { key: "warmup", type: seconds(0), defaultDoc: d("each checker's delay_loop"), doc: "Checkers start after a random delay of up to this many seconds; 0 disables." },
@@ -134,9 +135,17 @@ export function describeServer(o: Model): string {
   return o.port === undefined ? host : `${host}:${String(o.port)}`;
 }
 
+/** Where a header-less (TOML) block can be pointed at: its first located value. */
+function anyLoc(obj: Model): ConfNode["loc"] | undefined {
+  return Object.values(locsOf(obj))[0];
+}
+
 export const realServerSpec: BlockSpec = {
   name: "real_server",
   doc: "A backend of the virtual server and its health checkers.",
+  validate(obj, ctx) {
+    if (obj.ip === undefined) ctx.diag.error(`${ctx.where}: 'ip' is required`, anyLoc(obj));
+  },
   fields: [
     { key: "ip", type: parseIpType(), headerOnly: true, doc: "Address of the real server (real_server IP PORT { ... })." },
     { key: "port", type: port, headerOnly: true, defaultDoc: "the virtual server's port", doc: "Port of the real server; ignored by the kernel for DR and TUN." },
@@ -144,9 +153,9 @@ export const realServerSpec: BlockSpec = {
     { key: "lvs_method", type: forwardingMethod, defaultDoc: "the virtual server's lvs_method", doc: "Forwarding method to this real server: NAT, DR or TUN with tunnel options." },
     { key: "uthreshold", type: int(0, U32_MAX), doc: "Upper connection limit (0 = none)." },
     { key: "lthreshold", type: int(0, U32_MAX), doc: "Lower connection threshold for resuming after uthreshold." },
-    { key: "notify_up", type: scriptSpec, doc: "Script run when the checkers consider the real server up." },
-    { key: "notify_down", type: scriptSpec, doc: "Script run when the checkers consider the real server down." },
-    ...INHERITED_TIMING("rs"),
+    { key: "notify_up", type: script, doc: "Script run when the checkers consider the real server up." },
+    { key: "notify_down", type: script, doc: "Script run when the checkers consider the real server down." },
+    ...serverDefaults("rs"),
     checkerField,
   ],
 };
@@ -172,6 +181,12 @@ export const virtualServerSpec: BlockSpec = {
   name: "virtual_server",
   doc: "An IPVS service: address and port, firewall mark or virtual_server_group; its scheduler, forwarding and real servers.",
   obsolete: { nat_mask: "'nat_mask' is obsolete and ignored" },
+  validate(obj, ctx) {
+    // The header forms exclude each other; TOML could set several.
+    const forms = (["ip", "fwmark", "group"] as const).filter((k) => obj[k] !== undefined);
+    if (forms.length !== 1) ctx.diag.error(`${ctx.where}: needs exactly one of 'ip', 'fwmark' or 'group'${forms.length ? `, got ${forms.join(" and ")}` : ""}`, anyLoc(obj));
+    else if (obj.port !== undefined && forms[0] !== "ip") ctx.diag.error(`${ctx.where}: 'port' goes with 'ip', not with '${forms[0]}'`, locsOf(obj).port);
+  },
   fields: [
     { key: "ip", type: parseIpType(), headerOnly: true, doc: "Service address (virtual_server IP PORT { ... })." },
     { key: "port", type: port, headerOnly: true, doc: "Service port; may be omitted only for persistent services." },
@@ -196,14 +211,14 @@ export const virtualServerSpec: BlockSpec = {
     { key: "ha_suspend", type: flag, default: false, doc: "Suspend the checkers while the service address is not on this host." },
     { key: "omega", type: flag, default: false, doc: "On shutdown run the quorum-down and real-server-down notifiers." },
     { key: "quorum", type: int(1, U32_MAX), default: 1, doc: "Minimum total weight of live real servers for the service to be up." },
-    { key: "quorum_up", type: scriptSpec, doc: "Script run when the quorum is gained." },
-    { key: "quorum_down", type: scriptSpec, doc: "Script run when the quorum is lost." },
+    { key: "quorum_up", type: script, doc: "Script run when the quorum is gained." },
+    { key: "quorum_down", type: script, doc: "Script run when the quorum is lost." },
     { key: "hysteresis", type: int(0, U32_MAX), default: 0, doc: "Weight tolerance around the quorum before its state changes." },
     { key: "weight", type: int(1, WEIGHT_MAX), default: 1, doc: "Default weight of the real servers." },
     { key: "sorry_server", type: serverAddress, doc: "Server put in place of all real servers while the quorum is lost." },
     { key: "sorry_server_inhibit", type: flag, default: false, doc: "Apply inhibit_on_failure to the sorry server." },
     { key: "sorry_server_lvs_method", type: forwardingMethod, defaultDoc: "the virtual server's lvs_method", doc: "Forwarding method of the sorry server." },
-    ...INHERITED_TIMING("vs"),
+    ...serverDefaults("vs"),
     { key: "real_server", type: headedBlocks(realServerSpec, serverHeader("real_server"), describeServer), repeat: "append", doc: realServerSpec.doc! },
   ],
 };
@@ -295,7 +310,10 @@ function resolveChecker(c: Model, rs: Model): void {
   c.retry ??= rs.retry ?? CHECKER_DEFAULT_RETRY[type];
   c.warmup ??= rs.warmup ?? c.delay_loop;
   c.delay_before_retry ??= rs.delay_before_retry ?? CHECKER_DEFAULT_DELAY_BEFORE_RETRY[type] ?? c.delay_loop;
-  if (type === "MISC_CHECK") { c.misc_timeout ??= c.delay_loop; return; }
+  if (type === "MISC_CHECK") {
+    if (!c.misc_timeout) c.misc_timeout = c.delay_loop;
+    return;
+  }
   c.connect_timeout ??= rs.connect_timeout;
   c.connect_ip ??= rs.ip;
   if (c.connect_port === undefined && rs.port !== undefined) c.connect_port = rs.port;
@@ -304,7 +322,8 @@ function resolveChecker(c: Model, rs: Model): void {
 
 /** Top-level fields this module contributes to the root spec. */
 export const lvsRootFields: Field[] = [
-  { key: "ssl", kw: "SSL", type: block(sslSpec), repeat: "merge", doc: sslSpec.doc! },
+  // A second SSL block replaces the first, as in keepalived ("SSL context already specified - replacing").
+  { key: "ssl", kw: "SSL", type: block(sslSpec), doc: sslSpec.doc! },
   { key: "virtual_server_group", type: virtualServerGroups, repeat: "merge", doc: virtualServerGroupSpec.doc! },
   { key: "virtual_server", type: virtualServers, repeat: "append", doc: virtualServerSpec.doc! },
 ];
@@ -337,8 +356,8 @@ export interface RealServerConfig extends ServerTiming {
   lvs_method: ForwardingMethod;
   uthreshold?: number;
   lthreshold?: number;
-  notify_up?: ScriptSpec;
-  notify_down?: ScriptSpec;
+  notify_up?: ScriptConfig;
+  notify_down?: ScriptConfig;
   checker?: CheckerConfig[];
 }
 
@@ -366,8 +385,8 @@ export interface VirtualServerConfig extends ServerTiming {
   ha_suspend: boolean;
   omega: boolean;
   quorum: number;
-  quorum_up?: ScriptSpec;
-  quorum_down?: ScriptSpec;
+  quorum_up?: ScriptConfig;
+  quorum_down?: ScriptConfig;
   hysteresis: number;
   weight: number;
   sorry_server?: ServerAddress;

@@ -1,0 +1,793 @@
+// The VRRP runtime: the imperative shell around the pure state machine (state-machine.ts). It owns the
+// raw sockets (one per interface, family and unicast source, shared by every instance there and
+// dispatched by VRID), a single timer for all instances, VIPs/routes/rules (vips.ts), gratuitous ARP /
+// unsolicited NA, tracking (tracking.ts) and notifications (notify.ts). Runs inside the VRRP child
+// process; the daemon maps its configuration onto RuntimeOptions.
+import { readFileSync } from "node:fs";
+
+import * as libc from "../../ffi/libc.ts";
+import { EthernetSender } from "../net/ethernet.ts";
+import { parseMac } from "../net/inet.ts";
+import { setRealtimePriority } from "../net/realtime.ts";
+import { openVrrpSocket, type ReceivedPacket, type VrrpSocketOptions } from "../net/vrrp-socket.ts";
+import { NETLINK_ROUTE } from "../netlink/message.ts";
+import { linkDeleteRequest, linkGetByNameRequest, linkSetUpRequest, macvlanCreateRequest, parseLinkMessage, vrrpVirtualMac } from "../netlink/rtnetlink.ts";
+import { NetlinkSocket } from "../netlink/socket.ts";
+import { buildGratuitousArp, buildUnsolicitedNaFrame } from "./garp.ts";
+import { Notifier, type NotifyScripts } from "./notify.ts";
+import {
+  buildIpv4Packet,
+  decodeAdvert,
+  decodeIpv4Advert,
+  encodeInstanceAdvert,
+  expectationsFor,
+  parseIpv4Packet,
+  peekVrid,
+  type AdvertExpectations,
+  type DropReason,
+} from "./packet.ts";
+import { validateParams, normalizeParams } from "./params.ts";
+import type { ScriptUser } from "./scripts.ts";
+import { createInstance, nextDeadline, step, type VrrpAction, type VrrpEvent, type VrrpInstance, type VrrpStateName } from "./state-machine.ts";
+import { count, countActions, emptyStats, type VrrpStats } from "./stats.ts";
+import { syncFaultSource, syncGroupFollowUps, syncGroupMayBecomeMaster, type SyncMember } from "./sync-group.ts";
+import { startTracker, type TrackerConfig, type TrackerDeps, type TrackerSource, type TrackFileDef, type TrackProcessDef, type VrrpScriptDef } from "./tracking.ts";
+import { trackingOutcome, type TrackedObject } from "./tracking-state.ts";
+import { VRRP_MCAST_GROUP4, VRRP_MCAST_GROUP6, type VrrpInstanceParams } from "./types.ts";
+import { bareAddress, VipManager, type NetlinkRequester, type VipSpec, type VirtualRoute, type VirtualRule } from "./vips.ts";
+
+export type LogLevel = "debug" | "info" | "warning" | "error";
+
+/** An instance's reference to a tracked object, with its own weight (overrides the object's). */
+export interface TrackRef {
+  name: string;
+  weight?: number;
+  reverse?: boolean;
+}
+
+export interface RuntimeInstanceConfig extends VrrpInstanceParams {
+  /** Details of the VIPs in `vips` (matched by address); a VIP without one is /32 or /128 on `interface`. */
+  vipDetails?: VipSpec[];
+  /** virtual_ipaddress_excluded: added and announced like VIPs, but not carried in adverts. */
+  excludedVips?: VipSpec[];
+  virtualRoutes?: VirtualRoute[];
+  virtualRules?: VirtualRule[];
+  trackInterfaces?: TrackRef[];
+  trackScripts?: TrackRef[];
+  trackFiles?: TrackRef[];
+  trackProcesses?: TrackRef[];
+  /** dont_track_primary: the instance's own interface going down is not a FAULT. */
+  dontTrackPrimary?: boolean;
+  notify?: NotifyScripts;
+  /** garp_interval / gna_interval: delay between gratuitous ARPs / NAs (default 0 = back to back). */
+  garpIntervalMs?: number;
+  gnaIntervalMs?: number;
+  /** use_vmac [NAME]: a macvlan with the VRRP virtual MAC carries the VIPs and sends the adverts. */
+  useVmac?: boolean | string;
+}
+
+export interface SyncGroupConfig {
+  name: string;
+  members: string[];
+  notify?: NotifyScripts;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export type RuntimeEvent =
+  | { type: "transition"; instance: string; from: VrrpStateName; to: VrrpStateName; reason: string; at: number }
+  | { type: "drop"; instance: string | null; reason: DropReason | "unknownVrid" | "malformed"; detail: string };
+
+/** The kernel-facing pieces; the defaults are the real ones, tests inject fakes. */
+export interface RuntimeIo {
+  netlink: NetlinkRequester;
+  ifindex(name: string): number;
+  openSocket(o: VrrpSocketOptions): RuntimeSocket;
+  sendFrame(ifindex: number, frame: Uint8Array): void;
+  startTracker(cfg: TrackerConfig, deps: TrackerDeps): TrackerSource;
+  /** IPv6 forwarding on an interface (sets the Router flag of unsolicited NAs, as keepalived). */
+  ipv6Forwarding(ifname: string): boolean;
+  close(): void;
+}
+
+export interface RuntimeSocket {
+  send(bytes: Uint8Array, dst?: string, opts?: { src?: string }): void;
+  onPacket(cb: (pkt: ReceivedPacket) => void): void;
+  onError(cb: (err: { code: string; message: string }) => void): void;
+  close(): Promise<void>;
+}
+
+export interface RuntimeConfig {
+  instances: RuntimeInstanceConfig[];
+  syncGroups?: SyncGroupConfig[];
+  scripts?: VrrpScriptDef[];
+  trackFiles?: TrackFileDef[];
+  trackProcesses?: TrackProcessDef[];
+  /** global notify_fifo. */
+  notifyFifo?: string;
+  /** script_user for notify scripts (vrrp_script has its own `user`). */
+  scriptUser?: ScriptUser;
+  processScanIntervalMs?: number;
+}
+
+export interface RuntimeOptions extends RuntimeConfig {
+  log: (level: LogLevel, msg: string) => void;
+  onEvent?: (ev: RuntimeEvent) => void;
+  clock?: Clock;
+  /** vrrp_rt_priority: SCHED_RR priority for this thread (the VRRP child's). */
+  realtimePriority?: number;
+  io?: RuntimeIo;
+}
+
+export interface InstanceStatus {
+  name: string;
+  vrid: number;
+  family: 4 | 6;
+  version: 2 | 3;
+  interface: string;
+  state: VrrpStateName;
+  basePriority: number;
+  effectivePriority: number;
+  masterAddress: string | null;
+  masterPriority: number | null;
+  lastTransition: { at: number; from: VrrpStateName; to: VrrpStateName; reason: string } | null;
+  faults: string[];
+  /** What the instance has in place on the system (addresses, routes, rules). */
+  owned: string[];
+  stats: VrrpStats;
+}
+
+export interface RuntimeStatus {
+  instances: InstanceStatus[];
+  /** Packets no instance could take: unknown VRID on a socket, or not parseable as IP/VRRP at all. */
+  unmatched: { unknownVrid: number; malformed: number };
+}
+
+export type ControlResult = { ok: true } | { ok: false; error: string };
+
+export interface VrrpRuntime {
+  status(): RuntimeStatus;
+  reload(config: RuntimeConfig): Promise<{ kept: string[]; started: string[]; removed: string[]; restarted: string[]; errors: string[] }>;
+  forceBackup(name: string): ControlResult;
+  resume(name: string): ControlResult;
+  stop(): Promise<void>;
+}
+
+interface RunningInstance {
+  cfg: RuntimeInstanceConfig;
+  /** JSON of cfg, to tell unchanged instances on reload. */
+  key: string;
+  vrrp: VrrpInstance;
+  stats: VrrpStats;
+  expect: AdvertExpectations;
+  socket: SharedSocket;
+  /** IPv4 identification, per instance, counting from 1 and skipping 0 like keepalived. */
+  ipId: number;
+  /** Interface carrying VIPs and adverts: the vmac when use_vmac, else the configured one. */
+  dev: string;
+  vmac: { name: string; ifindex: number } | null;
+  lastTransition: InstanceStatus["lastTransition"];
+  lastTotalPriority: number;
+  group: string | null;
+}
+
+interface SharedSocket {
+  key: string;
+  sock: RuntimeSocket;
+  byVrid: Map<number, RunningInstance>;
+}
+
+function realIo(): RuntimeIo {
+  const nl = NetlinkSocket.open(NETLINK_ROUTE);
+  const eth = new EthernetSender();
+  return {
+    netlink: nl,
+    ifindex: (name) => libc.ifNameToIndex(name),
+    openSocket: (o) => openVrrpSocket(o),
+    sendFrame: (ifindex, frame) => eth.send(ifindex, frame),
+    startTracker,
+    ipv6Forwarding: (ifname) => {
+      try {
+        return readFileSync(`/proc/sys/net/ipv6/conf/${ifname}/forwarding`, "utf8").trim() === "1";
+      } catch {
+        return false;
+      }
+    },
+    close: () => {
+      eth.close();
+      nl.close();
+    },
+  };
+}
+
+const notifierKey = (c: RuntimeConfig) => JSON.stringify([c.notifyFifo ?? null, c.scriptUser ?? null]);
+
+const monotonic: Clock = { now: () => performance.now() };
+
+/** The VIPs of an instance with their details, in configured order. */
+export function instanceVipSpecs(cfg: RuntimeInstanceConfig): VipSpec[] {
+  return cfg.vips.map((vip) => cfg.vipDetails?.find((d) => bareAddress(d.address) === vip) ?? { address: vip });
+}
+
+/** The tracker configuration all instances need together. */
+function trackerConfig(c: RuntimeConfig): TrackerConfig {
+  const interfaces = new Set<string>();
+  for (const i of c.instances) {
+    interfaces.add(i.interface);
+    for (const t of i.trackInterfaces ?? []) interfaces.add(t.name);
+  }
+  return {
+    scripts: c.scripts ?? [],
+    files: c.trackFiles ?? [],
+    processes: c.trackProcesses ?? [],
+    interfaces: [...interfaces],
+    processScanIntervalMs: c.processScanIntervalMs,
+  };
+}
+
+/** Problems with a runtime configuration that stop an instance from starting (keyed by instance). */
+export function configErrors(c: RuntimeConfig): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const add = (name: string, msg: string) => out.set(name, [...(out.get(name) ?? []), msg]);
+  const seen = new Map<string, string>();
+  const names = new Set<string>();
+  for (const i of c.instances) {
+    for (const e of validateParams(i)) add(i.name, e);
+    if (names.has(i.name)) add(i.name, `(${i.name}) duplicate instance name`);
+    names.add(i.name);
+    const slot = `${i.interface}/IPv${i.family}/VRID ${i.vrid}`;
+    const other = seen.get(slot);
+    if (other) add(i.name, `(${i.name}) ${slot} is already used by ${other}`);
+    else seen.set(slot, i.name);
+    for (const [kind, refs, defs] of [
+      ["track_script", i.trackScripts, c.scripts],
+      ["track_file", i.trackFiles, c.trackFiles],
+      ["track_process", i.trackProcesses, c.trackProcesses],
+    ] as const) {
+      for (const r of refs ?? []) if (!(defs ?? []).some((d) => d.name === r.name)) add(i.name, `(${i.name}) ${kind} ${r.name} is not defined`);
+    }
+  }
+  return out;
+}
+
+export async function startVrrpRuntime(opts: RuntimeOptions): Promise<VrrpRuntime> {
+  const rt = new Runtime(opts);
+  await rt.start(opts);
+  return rt;
+}
+
+class Runtime implements VrrpRuntime {
+  private readonly io: RuntimeIo;
+  private readonly clock: Clock;
+  private readonly log: RuntimeOptions["log"];
+  private readonly vips: VipManager;
+  private notifier: Notifier;
+  private config: RuntimeConfig = { instances: [] };
+  private readonly instances = new Map<string, RunningInstance>();
+  private readonly sockets = new Map<string, SharedSocket>();
+  private groups = new Map<string, SyncGroupConfig>();
+  private readonly groupStates = new Map<string, VrrpStateName>();
+  private tracker: TrackerSource | null = null;
+  private trackerKey = "";
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private armedFor: number | null = null;
+  private readonly pendingGarps = new Set<ReturnType<typeof setTimeout>>();
+  private readonly unmatched = { unknownVrid: 0, malformed: 0 };
+  private stopped = false;
+
+  constructor(private readonly opts: RuntimeOptions) {
+    this.io = opts.io ?? realIo();
+    this.clock = opts.clock ?? monotonic;
+    this.log = opts.log;
+    this.vips = new VipManager(this.io.netlink, (l, m) => this.log(l, m), (n) => this.io.ifindex(n));
+    this.notifier = this.makeNotifier(opts);
+  }
+
+  private makeNotifier(c: RuntimeConfig): Notifier {
+    return new Notifier({ fifo: c.notifyFifo, user: c.scriptUser, log: (l, m) => this.log(l, m) });
+  }
+
+  async start(c: RuntimeConfig): Promise<void> {
+    if (this.opts.realtimePriority !== undefined) {
+      try {
+        const applied = setRealtimePriority(this.opts.realtimePriority);
+        this.log("info", `VRRP thread runs SCHED_RR priority ${applied}`);
+      } catch (e) {
+        this.log("warning", `cannot set real-time priority: ${(e as Error).message}`);
+      }
+    }
+    this.config = c;
+    this.groups = new Map((c.syncGroups ?? []).map((g) => [g.name, g]));
+    this.restartTracker(c);
+    const errors = configErrors(c);
+    for (const cfg of c.instances) {
+      const errs = errors.get(cfg.name);
+      if (errs) {
+        for (const e of errs) this.log("error", `${e} - instance not started`);
+        continue;
+      }
+      this.startInstance(cfg);
+    }
+    this.arm();
+  }
+
+  private restartTracker(c: RuntimeConfig): void {
+    const cfg = trackerConfig(c);
+    const key = JSON.stringify({ ...cfg, interfaces: [] });
+    if (this.tracker && key === this.trackerKey) {
+      this.tracker.watchInterfaces(cfg.interfaces);
+      return;
+    }
+    const old = this.tracker;
+    this.trackerKey = key;
+    this.tracker = this.io.startTracker(cfg, {
+      netlink: this.io.netlink,
+      log: (l, m) => this.log(l, m),
+      onChange: () => this.applyTracking(),
+    });
+    if (old) void old.close();
+  }
+
+  // ---------- instances ----------
+
+  private startInstance(cfg: RuntimeInstanceConfig): void {
+    const now = this.clock.now();
+    for (const w of normalizeParams(cfg).warnings) this.log("warning", w);
+    let dev = cfg.interface;
+    let vmac: RunningInstance["vmac"] = null;
+    if (cfg.useVmac) {
+      try {
+        vmac = this.createVmac(cfg);
+        dev = vmac.name;
+      } catch (e) {
+        this.log("error", `(${cfg.name}) cannot create the virtual MAC interface: ${(e as Error).message} - instance not started`);
+        return;
+      }
+    }
+    let socket: SharedSocket;
+    try {
+      socket = this.socketFor(cfg, dev);
+    } catch (e) {
+      this.log("error", `(${cfg.name}) cannot open the VRRP socket on ${dev}: ${(e as Error).message} - instance not started`);
+      if (vmac) this.deleteVmac(vmac);
+      return;
+    }
+    const inst: RunningInstance = {
+      cfg,
+      key: JSON.stringify(cfg),
+      vrrp: createInstance(cfg, now),
+      stats: emptyStats(),
+      expect: expectationsFor(normalizeParams(cfg).params),
+      socket,
+      ipId: 0,
+      dev,
+      vmac,
+      lastTransition: null,
+      lastTotalPriority: cfg.priority,
+      group: [...this.groups.values()].find((g) => g.members.includes(cfg.name))?.name ?? null,
+    };
+    socket.byVrid.set(cfg.vrid, inst);
+    this.instances.set(cfg.name, inst);
+    // keepalived's startup clean-up (see vips.ts): stale copies of our VIPs go before we start in BACKUP.
+    this.vips.clearStale(cfg.name, [...instanceVipSpecs(cfg), ...(cfg.excludedVips ?? [])], dev);
+    this.applyTrackingTo(inst);
+    this.feed(inst, { type: "startup" });
+  }
+
+  private createVmac(cfg: RuntimeInstanceConfig): { name: string; ifindex: number } {
+    const name = typeof cfg.useVmac === "string" ? cfg.useVmac : `vrrp.${cfg.vrid}`;
+    const parentIndex = this.io.ifindex(cfg.interface);
+    this.io.netlink.requestSync(macvlanCreateRequest({ name, parentIndex, mode: "private", mac: vrrpVirtualMac(cfg.vrid, cfg.family) }), { what: `create ${name}` });
+    const ifindex = this.io.ifindex(name);
+    this.io.netlink.requestSync(linkSetUpRequest(ifindex, true), { what: `set ${name} up` });
+    this.log("info", `(${cfg.name}) created virtual MAC interface ${name} ${vrrpVirtualMac(cfg.vrid, cfg.family)} on ${cfg.interface}`);
+    return { name, ifindex };
+  }
+
+  private deleteVmac(vmac: { name: string; ifindex: number }): void {
+    try {
+      this.io.netlink.requestSync(linkDeleteRequest(vmac.ifindex), { what: `delete ${vmac.name}` });
+    } catch (e) {
+      this.log("warning", `cannot delete ${vmac.name}: ${(e as Error).message}`);
+    }
+  }
+
+  private socketFor(cfg: RuntimeInstanceConfig, dev: string): SharedSocket {
+    const unicast = cfg.unicastPeers.length > 0 ? { src: cfg.primaryIp, peers: cfg.unicastPeers } : undefined;
+    const key = `${dev}|${cfg.family}|${unicast ? unicast.src : "multicast"}`;
+    const existing = this.sockets.get(key);
+    if (existing) return existing;
+    const sock = this.io.openSocket({ family: cfg.family, ifname: dev, unicast });
+    const shared: SharedSocket = { key, sock, byVrid: new Map() };
+    sock.onPacket((pkt) => this.receive(shared, pkt));
+    sock.onError((err) => {
+      this.unmatched.malformed++;
+      this.opts.onEvent?.({ type: "drop", instance: null, reason: "malformed", detail: err.message });
+    });
+    this.sockets.set(key, shared);
+    return shared;
+  }
+
+  /** Removes an instance (shutdown semantics: priority 0 if MASTER, VIPs released, notify STOP). */
+  private async removeInstance(inst: RunningInstance): Promise<void> {
+    this.feed(inst, { type: "shutdown" });
+    this.vips.release(inst.cfg.name); // anything left, e.g. after a failed removal
+    this.instances.delete(inst.cfg.name);
+    inst.socket.byVrid.delete(inst.cfg.vrid);
+    if (inst.socket.byVrid.size === 0) {
+      this.sockets.delete(inst.socket.key);
+      await inst.socket.sock.close();
+    }
+    if (inst.vmac) this.deleteVmac(inst.vmac);
+  }
+
+  // ---------- the one loop ----------
+
+  /** Feeds one event to an instance and carries out what it asks for, then lets its sync group follow. */
+  private feed(inst: RunningInstance, event: VrrpEvent): void {
+    if (!this.instances.has(inst.cfg.name)) return;
+    const now = this.clock.now();
+    const from = inst.vrrp.state;
+    const ctx = { syncMayBecomeMaster: inst.group ? syncGroupMayBecomeMaster(this.groupMembers(inst.group), inst.cfg.name) : true };
+    const r = step(inst.vrrp, event, now, ctx);
+    inst.vrrp = r.state;
+    inst.stats = countActions(inst.stats, r.actions);
+    for (const a of r.actions) this.execute(inst, a, now);
+    if (inst.group && (from !== inst.vrrp.state || event.type === "faultSet" || event.type === "faultCleared")) this.followGroup(inst.group, inst.cfg.name, from);
+  }
+
+  private groupMembers(group: string): SyncMember[] {
+    const g = this.groups.get(group);
+    if (!g) return [];
+    return g.members
+      .map((n) => this.instances.get(n))
+      .filter((i): i is RunningInstance => !!i)
+      .map((i) => ({ name: i.cfg.name, state: i.vrrp.state, faults: i.vrrp.faults, wantMaster: i.vrrp.wantMaster }));
+  }
+
+  private followGroup(group: string, changed: string, from: VrrpStateName): void {
+    const members = this.groupMembers(group);
+    for (const f of syncGroupFollowUps(group, members, { name: changed, from })) {
+      const m = this.instances.get(f.name);
+      if (m) this.feed(m, f.event);
+    }
+    // A group notification once every member is in the same state (keepalived's GROUP notify).
+    const now = this.groupMembers(group);
+    const state = now.length > 0 && now.every((m) => m.state === now[0].state) ? now[0].state : null;
+    if (state && state !== this.groupStates.get(group) && state !== "INIT") {
+      this.groupStates.set(group, state);
+      this.notifier.notify(this.groups.get(group)?.notify, "GROUP", group, state, 0);
+    }
+  }
+
+  private execute(inst: RunningInstance, a: VrrpAction, now: number): void {
+    const name = inst.cfg.name;
+    switch (a.type) {
+      case "sendAdvert":
+        this.sendAdvert(inst, a.priority);
+        return;
+      case "addVips": {
+        const failures = this.vips.apply(name, { addresses: [...instanceVipSpecs(inst.cfg), ...(inst.cfg.excludedVips ?? [])], routes: inst.cfg.virtualRoutes ?? [], rules: inst.cfg.virtualRules ?? [] }, inst.dev);
+        if (failures > 0) this.log("warning", `(${name}) ${failures} virtual address/route/rule(s) could not be set`);
+        return;
+      }
+      case "removeVips":
+        this.vips.release(name);
+        return;
+      case "sendGarp":
+        this.sendGarps(inst, a.repeat);
+        return;
+      case "notify":
+        this.notifier.notify(inst.cfg.notify, "INSTANCE", name, a.state, inst.vrrp.effectivePriority);
+        return;
+      case "notifyMasterRxLowerPriority":
+        this.log("info", `(${name}) received lower priority advert (${a.priority}) from ${a.from}`);
+        return;
+      case "transition":
+        inst.lastTransition = { at: now, from: a.from, to: a.to, reason: a.reason };
+        this.opts.onEvent?.({ type: "transition", instance: name, from: a.from, to: a.to, reason: a.reason, at: now });
+        return;
+      case "log":
+        this.log("info", a.message);
+        return;
+      case "setTimer":
+      case "cancelTimer":
+        return; // one runtime timer at the earliest nextDeadline(), re-armed after every event
+    }
+  }
+
+  private sendAdvert(inst: RunningInstance, priority: number): void {
+    const p = inst.vrrp.params;
+    const destinations = p.unicastPeers.length > 0 ? p.unicastPeers : [p.family === 4 ? VRRP_MCAST_GROUP4 : VRRP_MCAST_GROUP6];
+    for (const dst of destinations) {
+      const payload = encodeInstanceAdvert(p, priority, dst);
+      if (!payload.ok) {
+        this.log("error", `(${p.name}) cannot encode advert: ${payload.error}`);
+        return;
+      }
+      try {
+        if (p.family === 4) {
+          inst.ipId = inst.ipId >= 0xffff ? 1 : inst.ipId + 1;
+          const pkt = buildIpv4Packet({ source: p.primaryIp, destination: dst, id: inst.ipId, payload: payload.bytes });
+          if (!pkt.ok) throw new Error(pkt.error);
+          inst.socket.sock.send(pkt.bytes, dst);
+        } else {
+          inst.socket.sock.send(payload.bytes, dst, { src: p.primaryIp });
+        }
+      } catch (e) {
+        this.log("warning", `(${p.name}) cannot send advert to ${dst}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private macOf(dev: string): Uint8Array | null {
+    try {
+      const [m] = this.io.netlink.requestSync(linkGetByNameRequest(dev), { what: `get link ${dev}` });
+      const mac = m ? parseLinkMessage(m).mac : undefined;
+      return mac ? parseMac(mac) : null;
+    } catch (e) {
+      this.log("warning", `cannot read the MAC address of ${dev}: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  /** `repeat` gratuitous ARPs / NAs per VIP, spaced by garp_interval / gna_interval (0: back to back). */
+  private sendGarps(inst: RunningInstance, repeat: number): void {
+    const specs = [...instanceVipSpecs(inst.cfg), ...(inst.cfg.excludedVips ?? [])];
+    const frames: { ifindex: number; frame: Uint8Array; v6: boolean }[] = [];
+    const macs = new Map<string, Uint8Array | null>();
+    for (const s of specs) {
+      const dev = s.dev ?? inst.dev;
+      if (!macs.has(dev)) macs.set(dev, this.macOf(dev));
+      const mac = macs.get(dev);
+      if (!mac) continue;
+      const vip = bareAddress(s.address);
+      const v6 = vip.includes(":");
+      const f = v6 ? buildUnsolicitedNaFrame({ target: vip, mac, router: this.io.ipv6Forwarding(dev) }) : buildGratuitousArp(mac, vip);
+      if (!f.ok) {
+        this.log("warning", `(${inst.cfg.name}) cannot build a gratuitous ${v6 ? "NA" : "ARP"} for ${vip}: ${f.error}`);
+        continue;
+      }
+      try {
+        frames.push({ ifindex: this.io.ifindex(dev), frame: f.bytes, v6 });
+      } catch (e) {
+        this.log("warning", `(${inst.cfg.name}) ${dev}: ${(e as Error).message}`);
+      }
+    }
+    const queue: typeof frames = [];
+    for (let r = 0; r < repeat; r++) queue.push(...frames);
+    const sendOne = (x: (typeof frames)[number]) => {
+      try {
+        this.io.sendFrame(x.ifindex, x.frame);
+      } catch (e) {
+        this.log("warning", `(${inst.cfg.name}) cannot send a gratuitous ${x.v6 ? "NA" : "ARP"}: ${(e as Error).message}`);
+      }
+    };
+    const garpGap = inst.cfg.garpIntervalMs ?? 0;
+    const gnaGap = inst.cfg.gnaIntervalMs ?? 0;
+    let delay = 0;
+    for (const x of queue) {
+      if (delay === 0) sendOne(x);
+      else {
+        const t = setTimeout(() => {
+          this.pendingGarps.delete(t);
+          // A burst is for the current mastership only; VIPs released means nothing to announce.
+          if (!this.stopped && inst.vrrp.vipsSet) sendOne(x);
+        }, delay);
+        this.pendingGarps.add(t);
+      }
+      delay += x.v6 ? gnaGap : garpGap;
+    }
+  }
+
+  private receive(shared: SharedSocket, pkt: ReceivedPacket): void {
+    let payload: Uint8Array;
+    const family = shared.byVrid.values().next().value?.cfg.family ?? 4;
+    if (family === 4) {
+      const ip = parseIpv4Packet(pkt.data);
+      if (!ip.ok) {
+        this.dropUnmatched("malformed", ip.detail);
+        return;
+      }
+      payload = ip.payload;
+    } else payload = pkt.data;
+    const vrid = peekVrid(payload);
+    const inst = vrid === null ? undefined : shared.byVrid.get(vrid);
+    if (!inst) {
+      this.dropUnmatched(vrid === null ? "malformed" : "unknownVrid", `VRRP packet from ${pkt.src} for VRID ${vrid ?? "?"} on ${shared.key}`);
+      return;
+    }
+    const r =
+      family === 4
+        ? decodeIpv4Advert(pkt.data, inst.expect)
+        : decodeAdvert(payload, { family: 6, source: pkt.src, destination: pkt.dst, ttl: pkt.ttlOrHopLimit }, inst.expect);
+    if (!r.ok) {
+      inst.stats = count(inst.stats, r.reason);
+      this.opts.onEvent?.({ type: "drop", instance: inst.cfg.name, reason: r.reason, detail: r.detail });
+      this.log("debug", `(${inst.cfg.name}) dropped packet from ${pkt.src}: ${r.detail}`);
+      return;
+    }
+    inst.stats = count(inst.stats, { type: "received", priority: r.advert.priority });
+    this.feed(inst, { type: "advertReceived", advert: { priority: r.advert.priority, advertIntervalMs: r.advert.advertIntervalMs, source: r.advert.source } });
+    this.arm();
+  }
+
+  private dropUnmatched(reason: "malformed" | "unknownVrid", detail: string): void {
+    this.unmatched[reason]++;
+    this.opts.onEvent?.({ type: "drop", instance: null, reason, detail });
+  }
+
+  /** Arms the single runtime timer at the earliest deadline of all instances. */
+  private arm(): void {
+    if (this.stopped) return;
+    let next: number | null = null;
+    for (const inst of this.instances.values()) {
+      const d = nextDeadline(inst.vrrp);
+      if (d !== null && (next === null || d < next)) next = d;
+    }
+    if (next === this.armedFor && this.timer) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.armedFor = next;
+    if (next === null) return;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, next - this.clock.now()));
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    this.armedFor = null;
+    // Bun timers may fire ~0.3 ms early: only deadlines the clock has reached are due; arm() re-arms
+    // for the rest (a sub-millisecond wait at worst).
+    const now = this.clock.now();
+    for (const inst of [...this.instances.values()]) {
+      const d = nextDeadline(inst.vrrp);
+      if (d !== null && d <= now) this.feed(inst, { type: "timer" });
+    }
+    this.arm();
+  }
+
+  // ---------- tracking ----------
+
+  private trackedObjects(inst: RunningInstance): TrackedObject[] {
+    const state = this.tracker?.state();
+    if (!state) return [];
+    const c = this.config;
+    const cfg = inst.cfg;
+    const out: TrackedObject[] = [];
+    if (!cfg.dontTrackPrimary) out.push({ id: `interface ${cfg.interface}`, up: state.interfaces.get(cfg.interface) ?? true, weight: 0 });
+    for (const t of cfg.trackInterfaces ?? [])
+      out.push({ id: `interface ${t.name}`, up: state.interfaces.get(t.name) ?? false, weight: t.weight ?? 0, reverse: t.reverse });
+    for (const t of cfg.trackScripts ?? []) {
+      const def = c.scripts?.find((s) => s.name === t.name);
+      const h = state.scripts.get(t.name);
+      if (def && h) out.push({ id: `script ${t.name}`, up: h.up, weight: t.weight ?? def.weight ?? 0, reverse: t.reverse ?? def.weightReverse });
+    }
+    for (const t of cfg.trackFiles ?? []) {
+      const def = c.trackFiles?.find((f) => f.name === t.name);
+      if (def) out.push({ id: `file ${t.name}`, up: true, fileValue: state.files.get(t.name) ?? 0, weight: t.weight ?? def.weight ?? 1, reverse: t.reverse ?? def.weightReverse });
+    }
+    for (const t of cfg.trackProcesses ?? []) {
+      const def = c.trackProcesses?.find((p) => p.name === t.name);
+      if (def) out.push({ id: `process ${t.name}`, up: state.processes.get(t.name) ?? false, weight: t.weight ?? def.weight ?? 0, reverse: t.reverse ?? def.weightReverse });
+    }
+    return out;
+  }
+
+  private applyTrackingTo(inst: RunningInstance): void {
+    const outcome = trackingOutcome(inst.vrrp.basePriority, this.trackedObjects(inst));
+    if (outcome.totalPriority !== inst.lastTotalPriority) {
+      inst.lastTotalPriority = outcome.totalPriority;
+      this.feed(inst, { type: "priorityChanged", totalPriority: outcome.totalPriority });
+    }
+    const groupSource = inst.group ? syncFaultSource(inst.group) : null;
+    const current = inst.vrrp.faults.filter((f) => f !== groupSource);
+    for (const f of outcome.faults) if (!current.includes(f)) this.feed(inst, { type: "faultSet", source: f });
+    for (const f of current) if (!outcome.faults.includes(f)) this.feed(inst, { type: "faultCleared", source: f });
+  }
+
+  private applyTracking(): void {
+    if (this.stopped) return;
+    for (const inst of [...this.instances.values()]) this.applyTrackingTo(inst);
+    this.arm();
+  }
+
+  // ---------- public API ----------
+
+  status(): RuntimeStatus {
+    return {
+      instances: [...this.instances.values()].map((i) => ({
+        name: i.cfg.name,
+        vrid: i.cfg.vrid,
+        family: i.cfg.family,
+        version: i.vrrp.params.version,
+        interface: i.cfg.interface,
+        state: i.vrrp.state,
+        basePriority: i.vrrp.basePriority,
+        effectivePriority: i.vrrp.effectivePriority,
+        masterAddress: i.vrrp.masterAddress,
+        masterPriority: i.vrrp.masterPriority,
+        lastTransition: i.lastTransition,
+        faults: [...i.vrrp.faults],
+        owned: this.vips.owned(i.cfg.name),
+        stats: { ...i.stats },
+      })),
+      unmatched: { ...this.unmatched },
+    };
+  }
+
+  private control(name: string, event: VrrpEvent): ControlResult {
+    if (this.stopped) return { ok: false, error: "the VRRP runtime is stopped" };
+    const inst = this.instances.get(name);
+    if (!inst) return { ok: false, error: `no VRRP instance named '${name}'` };
+    this.feed(inst, event);
+    this.arm();
+    return { ok: true };
+  }
+
+  forceBackup(name: string): ControlResult {
+    return this.control(name, { type: "forceBackup" });
+  }
+
+  resume(name: string): ControlResult {
+    return this.control(name, { type: "resume" });
+  }
+
+  async reload(next: RuntimeConfig): Promise<{ kept: string[]; started: string[]; removed: string[]; restarted: string[]; errors: string[] }> {
+    const result = { kept: [] as string[], started: [] as string[], removed: [] as string[], restarted: [] as string[], errors: [] as string[] };
+    if (this.stopped) return { ...result, errors: ["the VRRP runtime is stopped"] };
+    const errors = configErrors(next);
+    const wanted = new Map(next.instances.filter((i) => !errors.has(i.name)).map((i) => [i.name, i]));
+    for (const errs of errors.values()) result.errors.push(...errs);
+    // Removed and changed instances go first, so a VRID moving between instances is free again.
+    for (const inst of [...this.instances.values()]) {
+      const w = wanted.get(inst.cfg.name);
+      if (w && JSON.stringify(w) === inst.key) continue;
+      await this.removeInstance(inst);
+      (w ? result.restarted : result.removed).push(inst.cfg.name);
+    }
+    const groupsChanged = JSON.stringify(next.syncGroups ?? []) !== JSON.stringify(this.config.syncGroups ?? []);
+    const notifierChanged = notifierKey(next) !== notifierKey(this.config);
+    this.config = next;
+    this.groups = new Map((next.syncGroups ?? []).map((g) => [g.name, g]));
+    if (groupsChanged) {
+      for (const inst of this.instances.values()) inst.group = [...this.groups.values()].find((g) => g.members.includes(inst.cfg.name))?.name ?? null;
+    }
+    if (notifierChanged) {
+      this.notifier.close();
+      this.notifier = this.makeNotifier(next);
+    }
+    this.restartTracker(next);
+    for (const cfg of wanted.values()) {
+      if (this.instances.has(cfg.name)) {
+        result.kept.push(cfg.name);
+        continue;
+      }
+      this.startInstance(cfg);
+      if (!result.restarted.includes(cfg.name)) result.started.push(cfg.name);
+    }
+    this.applyTracking();
+    return result;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    for (const inst of [...this.instances.values()]) this.feed(inst, { type: "shutdown" });
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const t of this.pendingGarps) clearTimeout(t);
+    this.pendingGarps.clear();
+    for (const owner of this.vips.owners()) this.vips.release(owner);
+    await Promise.all([...this.sockets.values()].map((s) => s.sock.close()));
+    this.sockets.clear();
+    for (const inst of this.instances.values()) if (inst.vmac) this.deleteVmac(inst.vmac);
+    this.instances.clear();
+    await this.tracker?.close();
+    // STOP notifications are started; give them a moment but never hold shutdown past ~300 ms.
+    await Promise.race([this.notifier.idle(), Bun.sleep(300)]);
+    this.notifier.close();
+    this.io.close();
+  }
+}

@@ -1,0 +1,222 @@
+// Virtual addresses, routes and rules of VRRP instances (keepalived's virtual_ipaddress,
+// virtual_ipaddress_excluded, virtual_routes, virtual_rules), applied with rtnetlink.
+//
+// Ownership: we remember exactly what each instance added and only ever delete that, so addresses an
+// operator (or another program) configured are never touched; the one exception is clearStale(),
+// which keepalived also does at startup (vrrp_scheduler.c vrrp_init_state -> vrrp_restore_interface
+// with force: a configured VIP found on the interface of a BACKUP is deleted, so a restart after a
+// crash does not leave a second copy of the VIP alive on a backup).
+// Requests are synchronous (the kernel answers inside sendto), so the state machine's action order
+// (advert, then VIPs, then GARPs) is kept exactly.
+import * as libc from "../../ffi/libc.ts";
+import type { NetlinkRequest, RequestOptions } from "../netlink/socket.ts";
+import type { NetlinkMessage } from "../netlink/message.ts";
+import {
+  addressDumpRequest,
+  addressRequest,
+  parseAddressMessage,
+  parsePrefix,
+  routeRequest,
+  ruleRequest,
+  type AddressSpec,
+  type RouteSpec,
+  type RouteType,
+  type RuleSpec,
+  type ScopeName,
+} from "../netlink/rtnetlink.ts";
+
+export interface VipSpec {
+  /** "10.0.0.100", "10.0.0.100/24", "2001:db8::100/64"; without a prefix /32 or /128 as keepalived. */
+  address: string;
+  /** Interface; default the instance's. */
+  dev?: string;
+  scope?: ScopeName;
+  /** IPv4 label, e.g. "eth0:1". */
+  label?: string;
+  /** IPv4 broadcast, or "+" for the prefix's. */
+  brd?: string;
+}
+
+export interface VirtualRoute {
+  dst: string;
+  via?: string;
+  dev?: string;
+  src?: string;
+  table?: number;
+  metric?: number;
+  scope?: ScopeName;
+  type?: RouteType;
+}
+
+export type VirtualRule = RuleSpec;
+
+/** What an instance puts in place while MASTER. */
+export interface VirtualSet {
+  addresses: VipSpec[];
+  routes: VirtualRoute[];
+  rules: VirtualRule[];
+}
+
+/** The netlink calls needed (NetlinkSocket fits); injectable for tests. */
+export interface NetlinkRequester {
+  requestSync(req: NetlinkRequest, opts?: RequestOptions): NetlinkMessage[];
+}
+
+type Applied =
+  | { kind: "address"; spec: AddressSpec; text: string }
+  | { kind: "route"; spec: RouteSpec; text: string }
+  | { kind: "rule"; spec: RuleSpec; text: string };
+
+export type IfIndexLookup = (name: string) => number;
+
+/** The address with its prefix made explicit (keepalived's default is a host prefix). */
+export function withPrefix(address: string): string {
+  if (address.includes("/")) return address;
+  return `${address}/${address.includes(":") ? 128 : 32}`;
+}
+
+/** The bare address of a VipSpec ("10.0.0.1/24" -> "10.0.0.1"). */
+export function bareAddress(address: string): string {
+  const slash = address.indexOf("/");
+  return slash < 0 ? address : address.slice(0, slash);
+}
+
+export class VipManager {
+  private readonly applied = new Map<string, Applied[]>();
+
+  constructor(
+    private readonly nl: NetlinkRequester,
+    private readonly log: (level: "info" | "warning" | "error", msg: string) => void,
+    private readonly ifindex: IfIndexLookup = libc.ifNameToIndex,
+  ) {}
+
+  private addressSpec(v: VipSpec, defaultDev: string): AddressSpec {
+    const address = withPrefix(v.address);
+    const v6 = address.includes(":");
+    return {
+      ifindex: this.ifindex(v.dev ?? defaultDev),
+      address,
+      scope: v.scope,
+      label: v6 ? undefined : v.label,
+      broadcast: v6 ? undefined : v.brd,
+      // keepalived adds IPv6 VIPs with IFA_F_NODAD: usable at once, no tentative period after failover.
+      nodad: v6,
+    };
+  }
+
+  private routeSpec(r: VirtualRoute, defaultDev: string): RouteSpec {
+    return {
+      dst: r.dst,
+      via: r.via,
+      src: r.src,
+      table: r.table,
+      metric: r.metric,
+      scope: r.scope,
+      type: r.type,
+      ifindex: r.dev || !r.via ? this.ifindex(r.dev ?? defaultDev) : undefined,
+    };
+  }
+
+  /** Adds everything in `set` for `owner`; what fails is logged and skipped. Returns the count of failures. */
+  apply(owner: string, set: VirtualSet, defaultDev: string): number {
+    const list = this.applied.get(owner) ?? [];
+    this.applied.set(owner, list);
+    let failures = 0;
+    const attempt = (item: Applied, req: () => NetlinkRequest) => {
+      if (list.some((a) => a.kind === item.kind && a.text === item.text)) return;
+      try {
+        this.nl.requestSync(req(), { what: `add ${item.kind} ${item.text}` });
+        list.push(item);
+      } catch (e) {
+        failures++;
+        this.log("error", `(${owner}) cannot add ${item.kind} ${item.text}: ${(e as Error).message}`);
+      }
+    };
+    for (const v of set.addresses) {
+      let spec: AddressSpec;
+      try {
+        spec = this.addressSpec(v, defaultDev);
+      } catch (e) {
+        failures++;
+        this.log("error", `(${owner}) bad virtual address ${v.address}: ${(e as Error).message}`);
+        continue;
+      }
+      attempt({ kind: "address", spec, text: `${spec.address} dev ${v.dev ?? defaultDev}` }, () => addressRequest("add", spec));
+    }
+    for (const r of set.routes) {
+      let spec: RouteSpec;
+      try {
+        spec = this.routeSpec(r, defaultDev);
+      } catch (e) {
+        failures++;
+        this.log("error", `(${owner}) bad virtual route ${r.dst}: ${(e as Error).message}`);
+        continue;
+      }
+      attempt({ kind: "route", spec, text: `${r.dst}${r.via ? ` via ${r.via}` : ""}${r.table ? ` table ${r.table}` : ""}` }, () => routeRequest("add", spec));
+    }
+    for (const r of set.rules) attempt({ kind: "rule", spec: r, text: JSON.stringify(r) }, () => ruleRequest("add", r));
+    return failures;
+  }
+
+  /** Removes everything `owner` added, rules first, then routes, then addresses (reverse order). */
+  release(owner: string): void {
+    const list = this.applied.get(owner);
+    if (!list) return;
+    this.applied.delete(owner);
+    for (const item of [...list].reverse()) {
+      try {
+        const req =
+          item.kind === "address" ? addressRequest("delete", item.spec) : item.kind === "route" ? routeRequest("delete", item.spec) : ruleRequest("delete", item.spec);
+        this.nl.requestSync(req, { what: `delete ${item.kind} ${item.text}` });
+      } catch (e) {
+        // Already gone (e.g. the interface went away) is fine; anything else is worth a line.
+        this.log("warning", `(${owner}) cannot delete ${item.kind} ${item.text}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** What `owner` has in place (for status and tests). */
+  owned(owner: string): string[] {
+    return (this.applied.get(owner) ?? []).map((a) => `${a.kind} ${a.text}`);
+  }
+
+  owners(): string[] {
+    return [...this.applied.keys()].filter((o) => (this.applied.get(o) ?? []).length > 0);
+  }
+
+  /**
+   * keepalived's startup clean-up: configured addresses already present on their interface are deleted
+   * (they are stale copies from a crashed run; the instance starts in BACKUP). Returns what was removed.
+   */
+  clearStale(owner: string, addresses: readonly VipSpec[], defaultDev: string): string[] {
+    if (addresses.length === 0) return [];
+    let present: ReturnType<typeof parseAddressMessage>[];
+    try {
+      present = this.nl.requestSync(addressDumpRequest(), { dump: true, what: "dump addresses" }).map(parseAddressMessage);
+    } catch (e) {
+      this.log("error", `(${owner}) cannot list addresses: ${(e as Error).message}`);
+      return [];
+    }
+    const removed: string[] = [];
+    for (const v of addresses) {
+      let spec: AddressSpec;
+      try {
+        spec = this.addressSpec(v, defaultDev);
+      } catch {
+        continue; // reported when applied
+      }
+      const want = parsePrefix(spec.address);
+      const bare = bareAddress(spec.address);
+      const found = present.find((a) => a && a.ifindex === spec.ifindex && a.address === bare && a.prefixlen === want.len);
+      if (!found) continue;
+      try {
+        this.nl.requestSync(addressRequest("delete", spec), { what: `delete stale ${spec.address}` });
+        removed.push(spec.address);
+        this.log("info", `(${owner}) removed stale virtual address ${spec.address} dev ${v.dev ?? defaultDev} left from an earlier run`);
+      } catch (e) {
+        this.log("warning", `(${owner}) cannot remove stale ${spec.address}: ${(e as Error).message}`);
+      }
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,78 @@
+// lbctl <-> lbctl on a bridged test LAN: election, crash and graceful failover, preemption, GARPs.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { createLab, type Lab } from "../helpers/netns.ts";
+import { holders, instance, removeWorkDir, sleep, startLbNode, waitHolders, type LbNode } from "./vrrp-lab.ts";
+
+const VIP = "10.77.1.100";
+let lab: Lab;
+let a: string, b: string, lan: string;
+
+beforeAll(async () => {
+  lab = createLab("lbt-vr-");
+  [a, b] = await lab.namespaces("a", "b");
+  lan = await lab.lan("lan", [
+    { ns: a, ifname: "eth0", address: "10.77.1.1/24" },
+    { ns: b, ifname: "eth0", address: "10.77.1.2/24" },
+  ]);
+});
+
+afterAll(async () => {
+  await lab.cleanup();
+  removeWorkDir();
+});
+
+const cfg = (primaryIp: string, priority: number, over: Parameters<typeof instance>[0] extends infer T ? Partial<T> : never = {}) => ({
+  instances: [instance({ name: "VI_1", vrid: 51, interface: "eth0", primaryIp, vips: [VIP], priority, advertIntervalMs: 100, ...over })],
+});
+
+describe("two lbctl nodes, VRRPv3 IPv4 multicast", () => {
+  let na: LbNode, nb: LbNode;
+
+  it("the higher priority becomes MASTER and holds the VIP; gratuitous ARPs go out", async () => {
+    const dump = lab.spawnIn(lan, ["tcpdump", "-l", "-n", "-e", "-i", "br0", "arp"]);
+    await sleep(300);
+    nb = startLbNode(lab, b, cfg("10.77.1.2", 100));
+    na = startLbNode(lab, a, cfg("10.77.1.1", 150));
+    await na.waitState("VI_1", "MASTER", 4000);
+    await nb.waitState("VI_1", "BACKUP");
+    await waitHolders(lab, [a, b], VIP, [a]);
+    await sleep(300);
+    dump.kill("SIGTERM");
+    await dump.exited;
+    const [link] = await lab.ipJson<{ address: string }[]>(a, ["link", "show", "eth0"]);
+    // keepalived's frame (captures/garp-*): broadcast, SPA = TPA = VIP, THA ff:ff:ff:ff:ff:ff, from our MAC.
+    const garp = `${link.address} > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has ${VIP} (ff:ff:ff:ff:ff:ff) tell ${VIP}, length 28`;
+    const arps = dump.output().stdout.split("\n").filter((l) => l.includes(garp));
+    expect(arps.length, dump.output().stdout).toBe(5);
+    const st = na.status()!.instances[0];
+    expect(st.effectivePriority).toBe(150);
+    expect(st.stats.becomeMaster).toBe(1);
+    expect(nb.status()!.instances[0].masterAddress).toBe("10.77.1.1");
+  });
+
+  it("SIGKILL of the master moves the VIP to the backup; the restarted higher priority preempts", async () => {
+    na.proc.kill("SIGKILL");
+    await na.proc.exited;
+    // A killed process leaves its VIP behind (as keepalived does); the backup takes over regardless.
+    await nb.waitState("VI_1", "MASTER", 2000);
+    expect(await holders(lab, [b], VIP)).toEqual([b]);
+    // Restart: the stale VIP is removed at startup, then a preempts after its master down interval.
+    na = startLbNode(lab, a, cfg("10.77.1.1", 150));
+    await na.waitState("VI_1", "MASTER", 3000);
+    await nb.waitState("VI_1", "BACKUP");
+    await waitHolders(lab, [a, b], VIP, [a]);
+  });
+
+  it("SIGTERM: priority 0 advert, fast takeover, nothing left behind", async () => {
+    const before = performance.now();
+    na.proc.kill("SIGTERM");
+    expect(await na.proc.exited).toBe(0);
+    await nb.waitState("VI_1", "MASTER", 1000);
+    // priority 0 -> takeover after Skew_Time (~40 ms), far below the 3 x 100 ms down interval.
+    expect(performance.now() - before).toBeLessThan(1000);
+    expect(na.logs()).toMatch(/stopped in \d+/);
+    await waitHolders(lab, [a, b], VIP, [b]);
+    expect(nb.status()!.instances[0].stats.priorityZeroPktsRcvd).toBeGreaterThanOrEqual(1);
+  });
+});
