@@ -8,8 +8,9 @@ import {
   type ActionResultV1, type ApiErrorV1, type ChildRole, type EventInput, type EventV1, type RealServerV1,
   type ReloadResultV1, type StatusV1, type VirtualServerV1,
 } from "./api-types.ts";
-import type { DrainStore } from "./drain-store.ts";
-import type { EventLog } from "./events.ts";
+import { DEFAULT_DRAIN_FILE, DrainStore } from "./drain-store.ts";
+import { EventLog } from "./events.ts";
+import { serveMetrics } from "./metrics.ts";
 
 export const DEFAULT_SOCKET = "/run/lbctl/lbctl.sock";
 
@@ -421,4 +422,55 @@ export class SupervisorFacade implements DaemonFacade {
   eventsSince(since: number): EventV1[] { return this.o.events.since(since); }
 
   subscribe(listener: (e: EventV1) => void): () => void { return this.o.events.subscribe(listener); }
+}
+
+// ---------------------------------------------------------------------------
+// Everything the daemon starts for the outside world, in one call.
+
+export interface ControlPlaneOptions {
+  supervisor: SupervisorLike;
+  configPath: string;
+  version: string;
+  socketPath?: string;
+  drainFile?: string;
+  /** From resolveMetricsListen(); null serves no metrics. */
+  metrics: { hostname: string; port: number } | null;
+  log: { warning(m: string): void; notice(m: string): void };
+  eventCapacity?: number;
+  now?: () => number;
+}
+
+export interface ControlPlane {
+  facade: SupervisorFacade;
+  socketPath: string;
+  metricsPort: number | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * Loads the kept drains, serves the control API and (when asked) the metrics. Throws, with a
+ * message for the user, when the socket or the metrics port cannot be had.
+ */
+export async function startControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
+  const drains = new DrainStore(o.drainFile ?? DEFAULT_DRAIN_FILE);
+  const loaded = drains.load();
+  if (!loaded.ok) o.log.warning(`ignoring the kept drains: ${loaded.error}`);
+  const facade = new SupervisorFacade({
+    supervisor: o.supervisor, events: new EventLog(o.eventCapacity ?? 1000), drains,
+    configPath: o.configPath, version: o.version, pid: process.pid, now: o.now ?? Date.now,
+  });
+  const socketPath = o.socketPath ?? DEFAULT_SOCKET;
+  const api = await serveControlApi({ socketPath, facade });
+  let metrics: ReturnType<typeof serveMetrics> | null = null;
+  try {
+    if (o.metrics) metrics = serveMetrics({ ...o.metrics, status: () => facade.status() });
+  } catch (e) {
+    await api.stop();
+    throw new Error(`cannot serve metrics on ${o.metrics?.hostname}:${o.metrics?.port}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  o.log.notice(`control API on ${socketPath}${metrics ? `, metrics on ${o.metrics!.hostname}:${metrics.port}` : ""}`);
+  return {
+    facade, socketPath, metricsPort: metrics?.port ?? null,
+    async stop() { await Promise.all([api.stop(), metrics?.stop()]); },
+  };
 }

@@ -5,10 +5,11 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serveControlApi, type ControlServer } from "../../src/daemon/control-api.ts";
+import { serveControlApi, startControlPlane, type ControlServer } from "../../src/daemon/control-api.ts";
+import { formatDrainFile } from "../../src/daemon/drain-store.ts";
 import { serveMetrics } from "../../src/daemon/metrics.ts";
 import { lbctlCommand } from "../helpers/lbctl-run.ts";
-import { sampleFacade, T0 } from "../unit/api-fixture.ts";
+import { FakeSupervisor, sampleFacade, T0 } from "../unit/api-fixture.ts";
 import { parseExposition, valueOf } from "../unit/metrics-parser.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -241,5 +242,47 @@ describe("metrics over HTTP", () => {
       expect((await fetch(`http://127.0.0.1:${m.port}/`)).status).toBe(404);
       expect((await fetch(`http://127.0.0.1:${m.port}/metrics`, { method: "POST" })).status).toBe(405);
     } finally { await m.stop(); }
+  });
+});
+
+describe("startControlPlane", () => {
+  it("serves the API and metrics with the kept drains, and takes both down on stop", async () => {
+    const dir = join(tmp, "plane");
+    mkdirSync(dir);
+    const drainFile = join(dir, "drains.json");
+    await Bun.write(drainFile, formatDrainFile([{ vs: "TCP 10.0.0.100:80", rs: "10.0.0.3:80", at: 1 }]));
+    const logged: string[] = [];
+    const plane = await startControlPlane({
+      supervisor: new FakeSupervisor(), configPath: "/etc/lbctl/lbctl.toml", version: "9.9.9",
+      socketPath: join(dir, "lbctl.sock"), drainFile, metrics: { hostname: "127.0.0.1", port: 0 },
+      log: { warning: (m) => logged.push(`warning: ${m}`), notice: (m) => logged.push(`notice: ${m}`) },
+    });
+    try {
+      const s = await (await fetch("http://lbctl/v1/status", { unix: plane.socketPath })).json() as { daemon: { version: string }; virtualServers: { realServers: { key: string; drained: boolean }[] }[] };
+      expect(s.daemon.version).toBe("9.9.9");
+      expect(s.virtualServers[0].realServers.map((r) => [r.key, r.drained])).toEqual([["10.0.0.2:80", false], ["10.0.0.3:80", true]]);
+      const fams = parseExposition(await (await fetch(`http://127.0.0.1:${plane.metricsPort}/metrics`)).text());
+      expect(valueOf(fams, "lbctl_real_server_drained", { vs: "TCP 10.0.0.100:80", rs: "10.0.0.3:80" })).toBe(1);
+      expect(logged).toEqual([`notice: control API on ${plane.socketPath}, metrics on 127.0.0.1:${plane.metricsPort}`]);
+    } finally { await plane.stop(); }
+    expect(() => lstatSync(plane.socketPath)).toThrow();
+    await expect(fetch(`http://127.0.0.1:${plane.metricsPort}/metrics`)).rejects.toThrow();
+  });
+  it("warns about an unreadable drain file and still starts; a taken metrics port fails cleanly", async () => {
+    const dir = join(tmp, "plane2");
+    mkdirSync(dir);
+    await Bun.write(join(dir, "drains.json"), "garbage");
+    const logged: string[] = [];
+    const log = { warning: (m: string) => logged.push(`warning: ${m}`), notice: () => {} };
+    const blocker = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+    try {
+      const o = { supervisor: new FakeSupervisor(), configPath: "c", version: "v", socketPath: join(dir, "lbctl.sock"), drainFile: join(dir, "drains.json"), log };
+      await expect(startControlPlane({ ...o, metrics: { hostname: "127.0.0.1", port: blocker.port! } })).rejects.toThrow(/cannot serve metrics on 127\.0\.0\.1:\d+/);
+      expect(() => lstatSync(join(dir, "lbctl.sock"))).toThrow();
+      expect(logged[0]).toMatch(/^warning: ignoring the kept drains: .*drains\.json: not JSON/);
+      const plane = await startControlPlane({ ...o, metrics: null });
+      expect(plane.metricsPort).toBeNull();
+      await plane.stop();
+    } finally { await blocker.stop(true); }
   });
 });
