@@ -1,7 +1,7 @@
 // The CLI side of the control API: HTTP over the daemon's unix socket, with the socket's
 // failure modes turned into sentences (no daemon, not root) instead of stack traces.
 import type { ActionResultV1, EventV1, ReloadResultV1, StatusV1 } from "../daemon/api-types.ts";
-import { DEFAULT_SOCKET } from "../daemon/control-api.ts";
+import { DEFAULT_SOCKET, EPOCH_HEADER } from "../daemon/control-api.ts";
 
 /** sysexits(3): what a script can tell apart. */
 export const EXIT_UNAVAILABLE = 69;
@@ -76,11 +76,19 @@ export class ApiClient {
 
   /**
    * Calls `onEvent` for each event after `since` and, when following, for live ones until
-   * `signal` aborts or the daemon closes the stream (then it resolves).
+   * `signal` aborts (then it resolves) or the daemon goes away (an ApiClientError). Pass the `epoch` that
+   * `onOpen` reported on the previous connection when reconnecting: if the daemon restarted
+   * meanwhile, its numbering restarted too, and it replays everything it kept.
    */
-  async events(o: { since?: number; follow: boolean; signal?: AbortSignal; onEvent(e: EventV1): void }): Promise<void> {
-    const r = await this.request("GET", `/v1/events?since=${o.since ?? 0}&follow=${o.follow ? 1 : 0}`, o.signal);
+  async events(o: {
+    since?: number; epoch?: number; follow: boolean; signal?: AbortSignal;
+    onOpen?(epoch: number | null): void; onEvent(e: EventV1): void;
+  }): Promise<void> {
+    const epoch = o.epoch === undefined ? "" : `&epoch=${o.epoch}`;
+    const r = await this.request("GET", `/v1/events?since=${o.since ?? 0}${epoch}&follow=${o.follow ? 1 : 0}`, o.signal);
     if (!r.ok || !r.body) { await this.json<unknown>(r); return; }
+    const header = Number(r.headers.get(EPOCH_HEADER));
+    o.onOpen?.(Number.isFinite(header) && r.headers.has(EPOCH_HEADER) ? header : null);
     const dec = new TextDecoder();
     let buf = "";
     try {
@@ -93,9 +101,9 @@ export class ApiClient {
           if (line) o.onEvent(JSON.parse(line) as EventV1);
         }
       }
-    } catch (e) {
-      if (o.signal?.aborted) return;
-      throw new ApiClientError(`the event stream broke: ${e instanceof Error ? e.message : String(e)}`);
+    } catch {
+      // Reset or cut: either way the daemon went away, as below.
     }
+    if (o.follow && !o.signal?.aborted) throw new ApiClientError("the daemon closed the event stream (it stopped or restarted)", EXIT_UNAVAILABLE);
   }
 }

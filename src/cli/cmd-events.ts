@@ -12,6 +12,7 @@ const cmd: Command = {
     "  --json           one EventV1 JSON object per line (docs/api.md)",
     "  --since SEQ      only events after sequence number SEQ (default: every event the daemon kept)",
     "  --no-follow      print the kept events and exit",
+    "Exit status: 0 (interrupted, or --no-follow), 69 no daemon or the daemon went away, 77 not permitted.",
     "  --socket PATH    the control socket (default $LBCTL_SOCKET or /run/lbctl/lbctl.sock)",
   ].join("\n"),
   usage,

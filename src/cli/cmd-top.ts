@@ -38,6 +38,7 @@ async function runConsole(client: ApiClient, intervalMs: number): Promise<number
   const out = process.stdout;
   const stop = new AbortController();
   let lastSeq = 0;
+  let epoch: number | undefined;
   let refreshing = false, refreshAgain = false;
 
   const draw = (): void => {
@@ -73,8 +74,14 @@ async function runConsole(client: ApiClient, intervalMs: number): Promise<number
   const follow = async (): Promise<void> => {
     while (!stop.signal.aborted) {
       try {
-        await client.events({ since: lastSeq, follow: true, signal: stop.signal, onEvent });
-        if (!stop.signal.aborted) model.error = "the daemon closed the event stream";
+        await client.events({
+          since: lastSeq, epoch, follow: true, signal: stop.signal, onEvent,
+          onOpen: (e) => {
+            // A restarted daemon numbers its events from 1 again: what we kept is from the old one.
+            if (epoch !== undefined && e !== epoch) { model.events = []; lastSeq = 0; }
+            epoch = e ?? undefined;
+          },
+        });
       } catch (e) { model.error = message(e); }
       if (stop.signal.aborted) return;
       draw();

@@ -44,8 +44,11 @@ export type EventFormat = "ndjson" | "sse";
 
 export type ApiResponse =
   | { kind: "json"; status: number; body: unknown; headers?: Record<string, string> }
-  /** An event stream: replay kept events after `since`, then follow live ones unless follow is false. */
-  | { kind: "events"; since: number; follow: boolean; format: EventFormat };
+  /**
+   * An event stream: replay kept events after `since`, then follow live ones unless follow is
+   * false. `epoch` names this daemon's run (its start time): seq numbers restart with the daemon.
+   */
+  | { kind: "events"; since: number; follow: boolean; format: EventFormat; epoch: number };
 
 function json(status: number, body: unknown, headers?: Record<string, string>): ApiResponse {
   return { kind: "json", status, body, ...(headers ? { headers } : {}) };
@@ -64,7 +67,7 @@ function post(h: Handler): Record<string, Handler> { return { POST: h }; }
 
 const ROUTES: Route[] = [
   { pattern: ["v1", "status"], methods: { GET: (req, _p, f) => noQuery(req) ?? json(200, f.status()) } },
-  { pattern: ["v1", "events"], methods: { GET: events } },
+  { pattern: ["v1", "events"], methods: { GET: (req, _p, f) => events(req, f.status().daemon.startedAt) } },
   { pattern: ["v1", "reload"], methods: post(reload) },
   ...(["drain", "undrain"] as const).map((kind): Route => ({
     pattern: ["v1", "virtual-servers", ":vs", "real-servers", ":rs", kind],
@@ -148,16 +151,23 @@ function noQuery(req: ApiRequest, allowed: readonly string[] = []): ApiResponse 
   return null;
 }
 
-function events(req: ApiRequest): ApiResponse {
-  const bad = noQuery(req, ["since", "follow", "format"]);
+/**
+ * A client that reconnects passes the `since` and `epoch` it saw; when the epoch is not this
+ * daemon's (it was restarted and numbers from 1 again), it gets every kept event instead.
+ */
+function events(req: ApiRequest, epoch: number): ApiResponse {
+  const bad = noQuery(req, ["since", "epoch", "follow", "format"]);
   if (bad) return bad;
   const sinceText = req.query.get("since") ?? "0";
   if (!/^\d{1,15}$/.test(sinceText)) return apiError(400, "bad_query", "since must be a non-negative integer (an event seq)");
+  const epochText = req.query.get("epoch");
+  if (epochText !== null && !/^\d{1,15}$/.test(epochText)) return apiError(400, "bad_query", "epoch must be a non-negative integer (from the Lbctl-Epoch header)");
+  const sameRun = epochText === null || Number(epochText) === epoch;
   const followText = req.query.get("follow") ?? "1";
   if (followText !== "0" && followText !== "1") return apiError(400, "bad_query", "follow must be 0 or 1");
   const formatText = req.query.get("format") ?? (req.accept?.includes("text/event-stream") ? "sse" : "ndjson");
   if (formatText !== "ndjson" && formatText !== "sse") return apiError(400, "bad_query", "format must be ndjson or sse");
-  return { kind: "events", since: Number(sinceText), follow: followText === "1", format: formatText };
+  return { kind: "events", since: sameRun ? Number(sinceText) : 0, follow: followText === "1", format: formatText, epoch };
 }
 
 async function reload(req: ApiRequest, _p: Params, f: DaemonFacade): Promise<ApiResponse> {
@@ -208,17 +218,26 @@ function encodeEvent(e: EventV1, format: EventFormat): string {
 }
 
 /** Replays kept events after `since`, then (when following) streams live ones until the client goes. */
+/** Unread events a follower may have queued before it is cut off (it can reconnect with ?since=). */
+export const MAX_BACKLOG = 10_000;
+
 export function eventStream(facade: DaemonFacade, since: number, follow: boolean, format: EventFormat, signal?: AbortSignal): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   let unsubscribe: (() => void) | null = null;
   const stop = (): void => { unsubscribe?.(); unsubscribe = null; };
+  // highWaterMark counts chunks, i.e. events: desiredSize goes negative by one per unread event.
   return new ReadableStream<Uint8Array>({
     start(controller) {
       let last = since;
       const send = (e: EventV1): void => {
         if (e.seq <= last) return;
         last = e.seq;
-        try { controller.enqueue(enc.encode(encodeEvent(e, format))); } catch { stop(); }
+        try {
+          controller.enqueue(enc.encode(encodeEvent(e, format)));
+          // A client that stopped reading must not make the daemon buffer without bound.
+          const queued = 1 - (controller.desiredSize ?? 1);
+          if (follow && queued > MAX_BACKLOG) { stop(); controller.close(); }
+        } catch { stop(); }
       };
       // Replay, then subscribe, in one synchronous stretch: no event can be published in between.
       for (const e of facade.eventsSince(since)) send(e);
@@ -228,7 +247,7 @@ export function eventStream(facade: DaemonFacade, since: number, follow: boolean
       signal?.addEventListener("abort", () => { stop(); try { controller.close(); } catch { /* already closed */ } });
     },
     cancel() { stop(); },
-  });
+  }, { highWaterMark: 1 });
 }
 
 // ---------------------------------------------------------------------------
@@ -237,6 +256,7 @@ export function eventStream(facade: DaemonFacade, since: number, follow: boolean
 export interface ControlServer { socketPath: string; stop(): Promise<void> }
 
 const MAX_BODY = 64 * 1024;
+export const EPOCH_HEADER = "lbctl-epoch";
 
 /** One HTTP request through the router. */
 export async function handleHttp(request: Request, facade: DaemonFacade): Promise<Response> {
@@ -247,7 +267,7 @@ export async function handleHttp(request: Request, facade: DaemonFacade): Promis
   if (r.kind === "json") return jsonResponse(r);
   const type = r.format === "sse" ? "text/event-stream" : "application/x-ndjson";
   return new Response(eventStream(facade, r.since, r.follow, r.format, request.signal), {
-    headers: { "content-type": type, "cache-control": "no-store" },
+    headers: { "content-type": type, "cache-control": "no-store", [EPOCH_HEADER]: String(r.epoch) },
   });
 }
 
@@ -273,6 +293,7 @@ export async function serveControlApi(o: { socketPath: string; facade: DaemonFac
       // Event streams stay open as long as the client follows. Bun honours idleTimeout on unix
       // sockets (a silent stream is cut after 10 s otherwise) though its types omit it there.
       idleTimeout: 0,
+      maxRequestBodySize: MAX_BODY,
       fetch: (req: Request) => handleHttp(req, o.facade),
       error: (e: Error) => new Response(JSON.stringify({ error: { code: "internal", message: e.message } }) + "\n", { status: 500, headers: { "content-type": "application/json" } }),
     };

@@ -108,6 +108,7 @@ describe("HTTP over the socket", () => {
     const ac = new AbortController();
     const r = await fetch("http://lbctl/v1/events", { unix: socket, headers: { accept: "text/event-stream" }, signal: ac.signal });
     expect(r.headers.get("content-type")).toBe("text/event-stream");
+    expect(r.headers.get("lbctl-epoch")).toBe(String(daemon.facade.status().daemon.startedAt));
     const reader = r.body!.getReader();
     let text = "";
     daemon.facade.childEvent("check", { type: "rs-up", vsKey: "TCP 10.0.0.100:80", rs: "10.0.0.3:80", reason: "sse" });
@@ -178,6 +179,20 @@ describe("lbctl commands against the daemon", () => {
       expect(await p.exited).toBe(0);
       expect(await new Response(p.stderr).text()).toBe("");
     } finally { p.kill("SIGKILL"); }
+  });
+  it("events says so and exits 69 when the daemon goes away", async () => {
+    const path = join(tmp, "going", "lbctl.sock");
+    const s = await serveControlApi({ socketPath: path, facade: daemon.facade });
+    const p = Bun.spawn({ cmd: [...lbctlCommand(), "events", "--socket", path], stdout: "pipe", stderr: "pipe" });
+    try {
+      // Stop the server once the follower is connected (it is then a subscriber of the event log).
+      const subscribers = daemon.events.subscriberCount;
+      const end = Date.now() + 10_000;
+      while (daemon.events.subscriberCount === subscribers && Date.now() < end) await Bun.sleep(20);
+      await s.stop();
+      expect(await p.exited).toBe(69);
+      expect(await new Response(p.stderr).text()).toBe("lbctl: the daemon closed the event stream (it stopped or restarted)\n");
+    } finally { p.kill("SIGKILL"); await s.stop(); }
   });
   it("says the daemon is not running when there is no socket, with exit 69", async () => {
     const r = await lbctl(["status", "--socket", join(tmp, "none.sock")]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { route, eventStream, findVirtualServer, type ApiResponse } from "../../src/daemon/control-api.ts";
+import { route, eventStream, findVirtualServer, MAX_BACKLOG, type ApiResponse } from "../../src/daemon/control-api.ts";
 import type { EventV1, StatusV1 } from "../../src/daemon/api-types.ts";
 import { RecordingFacade, sampleFacade } from "./api-fixture.ts";
 
@@ -181,13 +181,20 @@ describe("a facade that throws", () => {
 });
 
 describe("GET /v1/events", () => {
-  it("parses since, follow and format (query or Accept)", async () => {
+  it("parses since, follow and format (query or Accept), and names the daemon's run", async () => {
     const f = facade();
-    expect(await call(f, "GET", "/v1/events")).toEqual({ kind: "events", since: 0, follow: true, format: "ndjson" });
-    expect(await call(f, "GET", "/v1/events?since=12&follow=0")).toEqual({ kind: "events", since: 12, follow: false, format: "ndjson" });
-    expect(await call(f, "GET", "/v1/events", "", "text/event-stream")).toEqual({ kind: "events", since: 0, follow: true, format: "sse" });
+    const epoch = f.status().daemon.startedAt;
+    expect(await call(f, "GET", "/v1/events")).toEqual({ kind: "events", since: 0, follow: true, format: "ndjson", epoch });
+    expect(await call(f, "GET", "/v1/events?since=12&follow=0")).toEqual({ kind: "events", since: 12, follow: false, format: "ndjson", epoch });
+    expect(await call(f, "GET", "/v1/events", "", "text/event-stream")).toEqual({ kind: "events", since: 0, follow: true, format: "sse", epoch });
   });
-  it.each(["since=-1", "since=x", "follow=yes", "format=xml", "tail=3"])("?%s is 400", async (q) => {
+  it("keeps since for the same run and replays everything for another run (a restarted daemon)", async () => {
+    const f = facade();
+    const epoch = f.status().daemon.startedAt;
+    expect(await call(f, "GET", `/v1/events?since=12&epoch=${epoch}`)).toMatchObject({ since: 12 });
+    expect(await call(f, "GET", `/v1/events?since=12&epoch=${epoch - 1}`)).toMatchObject({ since: 0 });
+  });
+  it.each(["since=-1", "since=x", "follow=yes", "format=xml", "tail=3", "epoch=soon"])("?%s is 400", async (q) => {
     const r = await call(facade(), "GET", `/v1/events?${q}`);
     expect(jsonOf(r).status).toBe(400);
   });
@@ -221,6 +228,16 @@ describe("GET /v1/events", () => {
     expect(f.log.subscriberCount).toBe(1);
     ac.abort();
     expect(f.log.subscriberCount).toBe(0);
+  });
+  it("cuts off a follower that stopped reading once it is MAX_BACKLOG events behind", async () => {
+    const f = facade();
+    const stream = eventStream(f, 0, true, "ndjson");
+    for (let i = 0; i < MAX_BACKLOG; i++) f.log.publish({ type: "other", source: "t", data: {}, message: "x" }, i);
+    expect(f.log.subscriberCount).toBe(1);
+    f.log.publish({ type: "other", source: "t", data: {}, message: "one too many" }, 0);
+    expect(f.log.subscriberCount).toBe(0);
+    const text = await new Response(stream).text(); // closed: the reader gets what was queued, then the end
+    expect(text.trim().split("\n")).toHaveLength(MAX_BACKLOG + 1);
   });
   it("without follow ends after the replay; SSE frames carry id and event", async () => {
     const f = facade();
