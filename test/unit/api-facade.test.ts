@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DrainStore, parseDrainFile } from "../../src/daemon/drain-store.ts";
 import { EventLog } from "../../src/daemon/events.ts";
+import type { SupervisorLike } from "../../src/daemon/control-api.ts";
+import type { Supervisor } from "../../src/daemon/supervisor.ts";
 import { sampleFacade, T0 } from "./api-fixture.ts";
+
+// Type-level: the real Supervisor must fit what the facade uses (tsc fails here if they drift).
+const supervisorFits: (s: Supervisor) => SupervisorLike = (s) => s;
+void supervisorFits;
 
 const dirs: string[] = [];
 function tempDir(): string { const d = mkdtempSync(join(tmpdir(), "lbt-ct-")); dirs.push(d); return d; }
