@@ -31,7 +31,7 @@ export function instanceRow(i: VrrpInstanceV1, now: number): string[] {
   return [
     i.name, state, orDash(i.effectivePriority), orDash(i.basePriority),
     orDash(i.masterAddress), orDash(i.vrid), orDash(i.interface),
-    t ? `${t.from}->${t.to} ${formatDuration(now - t.at)} ago${t.reason ? ` (${t.reason})` : ""}` : dash,
+    t ? `${t.from}->${t.to}${t.at === null ? "" : ` ${formatDuration(now - t.at)} ago`}${t.reason ? ` (${t.reason})` : ""}` : dash,
   ];
 }
 export const INSTANCE_HEADER = ["INSTANCE", "STATE", "PRIO", "BASE", "MASTER", "VRID", "IF", "LAST TRANSITION"];

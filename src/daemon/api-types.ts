@@ -38,7 +38,8 @@ export const VRRP_COUNTER_NAMES: readonly (keyof VrrpCountersV1)[] = [
   "checksumErrors", "versionErrors", "vridErrors",
 ];
 
-export interface TransitionV1 { at: number; from: VrrpState; to: VrrpState; reason: string }
+/** `at` is null when the process reported a time that is not wall-clock time (a monotonic clock). */
+export interface TransitionV1 { at: number | null; from: VrrpState; to: VrrpState; reason: string }
 
 export interface VrrpInstanceV1 {
   name: string;
@@ -217,12 +218,20 @@ export function endpointKey(address: string, port: number): string {
   return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+/** Unix ms before 2001-09-09: a monotonic reading (ms since the process started), not a date. */
+const WALL_CLOCK_MIN_MS = 1e12;
+
+function wallClock(v: unknown): number | null {
+  const n = num(v);
+  return n !== null && n >= WALL_CLOCK_MIN_MS ? n : null;
+}
+
 function transition(v: unknown): TransitionV1 | null {
   const o = obj(v);
   if (!o) return null;
-  const at = num(o.at), from = vrrpState(o.from), to = vrrpState(o.to);
-  if (at === null || !from || !to) return null;
-  return { at, from, to, reason: str(o.reason) ?? "" };
+  const from = vrrpState(o.from), to = vrrpState(o.to);
+  if (!from || !to) return null;
+  return { at: wallClock(o.at), from, to, reason: str(o.reason) ?? "" };
 }
 
 function vrrpCounters(v: unknown): VrrpCountersV1 {
@@ -287,7 +296,7 @@ function latency(v: unknown): LatencyHistogramV1 | null {
 function checkResult(v: unknown): CheckResultV1 | null {
   const o = obj(v);
   if (!o) return null;
-  const at = num(o.at), ok = bool(o.ok);
+  const at = wallClock(o.at), ok = bool(o.ok);
   if (at === null || ok === null) return null;
   return { at, ok, reason: str(o.reason) ?? "", latencyMs: num(o.latencyMs) };
 }

@@ -27,6 +27,11 @@ describe("formatStatus", () => {
     expect(text).toContain("UDP [2001:db8::100]:53  rr  QUORUM DOWN  0/1 real servers up");
     expect(text.endsWith("0/0 real servers up\n")).toBe(true);
   });
+  it("a transition without a wall-clock time has no age", () => {
+    const { facade, sup } = sampleFacade();
+    (sup.children.vrrp as { instances: { lastTransition: unknown }[] }).instances[0].lastTransition = { at: 12.5, from: "BACKUP", to: "MASTER", reason: "x" };
+    expect(formatStatus(facade.status(), T0)).toMatch(/^VI_1 .* BACKUP->MASTER \(x\)$/m);
+  });
   it("says so when there is nothing configured", () => {
     const { facade, sup } = sampleFacade();
     sup.children = {};

@@ -20,6 +20,10 @@ describe("vrrpFromChild", () => {
     expect(Object.keys(v.instances[0].counters)).toHaveLength(17);
     expect(v.instances[1].transitions).toBeNull();
   });
+  it("keeps a transition whose time is a monotonic reading, without the time", () => {
+    const v = vrrpFromChild({ instances: [{ name: "A", state: "MASTER", lastTransition: { at: 773.6, from: "BACKUP", to: "MASTER", reason: "r" } }] });
+    expect(v.instances[0].lastTransition).toEqual({ at: null, from: "BACKUP", to: "MASTER", reason: "r" });
+  });
   it("tolerates missing and mistyped fields without throwing", () => {
     expect(vrrpFromChild(undefined)).toEqual({ instances: [], unmatched: { unknownVrid: 0, malformed: 0 } });
     expect(vrrpFromChild({ instances: "x", unmatched: 3 })).toEqual({ instances: [], unmatched: { unknownVrid: 0, malformed: 0 } });
