@@ -4,7 +4,7 @@ import type { GlobalDefsConfig } from "../config/spec/global.ts";
 import type { Model } from "../config/schema.ts";
 import { IFA_F_SECONDARY, Rtnl, type AddressInfo } from "../netlink/rtnetlink.ts";
 import { lookupUser } from "../util/users.ts";
-import { startVrrpRuntime, type VrrpRuntime } from "../vrrp/runtime.ts";
+import { startVrrpRuntime, type RuntimeStatus, type VrrpRuntime } from "../vrrp/runtime.ts";
 import type { RoleFactory, RoleWorker } from "./role.ts";
 import { vrrpRuntimeConfig, type PrimaryAddressLookup } from "./vrrp-config.ts";
 
@@ -41,10 +41,18 @@ async function primaryLookup(effective: Model): Promise<PrimaryAddressLookup> {
   }
 }
 
+/** The runtime keeps time on the monotonic clock; the API speaks wall-clock milliseconds. */
+function wallClockStatus(s: RuntimeStatus, nowWall = Date.now(), nowMono = performance.now()): RuntimeStatus {
+  return {
+    ...s,
+    instances: s.instances.map((i) => (i.lastTransition ? { ...i, lastTransition: { ...i.lastTransition, at: Math.round(nowWall - (nowMono - i.lastTransition.at)) } } : i)),
+  };
+}
+
 const vrrpRole: RoleFactory = (ctx): RoleWorker => {
   let runtime: VrrpRuntime | null = null;
   let statusTimer: ReturnType<typeof setInterval> | null = null;
-  const publish = () => { if (runtime) ctx.send({ type: "status", status: runtime.status() as unknown as Record<string, unknown> }); };
+  const publish = () => { if (runtime) ctx.send({ type: "status", status: wallClockStatus(runtime.status()) as unknown as Record<string, unknown> }); };
 
   return {
     async configure(effective, reload) {
@@ -61,7 +69,7 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
           log: (level, message) => ctx.log(level === "error" ? "err" : level, message),
           onEvent: (event) => {
             if (event.type === "transition") {
-              ctx.send({ type: "event", event: { ...event } });
+              ctx.send({ type: "event", event: { ...event, at: Math.round(Date.now() - (performance.now() - event.at)) } });
               publish();
             }
           },
