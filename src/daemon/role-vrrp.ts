@@ -11,6 +11,14 @@ import { vrrpRuntimeConfig, type PrimaryAddressLookup } from "./vrrp-config.ts";
 const STATUS_EVERY_MS = 2000;
 
 /**
+ * keepalived runs VRRP at normal priority unless vrrp_rt_priority is set; lbctl defaults to a
+ * low real-time priority instead, because a JavaScript runtime on a busy machine misses 100 ms
+ * adverts without it (bench/vrrp-load: spurious takeovers with both cores loaded). Threads the
+ * child creates afterwards (the receive worker) inherit it. vrrp_rt_priority overrides it.
+ */
+export const DEFAULT_VRRP_RT_PRIORITY = 5;
+
+/**
  * keepalived sends from the interface's primary IPv4 address and, for IPv6, its link-local
  * address. Addresses that are some instance's VIP are never chosen.
  */
@@ -65,7 +73,7 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
         const global = (effective.global_defs ?? {}) as Partial<GlobalDefsConfig>;
         runtime = await startVrrpRuntime({
           ...config,
-          realtimePriority: global.vrrp_rt_priority,
+          realtimePriority: global.vrrp_rt_priority ?? DEFAULT_VRRP_RT_PRIORITY,
           log: (level, message) => ctx.log(level === "error" ? "err" : level, message),
           onEvent: (event) => {
             if (event.type === "transition") {
