@@ -56,6 +56,14 @@ export interface LbNode {
 }
 
 let nodeSeq = 0;
+const started: SpawnedProcess[] = [];
+
+/** SIGKILLs every node this file started that is still running (afterEach: a failed test leaves none). */
+export async function killStarted(): Promise<void> {
+  const live = started.splice(0);
+  for (const p of live) p.kill("SIGKILL");
+  await Promise.all(live.map((p) => p.exited));
+}
 
 export function startLbNode(lab: Lab, ns: string, config: RuntimeConfig, extra: { control?: string[] } = {}): LbNode {
   const id = `${ns}-${nodeSeq++}`;
@@ -64,6 +72,7 @@ export function startLbNode(lab: Lab, ns: string, config: RuntimeConfig, extra: 
   const write = (c: RuntimeConfig) => writeFileSync(file, JSON.stringify({ config: c, statusFile, ...extra }));
   write(config);
   const proc = lab.spawnIn(ns, [process.execPath, NODE_ENTRY, file]);
+  started.push(proc);
   const status = (): RuntimeStatus | null => {
     try {
       return JSON.parse(readFileSync(statusFile, "utf8")) as RuntimeStatus;
@@ -103,6 +112,7 @@ export function startKeepalived(lab: Lab, ns: string, conf: string): KeepalivedN
   const cpid = join(workDir, `${id}.check.pid`);
   writeFileSync(confFile, conf);
   const proc = lab.spawnIn(ns, ["keepalived", "-n", "-l", "-D", "-P", "-f", confFile, "-p", pid, "-r", vpid, "-c", cpid]);
+  started.push(proc);
   const vrrpPid = () => {
     try {
       return Number(readFileSync(vpid, "utf8").trim()) || null;
@@ -120,6 +130,7 @@ export function startKeepalived(lab: Lab, ns: string, conf: string): KeepalivedN
   return {
     ns, proc, vrrpPid,
     crash() {
+      // killStarted() only knows the parent; the VRRP child goes here or with the namespace.
       const pids = [parentPid(), vrrpPid()].filter((p): p is number => p !== null);
       for (const p of pids) try { process.kill(p, "SIGSTOP"); } catch { /* gone */ }
       for (const p of pids) try { process.kill(p, "SIGKILL"); } catch { /* gone */ }

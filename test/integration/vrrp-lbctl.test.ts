@@ -56,7 +56,14 @@ describe("two lbctl nodes, VRRPv3 IPv4 multicast", () => {
     await na.proc.exited;
     // A killed process leaves its VIP behind (as keepalived does); the backup takes over regardless.
     await nb.waitState("VI_1", "MASTER", 2000);
-    expect(await holders(lab, [b], VIP)).toEqual([b]);
+    expect(await holders(lab, [a, b], VIP)).toEqual([a, b]);
+    // Restarted as a lower-priority BACKUP, the node deletes the stale copy at startup (keepalived does too).
+    na = startLbNode(lab, a, cfg("10.77.1.1", 50));
+    await na.waitState("VI_1", "BACKUP");
+    await waitHolders(lab, [a, b], VIP, [b], 1000);
+    expect(na.logs()).toMatch(/removed stale virtual address 10\.77\.1\.100\/32/);
+    na.proc.kill("SIGTERM");
+    await na.proc.exited;
     // Restart: the stale VIP is removed at startup, then a preempts after its master down interval.
     na = startLbNode(lab, a, cfg("10.77.1.1", 150));
     await na.waitState("VI_1", "MASTER", 3000);
