@@ -32,9 +32,11 @@ describe("two lbctl nodes, VRRPv3 IPv4 multicast", () => {
   it("the higher priority becomes MASTER and holds the VIP; gratuitous ARPs go out", async () => {
     const dump = lab.spawnIn(lan, ["tcpdump", "-l", "-n", "-e", "-i", "br0", "arp"]);
     await sleep(300);
-    nb = startLbNode(lab, b, cfg("10.77.1.2", 100));
+    // One after the other: started together, both may be MASTER for a moment and a then answers b's
+    // lower-priority advert with 5 more GARPs (garp_lower_prio_repeat, as keepalived does).
     na = startLbNode(lab, a, cfg("10.77.1.1", 150));
     await na.waitState("VI_1", "MASTER", 4000);
+    nb = startLbNode(lab, b, cfg("10.77.1.2", 100));
     await nb.waitState("VI_1", "BACKUP");
     await waitHolders(lab, [a, b], VIP, [a]);
     await sleep(300);
