@@ -70,6 +70,12 @@ export interface SyncGroupConfig {
   name: string;
   members: string[];
   notify?: NotifyScripts;
+  /**
+   * sync_group_tracking_weight: keep weighted trackers of members. Without it keepalived 2.2.7 drops
+   * them ("(VI_1) ignoring tracked script chk with weights due to SYNC group", checked with -t);
+   * weight-0 trackers (failure = FAULT) always count.
+   */
+  trackingWeight?: boolean;
 }
 
 export interface Clock {
@@ -370,6 +376,10 @@ class Runtime implements VrrpRuntime {
     };
     socket.byVrid.set(cfg.vrid, inst);
     this.instances.set(cfg.name, inst);
+    if (inst.group && !this.groups.get(inst.group)?.trackingWeight) {
+      for (const [kind, refs] of [["script", cfg.trackScripts], ["file", cfg.trackFiles], ["process", cfg.trackProcesses], ["interface", cfg.trackInterfaces]] as const)
+        for (const r of refs ?? []) if (this.trackedWeight(kind, r) !== 0) this.log("warning", `(${cfg.name}) ignoring tracked ${kind} ${r.name} with weights due to SYNC group`);
+    }
     // keepalived's startup clean-up (see vips.ts): stale copies of our VIPs go before we start in BACKUP.
     this.vips.clearStale(cfg.name, [...instanceVipSpecs(cfg), ...(cfg.excludedVips ?? [])], dev);
     this.applyTrackingTo(inst);
@@ -650,27 +660,47 @@ class Runtime implements VrrpRuntime {
 
   // ---------- tracking ----------
 
+  /** The weight an instance gives a tracked object: its own, else the object's, else keepalived's default. */
+  private trackedWeight(kind: "script" | "file" | "process" | "interface", r: TrackRef): number {
+    if (r.weight !== undefined) return r.weight;
+    const c = this.config;
+    switch (kind) {
+      case "script":
+        return c.scripts?.find((s) => s.name === r.name)?.weight ?? 0;
+      case "file":
+        return c.trackFiles?.find((f) => f.name === r.name)?.weight ?? 1;
+      case "process":
+        return c.trackProcesses?.find((p) => p.name === r.name)?.weight ?? 0;
+      case "interface":
+        return 0;
+    }
+  }
+
   private trackedObjects(inst: RunningInstance): TrackedObject[] {
     const state = this.tracker?.state();
     if (!state) return [];
     const c = this.config;
     const cfg = inst.cfg;
     const out: TrackedObject[] = [];
-    if (!cfg.dontTrackPrimary) out.push({ id: `interface ${cfg.interface}`, up: state.interfaces.get(cfg.interface) ?? true, weight: 0 });
+    const weightsIgnored = inst.group !== null && !this.groups.get(inst.group)?.trackingWeight;
+    const push = (o: TrackedObject) => {
+      if (!(weightsIgnored && o.weight !== 0)) out.push(o);
+    };
+    if (!cfg.dontTrackPrimary) push({ id: `interface ${cfg.interface}`, up: state.interfaces.get(cfg.interface) ?? true, weight: 0 });
     for (const t of cfg.trackInterfaces ?? [])
-      out.push({ id: `interface ${t.name}`, up: state.interfaces.get(t.name) ?? false, weight: t.weight ?? 0, reverse: t.reverse });
+      push({ id: `interface ${t.name}`, up: state.interfaces.get(t.name) ?? false, weight: this.trackedWeight("interface", t), reverse: t.reverse });
     for (const t of cfg.trackScripts ?? []) {
       const def = c.scripts?.find((s) => s.name === t.name);
       const h = state.scripts.get(t.name);
-      if (def && h) out.push({ id: `script ${t.name}`, up: h.up, weight: t.weight ?? def.weight ?? 0, reverse: t.reverse ?? def.weightReverse });
+      if (def && h) push({ id: `script ${t.name}`, up: h.up, weight: this.trackedWeight("script", t), reverse: t.reverse ?? def.weightReverse });
     }
     for (const t of cfg.trackFiles ?? []) {
       const def = c.trackFiles?.find((f) => f.name === t.name);
-      if (def) out.push({ id: `file ${t.name}`, up: true, fileValue: state.files.get(t.name) ?? 0, weight: t.weight ?? def.weight ?? 1, reverse: t.reverse ?? def.weightReverse });
+      if (def) push({ id: `file ${t.name}`, up: true, fileValue: state.files.get(t.name) ?? 0, weight: this.trackedWeight("file", t), reverse: t.reverse ?? def.weightReverse });
     }
     for (const t of cfg.trackProcesses ?? []) {
       const def = c.trackProcesses?.find((p) => p.name === t.name);
-      if (def) out.push({ id: `process ${t.name}`, up: state.processes.get(t.name) ?? false, weight: t.weight ?? def.weight ?? 0, reverse: t.reverse ?? def.weightReverse });
+      if (def) push({ id: `process ${t.name}`, up: state.processes.get(t.name) ?? false, weight: this.trackedWeight("process", t), reverse: t.reverse ?? def.weightReverse });
     }
     return out;
   }

@@ -92,6 +92,7 @@ describe("bad packets", () => {
     await sleep(500);
     for (const n of [na, nb]) {
       const st = n.status()!;
+      expect(() => process.kill(n.proc.pid, 0)).not.toThrow();
       expect(n.logs()).not.toMatch(/TypeError|RangeError|Uncaught|panic/);
       expect(st.instances.map((i) => i.state)).toEqual(n === na ? ["MASTER", "MASTER"] : ["BACKUP", "BACKUP"]);
     }
