@@ -92,6 +92,8 @@ export interface RuntimeIo {
   ifindex(name: string): number;
   openSocket(o: VrrpSocketOptions): RuntimeSocket;
   sendFrame(ifindex: number, frame: Uint8Array): void;
+  /** The interface's MAC address (source of gratuitous ARPs / NAs); null when it has none. */
+  linkMac(ifname: string): Uint8Array | null;
   startTracker(cfg: TrackerConfig, deps: TrackerDeps): TrackerSource;
   /** IPv6 forwarding on an interface (sets the Router flag of unsolicited NAs, as keepalived). */
   ipv6Forwarding(ifname: string): boolean;
@@ -193,6 +195,11 @@ function realIo(): RuntimeIo {
     ifindex: (name) => libc.ifNameToIndex(name),
     openSocket: (o) => openVrrpSocket(o),
     sendFrame: (ifindex, frame) => eth.send(ifindex, frame),
+    linkMac: (ifname) => {
+      const [m] = nl.requestSync(linkGetByNameRequest(ifname), { what: `get link ${ifname}` });
+      const mac = m ? parseLinkMessage(m).mac : undefined;
+      return mac ? parseMac(mac) : null;
+    },
     startTracker,
     ipv6Forwarding: (ifname) => {
       try {
@@ -534,9 +541,7 @@ class Runtime implements VrrpRuntime {
 
   private macOf(dev: string): Uint8Array | null {
     try {
-      const [m] = this.io.netlink.requestSync(linkGetByNameRequest(dev), { what: `get link ${dev}` });
-      const mac = m ? parseLinkMessage(m).mac : undefined;
-      return mac ? parseMac(mac) : null;
+      return this.io.linkMac(dev);
     } catch (e) {
       this.log("warning", `cannot read the MAC address of ${dev}: ${(e as Error).message}`);
       return null;
