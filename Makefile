@@ -5,7 +5,7 @@ export BUN_RUNTIME_TRANSPILER_CACHE_PATH := 0
 export BUN_INSTALL_CACHE_DIR := $(CURDIR)/.cache/bun-install
 SOURCES := $(shell find src ffi -name '*.ts' 2>/dev/null)
 # Packages the test suite drives (reference peer, namespaces, captures, IPVS VM).
-TEST_DEBS := keepalived iproute2 tcpdump nftables ipvsadm procps psmisc openssl nginx-light \
+TEST_DEBS := keepalived iproute2 tcpdump nftables ipvsadm procps psmisc openssl nginx-light python3 iputils-ping \
              dnsmasq qemu-system-x86 xz-utils busybox-static cpio kmod tmux rpm systemd
 
 -include mk/*.mk
@@ -24,11 +24,14 @@ build: dist/lbctl
 
 dist/lbctl: node_modules/.installed $(SOURCES)
 	mkdir -p dist
-	$(BUN) build --compile --minify-syntax --outfile dist/lbctl src/cli/main.ts
+	$(BUN) build --compile --minify-syntax --outfile dist/lbctl src/cli/main.ts src/net/rx-worker.ts
 	@echo "built dist/lbctl"
 
 # The README's first command: a two-node demo cluster in network namespaces.
+DEMO_DEBS := iproute2 procps
 demo: build
+	@missing=""; for p in $(DEMO_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
 	./dist/lbctl demo
 
 test-deps:

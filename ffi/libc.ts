@@ -24,13 +24,11 @@ const lib = dlopen("libc.so.6", {
   if_nametoindex: { args: [FFIType.ptr], returns: FFIType.u32 },
   if_indextoname: { args: [FFIType.u32, FFIType.ptr], returns: FFIType.ptr },
   getpid: { args: [], returns: FFIType.i32 },
-  gettid: { args: [], returns: FFIType.i32 },
   sched_setscheduler: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   sched_getscheduler: { args: [FFIType.i32], returns: FFIType.i32 },
   sched_get_priority_max: { args: [FFIType.i32], returns: FFIType.i32 },
   sched_get_priority_min: { args: [FFIType.i32], returns: FFIType.i32 },
   mlockall: { args: [FFIType.i32], returns: FFIType.i32 },
-  munlockall: { args: [], returns: FFIType.i32 },
   eventfd: { args: [FFIType.u32, FFIType.i32], returns: FFIType.i32 },
   read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
@@ -136,14 +134,6 @@ export function sendto(fd: number, data: Uint8Array, flags = 0, addr?: Uint8Arra
     ? c.sendto(fd, data, data.byteLength, flags, addr, addr.byteLength)
     : c.sendto(fd, data, data.byteLength, flags, null, 0);
   return check("sendto", Number(n));
-}
-
-/** sendto that reports EAGAIN/ENOBUFS-style failures as a value instead of throwing, for hot paths. */
-export function trySendto(fd: number, data: Uint8Array, flags = 0, addr?: Uint8Array): number | SysError {
-  const n = Number(addr
-    ? c.sendto(fd, data, data.byteLength, flags, addr, addr.byteLength)
-    : c.sendto(fd, data, data.byteLength, flags, null, 0));
-  return n < 0 ? new SysError("sendto", errno()) : n;
 }
 
 export interface RecvFromResult {
@@ -304,10 +294,6 @@ export function getpid(): number {
   return c.getpid();
 }
 
-export function gettid(): number {
-  return c.gettid();
-}
-
 /** Sets the scheduling policy of the calling thread (pid 0 = this thread on Linux). */
 export function schedSetScheduler(policy: number, priority: number, pid = 0): void {
   check("sched_setscheduler", c.sched_setscheduler(pid, policy, int32Bytes(priority)), `policy ${policy} prio ${priority}`);
@@ -327,10 +313,6 @@ export function schedGetPriorityMin(policy: number): number {
 
 export function mlockall(flags = MCL_CURRENT | MCL_FUTURE): void {
   check("mlockall", c.mlockall(flags));
-}
-
-export function munlockall(): void {
-  check("munlockall", c.munlockall());
 }
 
 /** Moves the calling thread into the namespace referred to by fd (e.g. an open /run/netns/NAME). */

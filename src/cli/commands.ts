@@ -4,4 +4,8 @@ import type { Command } from "./command.ts";
 
 export const commands: Record<string, () => Promise<Command>> = {
   check: async () => (await import("./cmd-check.ts")).default,
+  convert: async () => (await import("./cmd-convert.ts")).default,
+  config: async () => (await import("./cmd-config.ts")).default,
+  daemon: async () => (await import("./cmd-daemon.ts")).default,
+  demo: async () => (await import("./cmd-demo.ts")).default,
 };

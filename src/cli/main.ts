@@ -4,6 +4,7 @@
 import { VERSION } from "../version.ts";
 
 import { commands } from "./commands.ts";
+import { ROLE_COMMAND } from "../daemon/child.ts";
 
 function printHelp(): void {
   const lines = [`lbctl ${VERSION} — keepalived-compatible load balancer`, "", "usage: lbctl COMMAND [ARGS]", "", "commands:"];
@@ -25,6 +26,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${c.usage}\n\n${c.summary}\n`);
     return 0;
   }
+  // Children of `lbctl daemon` are this binary started with a hidden role argument.
+  if (cmd === ROLE_COMMAND) return (await import("../daemon/role.ts")).runRole(rest);
   const load = commands[cmd];
   if (!load) { process.stderr.write(`lbctl: unknown command '${cmd}' (try 'lbctl help')\n`); return 64; }
   const c = await load();

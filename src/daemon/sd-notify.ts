@@ -1,6 +1,6 @@
 // systemd's notify protocol (sd_notify(3)) without libsystemd: one datagram per state
 // change to the AF_UNIX socket named by $NOTIFY_SOCKET ("@name" is the abstract namespace).
-import { SOCK_DGRAM, close, socket, trySendto } from "../../ffi/libc.ts";
+import { SOCK_DGRAM, close, sendto, socket } from "../../ffi/libc.ts";
 
 const AF_UNIX = 1;
 
@@ -30,8 +30,12 @@ export class SystemdNotifier {
     if (!this.addr) return undefined;
     if (this.fd < 0) this.fd = socket(AF_UNIX, SOCK_DGRAM, 0);
     const text = Object.entries(fields).map(([k, v]) => `${k}=${v}`).join("\n");
-    const r = trySendto(this.fd, new TextEncoder().encode(text), 0, this.addr);
-    return typeof r === "number" ? undefined : r.message;
+    try {
+      sendto(this.fd, new TextEncoder().encode(text), 0, this.addr);
+      return undefined;
+    } catch (e) {
+      return (e as Error).message;
+    }
   }
 
   ready(status?: string): void { this.notify(status ? { READY: 1, STATUS: status } : { READY: 1 }); }

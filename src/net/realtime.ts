@@ -15,11 +15,6 @@ export function setRealtimePriority(priority: number): number {
   return p;
 }
 
-/** Back to SCHED_OTHER for the calling thread. */
-export function clearRealtimePriority(): void {
-  libc.schedSetScheduler(libc.SCHED_OTHER, 0);
-}
-
 /** "rr" / "fifo" / "other" for the calling thread. */
 export function currentSchedulingPolicy(): string {
   const p = libc.schedGetScheduler();

@@ -55,7 +55,7 @@ export interface OpenOptions {
 }
 
 const RECV_BUFFER = 64 * 1024;
-const ENOBUFS = 105, ETIMEDOUT = 110, EPROTO = 71, EINTR_DUMP_RETRIES = 3;
+const ENOBUFS = 105, ETIMEDOUT = 110, EPROTO = 71, DUMP_RETRIES = 3;
 const BATCH_BYTES = 60 * 1024;
 
 export class NetlinkSocket {
@@ -63,13 +63,16 @@ export class NetlinkSocket {
   readonly protocol: number;
   /** Port id the kernel assigned to this socket. */
   readonly portId: number;
+  /** Receive buffer the kernel granted (bounds how many ACKs may be outstanding in a batch). */
+  readonly rcvbuf: number;
   private seq: number;
   private closed = false;
   private readonly rxbuf = new Uint8Array(RECV_BUFFER);
   private readonly timeoutMs: number;
 
-  private constructor(fd: number, protocol: number, portId: number, timeoutMs: number) {
+  private constructor(fd: number, protocol: number, portId: number, timeoutMs: number, rcvbuf: number) {
     this.fd = fd;
+    this.rcvbuf = rcvbuf;
     this.protocol = protocol;
     this.portId = portId;
     this.timeoutMs = timeoutMs;
@@ -93,14 +96,15 @@ export class NetlinkSocket {
       libc.bind(fd, libc.sockaddrNl(0, opts.groups ?? 0));
       const sa = libc.getsockname(fd);
       const portId = new DataView(sa.buffer, sa.byteOffset, sa.byteLength).getUint32(4, true);
-      return new NetlinkSocket(fd, protocol, portId, opts.timeoutMs ?? 5000);
+      const granted = libc.getsockoptInt(fd, libc.SOL_SOCKET, libc.SO_RCVBUF);
+      return new NetlinkSocket(fd, protocol, portId, opts.timeoutMs ?? 5000, granted);
     } catch (e) {
       libc.close(fd);
       throw e;
     }
   }
 
-  /** Joins a multicast group by number (needed for generic netlink groups and rtnetlink groups > 32). */
+  /** Joins a multicast group by number (RTNLGRP_* or a generic netlink group id; also groups > 32). */
   addMembership(group: number): void {
     libc.setsockopt(this.fd, libc.SOL_NETLINK, libc.NETLINK_ADD_MEMBERSHIP, group, `join netlink group ${group}`);
   }
@@ -149,7 +153,7 @@ export class NetlinkSocket {
             if (err !== 0) throw new NetlinkError(what, err);
             finished = true;
           } else if (m.header.type === NLMSG_OVERRUN) {
-            throw new NetlinkError(what, ENOBUFS, "overrun");
+            throw new NetlinkError(`${what} (overrun)`, ENOBUFS);
           } else {
             replies.push(m);
           }
@@ -157,7 +161,7 @@ export class NetlinkSocket {
         if (finished) break;
       }
       if (!interrupted) return replies;
-      if (attempt + 1 >= EINTR_DUMP_RETRIES) throw new NetlinkError(`${what} (dump kept being interrupted)`, 4);
+      if (attempt + 1 >= DUMP_RETRIES) throw new NetlinkError(`${what} (dump kept being interrupted)`, 4);
     }
   }
 
@@ -172,7 +176,9 @@ export class NetlinkSocket {
 
   requestManySync(reqs: readonly NetlinkRequest[], opts: { timeoutMs?: number; window?: number; what?: string } = {}): BatchResult[] {
     this.assertOpen();
-    const window = Math.max(1, opts.window ?? 1024);
+    // Each queued ACK costs about 1 KiB of receive buffer (skb overhead): never have more in flight
+    // than the buffer holds, or the kernel drops ACKs (ENOBUFS) and the batch times out.
+    const window = Math.max(1, Math.min(opts.window ?? 1024, Math.floor(this.rcvbuf / 2048)));
     const what = opts.what ?? "netlink batch";
     const results: BatchResult[] = new Array(reqs.length);
     for (let start = 0; start < reqs.length; start += window) {
@@ -220,8 +226,8 @@ export class NetlinkSocket {
   }
 
   /**
-   * Waits (bounded) for one datagram and decodes it. Exposed for event sockets whose owner already
-   * knows data is ready; pass deadline = performance.now() to not wait at all.
+   * Waits (bounded by `deadline`, a performance.now() value) for one datagram and decodes it.
+   * For sockets bound to multicast groups that are read synchronously.
    */
   receive(deadline: number, what = "netlink receive"): NetlinkMessage[] {
     for (;;) {
@@ -234,20 +240,15 @@ export class NetlinkSocket {
     }
   }
 
-  /** Non-waiting read of everything queued; returns [] when nothing is pending. */
-  drain(): NetlinkMessage[] {
-    const out: NetlinkMessage[] = [];
-    for (;;) {
-      const data = this.recvOne();
-      if (data === null) return out;
-      if (data === "truncated") throw new NetlinkError("netlink receive", EPROTO, `a message exceeded ${RECV_BUFFER} bytes`);
-      out.push(...decodeNlMsgs(data));
-    }
-  }
-
   /** One datagram copied out of the reusable buffer; null if none is queued. */
   private recvOne(): Uint8Array | "truncated" | null {
-    const r = libc.recvfrom(this.fd, this.rxbuf, libc.MSG_TRUNC | libc.MSG_DONTWAIT);
+    let r: libc.RecvFromResult | null;
+    try {
+      r = libc.recvfrom(this.fd, this.rxbuf, libc.MSG_TRUNC | libc.MSG_DONTWAIT);
+    } catch (e) {
+      if (e instanceof libc.SysError && e.errno === ENOBUFS) throw new NetlinkError("netlink receive (buffer overrun, the kernel dropped messages)", ENOBUFS);
+      throw e;
+    }
     if (!r) return null;
     if (r.length > this.rxbuf.byteLength) return "truncated";
     return this.rxbuf.slice(0, r.length);

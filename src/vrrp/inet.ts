@@ -154,8 +154,10 @@ export function ipv6PseudoHeader(src: Uint8Array, dst: Uint8Array, nextHeader: n
   return ph;
 }
 
-export function hexToBytes(hex: string): Uint8Array {
+/** Bytes from hex text (whitespace ignored, as in the .hex captures); null unless it is whole hex bytes. */
+export function hexToBytes(hex: string): Uint8Array | null {
   const clean = hex.replace(/\s+/g, "");
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) return null;
   const out = new Uint8Array(clean.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
   return out;

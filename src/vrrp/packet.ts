@@ -15,7 +15,7 @@ import {
   parseIp,
   parseIpv4,
 } from "./inet.ts";
-import { IPPROTO_VRRP, VRRP_IP_TTL, type IpFamily, type VrrpAuthType, type VrrpInstanceParams, type VrrpVersion } from "./types.ts";
+import { IPPROTO_VRRP, VRRP_IP_TTL, VRRP_MCAST_GROUP4, type IpFamily, type VrrpAuthType, type VrrpInstanceParams, type VrrpVersion } from "./types.ts";
 
 export const VRRP_TYPE_ADVERTISEMENT = 1;
 export const VRRP_HEADER_LEN = 8;
@@ -25,7 +25,7 @@ export const VRRP_AUTH_PASS = 1;
 export const VRRP_AUTH_AH = 2;
 const IPV4_HEADER_LEN = 20;
 
-/** Why a received packet was not accepted. Each maps to one VRRP-MIB counter (see stats.ts). */
+/** Why a received packet was not accepted; stats.ts DROP_COUNTERS says which VRRP-MIB counters it bumps. */
 export type DropReason =
   | "malformedIpHeader" // not IPv4, bad IHL, not protocol 112
   | "packetTooShort" // shorter than the fixed VRRP header
@@ -74,6 +74,11 @@ export interface ReceivedAdvert extends VrrpAdvert {
   source: string;
   destination: string;
   ttl: number | null;
+  /**
+   * The v3 unicast checksum only verified with the pre-1.3.6 pseudo-header (multicast group as
+   * destination). In "auto" mode keepalived then switches the instance to sending it too.
+   */
+  legacyUnicastChecksum: boolean;
 }
 
 /** What the receiving instance expects; see expectationsFor(). */
@@ -86,6 +91,7 @@ export interface AdvertExpectations {
   authPass?: string;
   vips: readonly string[];
   unicastPeers: readonly string[];
+  oldUnicastChecksum: "auto" | "always" | "never";
   v3ChecksumAsV2: boolean;
   /** keepalived checks the address list except in BACKUP with vrrp_skip_check_adv_addr and the same master. */
   checkAddresses: boolean;
@@ -112,6 +118,7 @@ export function expectationsFor(
     authPass: params.authPass,
     vips: params.vips,
     unicastPeers: params.unicastPeers,
+    oldUnicastChecksum: params.oldUnicastChecksum ?? "auto",
     v3ChecksumAsV2: params.v3ChecksumAsV2,
     checkAddresses: opts.checkAddresses ?? true,
     checkUnicastSource: opts.checkUnicastSource ?? false,
@@ -136,9 +143,15 @@ function expectedVrrpLength(version: number, addressCount: number, family: IpFam
   return VRRP_HEADER_LEN + addressCount * addressLength(family) + auth;
 }
 
-function vrrpChecksum(message: Uint8Array, version: number, family: IpFamily, src: Uint8Array, dst: Uint8Array, asV2: boolean): number {
+const MCAST_GROUP4 = parseIpv4(VRRP_MCAST_GROUP4)!;
+
+/**
+ * RFC 3768 §5.3.8: v2 over the VRRP message. RFC 5798 §5.2.8: v3 with the IPv4/IPv6 pseudo-header.
+ * `noPseudoHeader` is the v3ChecksumAsV2 interop variant (IPv4 only).
+ */
+function vrrpChecksum(message: Uint8Array, version: number, family: IpFamily, src: Uint8Array, dst: Uint8Array, noPseudoHeader = false): number {
   if (family === 6) return internetChecksum(ipv6PseudoHeader(src, dst, IPPROTO_VRRP, message.length), message);
-  if (version === 2 || asV2) return internetChecksum(message);
+  if (version === 2 || noPseudoHeader) return internetChecksum(message);
   return internetChecksum(ipv4PseudoHeader(src, dst, IPPROTO_VRRP, message.length), message);
 }
 
@@ -158,6 +171,9 @@ export interface EncodeOptions {
   /** Source and destination of the IP packet: part of the v3 / IPv6 checksum. */
   source: string;
   destination: string;
+  /** v3 IPv4 only: the pre-keepalived-1.3.6 unicast checksum (multicast group in the pseudo-header). */
+  legacyUnicastChecksum?: boolean;
+  /** v3 IPv4 only: no pseudo-header at all (see VrrpInstanceParams.v3ChecksumAsV2). */
   v3ChecksumAsV2?: boolean;
 }
 
@@ -216,14 +232,24 @@ export function encodeAdvert(fields: AdvertFields, opts: EncodeOptions): EncodeR
   if (fields.version === 2 && family === 4 && fields.authType === "pass") {
     bytes.set(authData(fields.authPass), VRRP_HEADER_LEN + fields.addresses.length * addrLen);
   }
-  const sum = vrrpChecksum(bytes, fields.version, family, src, dst, opts.v3ChecksumAsV2 ?? false);
+  const pseudoDst = family === 4 && opts.legacyUnicastChecksum ? MCAST_GROUP4 : dst;
+  const sum = vrrpChecksum(bytes, fields.version, family, src, pseudoDst, opts.v3ChecksumAsV2 ?? false);
   bytes[6] = sum >> 8;
   bytes[7] = sum & 0xff;
   return { ok: true, bytes };
 }
 
-/** The advert an instance sends, with the given priority (0 when giving up mastership). */
-export function encodeInstanceAdvert(params: VrrpInstanceParams, priority: number, destination: string): EncodeResult {
+/**
+ * The advert an instance sends to `destination` (the group, or one unicast peer: the v3 checksum
+ * differs per peer), with the given priority (0 when giving up mastership). `legacyUnicastChecksum`
+ * defaults to old_unicast_checksum "always"; pass true once "auto" has detected an old peer.
+ */
+export function encodeInstanceAdvert(
+  params: VrrpInstanceParams,
+  priority: number,
+  destination: string,
+  legacyUnicastChecksum = params.oldUnicastChecksum === "always",
+): EncodeResult {
   return encodeAdvert(
     {
       version: params.version,
@@ -234,8 +260,14 @@ export function encodeInstanceAdvert(params: VrrpInstanceParams, priority: numbe
       authType: params.authType,
       authPass: params.authPass,
     },
-    { family: params.family, source: params.primaryIp, destination, v3ChecksumAsV2: params.v3ChecksumAsV2 },
+    { family: params.family, source: params.primaryIp, destination, legacyUnicastChecksum, v3ChecksumAsV2: params.v3ChecksumAsV2 },
   );
+}
+
+/** The IP id after `previous`: keepalived counts per instance from 1 and skips 0 on wrap-around. */
+export function nextIpId(previous: number): number {
+  const next = (previous + 1) & 0xffff;
+  return next === 0 ? 1 : next;
 }
 
 export interface Ipv4HeaderFields {
@@ -411,9 +443,24 @@ export function decodeAdvert(payload: Uint8Array, rx: RxMeta, expect: AdvertExpe
   if (expect.checkAddresses && advert.addressCount !== expect.vips.length)
     return drop("addressCountMismatch", `received ${advert.addressCount} addresses, expected ${expect.vips.length}`);
 
-  const asReceived = vrrpChecksum(payload, advert.version, rx.family, src, dst, false);
-  const asV2 = advert.version === 3 && rx.family === 4 && expect.v3ChecksumAsV2 ? vrrpChecksum(payload, 3, 4, src, dst, true) : 1;
-  if (asReceived !== 0 && asV2 !== 0)
+  const v3ipv4 = advert.version === 3 && rx.family === 4;
+  const verifies = (pseudoDst: Uint8Array, noPseudoHeader = false) =>
+    vrrpChecksum(payload, advert.version, rx.family, src, pseudoDst, noPseudoHeader) === 0;
+  let legacyUnicastChecksum = false;
+  let checksumOk = verifies(v3ipv4 && expect.oldUnicastChecksum === "always" ? MCAST_GROUP4 : dst);
+  if (
+    !checksumOk &&
+    v3ipv4 &&
+    expect.oldUnicastChecksum === "auto" &&
+    expect.unicastPeers.length > 0 &&
+    !sameBytes(dst, MCAST_GROUP4) &&
+    verifies(MCAST_GROUP4)
+  ) {
+    // vrrp_check_packet with OLD_CHKSUM_COMPAT: "Setting unicast VRRPv3 checksum to old version".
+    checksumOk = legacyUnicastChecksum = true;
+  }
+  if (!checksumOk && v3ipv4 && expect.v3ChecksumAsV2) checksumOk = verifies(dst, true);
+  if (!checksumOk)
     return drop("checksumError", `invalid VRRPv${advert.version} checksum 0x${advert.checksum.toString(16).padStart(4, "0")}`);
 
   const multicast = rx.family === 4 ? isIpv4Multicast(dst) : isIpv6Multicast(dst);
@@ -442,7 +489,10 @@ export function decodeAdvert(payload: Uint8Array, rx: RxMeta, expect: AdvertExpe
       return drop("unicastSourceNotPeer", `unicast source address ${rx.source} is not a unicast peer`);
   }
 
-  return { ok: true, advert: { ...advert, source: formatIp(src, rx.family), destination: formatIp(dst, rx.family), ttl: rx.ttl } };
+  return {
+    ok: true,
+    advert: { ...advert, source: formatIp(src, rx.family), destination: formatIp(dst, rx.family), ttl: rx.ttl, legacyUnicastChecksum },
+  };
 }
 
 /** Decodes a whole received IPv4 packet (raw socket with the header) for one instance. */

@@ -35,6 +35,8 @@ export function validateParams(p: VrrpInstanceParams): string[] {
   for (const peer of p.unicastPeers) if (!parseIp(peer, p.family)) err(`unicast peer ${peer} is not an IPv${p.family} address`);
   if (!Number.isFinite(p.preemptDelayMs) || p.preemptDelayMs < 0 || p.preemptDelayMs > MAX_PREEMPT_DELAY_MS)
     err(`preempt_delay must be 0..1000 s, got ${p.preemptDelayMs / 1000} s`);
+  if (p.oldUnicastChecksum !== undefined && !["auto", "always", "never"].includes(p.oldUnicastChecksum))
+    err(`old_unicast_checksum must be auto, always or never, got ${String(p.oldUnicastChecksum)}`);
   if (!Number.isInteger(p.downTimerAdverts) || p.downTimerAdverts < 1 || p.downTimerAdverts > 100)
     err(`down_timer_adverts must be 1..100, got ${p.downTimerAdverts}`);
   const nonNegative: [string, number][] = [

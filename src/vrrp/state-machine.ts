@@ -137,6 +137,18 @@ export function nextDeadline(inst: VrrpInstance): number | null {
   return next;
 }
 
+/**
+ * Whether the address list of an advert from `source` must be checked (AdvertExpectations.checkAddresses).
+ * keepalived (vrrp_state_backup): always, except in BACKUP with vrrp_skip_check_adv_addr when the advert
+ * comes from the master already known.
+ */
+export function checksAdvertAddresses(inst: VrrpInstance, source: string, skipCheckAdvAddr: boolean): boolean {
+  if (!skipCheckAdvAddr || inst.state !== "BACKUP" || inst.masterAddress === null) return true;
+  const a = parseIp(source, inst.params.family);
+  const b = parseIp(inst.masterAddress, inst.params.family);
+  return !a || !b || compareAddressBytes(a, b) !== 0;
+}
+
 type Draft = { -readonly [K in keyof VrrpInstance]: VrrpInstance[K] } & {
   timers: Partial<Record<TimerName, number>>;
   faults: string[];
@@ -417,7 +429,7 @@ function fireTimer(s: Stepper, name: TimerName): void {
         s.log("master down timer expired, waiting for the sync group to agree to MASTER");
         return;
       }
-      s.becomeMaster(`no advert received for ${d.masterDownIntervalMs} ms`);
+      s.becomeMaster(`master down timer expired after ${d.masterDownIntervalMs} ms`);
       return;
     case "advert":
       if (d.state !== "MASTER") return;

@@ -59,7 +59,19 @@ export interface VrrpInstanceParams {
   higherPrioSendAdvert: boolean;
   /** down_timer_adverts: adverts in the master down interval, 1..100; default 3 (the RFC's value). */
   downTimerAdverts: number;
-  /** v3 checksum computed without the IPv4 pseudo-header (keepalived's pre-1.3.6 "old_unicast_checksum"). */
+  /**
+   * old_unicast_checksum: before keepalived 1.3.6, VRRPv3-over-IPv4 unicast adverts carried a checksum
+   * whose pseudo-header held the multicast group 224.0.0.18 instead of the peer's address. "auto" (no
+   * keyword, keepalived built with OLD_CHKSUM_COMPAT as Debian's is): send the standard checksum, accept
+   * the old one and report it (ReceivedAdvert.legacyUnicastChecksum) so the shell switches to sending it,
+   * as keepalived does; "always": the keyword; "never": `old_unicast_checksum never`. Absent = "auto".
+   */
+  oldUnicastChecksum?: "auto" | "always" | "never";
+  /**
+   * Not a keepalived option: VRRPv3-over-IPv4 checksum with no pseudo-header at all, as some older
+   * non-keepalived routers compute it (FRR's `no vrrp N checksum-with-ipv4-pseudoheader`). Sent when set;
+   * accepted on receive in addition to the standard one.
+   */
   v3ChecksumAsV2: boolean;
 }
 
@@ -83,6 +95,7 @@ export const VRRP_DEFAULTS = {
   lowerPrioNoAdvert: false,
   higherPrioSendAdvert: false,
   downTimerAdverts: 3,
+  oldUnicastChecksum: "auto",
   v3ChecksumAsV2: false,
 } as const satisfies Partial<VrrpInstanceParams>;
 

@@ -38,6 +38,32 @@ describe("libc wrappers", () => {
     expect(() => socket(12345, libc.SOCK_RAW, 0)).toThrow(/socket: EAFNOSUPPORT/);
   });
 
+  it("maps interface names and indexes both ways and reports this process's pid", () => {
+    const index = inNetns(ns, () => ifNameToIndex("lo"));
+    expect(index).toBe(1);
+    expect(libc.ifIndexToName(index)).toBe("lo");
+    expect(() => libc.ifIndexToName(987654)).toThrow(/if_indextoname \(987654\): ENXIO/);
+    expect(libc.getpid()).toBe(process.pid);
+  });
+
+  it("connects a UDP socket and exchanges a datagram on loopback with sendto/recvfrom and poll", () => {
+    const [server, client] = inNetns(ns, () => [socket(libc.AF_INET, libc.SOCK_DGRAM, 0), socket(libc.AF_INET, libc.SOCK_DGRAM, 0)]);
+    try {
+      libc.bind(server, sockaddrIn("127.0.0.1", 40124));
+      libc.connect(client, sockaddrIn("127.0.0.1", 40124));
+      expect(libc.sendto(client, Uint8Array.of(1, 2, 3))).toBe(3);
+      expect(libc.poll([{ fd: server, events: libc.POLLIN }], 1000)).toEqual([libc.POLLIN]);
+      const buf = new Uint8Array(16);
+      const r = libc.recvfrom(server, buf, libc.MSG_DONTWAIT)!;
+      expect([...buf.subarray(0, r.length)]).toEqual([1, 2, 3]);
+      expect(libc.decodeSockaddr(r.from)!.address).toEqual(Uint8Array.of(127, 0, 0, 1));
+      expect(libc.recvfrom(server, buf, libc.MSG_DONTWAIT)).toBeNull(); // EAGAIN is "nothing queued"
+    } finally {
+      libc.close(server);
+      libc.close(client);
+    }
+  });
+
   it("binds a UDP socket on loopback of a namespace and reads it back with getsockname", () => {
     const fd = inNetns(ns, () => socket(libc.AF_INET, libc.SOCK_DGRAM, 0));
     try {
@@ -102,6 +128,33 @@ describe("NetlinkSocket", () => {
       if (!bad.ok) expect(bad.error.code).toBe("EEXIST");
       const out = await lab.run(ns, ["ip", "-4", "-o", "addr", "show", "dev", "lo"]);
       expect(out.split("\n").filter((l) => l.includes("10.77.")).length).toBe(3000);
+    } finally {
+      s.close();
+    }
+  });
+
+  it("keeps a batch within a small receive buffer instead of losing ACKs", async () => {
+    const s = inNetns(ns, () => NetlinkSocket.open(NETLINK_ROUTE, { rcvbuf: 64 * 1024 }));
+    try {
+      expect(s.rcvbuf).toBeLessThanOrEqual(2 * 64 * 1024);
+      // GETLINK of a missing ifindex: every request gets an error ACK, none gets lost.
+      const reqs = Array.from({ length: 4000 }, () => ({ type: RTM_GETLINK, payload: ifinfomsg(999_999) }));
+      const results = await s.requestMany(reqs, { timeoutMs: 2000 });
+      expect(results.every((r) => !r.ok && r.error.code === "ENODEV")).toBe(true);
+    } finally {
+      s.close();
+    }
+  });
+
+  it("joins a multicast group by number and reads a notification synchronously", async () => {
+    const RTNLGRP_IPV4_IFADDR = 5;
+    const s = inNetns(ns, () => NetlinkSocket.open(NETLINK_ROUTE));
+    try {
+      s.addMembership(RTNLGRP_IPV4_IFADDR);
+      await lab.run(ns, ["ip", "addr", "add", "10.78.0.1/32", "dev", "lo"]);
+      const [m] = s.receive(performance.now() + 2000, "address notification");
+      expect(m.header.type).toBe(RTM_NEWADDR);
+      expect([...parseAttrMap(m.payload.subarray(8)).get(2 /* IFA_LOCAL */)!]).toEqual([10, 78, 0, 1]);
     } finally {
       s.close();
     }

@@ -88,6 +88,8 @@ describe("routes and rules", () => {
     await rtnl.addRoute({ dst: "192.0.2.0/24", via: "10.63.0.254", ifindex: eth0, table: 100, metric: 7, src: "10.63.0.1" });
     await rtnl.addRoute({ dst: "198.51.100.0/24", type: "blackhole", table: 1000 });
     await rtnl.addRoute({ dst: "fd62::/64", ifindex: eth0, metric: 5 });
+    await rtnl.replaceRoute({ dst: "198.51.100.0/24", type: "unreachable", table: 1000 });
+    await rtnl.replaceRoute({ dst: "198.51.100.0/24", type: "blackhole", table: 1000 });
     const t100 = await lab.ipJson<{ dst: string; gateway: string; dev: string; metric: number; prefsrc: string }[]>(ns, ["route", "show", "table", "100"]);
     expect(t100).toEqual([expect.objectContaining({ dst: "192.0.2.0/24", gateway: "10.63.0.254", dev: "eth0", metric: 7, prefsrc: "10.63.0.1" })]);
     const t1000 = await lab.ipJson<{ type: string; dst: string }[]>(ns, ["route", "show", "table", "1000"]);

@@ -7,6 +7,7 @@ import { sendEthernetFrame } from "../../src/net/ethernet.ts";
 import { sendIcmp6 } from "../../src/net/icmp6.ts";
 import { parseIPv4 } from "../../src/net/inet.ts";
 import { inNetns } from "../../src/net/netns.ts";
+import { Rtnl, vrrpVirtualMac } from "../../src/netlink/rtnetlink.ts";
 import { openVrrpSocket, type ReceivedPacket, type VrrpSocket } from "../../src/net/vrrp-socket.ts";
 import { createLab, type SpawnedProcess } from "../helpers/netns.ts";
 
@@ -62,9 +63,14 @@ describe("VRRP raw sockets between two namespaces", () => {
   it("IPv4 multicast: full IP packet, source, destination, TTL 255 and ifindex arrive", async () => {
     const rx = open(b, { family: 4, ifname: "eth0" });
     const tx = open(a, { family: 4, ifname: "eth0" });
+    const looped: ReceivedPacket[] = [];
+    tx.onPacket((pkt) => looped.push(pkt));
     const got = nextPacket(rx);
     tx.send(ipv4Packet("10.71.0.1", "224.0.0.18", 1, advert));
     const p = await got;
+    // Multicast loop is off: the sender does not hear itself (the peer's copy has arrived by now).
+    await Bun.sleep(50);
+    expect(looped).toEqual([]);
     expect(p).toMatchObject({ src: "10.71.0.1", dst: "224.0.0.18", ttlOrHopLimit: 255, ifindex: ifindexB });
     expect(p.data[1]).toBe(0xc0);
     expect(p.data[9]).toBe(112);
@@ -93,6 +99,39 @@ describe("VRRP raw sockets between two namespaces", () => {
     expect(p).toMatchObject({ src: "fe80::a", dst: "ff02::12", ttlOrHopLimit: 255, ifindex: ifindexB });
     expect([...p.data]).toEqual([...v3]);
     await Promise.all([rx.close(), tx.close()]);
+  });
+
+  it("IPv6 unicast to a peer's link-local address", async () => {
+    const rx = open(b, { family: 6, ifname: "eth0", unicast: { src: "fe80::b", peers: ["fe80::a"] } });
+    const tx = open(a, { family: 6, ifname: "eth0", unicast: { src: "fe80::a", peers: ["fe80::b"] } });
+    const got = nextPacket(rx);
+    tx.send(Uint8Array.of(0x31, 7, 8, 9), "fe80::b", { src: "fe80::a" });
+    const p = await got;
+    expect(p).toMatchObject({ src: "fe80::a", dst: "fe80::b", ttlOrHopLimit: 255, ifindex: ifindexB });
+    expect([...p.data]).toEqual([0x31, 7, 8, 9]);
+    await Promise.all([rx.close(), tx.close()]);
+  });
+
+  it("works from inside a Worker (the VRRP engine's own thread), through a nested receive worker", async () => {
+    const w = new Worker(new URL("../fixtures/netlink/vrrp-rx-in-worker.ts", import.meta.url).href);
+    const messages: { kind: string; [k: string]: unknown }[] = [];
+    const waitFor = (kind: string) => new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`worker never said ${kind}: ${JSON.stringify(messages)}`)), 3000);
+      const check = () => { if (messages.some((m) => m.kind === kind)) { clearTimeout(t); resolve(); } else setTimeout(check, 5); };
+      check();
+    });
+    w.onmessage = (e) => messages.push(e.data);
+    try {
+      w.postMessage({ ns: b });
+      await waitFor("ready");
+      const tx = open(a, { family: 4, ifname: "eth0" });
+      tx.send(ipv4Packet("10.71.0.1", "224.0.0.18", 4, advert));
+      await waitFor("closed");
+      expect(messages.find((m) => m.kind === "packet")).toEqual({ kind: "packet", src: "10.71.0.1", dst: "224.0.0.18", ttl: 255, length: 20 + advert.byteLength });
+      await tx.close();
+    } finally {
+      w.terminate();
+    }
   });
 
   it("closes cleanly: a closed socket refuses to send and its fd is gone", async () => {
@@ -149,5 +188,29 @@ describe("link-layer and ICMPv6 sends", () => {
     expect(f[54]).toBe(136);
     expect((f[56] << 8) | f[57]).not.toBe(0); // checksum filled in
     expect([...f.subarray(58)]).toEqual([...na.subarray(4)]);
+  });
+});
+
+describe("use_vmac", () => {
+  it("an advert sent on a macvlan with the VRRP virtual MAC leaves with that source MAC", async () => {
+    const rtnl = inNetns(a, () => Rtnl.open());
+    try {
+      const parent = await rtnl.linkByName("eth0");
+      const vmac = await rtnl.createMacvlan({ name: "vrrp.51", parentIndex: parent.index, mac: vrrpVirtualMac(51) });
+      await rtnl.setLinkUp(vmac.index, true);
+      const rx = open(b, { family: 4, ifname: "eth0" });
+      const tx = open(a, { family: 4, ifname: "vrrp.51", ifindex: vmac.index });
+      const cap = await capture(b, ["-e", "ip", "proto", "112"]);
+      const got = nextPacket(rx);
+      tx.send(ipv4Packet("10.71.0.1", "224.0.0.18", 3, advert));
+      expect((await got).src).toBe("10.71.0.1");
+      const frame = await cap.frame();
+      expect(Buffer.from(frame.subarray(0, 6)).toString("hex")).toBe("01005e000012"); // multicast MAC of 224.0.0.18
+      expect(Buffer.from(frame.subarray(6, 12)).toString("hex")).toBe("00005e000133");
+      await Promise.all([rx.close(), tx.close()]);
+      await rtnl.deleteLink(vmac.index);
+    } finally {
+      rtnl.close();
+    }
   });
 });

@@ -18,7 +18,7 @@ describe("schema engine", () => {
     expect(inst).toEqual({ interface: "eth0", virtual_router_id: 51 });
     expect(locOfKey(inst, "virtual_router_id")).toEqual(at(3));
     const eff = withDefaults(model, rootSpec);
-    expect((eff.vrrp_instance as Record<string, Record<string, unknown>>).VI_1!.priority).toBe(100);
+    expect((eff.vrrp_instance as Record<string, Record<string, unknown>>).VI_1!.advert_int).toBe(1);
   });
 
   it("reports range errors and unknown keywords with the argument's position", () => {

@@ -68,6 +68,8 @@ describe("VRRP virtual MAC", () => {
   it("is 00:00:5e:00:01:VRID for IPv4 and 00:00:5e:00:02:VRID for IPv6", () => {
     expect(formatMac(vrrpVirtualMac(51, 4))).toBe("00:00:5e:00:01:33");
     expect(formatMac(vrrpVirtualMac(255, 6))).toBe("00:00:5e:00:02:ff");
-    expect(hexToBytes("0a4d")).toEqual(new Uint8Array([10, 77]));
+    expect(hexToBytes("0a 4d")).toEqual(new Uint8Array([10, 77]));
+    expect(hexToBytes("0a4")).toBeNull();
+    expect(hexToBytes("zz")).toBeNull();
   });
 });

@@ -9,13 +9,19 @@ import {
   decodeIpv4Advert,
   encodeAdvert,
   encodeInstanceAdvert,
+  expectationsFor,
+  nextIpId,
   parseIpv4Packet,
   type AdvertExpectations,
   type DecodeResult,
 } from "../../src/vrrp/packet.ts";
 import { VRRP_DEFAULTS, type VrrpInstanceParams } from "../../src/vrrp/types.ts";
 
-const capture = (name: string) => hexToBytes(readFileSync(new URL(`../fixtures/captures/${name}.hex`, import.meta.url), "utf8"));
+const capture = (name: string) => {
+  const bytes = hexToBytes(readFileSync(new URL(`../fixtures/captures/${name}.hex`, import.meta.url), "utf8"));
+  if (!bytes) throw new Error(`${name}.hex is not hex`);
+  return bytes;
+};
 
 // The captures are keepalived 2.2.7 frames: 02:00:77:01:00:01 (10.77.1.1) -> 224.0.0.18, VRID 51, VIP 10.77.1.100.
 const params = (over: Partial<VrrpInstanceParams> = {}): VrrpInstanceParams => ({
@@ -40,6 +46,7 @@ const expectations = (over: Partial<AdvertExpectations> = {}): AdvertExpectation
   authPass: "1111",
   vips: ["10.77.1.100"],
   unicastPeers: [],
+  oldUnicastChecksum: "auto",
   v3ChecksumAsV2: false,
   checkAddresses: true,
   checkUnicastSource: false,
@@ -124,6 +131,37 @@ describe("keepalived captures, byte for byte", () => {
     // The standard checksum is still accepted with the option on.
     const standard = ipPart(capture("vrrpv3-advert-vrid51-prio150-10cs")).subarray(20);
     expect(decodeAdvert(standard, rx, { ...exp, v3ChecksumAsV2: true }).ok).toBe(true);
+  });
+});
+
+describe("old_unicast_checksum (keepalived < 1.3.6 VRRPv3 unicast peers)", () => {
+  const p = params({ version: 3, authType: "none", authPass: undefined, unicastPeers: ["10.77.1.2"] });
+  const rx = { family: 4 as const, source: "10.77.1.1", destination: "10.77.1.2", ttl: 64 };
+  const exp = (mode: "auto" | "always" | "never") => ({ ...expectationsFor(p), oldUnicastChecksum: mode });
+  const standard = encodeInstanceAdvert(p, 100, "10.77.1.2");
+  const legacy = encodeInstanceAdvert(p, 100, "10.77.1.2", true);
+
+  it("the legacy checksum puts 224.0.0.18 in the pseudo-header instead of the peer", () => {
+    if (!standard.ok || !legacy.ok) throw new Error("encode failed");
+    expect(bytesToHex(standard.bytes)).not.toBe(bytesToHex(legacy.bytes));
+    const asMulticast = encodeInstanceAdvert(p, 100, "224.0.0.18");
+    expect(asMulticast.ok && bytesToHex(asMulticast.bytes)).toBe(bytesToHex(legacy.bytes));
+  });
+  it("auto accepts both and flags the legacy one; never refuses it; always expects it", () => {
+    if (!standard.ok || !legacy.ok) throw new Error("encode failed");
+    const a = decodeAdvert(standard.bytes, rx, exp("auto"));
+    expect(a.ok && a.advert.legacyUnicastChecksum).toBe(false);
+    const b = decodeAdvert(legacy.bytes, rx, exp("auto"));
+    expect(b.ok && b.advert.legacyUnicastChecksum).toBe(true);
+    expectDrop(decodeAdvert(legacy.bytes, rx, exp("never")), "checksumError");
+    expect(decodeAdvert(legacy.bytes, rx, exp("always")).ok).toBe(true);
+    expectDrop(decodeAdvert(standard.bytes, rx, exp("always")), "checksumError");
+    // Multicast instances never fall back.
+    expectDrop(decodeAdvert(legacy.bytes, { ...rx, ttl: 255 }, { ...exp("auto"), unicastPeers: [] }), "checksumError");
+  });
+  it("old_unicast_checksum \"always\" is the default for encodeInstanceAdvert's legacy flag", () => {
+    const always = encodeInstanceAdvert({ ...p, oldUnicastChecksum: "always" }, 100, "10.77.1.2");
+    expect(always.ok && legacy.ok && bytesToHex(always.bytes) === bytesToHex(legacy.bytes)).toBe(true);
   });
 });
 
@@ -227,6 +265,14 @@ describe("receive validation, one DropReason per VRRP-MIB counter", () => {
     const ah = good();
     ah[9] = 51;
     expectDrop(decodeIpv4Advert(ah, expectations()), "authTypeMismatch");
+  });
+});
+
+describe("IP id", () => {
+  it("counts from 1 and skips 0 on wrap-around, as keepalived's captures (ids 1..6) show", () => {
+    expect(nextIpId(0)).toBe(1);
+    expect(nextIpId(5)).toBe(6);
+    expect(nextIpId(0xffff)).toBe(1);
   });
 });
 

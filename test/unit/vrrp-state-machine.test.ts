@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  checksAdvertAddresses,
   createInstance,
   masterDownIntervalMs,
   nextDeadline,
@@ -435,6 +436,21 @@ describe("FAULT, shutdown, tracking, control", () => {
       sim.now = t;
       apply(sim.advert({ priority: t % 3 === 0 ? 200 : 100 }));
     }
+  });
+});
+
+describe("vrrp_skip_check_adv_addr", () => {
+  it("a backup skips the address check only for the master it already follows", () => {
+    const sim = new Sim(params());
+    sim.send({ type: "startup" });
+    expect(checksAdvertAddresses(sim.inst, "10.77.1.9", true)).toBe(true); // no master known yet
+    sim.advert({ priority: 200, source: "10.77.1.9" });
+    expect(checksAdvertAddresses(sim.inst, "10.77.1.9", true)).toBe(false);
+    expect(checksAdvertAddresses(sim.inst, "10.77.1.8", true)).toBe(true);
+    expect(checksAdvertAddresses(sim.inst, "10.77.1.9", false)).toBe(true);
+    sim.advance(10_000); // master now: always checks
+    expect(sim.inst.state).toBe("MASTER");
+    expect(checksAdvertAddresses(sim.inst, "10.77.1.9", true)).toBe(true);
   });
 });
 

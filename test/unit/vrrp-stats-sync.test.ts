@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeIpv4Advert, expectationsFor, buildIpv4Packet, encodeInstanceAdvert, type DropReason } from "../../src/vrrp/packet.ts";
+import { buildIpv4Packet, decodeIpv4Advert, encodeInstanceAdvert, expectationsFor, nextIpId, type DropReason } from "../../src/vrrp/packet.ts";
 import { createInstance, nextDeadline, step, type VrrpAction, type VrrpInstance, type StepResult } from "../../src/vrrp/state-machine.ts";
 import { count, countActions, DROP_COUNTERS, emptyStats, type VrrpStats } from "../../src/vrrp/stats.ts";
 import { syncFaultSource, syncGroupFollowUps, syncGroupMayBecomeMaster, type SyncMember } from "../../src/vrrp/sync-group.ts";
@@ -147,7 +147,7 @@ describe("two routers on a simulated wire (codec + state machine)", () => {
         if (a.type !== "sendAdvert") continue;
         const vrrp = encodeInstanceAdvert(r.p, a.priority, "224.0.0.18");
         if (!vrrp.ok) throw new Error(vrrp.error);
-        r.ipId = r.ipId === 0xffff ? 1 : r.ipId + 1;
+        r.ipId = nextIpId(r.ipId);
         const ip = buildIpv4Packet({ source: r.p.primaryIp, destination: "224.0.0.18", id: r.ipId, payload: vrrp.bytes });
         if (!ip.ok) throw new Error(ip.error);
         wire.push({ at: now, from: r, bytes: ip.bytes });

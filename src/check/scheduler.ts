@@ -1,0 +1,278 @@
+// The imperative shell around the pure checker and virtual-server state: runs every checker on its
+// delay_loop / delay_before_retry timeline, feeds results into state.ts and vs-state.ts, and reports
+// verdicts, events and the desired IPVS destinations. Every checker is asynchronous; nothing here blocks
+// the event loop. First runs are spread over [0, warmup] (keepalived's warmup) and at most maxInFlight
+// checks run at once, so 10,000 checkers neither fire together nor exhaust file descriptors.
+import { watch, type FSWatcher } from "node:fs";
+import { basename, dirname } from "node:path";
+import { runUrl } from "./http.ts";
+import { runChecker } from "./run.ts";
+import { applyCheckResult, firstRunDelayMs, initialCheckerState, type CheckerState, type CheckerStep } from "./state.ts";
+import type { CheckResult, CheckerPolicy, CheckerSpec } from "./types.ts";
+import {
+  desiredDests, initVirtualServer, onCheckerVerdict, onWeight, rsKey, shutdownEvents,
+  type DesiredVirtualServer, type HealthEvent, type VirtualServerConfig, type VirtualServerState,
+} from "./vs-state.ts";
+
+export interface Clock {
+  now(): number;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+export const realClock: Clock = {
+  now: () => performance.now(),
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+export interface ScheduledChecker {
+  /** Unique id, e.g. "TCP 10.0.0.1:80/10.0.0.5:80/HTTP_GET#0". */
+  id: string;
+  vsKey: string;
+  /** rsKey() of the real server it belongs to. */
+  rs: string;
+  spec: CheckerSpec;
+  policy: CheckerPolicy;
+}
+
+export interface Verdict {
+  checker: ScheduledChecker;
+  result: CheckResult;
+  step: CheckerStep;
+}
+
+/** How one check is executed; injectable for tests. `urlIndex` asks HTTP checkers for one url only. */
+export type CheckRunner = (spec: CheckerSpec, signal: AbortSignal, urlIndex?: number) => Promise<CheckResult>;
+
+export const defaultRunner: CheckRunner = (spec, signal, urlIndex) =>
+  urlIndex !== undefined && (spec.kind === "HTTP_GET" || spec.kind === "SSL_GET")
+    ? runUrl(spec.params, urlIndex, signal)
+    : runChecker(spec, signal);
+
+export interface SchedulerOptions {
+  clock?: Clock;
+  /** Uniform in [0,1), for the warmup spread. */
+  random?: () => number;
+  runner?: CheckRunner;
+  /** Checks allowed to run at the same time. Default 256. */
+  maxInFlight?: number;
+  onVerdict?: (v: Verdict) => void;
+  onEvent?: (e: HealthEvent) => void;
+  /** Called with a virtual server's desired destinations whenever they may have changed (and at start). */
+  onDesired?: (d: DesiredVirtualServer) => void;
+  /** FILE_CHECK: re-read a tracked file as soon as it changes (inotify through fs.watch, as keepalived
+   *  does), besides the delay_loop poll. Default true. */
+  watchFiles?: boolean;
+}
+
+interface Running {
+  sc: ScheduledChecker;
+  state: CheckerState;
+  timer: unknown;
+  abort: AbortController | undefined;
+  /** HTTP recovery without fast_recovery: the next url to check (urls are checked one per delay_loop). */
+  urlCursor: number;
+  /** A tracked file changed while this check was running or queued: run again as soon as it ends. */
+  rerun: boolean;
+}
+
+export interface SchedulerStats { checks: number; inFlight: number; queued: number }
+
+export class HealthScheduler {
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly runner: CheckRunner;
+  private readonly maxInFlight: number;
+  private readonly vsConfigs = new Map<string, VirtualServerConfig>();
+  private readonly vsStates = new Map<string, VirtualServerState>();
+  private readonly running = new Map<string, Running>();
+  private readonly waiting: Running[] = [];
+  private readonly watchers: FSWatcher[] = [];
+  private inFlight = 0;
+  private checks = 0;
+  private stopped = false;
+
+  constructor(virtualServers: VirtualServerConfig[], checkers: ScheduledChecker[], private readonly opts: SchedulerOptions = {}) {
+    this.clock = opts.clock ?? realClock;
+    this.random = opts.random ?? Math.random;
+    this.runner = opts.runner ?? defaultRunner;
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 256);
+    for (const sc of checkers) {
+      if (this.running.has(sc.id)) throw new Error(`duplicate checker id ${sc.id}`);
+      this.running.set(sc.id, { sc, state: initialCheckerState(sc.policy), timer: undefined, abort: undefined, urlCursor: 0, rerun: false });
+    }
+    // The real servers' checker lists come from the scheduled checkers, so the two cannot disagree.
+    const byRs = new Map<string, { id: string; startsUp: boolean }[]>();
+    for (const c of checkers) {
+      const key = `${c.vsKey}\n${c.rs}`;
+      byRs.set(key, [...(byRs.get(key) ?? []), { id: c.id, startsUp: !c.policy.alpha }]);
+    }
+    for (const vs of virtualServers) {
+      const realServers = vs.realServers.map((rs) => {
+        const key = `${vs.vsKey}\n${rsKey(rs)}`;
+        const list = byRs.get(key) ?? [];
+        byRs.delete(key);
+        return { ...rs, checkers: list };
+      });
+      this.vsConfigs.set(vs.vsKey, { ...vs, realServers });
+    }
+    const orphan = checkers.find((c) => byRs.has(`${c.vsKey}\n${c.rs}`));
+    if (orphan) throw new Error(`checker ${orphan.id} refers to unknown real server ${orphan.rs} of ${orphan.vsKey}`);
+  }
+
+  /** Initial state and events, then the first run of every checker within its warmup. */
+  start(): void {
+    for (const [key, cfg] of this.vsConfigs) {
+      const t = initVirtualServer(cfg);
+      this.vsStates.set(key, t.state);
+      for (const e of t.events) this.opts.onEvent?.(e);
+      this.opts.onDesired?.(desiredDests(cfg, t.state));
+    }
+    for (const r of this.running.values()) this.schedule(r, firstRunDelayMs(r.sc.policy, this.random()));
+    if (this.opts.watchFiles !== false) this.watchTrackedFiles();
+  }
+
+  private watchTrackedFiles(): void {
+    const byDir = new Map<string, Running[]>();
+    for (const r of this.running.values()) {
+      if (r.sc.spec.kind !== "FILE_CHECK") continue;
+      const d = dirname(r.sc.spec.params.file);
+      byDir.set(d, [...(byDir.get(d) ?? []), r]);
+    }
+    for (const [d, list] of byDir) {
+      try {
+        // The directory, not the file: tools replace files by rename, which a file watch would miss.
+        const w = watch(d, (_event, name) => {
+          for (const r of list) if (r.sc.spec.kind === "FILE_CHECK" && basename(r.sc.spec.params.file) === String(name)) this.runSoon(r);
+        });
+        w.on("error", () => { /* the delay_loop poll still covers this file */ });
+        this.watchers.push(w);
+      } catch {
+        // Missing directory: the poll reports the unreadable file with its reason.
+      }
+    }
+  }
+
+  /** Run a checker now rather than at its next timer (or right after its current run). */
+  private runSoon(r: Running): void {
+    if (this.stopped) return;
+    if (r.abort || this.waiting.includes(r)) { r.rerun = true; return; }
+    if (r.timer !== undefined) this.clock.clearTimer(r.timer);
+    r.timer = undefined;
+    this.fire(r);
+  }
+
+  /** Stop every timer and in-flight check; returns (and reports) the omega shutdown events. */
+  stop(): HealthEvent[] {
+    this.stopped = true;
+    for (const r of this.running.values()) {
+      if (r.timer !== undefined) this.clock.clearTimer(r.timer);
+      r.timer = undefined;
+      r.abort?.abort();
+    }
+    this.waiting.length = 0;
+    for (const w of this.watchers) w.close();
+    this.watchers.length = 0;
+    const events: HealthEvent[] = [];
+    for (const [key, cfg] of this.vsConfigs) {
+      const st = this.vsStates.get(key);
+      if (st) events.push(...shutdownEvents(cfg, st));
+    }
+    for (const e of events) this.opts.onEvent?.(e);
+    return events;
+  }
+
+  desired(): DesiredVirtualServer[] {
+    return [...this.vsConfigs].flatMap(([key, cfg]) => {
+      const st = this.vsStates.get(key);
+      return st ? [desiredDests(cfg, st)] : [];
+    });
+  }
+
+  checkerState(id: string): CheckerState | undefined {
+    return this.running.get(id)?.state;
+  }
+
+  stats(): SchedulerStats {
+    return { checks: this.checks, inFlight: this.inFlight, queued: this.waiting.length };
+  }
+
+  private schedule(r: Running, delayMs: number): void {
+    if (this.stopped) return;
+    r.timer = this.clock.setTimer(() => { r.timer = undefined; this.fire(r); }, Math.max(0, delayMs));
+  }
+
+  private fire(r: Running): void {
+    if (this.stopped) return;
+    if (this.inFlight >= this.maxInFlight) { this.waiting.push(r); return; }
+    this.launch(r);
+  }
+
+  /** HTTP urls are checked one per delay_loop while the checker is down, unless fast_recovery. */
+  private pacedUrl(r: Running): number | undefined {
+    const spec = r.sc.spec;
+    if (spec.kind !== "HTTP_GET" && spec.kind !== "SSL_GET") return undefined;
+    if (spec.params.fastRecovery || spec.params.urls.length < 2) return undefined;
+    return r.state.up && r.state.hasRun ? undefined : r.urlCursor;
+  }
+
+  private launch(r: Running): void {
+    this.inFlight++;
+    this.checks++;
+    const abort = new AbortController();
+    r.abort = abort;
+    const urlIndex = this.pacedUrl(r);
+    this.runner(r.sc.spec, abort.signal, urlIndex)
+      .catch((e: unknown): CheckResult => ({ ok: false, reason: `internal checker error: ${String(e)}`, latencyMs: 0 }))
+      .then((result) => {
+        this.inFlight--;
+        r.abort = undefined;
+        if (!this.stopped) this.complete(r, result, urlIndex);
+        const next = this.waiting.shift();
+        if (next && !this.stopped) this.launch(next);
+      });
+  }
+
+  private complete(r: Running, result: CheckResult, urlIndex: number | undefined): void {
+    const { sc } = r;
+    if (urlIndex !== undefined && result.ok && urlIndex + 1 < urlCount(sc.spec)) {
+      // One more url recovered; the next one after delay_loop. No verdict until all have passed.
+      r.urlCursor = urlIndex + 1;
+      this.schedule(r, sc.policy.delayLoopMs);
+      return;
+    }
+    r.urlCursor = 0;
+    const firstRun = !r.state.hasRun;
+    const step = applyCheckResult(sc.policy, r.state, result.ok);
+    r.state = step.state;
+    this.opts.onVerdict?.({ checker: sc, result, step });
+    const cfg = this.vsConfigs.get(sc.vsKey);
+    let st = this.vsStates.get(sc.vsKey);
+    if (cfg && st) {
+      const events: HealthEvent[] = [];
+      if (result.ok && result.weight !== undefined) {
+        const t = onWeight(cfg, st, sc.rs, sc.id, sc.spec.kind === "FILE_CHECK" ? "file" : "misc", result.weight);
+        st = t.state;
+        events.push(...t.events);
+      }
+      if (step.transition) {
+        const t = onCheckerVerdict(cfg, st, sc.rs, sc.id, step.transition === "up", {
+          reason: `${sc.spec.kind} ${step.summary}: ${result.reason}`, firstRun, alpha: sc.policy.alpha,
+        });
+        st = t.state;
+        events.push(...t.events);
+      }
+      this.vsStates.set(sc.vsKey, st);
+      for (const e of events) this.opts.onEvent?.(e);
+      if (events.length > 0) this.opts.onDesired?.(desiredDests(cfg, st));
+    }
+    const rerun = r.rerun;
+    r.rerun = false;
+    this.schedule(r, rerun ? 0 : step.nextDelayMs);
+  }
+}
+
+function urlCount(spec: CheckerSpec): number {
+  return spec.kind === "HTTP_GET" || spec.kind === "SSL_GET" ? spec.params.urls.length : 1;
+}

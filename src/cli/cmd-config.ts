@@ -1,0 +1,32 @@
+// lbctl config show: the effective configuration, every default filled in.
+import { stringify } from "smol-toml";
+import { blockToToml } from "../config/schema.ts";
+import { rootSpec } from "../config/spec/root.ts";
+import type { Command } from "./command.ts";
+import { formatDiagnostics, LOAD_OPTIONS, loadFromArgs, parseCommandArgs, summaryLine, USAGE_EXIT } from "./config-cli.ts";
+
+const usage = "lbctl config show [-f FILE] [--json] [--config-id ID] [--no-interfaces]";
+
+const cmd: Command = {
+  summary: [
+    "Show the effective configuration: every setting, defaults included, as TOML (or JSON with --json).",
+    "Problems go to standard error; with errors nothing is shown (exit 1).",
+  ].join("\n"),
+  usage,
+  async run(argv) {
+    const args = parseCommandArgs(argv, { ...LOAD_OPTIONS, json: { type: "boolean" } }, usage, 1);
+    if (!args) return USAGE_EXIT;
+    if (args.positionals[0] !== "show") {
+      process.stderr.write(`lbctl: config needs a subcommand: show\nusage: ${usage}\n`);
+      return USAGE_EXIT;
+    }
+    const { path, loaded } = loadFromArgs(args.values);
+    process.stderr.write(formatDiagnostics(loaded.diag));
+    if (loaded.diag.hasErrors) { process.stderr.write(summaryLine(loaded.diag, path) + "\n"); return 1; }
+    process.stdout.write(args.values.json
+      ? JSON.stringify(loaded.effective, null, 2) + "\n"
+      : stringify(blockToToml(loaded.effective, rootSpec)) + "\n");
+    return 0;
+  },
+};
+export default cmd;

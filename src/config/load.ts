@@ -1,0 +1,140 @@
+// Loading a configuration, start to end: read the file (keepalived.conf or TOML), build the
+// model through the root spec, fill defaults, then run the validations that need the whole
+// configuration and the machine. Never throws: every problem, including an unreadable file,
+// is a Diagnostic, so `lbctl check` can always print a list and an exit code.
+import { readFileSync, statSync } from "node:fs";
+import { Diagnostics } from "./diagnostics.ts";
+import type { CheckEnv } from "./env.ts";
+import { defaultConfigId, fsGlob } from "./conf-files.ts";
+import { parseKeepalivedConf, parseKeepalivedText } from "./lexer.ts";
+import { machineEnv } from "./machine-env.ts";
+import { parseConfBlock, withDefaults, type Model } from "./schema.ts";
+import { rootSpec } from "./spec/root.ts";
+import { parseTomlConfig } from "./toml.ts";
+
+export type ConfigFormat = "keepalived" | "toml";
+
+export interface LoadedConfig {
+  /** What the file sets, before defaults (what `lbctl convert` writes). */
+  model: Model;
+  /** Every setting with its default filled in (what the daemon runs). */
+  effective: Model;
+  diag: Diagnostics;
+  format: ConfigFormat;
+  /** Every file read: the configuration and its includes. */
+  files: string[];
+}
+
+export interface LoadOptions {
+  /** keepalived's `--config-id`: selects `@ID` conditional lines; the host name up to its first '.' by default. */
+  configId?: string;
+  /** The machine checks run against; the real machine when absent. */
+  env?: CheckEnv;
+  /** Force a front end instead of guessing from the name and content. */
+  format?: ConfigFormat;
+}
+
+export const TOML_CONFIG_PATH = "/etc/lbctl/lbctl.toml";
+export const KEEPALIVED_CONFIG_PATH = "/etc/keepalived/keepalived.conf";
+
+/** lbctl's own TOML file when it exists, else keepalived's. */
+export function defaultConfigPath(exists: (p: string) => boolean = pathExists): string {
+  return exists(TOML_CONFIG_PATH) ? TOML_CONFIG_PATH : KEEPALIVED_CONFIG_PATH;
+}
+
+function pathExists(p: string): boolean {
+  try { statSync(p); return true; } catch { return false; }
+}
+
+/**
+ * `.toml` files are TOML; otherwise TOML is recognised by its first statement being a
+ * table header or `key = value`, which keepalived.conf never starts with.
+ */
+export function detectFormat(fileName: string, text: string): ConfigFormat {
+  if (fileName.endsWith(".toml")) return "toml";
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#") || line.startsWith("!")) continue;
+    return /^\[/.test(line) || /^[A-Za-z0-9_."'-]+\s*=/.test(line) ? "toml" : "keepalived";
+  }
+  return "keepalived";
+}
+
+function errnoText(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  switch (code) {
+    case "ENOENT": return "no such file";
+    case "EACCES": case "EPERM": return "permission denied";
+    case "EISDIR": return "is a directory";
+    case "ELOOP": return "too many levels of symbolic links";
+    case "ENOTDIR": return "not a directory";
+    case "EIO": return "input/output error";
+    default: return e instanceof Error ? e.message : String(e);
+  }
+}
+
+/** Reads the main file; undefined (with a diagnostic) when it cannot be used. */
+function readMain(path: string, diag: Diagnostics): string | undefined {
+  try {
+    if (statSync(path).isDirectory()) { diag.error(`cannot read ${path}: is a directory`); return undefined; }
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    diag.error(`cannot read ${path}: ${errnoText(e)}`);
+    return undefined;
+  }
+}
+
+export function loadConfig(path: string = defaultConfigPath(), opts: LoadOptions = {}): LoadedConfig {
+  const diag = new Diagnostics();
+  const text = readMain(path, diag);
+  if (text === undefined) return { model: {}, effective: withDefaults({}, rootSpec), diag, format: opts.format ?? detectFormat(path, ""), files: [] };
+  return loadFrom(text, path, opts, diag, true);
+}
+
+/** Loads configuration text that is not (or not only) on disk; includes still read files. */
+export function loadConfigText(text: string, fileName: string, opts: LoadOptions = {}): LoadedConfig {
+  return loadFrom(text, fileName, opts, new Diagnostics(), false);
+}
+
+function loadFrom(text: string, fileName: string, opts: LoadOptions, diag: Diagnostics, onDisk: boolean): LoadedConfig {
+  const format = opts.format ?? detectFormat(fileName, text);
+  const files = [fileName];
+  let model: Model = {};
+  try {
+    if (text.includes("\0")) {
+      diag.error(`${fileName} is not a text file (it contains NUL bytes)`, { file: fileName, line: lineOf(text, text.indexOf("\0")), col: 1 });
+    } else if (format === "toml") {
+      model = parseTomlConfig(text, fileName, diag) ?? {};
+    } else {
+      // The main file's text is already in hand; includes are read from disk and listed.
+      const readFile = (p: string): string => {
+        if (p === fileName) return text;
+        const t = readFileSync(p, "utf8");
+        if (!files.includes(p)) files.push(p);
+        return t;
+      };
+      const tree = onDisk
+        ? parseKeepalivedConf(fileName, { configId: opts.configId, diag, readFile })
+        : parseKeepalivedText(text, fileName, { configId: opts.configId ?? defaultConfigId(), diag, readFile, glob: fsGlob, cwd: process.cwd() });
+      model = parseConfBlock(tree, rootSpec, { diag, where: "the top level" });
+    }
+    const effective = withDefaults(model, rootSpec);
+    validateWhole(effective, opts.env ?? machineEnv(), diag);
+    return { model, effective, diag, format, files };
+  } catch (e) {
+    // A bug in a check must not hide the other diagnostics behind a stack trace.
+    diag.error(`internal error while reading ${fileName}: ${e instanceof Error ? e.message : String(e)}`);
+    return { model, effective: withDefaults({}, rootSpec), diag, format, files };
+  }
+}
+
+function lineOf(text: string, pos: number): number {
+  let n = 1;
+  for (let i = 0; i < pos; i++) if (text.charCodeAt(i) === 10) n++;
+  return n;
+}
+
+/** Rules that need the whole, defaulted configuration and the machine. */
+function validateWhole(effective: Model, env: CheckEnv, diag: Diagnostics): void {
+  void effective; void env; void diag;
+}

@@ -1,0 +1,32 @@
+// Messages between the supervisor and its children (JSON over Bun's IPC channel).
+// Children own the work; the supervisor owns configuration, restarts and the outside world.
+import type { Model } from "../config/schema.ts";
+
+export type ToChild =
+  /** First message after start, and after every accepted reload: the whole effective config. */
+  | { type: "config"; effective: Model; reload: boolean }
+  | { type: "stop" }
+  /** Control actions routed to the child that owns the object. */
+  | { type: "action"; id: number; action: string; args: Record<string, string> };
+
+export type ChildLevel = "err" | "warning" | "notice" | "info" | "debug";
+
+export type FromChild =
+  | { type: "ready" }
+  | { type: "heartbeat"; at: number }
+  | { type: "log"; level: ChildLevel; message: string; key?: string }
+  /** A state change worth an event-stream entry (instance transition, real server up/down ...). */
+  | { type: "event"; event: Record<string, unknown> }
+  /** The child's full status, sent on change and on request. */
+  | { type: "status"; status: Record<string, unknown> }
+  | { type: "actionResult"; id: number; ok: boolean; message: string }
+  /** The child has released everything it held and is about to exit. */
+  | { type: "stopped" };
+
+export function isFromChild(m: unknown): m is FromChild {
+  return typeof m === "object" && m !== null && typeof (m as { type?: unknown }).type === "string";
+}
+
+export function isToChild(m: unknown): m is ToChild {
+  return typeof m === "object" && m !== null && typeof (m as { type?: unknown }).type === "string";
+}

@@ -1,0 +1,81 @@
+// Entry of a child process (`lbctl __role ROLE`): the common loop — heartbeats, config and
+// stop messages from the supervisor, and a clean stop if the supervisor disappears.
+import { parentChannel, type Role } from "./child.ts";
+import { isToChild, type ChildLevel, type FromChild, type ToChild } from "./protocol.ts";
+import type { Model } from "../config/schema.ts";
+
+/** What a role implements; the host does the plumbing. */
+export interface RoleWorker {
+  /** Applies a configuration; the first call starts the work. Throws only on a bug. */
+  configure(effective: Model, reload: boolean): Promise<void>;
+  /** Releases everything held (addresses, IPVS entries) and resolves when done. */
+  stop(): Promise<void>;
+  action?(action: string, args: Record<string, string>): Promise<{ ok: boolean; message: string }>;
+}
+
+export interface RoleContext {
+  send(msg: FromChild): void;
+  log(level: ChildLevel, message: string, key?: string): void;
+}
+
+export type RoleFactory = (ctx: RoleContext, argv: string[]) => RoleWorker;
+
+const roles: Partial<Record<Role, () => Promise<RoleFactory>>> = {
+  vrrp: async () => (await import("./role-vrrp.ts")).default,
+};
+
+/** Roles this build can run. */
+export function hasRole(role: Role): boolean { return roles[role] !== undefined; }
+
+export async function runRole(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const load = roles[name as Role];
+  const parent = parentChannel();
+  if (!load || !parent) {
+    process.stderr.write(`lbctl: '${name ?? ""}' is an internal role of 'lbctl daemon'\n`);
+    return 64;
+  }
+  const ctx: RoleContext = {
+    send: (m) => parent.send(m),
+    log: (level, message, key) => parent.send({ type: "log", level, message, key }),
+  };
+  const worker = (await load())(ctx, rest);
+  let stopping: Promise<void> | null = null;
+  let queue: Promise<void> = Promise.resolve();
+  let ready = false;
+  const stop = () => {
+    stopping ??= queue.then(() => worker.stop()).then(
+      () => { parent.send({ type: "stopped" }); },
+      (e: unknown) => { ctx.log("err", `stop failed: ${(e as Error).message}`); },
+    ).finally(() => process.exit(0));
+    return stopping;
+  };
+  const heartbeat = setInterval(() => parent.send({ type: "heartbeat", at: Date.now() }), 1000);
+  heartbeat.unref?.();
+  parent.onMessage((raw) => {
+    if (!isToChild(raw) || stopping) return;
+    const msg: ToChild = raw;
+    if (msg.type === "stop") { void stop(); return; }
+    if (msg.type === "config") {
+      // Configurations apply one at a time, in order.
+      queue = queue.then(() => worker.configure(msg.effective, msg.reload)).then(
+        () => { if (!ready) { ready = true; parent.send({ type: "ready" }); } },
+        (e: unknown) => ctx.log("err", `applying the configuration failed: ${(e as Error).message}`),
+      );
+      return;
+    }
+    if (msg.type === "action") {
+      const run = worker.action ?? (async () => ({ ok: false, message: `unknown action '${msg.action}'` }));
+      void run.call(worker, msg.action, msg.args).then(
+        (r) => parent.send({ type: "actionResult", id: msg.id, ...r }),
+        (e: unknown) => parent.send({ type: "actionResult", id: msg.id, ok: false, message: (e as Error).message }),
+      );
+    }
+  });
+  // The supervisor went away (crash, SIGKILL): release everything rather than hold VIPs orphaned.
+  process.on("disconnect", () => void stop());
+  process.on("SIGTERM", () => void stop());
+  process.on("SIGINT", () => { /* the supervisor decides; a terminal ^C reaches the whole group */ });
+  process.on("SIGHUP", () => { /* reloads come from the supervisor */ });
+  return await new Promise<number>(() => { /* runs until stopped */ });
+}

@@ -1,0 +1,232 @@
+// The supervisor: reads and validates the configuration, keeps one child per role running
+// (restarting a child that dies or stops answering), hands each child the configuration, and
+// turns a reload into "check first, then send the new config" so a bad file never reaches
+// the children. It holds no VRRP or IPVS state itself.
+import { formatDiagnostic, sortDiagnostics } from "../config/diagnostics.ts";
+import type { LoadedConfig } from "../config/load.ts";
+import type { Model } from "../config/schema.ts";
+import type { Logger } from "../util/log.ts";
+import { spawnChild, type ChildHandle, type Role } from "./child.ts";
+import { isFromChild, type FromChild, type ToChild } from "./protocol.ts";
+import { DEFAULT_RESTART, initialRestartState, isHung, nextRestart, type RestartState } from "./restart-policy.ts";
+import type { SystemdNotifier } from "./sd-notify.ts";
+
+export interface SupervisorOptions {
+  configPath: string;
+  load(path: string): LoadedConfig;
+  /** Which children this configuration needs (e.g. no checker without virtual servers). */
+  rolesFor(effective: Model): Role[];
+  log: Logger;
+  notifier: SystemdNotifier;
+  /** Extra arguments for every child (e.g. --vrrp-rt-priority). */
+  childArgs?: string[];
+  heartbeatTimeoutMs?: number;
+  now?: () => number;
+  onEvent?(role: Role, event: Record<string, unknown>): void;
+}
+
+export interface ReloadResult { ok: boolean; errors: string[]; warnings: string[] }
+
+interface Managed {
+  role: Role;
+  child: ChildHandle | null;
+  ready: boolean;
+  lastHeartbeat: number;
+  restart: RestartState;
+  restartTimer: ReturnType<typeof setTimeout> | null;
+  status: Record<string, unknown>;
+  stopping: boolean;
+  /** Resolves the pending "stopped" wait during shutdown. */
+  onStopped?: () => void;
+  pendingActions: Map<number, (r: { ok: boolean; message: string }) => void>;
+}
+
+export class Supervisor {
+  private effective: Model = {};
+  private readonly children = new Map<Role, Managed>();
+  private watchdog: ReturnType<typeof setInterval> | null = null;
+  private readyWaiters: (() => void)[] = [];
+  private nextActionId = 1;
+  readonly startedAt: number;
+  lastReload: { at: number; ok: boolean; message: string } | null = null;
+  reloadCount = 0;
+
+  constructor(private readonly o: SupervisorOptions) {
+    this.startedAt = this.now();
+  }
+
+  private now(): number { return (this.o.now ?? Date.now)(); }
+
+  /** Loads the configuration; errors are returned for the caller to print (nothing starts). */
+  start(): ReloadResult {
+    const loaded = this.o.load(this.o.configPath);
+    const r = summarize(loaded);
+    this.report(r);
+    if (!r.ok) return r;
+    this.effective = loaded.effective;
+    for (const role of this.o.rolesFor(this.effective)) this.ensureChild(role);
+    const timeout = this.o.heartbeatTimeoutMs ?? 10_000;
+    this.watchdog = setInterval(() => this.checkHeartbeats(timeout), Math.min(1000, timeout / 2));
+    return r;
+  }
+
+  /** Resolves once every child has reported ready (or immediately with no children). */
+  whenReady(): Promise<void> {
+    if (this.allReady()) return Promise.resolve();
+    return new Promise((res) => this.readyWaiters.push(res));
+  }
+
+  /** Checks the new file first; only a clean load replaces the running configuration. */
+  reload(): ReloadResult {
+    this.o.notifier.reloading();
+    const loaded = this.o.load(this.o.configPath);
+    const r = summarize(loaded);
+    this.report(r);
+    this.reloadCount++;
+    if (!r.ok) {
+      this.lastReload = { at: this.now(), ok: false, message: r.errors.join("; ") };
+      this.o.log.err(`reload rejected, keeping the running configuration: ${r.errors.length} error(s) in ${this.o.configPath}`);
+      this.o.notifier.ready("reload rejected; running the previous configuration");
+      return r;
+    }
+    this.effective = loaded.effective;
+    const wanted = new Set(this.o.rolesFor(this.effective));
+    for (const role of wanted) {
+      const m = this.children.get(role);
+      if (m?.child) m.child.send({ type: "config", effective: this.effective, reload: true } satisfies ToChild);
+      else this.ensureChild(role);
+    }
+    for (const [role, m] of this.children) if (!wanted.has(role)) void this.stopChild(m);
+    this.lastReload = { at: this.now(), ok: true, message: "reloaded" };
+    this.o.log.notice(`reloaded ${this.o.configPath}`);
+    this.o.notifier.ready("running");
+    return r;
+  }
+
+  /** Stops every child (each releases its addresses and adverts priority 0), then returns. */
+  async stop(graceMs = 900): Promise<void> {
+    this.o.notifier.stopping();
+    if (this.watchdog) clearInterval(this.watchdog);
+    await Promise.all([...this.children.values()].map((m) => this.stopChild(m, graceMs)));
+  }
+
+  /** Routes a control action to the child that owns it. */
+  action(role: Role, action: string, args: Record<string, string>): Promise<{ ok: boolean; message: string }> {
+    const m = this.children.get(role);
+    if (!m?.child || !m.ready) return Promise.resolve({ ok: false, message: `${role} process is not running` });
+    const id = this.nextActionId++;
+    return new Promise((res) => {
+      m.pendingActions.set(id, res);
+      m.child!.send({ type: "action", id, action, args } satisfies ToChild);
+      setTimeout(() => { if (m.pendingActions.delete(id)) res({ ok: false, message: `${role} process did not answer` }); }, 5000);
+    });
+  }
+
+  statusOf(role: Role): Record<string, unknown> | undefined { return this.children.get(role)?.status; }
+
+  childInfo(): { role: Role; pid: number | null; ready: boolean; restarts: number }[] {
+    return [...this.children.values()].map((m) => ({ role: m.role, pid: m.child?.pid ?? null, ready: m.ready, restarts: m.restart.consecutive }));
+  }
+
+  get config(): Model { return this.effective; }
+
+  // -------------------------------------------------------------------------
+
+  private ensureChild(role: Role): void {
+    let m = this.children.get(role);
+    if (!m) {
+      m = { role, child: null, ready: false, lastHeartbeat: this.now(), restart: initialRestartState(this.now()), restartTimer: null, status: {}, stopping: false, pendingActions: new Map() };
+      this.children.set(role, m);
+    }
+    this.spawn(m);
+  }
+
+  private spawn(m: Managed): void {
+    m.ready = false;
+    m.lastHeartbeat = this.now();
+    const child = spawnChild({ role: m.role, args: this.o.childArgs, onMessage: (msg) => this.onMessage(m, msg) });
+    m.child = child;
+    child.send({ type: "config", effective: this.effective, reload: false } satisfies ToChild);
+    void child.exited.then((code) => this.onExit(m, child, code));
+  }
+
+  private onMessage(m: Managed, msg: unknown): void {
+    if (!isFromChild(msg)) return;
+    const fm: FromChild = msg;
+    m.lastHeartbeat = this.now();
+    switch (fm.type) {
+      case "ready":
+        m.ready = true;
+        if (this.allReady()) for (const w of this.readyWaiters.splice(0)) w();
+        break;
+      case "heartbeat": break;
+      case "log": this.o.log.log(fm.level, `${m.role}: ${fm.message}`, fm.key); break;
+      case "event": this.o.onEvent?.(m.role, fm.event); break;
+      case "status": m.status = fm.status; break;
+      case "actionResult": {
+        const done = m.pendingActions.get(fm.id);
+        m.pendingActions.delete(fm.id);
+        done?.({ ok: fm.ok, message: fm.message });
+        break;
+      }
+      case "stopped": m.onStopped?.(); break;
+    }
+  }
+
+  private onExit(m: Managed, child: ChildHandle, code: number): void {
+    if (m.child !== child) return;
+    m.child = null;
+    m.ready = false;
+    if (m.stopping) return;
+    const { delayMs, state } = nextRestart(m.restart, this.now(), DEFAULT_RESTART);
+    m.restart = state;
+    this.o.log.err(`${m.role} process ${child.pid} exited (code ${code}); restarting in ${delayMs} ms`);
+    m.restartTimer = setTimeout(() => { m.restartTimer = null; if (!m.stopping) this.spawn(m); }, delayMs);
+  }
+
+  private checkHeartbeats(timeoutMs: number): void {
+    const now = this.now();
+    for (const m of this.children.values()) {
+      if (!m.child || m.stopping || !isHung(m.lastHeartbeat, now, timeoutMs)) continue;
+      this.o.log.err(`${m.role} process ${m.child.pid} sent no heartbeat for ${now - m.lastHeartbeat} ms; killing it`);
+      m.child.kill("SIGKILL");
+    }
+    if (this.allReady()) this.o.notifier.watchdog();
+  }
+
+  private async stopChild(m: Managed, graceMs = 900): Promise<void> {
+    m.stopping = true;
+    if (m.restartTimer) clearTimeout(m.restartTimer);
+    const child = m.child;
+    if (!child) return;
+    const stopped = new Promise<void>((res) => { m.onStopped = res; });
+    child.send({ type: "stop" } satisfies ToChild);
+    const timeout = new Promise<"timeout">((res) => setTimeout(() => res("timeout"), graceMs));
+    const r = await Promise.race([child.exited.then(() => "exited" as const), stopped.then(() => child.exited).then(() => "exited" as const), timeout]);
+    if (r === "timeout") {
+      this.o.log.warning(`${m.role} process ${child.pid} did not stop within ${graceMs} ms; killing it`);
+      child.kill("SIGKILL");
+      await child.exited;
+    }
+    this.children.delete(m.role);
+  }
+
+  private allReady(): boolean {
+    for (const m of this.children.values()) if (!m.ready) return false;
+    return true;
+  }
+
+  private report(r: ReloadResult): void {
+    for (const w of r.warnings) this.o.log.warning(w);
+    for (const e of r.errors) this.o.log.err(e);
+  }
+}
+
+export function summarize(loaded: LoadedConfig): ReloadResult {
+  const sorted = sortDiagnostics(loaded.diag.list);
+  return {
+    ok: !loaded.diag.hasErrors,
+    errors: sorted.filter((d) => d.severity === "error").map(formatDiagnostic),
+    warnings: sorted.filter((d) => d.severity === "warning").map(formatDiagnostic),
+  };
+}

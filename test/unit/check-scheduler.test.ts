@@ -1,0 +1,159 @@
+import { describe, expect, it } from "vitest";
+import { HealthScheduler, type Clock, type ScheduledChecker } from "../../src/check/scheduler.ts";
+import { defaultPolicy, type CheckResult, type CheckerPolicy, type CheckerSpec } from "../../src/check/types.ts";
+import type { HealthEvent, VirtualServerConfig } from "../../src/check/vs-state.ts";
+
+/** A virtual clock: timers fire only when the test advances time. */
+class FakeClock implements Clock {
+  t = 0;
+  private timers = new Map<number, { at: number; fn: () => void }>();
+  private seq = 0;
+  now() { return this.t; }
+  setTimer(fn: () => void, ms: number) { const id = ++this.seq; this.timers.set(id, { at: this.t + ms, fn }); return id; }
+  clearTimer(h: unknown) { this.timers.delete(h as number); }
+  pending() { return this.timers.size; }
+  /** Advance to `to`, firing due timers in time order and letting the promises they start settle. */
+  async advanceTo(to: number) {
+    for (;;) {
+      const due = [...this.timers].filter(([, x]) => x.at <= to).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+      if (!due) break;
+      this.timers.delete(due[0]);
+      this.t = due[1].at;
+      due[1].fn();
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+    }
+    this.t = to;
+  }
+}
+
+const tcpSpec: CheckerSpec = { kind: "TCP_CHECK", params: { connectIp: "10.0.0.1", connectPort: 80, connectTimeoutMs: 5000 } };
+const policy = (over: Partial<CheckerPolicy> = {}): CheckerPolicy => ({ ...defaultPolicy("TCP_CHECK", 10_000), warmupMs: 0, ...over });
+
+const vsCfg = (n: number, over: Partial<VirtualServerConfig> = {}): VirtualServerConfig => ({
+  vsKey: "TCP 10.0.0.100:80", quorum: 1, hysteresis: 0, omega: true, smtpAlert: false,
+  quorumUp: "qup", quorumDown: "qdown",
+  realServers: Array.from({ length: n }, (_, i) => ({
+    addr: `10.0.0.${i + 1}`, port: 80, weight: 1, inhibitOnFailure: false, smtpAlert: false,
+    notifyUp: `up${i + 1}`, notifyDown: `down${i + 1}`, checkers: [],
+  })),
+  ...over,
+});
+
+const checker = (i: number, over: Partial<CheckerPolicy> = {}, spec: CheckerSpec = tcpSpec): ScheduledChecker =>
+  ({ id: `c${i}`, vsKey: "TCP 10.0.0.100:80", rs: `10.0.0.${i}:80`, spec, policy: policy(over) });
+
+const result = (ok: boolean, extra: Partial<CheckResult> = {}): CheckResult => ({ ok, reason: ok ? "fine" : "connect refused", latencyMs: 1, ...extra });
+
+describe("health scheduler (virtual clock)", () => {
+  it("runs on delay_loop, retries after delay_before_retry, and goes down after `retry` retries", async () => {
+    const clock = new FakeClock();
+    const runs: number[] = [];
+    let healthy = true;
+    const events: HealthEvent[] = [];
+    const s = new HealthScheduler([vsCfg(1)], [checker(1, { retry: 2, delayBeforeRetryMs: 1_000 })], {
+      clock, runner: async () => { runs.push(clock.now()); return result(healthy); }, onEvent: (e) => events.push(e),
+    });
+    s.start();
+    await clock.advanceTo(0);
+    await clock.advanceTo(10_000);
+    healthy = false;
+    await clock.advanceTo(30_000);
+    // 0, 10000 ok; 20000 fail; retries at 21000, 22000 -> down; then every delay_loop: 32000 is after 30000
+    expect(runs).toEqual([0, 10_000, 20_000, 21_000, 22_000]);
+    expect(events.map((e) => e.type)).toEqual(["rs-down", "quorum-down"]);
+    expect(events[0].reason).toContain("TCP_CHECK failed after 2 retries: connect refused");
+    healthy = true;
+    await clock.advanceTo(32_000);
+    expect(events.map((e) => e.type)).toEqual(["rs-down", "quorum-down", "rs-up", "quorum-up"]);
+    expect(s.desired()).toEqual([{ vsKey: "TCP 10.0.0.100:80", dests: [{ addr: "10.0.0.1", port: 80, weight: 1 }] }]);
+  });
+
+  it("spreads first runs over warmup with the injected random source", async () => {
+    const clock = new FakeClock();
+    const firstRun = new Map<string, number>();
+    const randoms = [0.1, 0.5, 0.9];
+    const s = new HealthScheduler([vsCfg(3)], [1, 2, 3].map((i) => checker(i, { warmupMs: 10_000 })), {
+      clock, random: () => randoms.shift() ?? 0,
+      runner: async (spec, _sig) => { void spec; return result(true); },
+      onVerdict: (v) => { if (!firstRun.has(v.checker.id)) firstRun.set(v.checker.id, clock.now()); },
+    });
+    s.start();
+    await clock.advanceTo(10_000);
+    expect(Object.fromEntries(firstRun)).toEqual({ c1: 1_000, c2: 5_000, c3: 9_000 });
+  });
+
+  it("never runs more than maxInFlight checks at once; queued checks run as slots free up", async () => {
+    const clock = new FakeClock();
+    let inFlight = 0;
+    let peak = 0;
+    const release: (() => void)[] = [];
+    const s = new HealthScheduler([vsCfg(5)], [1, 2, 3, 4, 5].map((i) => checker(i)), {
+      clock, maxInFlight: 2,
+      runner: () => new Promise((res) => { inFlight++; peak = Math.max(peak, inFlight); release.push(() => { inFlight--; res(result(true)); }); }),
+    });
+    s.start();
+    await clock.advanceTo(0);
+    expect(s.stats()).toMatchObject({ inFlight: 2, queued: 3 });
+    while (release.length) { release.shift()!(); for (let i = 0; i < 10; i++) await Promise.resolve(); }
+    expect(peak).toBe(2);
+    expect(s.stats()).toMatchObject({ checks: 5, inFlight: 0, queued: 0 });
+  });
+
+  it("HTTP without fast_recovery checks one url per delay_loop while down; with fast_recovery all at once", async () => {
+    const http = (fast: boolean): CheckerSpec => ({
+      kind: "HTTP_GET", params: {
+        connectIp: "10.0.0.1", connectPort: 80, connectTimeoutMs: 5000, tls: false, httpProtocol: "1.0",
+        fastRecovery: fast, urls: [{ path: "/a" }, { path: "/b" }, { path: "/c" }],
+      },
+    });
+    for (const fast of [false, true]) {
+      const clock = new FakeClock();
+      const calls: (number | undefined)[] = [];
+      const events: string[] = [];
+      const s = new HealthScheduler([vsCfg(1)], [checker(1, { alpha: true }, http(fast))], {
+        clock, runner: async (_spec, _sig, url) => { calls.push(url); return result(true); },
+        onEvent: (e) => events.push(`${clock.now()} ${e.type}`),
+      });
+      s.start();
+      await clock.advanceTo(30_000);
+      if (fast) {
+        expect(calls).toEqual([undefined, undefined, undefined, undefined]);
+        expect(events).toEqual(["0 rs-up", "0 quorum-up"]);
+      } else {
+        expect(calls).toEqual([0, 1, 2, undefined]);
+        expect(events).toEqual(["20000 rs-up", "20000 quorum-up"]);
+      }
+    }
+  });
+
+  it("misc_dynamic weight reaches the desired destinations", async () => {
+    const clock = new FakeClock();
+    const desired: number[] = [];
+    const misc: CheckerSpec = { kind: "MISC_CHECK", params: { path: "x", timeoutMs: 1000, dynamic: true } };
+    const s = new HealthScheduler([vsCfg(1)], [checker(1, {}, misc)], {
+      clock, runner: async () => result(true, { weight: 7 }),
+      onDesired: (d) => desired.push(d.dests[0]?.weight ?? -1),
+    });
+    s.start();
+    await clock.advanceTo(0);
+    expect(desired).toEqual([1, 7]);
+  });
+
+  it("stop() cancels timers, aborts running checks and returns omega events", async () => {
+    const clock = new FakeClock();
+    let aborted = false;
+    const s = new HealthScheduler([vsCfg(2)], [checker(1), checker(2)], {
+      clock, runner: (_spec, sig) => new Promise((res) => sig.addEventListener("abort", () => { aborted = true; res(result(false)); })),
+    });
+    s.start();
+    await clock.advanceTo(0);
+    const ev = s.stop();
+    expect(aborted).toBe(true);
+    expect(clock.pending()).toBe(0);
+    expect(ev.map((e) => e.type)).toEqual(["rs-down", "rs-down", "quorum-down"]);
+  });
+
+  it("rejects checkers that point at unknown real servers", () => {
+    expect(() => new HealthScheduler([vsCfg(1)], [checker(2)])).toThrow(/unknown real server 10.0.0.2:80/);
+  });
+});

@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { defaultConfigPath, detectFormat, loadConfig, loadConfigText } from "../../src/config/load.ts";
+import { machineEnv, passwdUsers } from "../../src/config/machine-env.ts";
+
+const env = machineEnv({ checkInterfaces: false });
+const dir = mkdtempSync(join(tmpdir(), "lbt-cf-load-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("loadConfig", () => {
+  it("prefers /etc/lbctl/lbctl.toml, else keepalived's file", () => {
+    expect(defaultConfigPath((p) => p === "/etc/lbctl/lbctl.toml")).toBe("/etc/lbctl/lbctl.toml");
+    expect(defaultConfigPath(() => false)).toBe("/etc/keepalived/keepalived.conf");
+  });
+
+  it("tells TOML from keepalived.conf by extension, then by the first statement", () => {
+    expect(detectFormat("x.toml", "vrrp_instance A {")).toBe("toml");
+    expect(detectFormat("x.conf", "# c\n! c\n\nvrrp_instance A {\n}")).toBe("keepalived");
+    expect(detectFormat("x.conf", "# c\n[vrrp_instance.A]\n")).toBe("toml");
+    expect(detectFormat("x", "\nglobal_defs.router_id = 'a'\n")).toBe("toml");
+    expect(detectFormat("x", "")).toBe("keepalived");
+  });
+
+  it("reads both formats to the same model and effective configuration", () => {
+    const conf = loadConfigText("global_defs {\n  router_id r1\n}\nvrrp_instance VI_1 {\n  priority 150\n  nopreempt\n}\n", "a.conf", { env });
+    const toml = loadConfigText('[global_defs]\nrouter_id = "r1"\n[vrrp_instance.VI_1]\npriority = 150\nnopreempt = true\n', "a.toml", { env });
+    expect(conf.format).toBe("keepalived");
+    expect(toml.format).toBe("toml");
+    expect(conf.diag.list).toEqual([]);
+    expect(toml.diag.list).toEqual([]);
+    expect(toml.model).toEqual(conf.model);
+    expect(toml.effective).toEqual(conf.effective);
+    expect((conf.effective.vrrp_instance as Record<string, Record<string, unknown>>).VI_1).toMatchObject({ priority: 150, nopreempt: true, state: "BACKUP" });
+  });
+
+  it("lists the included files it read", () => {
+    const inc = join(dir, "inc.conf");
+    writeFileSync(inc, "vrrp_instance VI_2 {\n}\n");
+    const main = join(dir, "main.conf");
+    writeFileSync(main, `include ${inc}\n`);
+    const r = loadConfig(main, { env });
+    expect(r.files).toEqual([main, inc]);
+    expect(Object.keys(r.model.vrrp_instance as object)).toEqual(["VI_2"]);
+  });
+
+  it("selects @ID lines with the config id", () => {
+    const text = "vrrp_instance VI_1 {\n@high priority 170\n@low priority 85\n}\n";
+    const prio = (id: string) => ((loadConfigText(text, "c.conf", { env, configId: id }).effective.vrrp_instance as Record<string, Record<string, unknown>>).VI_1!.priority);
+    expect(prio("high")).toBe(170);
+    expect(prio("low")).toBe(85);
+  });
+
+  it("never throws: an unreadable path is a diagnostic with empty defaults", () => {
+    const r = loadConfig(dir, { env });
+    expect(r.diag.list).toEqual([{ severity: "error", message: `cannot read ${dir}: is a directory`, loc: undefined }]);
+    expect(r.files).toEqual([]);
+  });
+});
+
+describe("machineEnv", () => {
+  it("checks interfaces in this namespace only when asked", () => {
+    const m = machineEnv();
+    expect(m.interfaceExists?.("lo")).toBe(true);
+    expect(m.interfaceExists?.("lbtcf-none0")).toBe(false);
+    expect(m.interfaceExists?.("../lo")).toBe(false);
+    expect(machineEnv({ checkInterfaces: false }).interfaceExists).toBeUndefined();
+  });
+
+  it("knows files, executables and users", () => {
+    const passwd = join(dir, "passwd");
+    writeFileSync(passwd, "root:x:0:0:root:/root:/bin/bash\n# comment\nkeepalived_script:x:999:999::/:/usr/sbin/nologin\n");
+    const m = machineEnv({ passwdFile: passwd });
+    expect(m.userExists("keepalived_script")).toBe(true);
+    expect(m.userExists("nobody_here")).toBe(false);
+    expect(m.fileExists(passwd)).toBe(true);
+    expect(m.isExecutable(passwd)).toBe(false);
+    expect(m.isExecutable("/bin/sh")).toBe(true);
+    expect(m.fileExists(dir)).toBe(false);
+    expect([...passwdUsers("a:x\n\nb:y\n")]).toEqual(["a", "b"]);
+  });
+});

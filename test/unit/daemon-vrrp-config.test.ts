@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { loadConfigText } from "../../src/config/load.ts";
+import type { CheckEnv } from "../../src/config/env.ts";
+import { vrrpInstances } from "../../src/daemon/vrrp-config.ts";
+
+const env: CheckEnv = { fileExists: () => true, isExecutable: () => true, userExists: () => true, hostname: "lb1" };
+const primary = (ifname: string, family: 4 | 6) => (family === 4 ? `10.0.0.1` : `fe80::1`) + (ifname === "none" ? "x" : "");
+
+function map(text: string) {
+  const loaded = loadConfigText(text, "t.conf", { env });
+  expect(loaded.diag.list.filter((d) => d.severity === "error")).toEqual([]);
+  return vrrpInstances(loaded.effective, (i, f) => (i === "nowhere" ? undefined : primary(i, f)));
+}
+
+describe("config to VRRP parameters", () => {
+  it("maps a v2 instance with keepalived's defaults and inherited globals", () => {
+    const { instances, problems } = map(`
+global_defs { vrrp_garp_master_delay 7 }
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  advert_int 2
+  authentication { auth_type PASS auth_pass 123456789 }
+  virtual_ipaddress { 192.168.1.10/24 dev eth0 }
+}`);
+    expect(problems).toEqual([]);
+    const p = instances[0]!.params;
+    expect(p).toMatchObject({
+      name: "VI_1", vrid: 51, version: 2, family: 4, interface: "eth0", priority: 100, advertIntervalMs: 2000,
+      initialState: "BACKUP", authType: "pass", vips: ["192.168.1.10"], primaryIp: "10.0.0.1",
+      garpMasterDelayMs: 7000, garpMasterRepeat: 5, garpLowerPrioDelayMs: 7000, downTimerAdverts: 3,
+    });
+  });
+
+  it("uses VRRPv3 for IPv6, drops auth for v3, honours unicast source and peers", () => {
+    const { instances } = map(`
+global_defs { vrrp_version 3 }
+vrrp_instance V6 {
+  interface eth0
+  virtual_router_id 9
+  advert_int 0.1
+  priority 150
+  unicast_src_ip fd00::1
+  unicast_peer { fd00::2 }
+  virtual_ipaddress { fd00::100/64 }
+}`);
+    expect(instances[0]!.params).toMatchObject({ version: 3, family: 6, advertIntervalMs: 100, priority: 150, primaryIp: "fd00::1", unicastPeers: ["fd00::2"], authType: "none" });
+  });
+
+  it("gives state MASTER without a priority the owner priority, as keepalived does", () => {
+    const { instances } = map(`vrrp_instance M {
+  state MASTER
+  interface eth0
+  virtual_router_id 1
+  virtual_ipaddress { 10.1.1.1 }
+}`);
+    expect(instances[0]!.params.priority).toBe(255);
+  });
+
+  it("reports an instance it cannot run instead of guessing", () => {
+    const { instances, problems } = map(`vrrp_instance X {
+  interface nowhere
+  virtual_router_id 3
+  virtual_ipaddress { 10.1.1.1 }
+}`);
+    expect(instances).toEqual([]);
+    expect(problems).toEqual([{ instance: "X", message: "interface nowhere has no IPv4 address to send adverts from" }]);
+  });
+});
