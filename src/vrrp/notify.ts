@@ -24,7 +24,7 @@ export interface NotifierOptions {
   fifo?: string;
   /** script_user (uid/gid) for every notify script. */
   user?: ScriptUser;
-  /** Notify scripts are killed after this long (keepalived's script timeout default is 5 s... for checks; notifies use 30 s). */
+  /** Notify scripts still running after this long are killed (default 30 s). */
   timeoutMs?: number;
   log: (level: "info" | "warning" | "error", msg: string) => void;
 }
