@@ -12,7 +12,7 @@ import { setRealtimePriority } from "../net/realtime.ts";
 import { openVrrpSocket, type ReceivedPacket, type VrrpSocketOptions } from "../net/vrrp-socket.ts";
 import { NETLINK_ROUTE } from "../netlink/message.ts";
 import { linkDeleteRequest, linkGetByNameRequest, linkSetUpRequest, macvlanCreateRequest, parseLinkMessage, vrrpVirtualMac } from "../netlink/rtnetlink.ts";
-import { NetlinkSocket } from "../netlink/socket.ts";
+import { NetlinkError, NetlinkSocket } from "../netlink/socket.ts";
 import { buildGratuitousArp, buildUnsolicitedNaFrame } from "./garp.ts";
 import { Notifier, type NotifyScripts } from "./notify.ts";
 import {
@@ -396,7 +396,13 @@ class Runtime implements VrrpRuntime {
   private createVmac(cfg: RuntimeInstanceConfig): { name: string; ifindex: number } {
     const name = typeof cfg.useVmac === "string" ? cfg.useVmac : `vrrp.${cfg.vrid}`;
     const parentIndex = this.io.ifindex(cfg.interface);
-    this.io.netlink.requestSync(macvlanCreateRequest({ name, parentIndex, mode: "private", mac: vrrpVirtualMac(cfg.vrid, cfg.family) }), { what: `create ${name}` });
+    try {
+      this.io.netlink.requestSync(macvlanCreateRequest({ name, parentIndex, mode: "private", mac: vrrpVirtualMac(cfg.vrid, cfg.family) }), { what: `create ${name}` });
+    } catch (e) {
+      // Left over from a run that was killed: take it over, as keepalived does with an existing vmac.
+      if (!(e instanceof NetlinkError && e.code === "EEXIST")) throw e;
+      this.log("info", `(${cfg.name}) reusing the existing interface ${name}`);
+    }
     const ifindex = this.io.ifindex(name);
     this.io.netlink.requestSync(linkSetUpRequest(ifindex, true), { what: `set ${name} up` });
     this.log("info", `(${cfg.name}) created virtual MAC interface ${name} ${vrrpVirtualMac(cfg.vrid, cfg.family)} on ${cfg.interface}`);
