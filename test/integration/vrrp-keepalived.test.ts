@@ -4,10 +4,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { createLab, type Lab } from "../helpers/netns.ts";
-import { holds, instance, keepalivedConf, killStarted, removeWorkDir, sleep, startKeepalived, startLbNode, waitFor, waitHolders } from "./vrrp-lab.ts";
+import { captureFrames, holds, instance, keepalivedConf, killStarted, removeWorkDir, withoutMacs, sleep, startKeepalived, startLbNode, waitFor, waitHolders } from "./vrrp-lab.ts";
 
 let lab: Lab;
-let lb: string, ka: string;
+let lb: string, ka: string, lan: string;
 const LB4 = "10.78.1.1", KA4 = "10.78.1.2";
 const LB6 = "fe80::a", KA6 = "fe80::b";
 
@@ -19,7 +19,7 @@ beforeAll(async () => {
     await lab.run(ns, ["sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0"]);
     await lab.run(ns, ["sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0"]);
   }
-  await lab.lan("lan", [
+  lan = await lab.lan("lan", [
     { ns: lb, ifname: "eth0", address: `${LB4}/24` },
     { ns: ka, ifname: "eth0", address: `${KA4}/24` },
   ]);
@@ -35,6 +35,7 @@ afterAll(async () => {
 });
 
 const both = () => [lb, ka];
+const macOf = async (ns: string) => (await lab.ipJson<{ address: string }[]>(ns, ["link", "show", "eth0"]))[0].address;
 
 describe("VRRPv3 IPv4 multicast, advert_int 0.1 s", () => {
   const VIP = "10.78.1.101";
@@ -42,6 +43,7 @@ describe("VRRPv3 IPv4 multicast, advert_int 0.1 s", () => {
   const lbCfg = (priority: number) => ({ instances: [instance({ name: "VI_1", vrid: 61, interface: "eth0", primaryIp: LB4, vips: [VIP], priority, advertIntervalMs: 100 })] });
 
   it("keepalived MASTER, lbctl BACKUP; keepalived crash -> lbctl; keepalived back preempts; keepalived SIGTERM -> lbctl", async () => {
+    const capture = await captureFrames(lab, lan, "arp");
     let k = startKeepalived(lab, ka, kaConf(150));
     await waitHolders(lab, both(), VIP, [ka], 3000);
     const n = startLbNode(lab, lb, lbCfg(100));
@@ -59,6 +61,15 @@ describe("VRRPv3 IPv4 multicast, advert_int 0.1 s", () => {
     // Master_Down_Interval = 3 x 100 ms + skew (100 x 156/256 ms) = 361 ms, plus polling.
     expect(performance.now() - t0).toBeGreaterThan(300);
     await waitFor("lbctl holds the VIP", () => holds(lab, lb, VIP), 1000);
+    // Gratuitous ARPs: keepalived's and ours are the same frame but for the sender MAC.
+    const frames = await capture.stop();
+    const [kaMac, lbMac] = [await macOf(ka), await macOf(lb)];
+    const fromKa = frames.filter((f) => f.summary.includes(`${kaMac} > ff:ff:ff:ff:ff:ff`));
+    const fromLb = frames.filter((f) => f.summary.includes(`${lbMac} > ff:ff:ff:ff:ff:ff`));
+    expect(fromKa.length).toBe(5);
+    expect(fromLb.length).toBe(5);
+    expect(new Set([...fromKa, ...fromLb].map(withoutMacs)).size).toBe(1);
+    expect(fromLb[0].bytes.length).toBe(42);
     // A crashed keepalived leaves its VIP behind; restarted (as a BACKUP, lower priority) it deletes it.
     expect(await holds(lab, ka, VIP)).toBe(true);
     k = startKeepalived(lab, ka, kaConf(50));
@@ -144,6 +155,7 @@ describe("VRRPv3 IPv6 multicast, advert_int 0.1 s", () => {
   const VIP = "2001:db8:78::100";
   it("keepalived MASTER, lbctl BACKUP; keepalived crash -> lbctl MASTER; keepalived back preempts", async () => {
     const kaConf = keepalivedConf({ name: "VI_6", interface: "eth0", vrid: 66, priority: 150, advertInt: 0.1, vips: [`${VIP}/64`] });
+    const capture = await captureFrames(lab, lan, "icmp6 and ip6[40] == 136");
     const k = startKeepalived(lab, ka, kaConf);
     await waitFor("keepalived holds the IPv6 VIP", () => holds(lab, ka, VIP), 3000);
     const n = startLbNode(lab, lb, {
@@ -156,6 +168,14 @@ describe("VRRPv3 IPv6 multicast, advert_int 0.1 s", () => {
     k.crash();
     await n.waitState("VI_6", "MASTER", 2000);
     await waitFor("lbctl holds the IPv6 VIP", () => holds(lab, lb, VIP), 1000);
+    // Unsolicited NAs for the VIP: keepalived's and ours are the same frame but for the MACs (and checksum).
+    const frames = await capture.stop();
+    const [kaMac, lbMac] = [await macOf(ka), await macOf(lb)];
+    const na = (mac: string) => frames.filter((f) => f.summary.includes(`${mac} > 33:33:00:00:00:01`) && f.summary.includes(`tgt is ${VIP}`));
+    expect(na(kaMac).length).toBeGreaterThanOrEqual(1);
+    expect(na(lbMac).length).toBe(5);
+    const strip = (f: (typeof frames)[number]) => withoutMacs({ ...f, bytes: Uint8Array.from(f.bytes).fill(0, 56, 58) });
+    expect(new Set([...na(kaMac), ...na(lbMac)].map(strip)).size).toBe(1);
     const k2 = startKeepalived(lab, ka, kaConf);
     await waitHolders(lab, both(), VIP, [ka], 3000);
     expect(n.state("VI_6")).toBe("BACKUP");

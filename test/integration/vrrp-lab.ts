@@ -190,3 +190,42 @@ export async function waitHolders(lab: Lab, nss: readonly string[], vip: string,
   const key = (a: string[]) => [...a].sort().join(",");
   await waitFor(`${vip} held by [${want.join(", ")}]`, async () => key(await holders(lab, nss, vip)) === key(want), timeoutMs);
 }
+
+export interface Frame {
+  /** tcpdump's one-line summary. */
+  summary: string;
+  bytes: Uint8Array;
+}
+
+/** Captures whole frames on the LAN bridge (tcpdump -xx) until stop(). */
+export async function captureFrames(lab: Lab, lanNs: string, filter: string): Promise<{ stop(): Promise<Frame[]> }> {
+  const p = lab.spawnIn(lanNs, ["tcpdump", "-l", "-n", "-e", "-xx", "-i", "br0", filter]);
+  await waitFor("tcpdump listening", () => p.output().stderr.includes("listening on"), 3000);
+  return {
+    async stop() {
+      await sleep(100);
+      p.kill("SIGTERM");
+      await p.exited;
+      const frames: Frame[] = [];
+      for (const line of p.output().stdout.split("\n")) {
+        const hex = /^\s+0x[0-9a-f]+:\s+(.*)$/.exec(line);
+        if (hex && frames.length > 0) {
+          const last = frames[frames.length - 1];
+          const more = hex[1].replace(/\s+/g, "").match(/../g)?.map((h) => parseInt(h, 16)) ?? [];
+          last.bytes = Uint8Array.from([...last.bytes, ...more]);
+        } else if (line.trim() !== "") frames.push({ summary: line, bytes: new Uint8Array() });
+      }
+      return frames;
+    },
+  };
+}
+
+/** A frame with its Ethernet source MAC (and, for ARP/NDP, the link-layer address fields) zeroed. */
+export function withoutMacs(f: Frame): string {
+  const b = f.bytes.slice();
+  b.fill(0, 6, 12);
+  const ethertype = (b[12] << 8) | b[13];
+  if (ethertype === 0x0806) b.fill(0, 22, 28); // ARP sender hardware address
+  if (ethertype === 0x86dd && b[20] === 58 && b[54] === 136) b.fill(0, 80, 86); // NA target link-layer option
+  return Buffer.from(b).toString("hex");
+}
