@@ -183,6 +183,7 @@ interface RunningInstance {
 
 interface SharedSocket {
   key: string;
+  family: 4 | 6;
   sock: RuntimeSocket;
   byVrid: Map<number, RunningInstance>;
 }
@@ -313,7 +314,7 @@ class Runtime implements VrrpRuntime {
     }
     this.config = c;
     this.groups = new Map((c.syncGroups ?? []).map((g) => [g.name, g]));
-    this.restartTracker(c);
+    await this.restartTracker(c);
     const errors = configErrors(c);
     for (const cfg of c.instances) {
       const errs = errors.get(cfg.name);
@@ -326,7 +327,8 @@ class Runtime implements VrrpRuntime {
     this.arm();
   }
 
-  private restartTracker(c: RuntimeConfig): void {
+  /** Starts (or keeps) the tracker and waits for its first readings, so instances start on facts. */
+  private async restartTracker(c: RuntimeConfig): Promise<void> {
     const cfg = trackerConfig(c);
     const key = JSON.stringify({ ...cfg, interfaces: [] });
     if (this.tracker && key === this.trackerKey) {
@@ -341,6 +343,7 @@ class Runtime implements VrrpRuntime {
       onChange: () => this.applyTracking(),
     });
     if (old) void old.close();
+    await this.tracker.ready;
   }
 
   // ---------- instances ----------
@@ -423,7 +426,7 @@ class Runtime implements VrrpRuntime {
     const existing = this.sockets.get(key);
     if (existing) return existing;
     const sock = this.io.openSocket({ family: cfg.family, ifname: dev, unicast });
-    const shared: SharedSocket = { key, sock, byVrid: new Map() };
+    const shared: SharedSocket = { key, family: cfg.family, sock, byVrid: new Map() };
     sock.onPacket((pkt) => this.receive(shared, pkt));
     sock.onError((err) => {
       this.unmatched.malformed++;
@@ -605,7 +608,7 @@ class Runtime implements VrrpRuntime {
 
   private receive(shared: SharedSocket, pkt: ReceivedPacket): void {
     let payload: Uint8Array;
-    const family = shared.byVrid.values().next().value?.cfg.family ?? 4;
+    const family = shared.family;
     if (family === 4) {
       const ip = parseIpv4Packet(pkt.data);
       if (!ip.ok) {
@@ -799,7 +802,7 @@ class Runtime implements VrrpRuntime {
       this.notifier.close();
       this.notifier = this.makeNotifier(next);
     }
-    this.restartTracker(next);
+    await this.restartTracker(next);
     for (const cfg of wanted.values()) {
       if (this.instances.has(cfg.name)) {
         result.kept.push(cfg.name);

@@ -56,6 +56,7 @@ class FakeKernel {
       sendFrame: (_i, f) => void this.frames.push(f),
       linkMac: () => Uint8Array.of(2, 0, 0, 0, 0, 1),
       startTracker: (): TrackerSource => ({
+        ready: Promise.resolve(),
         state: () => ({ interfaces: new Map([["eth0", true]]), scripts: new Map(), files: new Map(), processes: new Map() }),
         watchInterfaces: () => {},
         close: async () => {},
