@@ -50,9 +50,17 @@ export interface LbNode {
   status(): RuntimeStatus | null;
   state(instance: string): string | null;
   waitState(instance: string, state: string, timeoutMs?: number): Promise<void>;
-  /** Rewrites the node file with a new config and sends SIGHUP (reload). */
+    /** Rewrites the node file with a new config and sends SIGHUP (reload). */
   reload(config: RuntimeConfig): void;
   logs(): string;
+}
+
+/** (rt_priority, policy) of a process's main thread from /proc/PID/stat (policy 2 = SCHED_RR). */
+export function schedulingOf(pid: number): { rtPriority: number; policy: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields after the command start at field 3 (state); rt_priority is field 40, policy 41.
+  return { rtPriority: Number(fields[40 - 3]), policy: Number(fields[41 - 3]) };
 }
 
 let nodeSeq = 0;
@@ -65,7 +73,7 @@ export async function killStarted(): Promise<void> {
   await Promise.all(live.map((p) => p.exited));
 }
 
-export function startLbNode(lab: Lab, ns: string, config: RuntimeConfig, extra: { control?: string[] } = {}): LbNode {
+export function startLbNode(lab: Lab, ns: string, config: RuntimeConfig, extra: { control?: string[]; realtimePriority?: number } = {}): LbNode {
   const id = `${ns}-${nodeSeq++}`;
   const file = join(workDir, `${id}.json`);
   const statusFile = join(workDir, `${id}.status.json`);

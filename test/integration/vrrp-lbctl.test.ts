@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { createLab, type Lab } from "../helpers/netns.ts";
-import { addresses, holders, instance, removeWorkDir, sleep, startLbNode, waitHolders, type LbNode } from "./vrrp-lab.ts";
+import { addresses, holders, instance, removeWorkDir, schedulingOf, sleep, startLbNode, waitHolders, type LbNode } from "./vrrp-lab.ts";
 
 const VIP = "10.77.1.100";
 let lab: Lab;
@@ -34,8 +34,10 @@ describe("two lbctl nodes, VRRPv3 IPv4 multicast", () => {
     await sleep(300);
     // One after the other: started together, both may be MASTER for a moment and a then answers b's
     // lower-priority advert with 5 more GARPs (garp_lower_prio_repeat, as keepalived does).
-    na = startLbNode(lab, a, cfg("10.77.1.1", 150));
+    na = startLbNode(lab, a, cfg("10.77.1.1", 150), { realtimePriority: 20 });
     await na.waitState("VI_1", "MASTER", 4000);
+    // vrrp_rt_priority: the thread running the timers is SCHED_RR.
+    expect(schedulingOf(na.proc.pid)).toEqual({ rtPriority: 20, policy: 2 });
     nb = startLbNode(lab, b, cfg("10.77.1.2", 100));
     await nb.waitState("VI_1", "BACKUP");
     await waitHolders(lab, [a, b], VIP, [a]);
