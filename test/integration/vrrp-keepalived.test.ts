@@ -256,3 +256,27 @@ describe("preemption rules against keepalived", () => {
     await k2.proc.exited;
   });
 });
+
+describe("VRRPv3 IPv6 unicast, advert_int 0.1 s", () => {
+  const VIP = "2001:db8:78::104";
+  it("lbctl MASTER, keepalived BACKUP over link-local unicast; lbctl SIGTERM -> keepalived; lbctl back preempts", async () => {
+    const k = startKeepalived(lab, ka, keepalivedConf({ name: "VI_U6", interface: "eth0", vrid: 67, priority: 100, advertInt: 0.1, vips: [`${VIP}/64`], unicastSrc: KA6, unicastPeers: [LB6] }));
+    const cfg = { instances: [instance({ name: "VI_U6", family: 6, vrid: 67, interface: "eth0", primaryIp: LB6, unicastPeers: [KA6], vips: [VIP], vipDetails: [{ address: `${VIP}/64` }], priority: 150, advertIntervalMs: 100 })] };
+    let n = startLbNode(lab, lb, cfg);
+    await n.waitState("VI_U6", "MASTER", 3000);
+    await waitHolders(lab, both(), VIP, [lb], 2000);
+    await sleep(300);
+    expect(await holds(lab, ka, VIP)).toBe(false);
+    n.proc.kill("SIGTERM");
+    expect(await n.proc.exited).toBe(0);
+    await waitHolders(lab, both(), VIP, [ka], 1000);
+    n = startLbNode(lab, lb, cfg);
+    await n.waitState("VI_U6", "MASTER", 3000);
+    await waitHolders(lab, both(), VIP, [lb], 2000);
+    expect(n.status()!.instances[0].stats.advertisementsReceived).toBeGreaterThan(0);
+    n.proc.kill("SIGTERM");
+    await n.proc.exited;
+    k.proc.kill("SIGTERM");
+    await k.proc.exited;
+  });
+});
