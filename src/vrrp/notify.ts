@@ -38,9 +38,9 @@ export function notifyCommands(scripts: NotifyScripts, kind: "INSTANCE" | "GROUP
   return out.filter((argv) => argv.length > 0);
 }
 
-/** A notify_fifo line, as keepalived writes it. */
+/** A notify_fifo line, as keepalived 2.2.7 writes it (groups too carry a priority, always 0). */
 export function fifoLine(kind: "INSTANCE" | "GROUP", name: string, state: NotifyStateName, priority: number): string {
-  return kind === "INSTANCE" ? `INSTANCE "${name}" ${state} ${priority}\n` : `GROUP "${name}" ${state}\n`;
+  return `${kind} "${name}" ${state} ${priority}\n`;
 }
 
 export class Notifier {

@@ -37,7 +37,7 @@ function config(primaryIp: string, priority: number, tracked: boolean): RuntimeC
       instance({ name: "VI_2", vrid: 92, vips: [VIP2], ...common, ...(tracked ? { trackScripts: [{ name: "chk_ok" }, { name: "chk_fault" }] } : {}) }),
       instance({ name: "VI_3", vrid: 93, vips: [VIP3], ...common }),
     ],
-    syncGroups: [{ name: "G1", members: ["VI_2", "VI_3"], notify: tracked ? { generic: `/bin/sh -c 'echo "$1 $2 $3" >> ${notifyLog}' notify` } : undefined }],
+    syncGroups: [{ name: "G1", members: ["VI_2", "VI_3"], notify: tracked ? { generic: `/bin/sh -c 'echo "$1 $2 $3 $4" >> ${notifyLog}' notify` } : undefined }],
     scripts: tracked
       ? [
           { name: "chk_ok", script: `/usr/bin/test -f ${okFile}`, intervalMs: 100, weight: -60 },
@@ -159,20 +159,22 @@ describe("notifications", () => {
       "INSTANCE VI_1 BACKUP 90", "master-script", "INSTANCE VI_1 MASTER 150",
     ]);
     expect(vi1).toContain("INSTANCE VI_1 FAULT 150");
-    expect(lines).toContain("GROUP G1 MASTER");
-    expect(lines).toContain("GROUP G1 FAULT");
+    expect(lines).toContain("GROUP G1 MASTER 0");
+    expect(lines).toContain("GROUP G1 FAULT 0");
     expect(existsSync(fifoOut)).toBe(true);
     const fifoLines = readFileSync(fifoOut, "utf8").trim().split("\n");
     expect(fifoLines).toContain('INSTANCE "VI_1" MASTER 150');
     expect(fifoLines).toContain('INSTANCE "VI_1" BACKUP 90');
     expect(fifoLines).toContain('INSTANCE "VI_3" FAULT 150');
-    expect(fifoLines).toContain('GROUP "G1" FAULT');
+    expect(fifoLines).toContain('GROUP "G1" FAULT 0');
   });
 
   it("stop: STOP notifications, nothing left on the interface", async () => {
     na.proc.kill("SIGTERM");
     expect(await na.proc.exited).toBe(0);
-    await waitFor("STOP notified", () => readFileSync(notifyLog, "utf8").includes("INSTANCE VI_1 STOP"), 2000);
+    await waitFor("STOP notified", () => readFileSync(notifyLog, "utf8").includes("INSTANCE VI_1 STOP 150"), 2000);
+    await waitFor("group STOP notified", () => readFileSync(notifyLog, "utf8").includes("GROUP G1 STOP 0"), 2000);
+    expect(readFileSync(fifoOut, "utf8")).toContain('GROUP "G1" STOP 0');
     expect(await holds(lab, a, VIP1)).toBe(false);
     expect(await holds(lab, a, VIP2)).toBe(false);
     expect(await holds(lab, a, VIP3)).toBe(false);

@@ -90,6 +90,7 @@ describe("small parsers", () => {
     ]);
     expect(notifyCommands({ master: "/m.sh" }, "INSTANCE", "VI_1", "BACKUP", 100)).toEqual([]);
     expect(fifoLine("INSTANCE", "VI_1", "FAULT", 90)).toBe('INSTANCE "VI_1" FAULT 90\n');
-    expect(fifoLine("GROUP", "G", "MASTER", 0)).toBe('GROUP "G" MASTER\n');
+    // Checked with keepalived 2.2.7: 'GROUP "G1" BACKUP 0', and the generic script gets "GROUP G1 BACKUP 0".
+    expect(fifoLine("GROUP", "G", "MASTER", 0)).toBe('GROUP "G" MASTER 0\n');
   });
 });
