@@ -158,6 +158,18 @@ describe("runtime on fake I/O", () => {
     expect(kernel.sockets[0].closed).toBe(true);
   });
 
+  it("garp_interval spaces the burst; VIPs released cancel what is still pending", async () => {
+    const r = await start({ instances: [inst({ name: "A", vrid: 7, vips: ["10.0.0.100", "10.0.0.101"], garpIntervalMs: 50, garpMasterDelayMs: 0 })] });
+    vi.advanceTimersByTime(361); // Master_Down_Interval for priority 100 at 100 ms: 3 x 100 + 61 ms
+    expect(state(r, "A")).toBe("MASTER");
+    expect(kernel.frames).toHaveLength(1); // 2 VIPs x 5 repeats = 10 frames, one every 50 ms
+    vi.advanceTimersByTime(200);
+    expect(kernel.frames).toHaveLength(5);
+    expect(r.forceBackup("A")).toEqual({ ok: true });
+    vi.advanceTimersByTime(1000);
+    expect(kernel.frames).toHaveLength(5);
+  });
+
   it("reload: unchanged instances keep state and VIPs, removed ones release theirs, new ones start", async () => {
     const a = inst({ name: "A", vrid: 1, vips: ["10.0.0.101"] });
     const b = inst({ name: "B", vrid: 2, vips: ["10.0.0.102"] });
