@@ -225,6 +225,11 @@ export function instanceVipSpecs(cfg: RuntimeInstanceConfig): VipSpec[] {
   return cfg.vips.map((vip) => cfg.vipDetails?.find((d) => bareAddress(d.address) === vip) ?? { address: vip });
 }
 
+/** Every address an instance puts up while MASTER: its VIPs, then virtual_ipaddress_excluded. */
+function announcedAddresses(cfg: RuntimeInstanceConfig): VipSpec[] {
+  return [...instanceVipSpecs(cfg), ...(cfg.excludedVips ?? [])];
+}
+
 /** The tracker configuration all instances need together. */
 function trackerConfig(c: RuntimeConfig): TrackerConfig {
   const interfaces = new Set<string>();
@@ -350,7 +355,8 @@ class Runtime implements VrrpRuntime {
 
   private startInstance(cfg: RuntimeInstanceConfig): void {
     const now = this.clock.now();
-    for (const w of normalizeParams(cfg).warnings) this.log("warning", w);
+    const { params, warnings } = normalizeParams(cfg);
+    for (const w of warnings) this.log("warning", w);
     let dev = cfg.interface;
     let vmac: RunningInstance["vmac"] = null;
     if (cfg.useVmac) {
@@ -373,16 +379,16 @@ class Runtime implements VrrpRuntime {
     const inst: RunningInstance = {
       cfg,
       key: JSON.stringify(cfg),
-      vrrp: createInstance(cfg, now),
+      vrrp: createInstance(params, now),
       stats: emptyStats(),
-      expect: expectationsFor(normalizeParams(cfg).params),
+      expect: expectationsFor(params),
       socket,
       ipId: 0,
       dev,
       vmac,
       lastTransition: null,
       lastTotalPriority: cfg.priority,
-      group: [...this.groups.values()].find((g) => g.members.includes(cfg.name))?.name ?? null,
+      group: this.groupOf(cfg.name),
     };
     socket.byVrid.set(cfg.vrid, inst);
     this.instances.set(cfg.name, inst);
@@ -391,16 +397,22 @@ class Runtime implements VrrpRuntime {
         for (const r of refs ?? []) if (this.trackedWeight(kind, r) !== 0) this.log("warning", `(${cfg.name}) ignoring tracked ${kind} ${r.name} with weights due to SYNC group`);
     }
     // keepalived's startup clean-up (see vips.ts): stale copies of our VIPs go before we start in BACKUP.
-    this.vips.clearStale(cfg.name, [...instanceVipSpecs(cfg), ...(cfg.excludedVips ?? [])], dev);
+    this.vips.clearStale(cfg.name, announcedAddresses(cfg), dev);
     this.applyTrackingTo(inst);
     this.feed(inst, { type: "startup" });
+  }
+
+  private groupOf(instance: string): string | null {
+    return [...this.groups.values()].find((g) => g.members.includes(instance))?.name ?? null;
   }
 
   private createVmac(cfg: RuntimeInstanceConfig): { name: string; ifindex: number } {
     const name = typeof cfg.useVmac === "string" ? cfg.useVmac : `vrrp.${cfg.vrid}`;
     const parentIndex = this.io.ifindex(cfg.interface);
+    const mac = vrrpVirtualMac(cfg.vrid, cfg.family);
     try {
-      this.io.netlink.requestSync(macvlanCreateRequest({ name, parentIndex, mode: "private", mac: vrrpVirtualMac(cfg.vrid, cfg.family) }), { what: `create ${name}` });
+      this.io.netlink.requestSync(macvlanCreateRequest({ name, parentIndex, mode: "private", mac }), { what: `create ${name}` });
+      this.log("info", `(${cfg.name}) created virtual MAC interface ${name} ${mac} on ${cfg.interface}`);
     } catch (e) {
       // Left over from a run that was killed: take it over, as keepalived does with an existing vmac.
       if (!(e instanceof NetlinkError && e.code === "EEXIST")) throw e;
@@ -408,7 +420,6 @@ class Runtime implements VrrpRuntime {
     }
     const ifindex = this.io.ifindex(name);
     this.io.netlink.requestSync(linkSetUpRequest(ifindex, true), { what: `set ${name} up` });
-    this.log("info", `(${cfg.name}) created virtual MAC interface ${name} ${vrrpVirtualMac(cfg.vrid, cfg.family)} on ${cfg.interface}`);
     return { name, ifindex };
   }
 
@@ -495,7 +506,7 @@ class Runtime implements VrrpRuntime {
         this.sendAdvert(inst, a.priority);
         return;
       case "addVips": {
-        const failures = this.vips.apply(name, { addresses: [...instanceVipSpecs(inst.cfg), ...(inst.cfg.excludedVips ?? [])], routes: inst.cfg.virtualRoutes ?? [], rules: inst.cfg.virtualRules ?? [] }, inst.dev);
+        const failures = this.vips.apply(name, { addresses: announcedAddresses(inst.cfg), routes: inst.cfg.virtualRoutes ?? [], rules: inst.cfg.virtualRules ?? [] }, inst.dev);
         if (failures > 0) this.log("warning", `(${name}) ${failures} virtual address/route/rule(s) could not be set`);
         return;
       }
@@ -559,7 +570,7 @@ class Runtime implements VrrpRuntime {
 
   /** `repeat` gratuitous ARPs / NAs per VIP, spaced by garp_interval / gna_interval (0: back to back). */
   private sendGarps(inst: RunningInstance, repeat: number): void {
-    const specs = [...instanceVipSpecs(inst.cfg), ...(inst.cfg.excludedVips ?? [])];
+    const specs = announcedAddresses(inst.cfg);
     const frames: { ifindex: number; frame: Uint8Array; v6: boolean }[] = [];
     const macs = new Map<string, Uint8Array | null>();
     for (const s of specs) {
@@ -796,7 +807,7 @@ class Runtime implements VrrpRuntime {
     this.config = next;
     this.groups = new Map((next.syncGroups ?? []).map((g) => [g.name, g]));
     if (groupsChanged) {
-      for (const inst of this.instances.values()) inst.group = [...this.groups.values()].find((g) => g.members.includes(inst.cfg.name))?.name ?? null;
+      for (const inst of this.instances.values()) inst.group = this.groupOf(inst.cfg.name);
     }
     if (notifierChanged) {
       this.notifier.close();
