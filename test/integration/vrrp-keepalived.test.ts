@@ -123,10 +123,10 @@ describe("VRRPv3 IPv4 multicast, advert_int 0.1 s", () => {
 
 describe("VRRPv2 with PASS authentication, advert_int 1 s", () => {
   const VIP = "10.78.1.102";
-  it("keepalived MASTER, lbctl (higher) preempts it; lbctl SIGTERM -> keepalived; a wrong password is counted, not obeyed", async () => {
+  it("keepalived MASTER, lbctl (higher) preempts it; lbctl SIGTERM -> keepalived; a wrong password is counted, not obeyed; keepalived crash -> lbctl", async () => {
     const k = startKeepalived(lab, ka, keepalivedConf({ name: "VI_2", version: 2, interface: "eth0", vrid: 62, priority: 100, advertInt: 1, vips: [`${VIP}/32`], authPass: "secret12" }));
-    const cfg = (pass: string) => ({
-      instances: [instance({ name: "VI_2", version: 2, vrid: 62, interface: "eth0", primaryIp: LB4, vips: [VIP], priority: 150, advertIntervalMs: 1000, authType: "pass", authPass: pass })],
+    const cfg = (pass: string, priority = 150) => ({
+      instances: [instance({ name: "VI_2", version: 2, vrid: 62, interface: "eth0", primaryIp: LB4, vips: [VIP], priority, advertIntervalMs: 1000, authType: "pass", authPass: pass })],
     });
     // keepalived starts in BACKUP and becomes MASTER after 3 x 1 s + skew; then lbctl (150) preempts it.
     await waitFor("keepalived MASTER", () => holds(lab, ka, VIP), 5000);
@@ -146,8 +146,19 @@ describe("VRRPv2 with PASS authentication, advert_int 1 s", () => {
     await waitFor("auth failures counted", () => (bad.status()?.instances[0]?.stats.authFailures ?? 0) >= 2, 4000);
     bad.proc.kill("SIGTERM");
     await bad.proc.exited;
-    k.proc.kill("SIGTERM");
-    await k.proc.exited;
+
+    // Crash of the keepalived master: the lbctl backup (50) takes over after 3 x 1 s + skew (0.8 s).
+    const backup = startLbNode(lab, lb, cfg("secret12", 50));
+    await backup.waitState("VI_2", "BACKUP");
+    await sleep(1500);
+    expect(backup.state("VI_2")).toBe("BACKUP");
+    const t1 = performance.now();
+    k.crash();
+    await backup.waitState("VI_2", "MASTER", 6000);
+    const took = performance.now() - t1;
+    expect(took).toBeGreaterThan(2800);
+    expect(took).toBeLessThan(5000);
+    await waitFor("lbctl holds the VIP", () => holds(lab, lb, VIP), 1000);
   });
 });
 
