@@ -140,7 +140,8 @@ export interface InstanceStatus {
   effectivePriority: number;
   masterAddress: string | null;
   masterPriority: number | null;
-  lastTransition: { at: number; from: VrrpStateName; to: VrrpStateName; reason: string } | null;
+  /** `at` is the runtime clock (monotonic ms); `wallTime` is ms since the epoch, for people. */
+  lastTransition: { at: number; wallTime: number; from: VrrpStateName; to: VrrpStateName; reason: string } | null;
   faults: string[];
   /** What the instance has in place on the system (addresses, routes, rules). */
   owned: string[];
@@ -523,7 +524,7 @@ class Runtime implements VrrpRuntime {
         this.log("info", `(${name}) received lower priority advert (${a.priority}) from ${a.from}`);
         return;
       case "transition":
-        inst.lastTransition = { at: now, from: a.from, to: a.to, reason: a.reason };
+        inst.lastTransition = { at: now, wallTime: Date.now(), from: a.from, to: a.to, reason: a.reason };
         this.opts.onEvent?.({ type: "transition", instance: name, from: a.from, to: a.to, reason: a.reason, at: now });
         return;
       case "log":

@@ -85,7 +85,10 @@ describe("two lbctl nodes, VRRPv3 IPv4 multicast", () => {
     const stoppedIn = Number(/stopped in ([\d.]+) ms/.exec(na.logs())?.[1]);
     expect(stoppedIn).toBeLessThan(1000);
     await waitHolders(lab, [a, b], VIP, [b]);
-    expect(nb.status()!.instances[0].stats.priorityZeroPktsRcvd).toBeGreaterThanOrEqual(1);
+    const st = nb.status()!.instances[0];
+    expect(st.stats.priorityZeroPktsRcvd).toBeGreaterThanOrEqual(1);
+    // After a priority-0 advert the backup waits Skew_Time only: (256 - 100) / 256 x 100 ms.
+    expect(st.lastTransition).toMatchObject({ from: "BACKUP", to: "MASTER", reason: "no advert received for 60.9375 ms" });
   });
 });
 

@@ -128,6 +128,8 @@ describe("runtime on fake I/O", () => {
     const b = r.status().instances.find((i) => i.name === "B")!;
     expect(b.masterAddress).toBe("10.0.0.9");
     expect(b.stats.advertisementsReceived).toBe(10);
+    expect(b.lastTransition).toMatchObject({ from: "INIT", to: "BACKUP", reason: "init" });
+    expect(r.status().instances.find((i) => i.name === "A")!.lastTransition).toMatchObject({ from: "BACKUP", to: "MASTER" });
     expect(r.status().instances.find((i) => i.name === "A")!.stats.advertisementsReceived).toBe(0);
   });
 
