@@ -88,7 +88,7 @@ describe("two lbctl nodes, VRRPv3 IPv4 multicast", () => {
     const st = nb.status()!.instances[0];
     expect(st.stats.priorityZeroPktsRcvd).toBeGreaterThanOrEqual(1);
     // After a priority-0 advert the backup waits Skew_Time only: (256 - 100) / 256 x 100 ms.
-    expect(st.lastTransition).toMatchObject({ from: "BACKUP", to: "MASTER", reason: "no advert received for 60.9375 ms" });
+    expect(st.lastTransition).toMatchObject({ from: "BACKUP", to: "MASTER", reason: "master down timer expired after 60.9375 ms" });
   });
 });
 
