@@ -21,6 +21,7 @@ import {
   decodeIpv4Advert,
   encodeInstanceAdvert,
   expectationsFor,
+  nextIpId,
   parseIpv4Packet,
   peekVrid,
   type AdvertExpectations,
@@ -174,6 +175,8 @@ interface RunningInstance {
   socket: SharedSocket;
   /** IPv4 identification, per instance, counting from 1 and skipping 0 like keepalived. */
   ipId: number;
+  /** v3 unicast: send the pre-1.3.6 checksum (old_unicast_checksum, or "auto" after seeing an old peer). */
+  legacyUnicastChecksum: boolean;
   /** Interface carrying VIPs and adverts: the vmac when use_vmac, else the configured one. */
   dev: string;
   vmac: { name: string; ifindex: number } | null;
@@ -385,6 +388,7 @@ class Runtime implements VrrpRuntime {
       expect: expectationsFor(params),
       socket,
       ipId: 0,
+      legacyUnicastChecksum: params.oldUnicastChecksum === "always",
       dev,
       vmac,
       lastTransition: null,
@@ -533,6 +537,10 @@ class Runtime implements VrrpRuntime {
       case "setTimer":
       case "cancelTimer":
         return; // one runtime timer at the earliest nextDeadline(), re-armed after every event
+      default: {
+        const unhandled: never = a; // a new action in the core must be carried out here
+        this.log("error", `(${name}) unknown action ${JSON.stringify(unhandled)}`);
+      }
     }
   }
 
@@ -540,14 +548,14 @@ class Runtime implements VrrpRuntime {
     const p = inst.vrrp.params;
     const destinations = p.unicastPeers.length > 0 ? p.unicastPeers : [p.family === 4 ? VRRP_MCAST_GROUP4 : VRRP_MCAST_GROUP6];
     for (const dst of destinations) {
-      const payload = encodeInstanceAdvert(p, priority, dst);
+      const payload = encodeInstanceAdvert(p, priority, dst, inst.legacyUnicastChecksum);
       if (!payload.ok) {
         this.log("error", `(${p.name}) cannot encode advert: ${payload.error}`);
         return;
       }
       try {
         if (p.family === 4) {
-          inst.ipId = inst.ipId >= 0xffff ? 1 : inst.ipId + 1;
+          inst.ipId = nextIpId(inst.ipId);
           const pkt = buildIpv4Packet({ source: p.primaryIp, destination: dst, id: inst.ipId, payload: payload.bytes });
           if (!pkt.ok) throw new Error(pkt.error);
           inst.socket.sock.send(pkt.bytes, dst);
@@ -646,6 +654,11 @@ class Runtime implements VrrpRuntime {
       return;
     }
     inst.stats = count(inst.stats, { type: "received", priority: r.advert.priority });
+    if (r.advert.legacyUnicastChecksum && !inst.legacyUnicastChecksum) {
+      // old_unicast_checksum auto: the peer is an old keepalived, answer in its dialect (as keepalived does).
+      inst.legacyUnicastChecksum = true;
+      this.log("info", `(${inst.cfg.name}) Setting unicast VRRPv3 checksum to old version`);
+    }
     this.feed(inst, { type: "advertReceived", advert: { priority: r.advert.priority, advertIntervalMs: r.advert.advertIntervalMs, source: r.advert.source } });
     this.arm();
   }

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ReceivedPacket, VrrpSocketOptions } from "../../src/net/vrrp-socket.ts";
 import type { NetlinkRequest } from "../../src/netlink/socket.ts";
 import { RTM_DELADDR, RTM_NEWADDR, parseAddressMessage } from "../../src/netlink/rtnetlink.ts";
-import { buildIpv4Packet, encodeAdvert, parseIpv4Packet, parseAdvert } from "../../src/vrrp/packet.ts";
+import { buildIpv4Packet, encodeAdvert, encodeInstanceAdvert, parseIpv4Packet, parseAdvert } from "../../src/vrrp/packet.ts";
 import { startVrrpRuntime, type RuntimeConfig, type RuntimeInstanceConfig, type RuntimeIo, type RuntimeSocket, type VrrpRuntime } from "../../src/vrrp/runtime.ts";
 import type { TrackerSource } from "../../src/vrrp/tracking.ts";
 import { VRRP_DEFAULTS } from "../../src/vrrp/types.ts";
@@ -70,13 +70,14 @@ class FakeKernel {
 const inst = (over: Partial<RuntimeInstanceConfig> & { name: string; vrid: number; vips: string[] }): RuntimeInstanceConfig =>
   ({ ...VRRP_DEFAULTS, unicastPeers: [], family: 4, version: 3, interface: "eth0", primaryIp: "10.0.0.1", advertIntervalMs: 100, ...over }) as RuntimeInstanceConfig;
 
-function advertFrom(source: string, vrid: number, priority: number, vips: string[], opts: { ttl?: number; corrupt?: boolean } = {}): ReceivedPacket {
-  const payload = encodeAdvert({ version: 3, vrid, priority, advertIntervalMs: 100, addresses: vips }, { family: 4, source, destination: "224.0.0.18" });
+function advertFrom(source: string, vrid: number, priority: number, vips: string[], opts: { ttl?: number; corrupt?: boolean; to?: string; legacy?: boolean } = {}): ReceivedPacket {
+  const destination = opts.to ?? "224.0.0.18";
+  const payload = encodeAdvert({ version: 3, vrid, priority, advertIntervalMs: 100, addresses: vips }, { family: 4, source, destination, legacyUnicastChecksum: opts.legacy });
   if (!payload.ok) throw new Error(payload.error);
   if (opts.corrupt) payload.bytes[6] ^= 0xff;
-  const pkt = buildIpv4Packet({ source, destination: "224.0.0.18", id: 1, payload: payload.bytes, ttl: opts.ttl });
+  const pkt = buildIpv4Packet({ source, destination, id: 1, payload: payload.bytes, ttl: opts.ttl });
   if (!pkt.ok) throw new Error(pkt.error);
-  return { data: pkt.bytes, src: source, dst: "224.0.0.18", ifindex: 2, ttlOrHopLimit: opts.ttl ?? 255 };
+  return { data: pkt.bytes, src: source, dst: destination, ifindex: 2, ttlOrHopLimit: opts.ttl ?? 255 };
 }
 
 /** The adverts a socket sent, decoded: [vrid, priority, ip id]. */
@@ -220,6 +221,26 @@ describe("runtime on fake I/O", () => {
     expect(st.instances[0].stats.checksumErrors).toBe(1);
     expect(st.instances[0].stats.ipTtlErrors).toBe(1);
     expect(st.unmatched).toEqual({ unknownVrid: 1, malformed: 1 });
+  });
+
+  it("old_unicast_checksum auto: after an advert with the pre-1.3.6 unicast checksum, ours use it too", async () => {
+    const a = inst({ name: "U", vrid: 5, vips: ["10.0.0.105"], unicastPeers: ["10.0.0.2"] });
+    const r = await start({ instances: [a] });
+    vi.advanceTimersByTime(1000);
+    expect(state(r, "U")).toBe("MASTER");
+    const payloadOf = (b: Uint8Array) => Buffer.from(b.subarray(20)).toString("hex");
+    const modern = encodeInstanceAdvert(a, 100, "10.0.0.2", false);
+    const legacy = encodeInstanceAdvert(a, 100, "10.0.0.2", true);
+    if (!modern.ok || !legacy.ok) throw new Error("encode");
+    const sock = kernel.sockets[0];
+    expect(sock.opts.unicast).toEqual({ src: "10.0.0.1", peers: ["10.0.0.2"] });
+    expect(payloadOf(sock.sent.at(-1)!.bytes)).toBe(Buffer.from(modern.bytes).toString("hex"));
+    sock.deliver(advertFrom("10.0.0.2", 5, 50, ["10.0.0.105"], { to: "10.0.0.1", legacy: true }));
+    expect(r.status().instances[0].stats.checksumErrors).toBe(0);
+    expect(logs.some((l) => l.includes("(U) Setting unicast VRRPv3 checksum to old version"))).toBe(true);
+    // The lower-priority advert is answered at once, already in the old dialect.
+    expect(payloadOf(sock.sent.at(-1)!.bytes)).toBe(Buffer.from(legacy.bytes).toString("hex"));
+    expect(sock.sent.at(-1)!.dst).toBe("10.0.0.2");
   });
 
   it("an instance with a bad configuration or a taken VRID is not started, and says why", async () => {
