@@ -57,7 +57,7 @@ describe("VipManager", () => {
   it("a spec that cannot be built is a counted, named failure; the rest still goes in", () => {
     const f = fake();
     expect(f.m.apply("VI_1", { addresses: [{ address: "10.0.0.300" }, { address: "10.0.0.1" }], routes: [], rules: [] }, "eth0")).toBe(1);
-    expect(f.logs.some((l) => l.startsWith("error (VI_1) cannot add address 10.0.0.300:"))).toBe(true);
+    expect(f.logs.some((l) => l.startsWith("error (VI_1) cannot add address 10.0.0.300/32 dev eth0: "))).toBe(true);
     expect(f.addrs(RTM_NEWADDR).map((a) => a.address)).toEqual(["10.0.0.1"]);
   });
 
