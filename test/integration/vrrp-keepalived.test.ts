@@ -197,28 +197,6 @@ describe("VRRPv3 IPv6 multicast, advert_int 0.1 s", () => {
   });
 });
 
-describe("VRRPv3 IPv4 unicast, advert_int 0.1 s", () => {
-  const VIP = "10.78.1.104";
-  it("lbctl MASTER, keepalived BACKUP over unicast; lbctl crash -> keepalived; back -> lbctl", async () => {
-    const k = startKeepalived(lab, ka, keepalivedConf({ name: "VI_U", interface: "eth0", vrid: 64, priority: 100, advertInt: 0.1, vips: [`${VIP}/32`], unicastSrc: KA4, unicastPeers: [LB4] }));
-    const cfg = { instances: [instance({ name: "VI_U", vrid: 64, interface: "eth0", primaryIp: LB4, unicastPeers: [KA4], vips: [VIP], priority: 150, advertIntervalMs: 100 })] };
-    let n = startLbNode(lab, lb, cfg);
-    await n.waitState("VI_U", "MASTER", 3000);
-    await waitHolders(lab, both(), VIP, [lb], 2000);
-    n.proc.kill("SIGKILL");
-    await n.proc.exited;
-    await waitFor("keepalived takes over", () => holds(lab, ka, VIP), 2000);
-    n = startLbNode(lab, lb, cfg);
-    await n.waitState("VI_U", "MASTER", 3000);
-    await waitHolders(lab, both(), VIP, [lb], 2000);
-    expect(n.status()!.instances[0].stats.advertisementsReceived).toBeGreaterThan(0);
-    n.proc.kill("SIGTERM");
-    await n.proc.exited;
-    k.proc.kill("SIGTERM");
-    await k.proc.exited;
-  });
-});
-
 describe("preemption rules against keepalived", () => {
   const VIP = "10.78.1.105";
   it("nopreempt: a higher-priority lbctl joining a keepalived MASTER stays BACKUP", async () => {
@@ -268,22 +246,28 @@ describe("preemption rules against keepalived", () => {
   });
 });
 
-describe("VRRPv3 IPv6 unicast, advert_int 0.1 s", () => {
-  const VIP = "2001:db8:78::104";
-  it("lbctl MASTER, keepalived BACKUP over link-local unicast; lbctl SIGTERM -> keepalived; lbctl back preempts", async () => {
-    const k = startKeepalived(lab, ka, keepalivedConf({ name: "VI_U6", interface: "eth0", vrid: 67, priority: 100, advertInt: 0.1, vips: [`${VIP}/64`], unicastSrc: KA6, unicastPeers: [LB6] }));
-    const cfg = { instances: [instance({ name: "VI_U6", family: 6, vrid: 67, interface: "eth0", primaryIp: LB6, unicastPeers: [KA6], vips: [VIP], vipDetails: [{ address: `${VIP}/64` }], priority: 150, advertIntervalMs: 100 })] };
+describe("VRRPv3 unicast, advert_int 0.1 s", () => {
+  // IPv4 with a crash of lbctl, IPv6 (link-local sources) with a graceful stop.
+  it.each([
+    { family: 4 as const, vrid: 64, vip: "10.78.1.104", prefix: 32, lbSrc: LB4, kaSrc: KA4, stop: "SIGKILL" as const },
+    { family: 6 as const, vrid: 67, vip: "2001:db8:78::104", prefix: 64, lbSrc: LB6, kaSrc: KA6, stop: "SIGTERM" as const },
+  ])("IPv$family: lbctl MASTER, keepalived BACKUP; lbctl $stop -> keepalived; lbctl back preempts", async (t) => {
+    const name = `VI_U${t.family}`;
+    const k = startKeepalived(lab, ka, keepalivedConf({ name, interface: "eth0", vrid: t.vrid, priority: 100, advertInt: 0.1, vips: [`${t.vip}/${t.prefix}`], unicastSrc: t.kaSrc, unicastPeers: [t.lbSrc] }));
+    const cfg = {
+      instances: [instance({ name, family: t.family, vrid: t.vrid, interface: "eth0", primaryIp: t.lbSrc, unicastPeers: [t.kaSrc], vips: [t.vip], vipDetails: [{ address: `${t.vip}/${t.prefix}` }], priority: 150, advertIntervalMs: 100 })],
+    };
     let n = startLbNode(lab, lb, cfg);
-    await n.waitState("VI_U6", "MASTER", 3000);
-    await waitHolders(lab, both(), VIP, [lb], 2000);
+    await n.waitState(name, "MASTER", 3000);
+    await waitHolders(lab, both(), t.vip, [lb], 2000);
     await sleep(300);
-    expect(await holds(lab, ka, VIP)).toBe(false);
-    n.proc.kill("SIGTERM");
-    expect(await n.proc.exited).toBe(0);
-    await waitHolders(lab, both(), VIP, [ka], 1000);
+    expect(await holds(lab, ka, t.vip)).toBe(false);
+    n.proc.kill(t.stop);
+    await n.proc.exited;
+    await waitFor("keepalived takes over", () => holds(lab, ka, t.vip), 2000);
     n = startLbNode(lab, lb, cfg);
-    await n.waitState("VI_U6", "MASTER", 3000);
-    await waitHolders(lab, both(), VIP, [lb], 2000);
+    await n.waitState(name, "MASTER", 3000);
+    await waitHolders(lab, both(), t.vip, [lb], 2000);
     expect(n.status()!.instances[0].stats.advertisementsReceived).toBeGreaterThan(0);
     n.proc.kill("SIGTERM");
     await n.proc.exited;
