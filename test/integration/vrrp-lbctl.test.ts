@@ -15,6 +15,8 @@ beforeAll(async () => {
     { ns: a, ifname: "eth0", address: "10.77.1.1/24" },
     { ns: b, ifname: "eth0", address: "10.77.1.2/24" },
   ]);
+  await lab.addr(a, "eth0", "fe80::1/64");
+  await lab.addr(b, "eth0", "fe80::2/64");
 });
 
 afterAll(async () => {
@@ -136,5 +138,33 @@ describe("use_vmac", () => {
     expect(await s.proc.exited).toBe(0);
     expect((await lab.exec(b, ["ip", "link", "show", "vrrp.52"])).code).not.toBe(0);
     await waitHolders(lab, [a, b], VMAC_VIP, []);
+  });
+});
+
+describe("IPv6 unicast between two lbctl nodes", () => {
+  const VIP6 = "2001:db8:77::100";
+  const cfg6 = (primaryIp: string, peer: string, priority: number) => ({
+    instances: [instance({ name: "VI_6", family: 6, vrid: 53, interface: "eth0", primaryIp, unicastPeers: [peer], vips: [VIP6], vipDetails: [{ address: `${VIP6}/64` }], priority, advertIntervalMs: 100 })],
+  });
+
+  it("elects over link-local unicast; the VIP is added without DAD (usable at once, never tentative); failover on SIGTERM", async () => {
+    const m = startLbNode(lab, a, cfg6("fe80::1", "fe80::2", 150));
+    await m.waitState("VI_6", "MASTER", 3000);
+    const s = startLbNode(lab, b, cfg6("fe80::2", "fe80::1", 100));
+    await s.waitState("VI_6", "BACKUP");
+    await sleep(300);
+    expect(s.state("VI_6")).toBe("BACKUP");
+    expect(s.status()!.instances[0].masterAddress).toBe("fe80::1");
+    const [link] = await lab.ipJson<{ addr_info: { local: string; tentative?: boolean; nodad?: boolean }[] }[]>(a, ["addr", "show", "dev", "eth0"]);
+    const vip = link.addr_info.find((x) => x.local === VIP6);
+    expect(vip).toMatchObject({ nodad: true });
+    expect(vip?.tentative).toBeUndefined();
+    m.proc.kill("SIGTERM");
+    expect(await m.proc.exited).toBe(0);
+    await s.waitState("VI_6", "MASTER", 1000);
+    await waitHolders(lab, [a, b], VIP6, [b]);
+    s.proc.kill("SIGTERM");
+    expect(await s.proc.exited).toBe(0);
+    await waitHolders(lab, [a, b], VIP6, []);
   });
 });
