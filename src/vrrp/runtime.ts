@@ -11,7 +11,7 @@ import { parseMac } from "../net/inet.ts";
 import { setRealtimePriority } from "../net/realtime.ts";
 import { openVrrpSocket, type ReceivedPacket, type VrrpSocketOptions } from "../net/vrrp-socket.ts";
 import { NETLINK_ROUTE } from "../netlink/message.ts";
-import { linkDeleteRequest, linkGetByNameRequest, linkSetUpRequest, macvlanCreateRequest, parseLinkMessage, vrrpVirtualMac } from "../netlink/rtnetlink.ts";
+import { addressRequest, linkDeleteRequest, linkGetByNameRequest, linkSetUpRequest, macvlanCreateRequest, parseLinkMessage, vrrpVirtualMac } from "../netlink/rtnetlink.ts";
 import { NetlinkError, NetlinkSocket } from "../netlink/socket.ts";
 import { buildGratuitousArp, buildUnsolicitedNaFrame } from "./garp.ts";
 import { Notifier, type NotifyScripts } from "./notify.ts";
@@ -424,6 +424,15 @@ class Runtime implements VrrpRuntime {
       this.log("info", `(${cfg.name}) reusing the existing interface ${name}`);
     }
     const ifindex = this.io.ifindex(name);
+    if (cfg.family === 6) {
+      // keepalived gives an IPv6 vmac the base interface's link-local address: adverts keep their
+      // source, and the VMAC-derived one would be the same on every router of the VRID.
+      try {
+        this.io.netlink.requestSync(addressRequest("add", { ifindex, address: `${cfg.primaryIp}/64`, nodad: true }), { what: `add ${cfg.primaryIp} to ${name}` });
+      } catch (e) {
+        if (!(e instanceof NetlinkError && e.code === "EEXIST")) throw e;
+      }
+    }
     this.io.netlink.requestSync(linkSetUpRequest(ifindex, true), { what: `set ${name} up` });
     return { name, ifindex };
   }

@@ -147,6 +147,30 @@ describe("IPv6 unicast between two lbctl nodes", () => {
     instances: [instance({ name: "VI_6", family: 6, vrid: 53, interface: "eth0", primaryIp, unicastPeers: [peer], vips: [VIP6], vipDetails: [{ address: `${VIP6}/64` }], priority, advertIntervalMs: 100 })],
   });
 
+  it("use_vmac over IPv6 multicast: vrrp.54 (00:00:5e:00:02:36) carries the base link-local and the VIP; election and failover run over it", async () => {
+    const vcfg = (primaryIp: string, priority: number) => ({
+      instances: [instance({ name: "VI_V6", family: 6, vrid: 54, interface: "eth0", primaryIp, vips: ["2001:db8:77::54"], vipDetails: [{ address: "2001:db8:77::54/64" }], priority, advertIntervalMs: 100, useVmac: true })],
+    });
+    const m = startLbNode(lab, a, vcfg("fe80::1", 150));
+    await m.waitState("VI_V6", "MASTER", 3000);
+    const s = startLbNode(lab, b, vcfg("fe80::2", 100));
+    await s.waitState("VI_V6", "BACKUP");
+    await sleep(400);
+    expect(s.state("VI_V6")).toBe("BACKUP");
+    expect(s.status()!.instances[0].masterAddress).toBe("fe80::1");
+    const [vmac] = await lab.ipJson<{ address: string }[]>(a, ["link", "show", "vrrp.54"]);
+    expect(vmac.address).toBe("00:00:5e:00:02:36");
+    const onVmac = (await addresses(lab, a)).filter((x) => x.startsWith("vrrp.54 "));
+    expect(onVmac).toContain("vrrp.54 fe80::1/64");
+    expect(onVmac).toContain("vrrp.54 2001:db8:77::54/64");
+    m.proc.kill("SIGTERM");
+    expect(await m.proc.exited).toBe(0);
+    await s.waitState("VI_V6", "MASTER", 1000);
+    s.proc.kill("SIGTERM");
+    expect(await s.proc.exited).toBe(0);
+    for (const ns of [a, b]) expect((await lab.exec(ns, ["ip", "link", "show", "vrrp.54"])).code).not.toBe(0);
+  });
+
   it("elects over link-local unicast; the VIP is added without DAD (usable at once, never tentative); failover on SIGTERM", async () => {
     const m = startLbNode(lab, a, cfg6("fe80::1", "fe80::2", 150));
     await m.waitState("VI_6", "MASTER", 3000);
