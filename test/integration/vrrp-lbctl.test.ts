@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { createLab, type Lab } from "../helpers/netns.ts";
-import { addresses, holders, instance, removeWorkDir, schedulingOf, sleep, startLbNode, waitHolders, type LbNode } from "./vrrp-lab.ts";
+import { addresses, captureFrames, holders, instance, removeWorkDir, schedulingOf, sleep, startLbNode, waitHolders, type LbNode } from "./vrrp-lab.ts";
 
 const VIP = "10.77.1.100";
 let lab: Lab;
@@ -32,8 +32,7 @@ describe("two lbctl nodes, VRRPv3 IPv4 multicast", () => {
   let na: LbNode, nb: LbNode;
 
   it("the higher priority becomes MASTER and holds the VIP; gratuitous ARPs go out", async () => {
-    const dump = lab.spawnIn(lan, ["tcpdump", "-l", "-n", "-e", "-i", "br0", "arp"]);
-    await sleep(300);
+    const dump = await captureFrames(lab, lan, "arp");
     // One after the other: started together, both may be MASTER for a moment and a then answers b's
     // lower-priority advert with 5 more GARPs (garp_lower_prio_repeat, as keepalived does).
     na = startLbNode(lab, a, cfg("10.77.1.1", 150), { realtimePriority: 20 });
@@ -44,13 +43,12 @@ describe("two lbctl nodes, VRRPv3 IPv4 multicast", () => {
     await nb.waitState("VI_1", "BACKUP");
     await waitHolders(lab, [a, b], VIP, [a]);
     await sleep(300);
-    dump.kill("SIGTERM");
-    await dump.exited;
+    const frames = await dump.stop();
     const [link] = await lab.ipJson<{ address: string }[]>(a, ["link", "show", "eth0"]);
     // keepalived's frame (captures/garp-*): broadcast, SPA = TPA = VIP, THA ff:ff:ff:ff:ff:ff, from our MAC.
     const garp = `${link.address} > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has ${VIP} (ff:ff:ff:ff:ff:ff) tell ${VIP}, length 28`;
-    const arps = dump.output().stdout.split("\n").filter((l) => l.includes(garp));
-    expect(arps.length, dump.output().stdout).toBe(5);
+    const arps = frames.filter((f) => f.summary.includes(garp));
+    expect(arps.length, frames.map((f) => f.summary).join("\n")).toBe(5);
     const st = na.status()!.instances[0];
     expect(st.effectivePriority).toBe(150);
     expect(st.stats.becomeMaster).toBe(1);
@@ -101,8 +99,7 @@ describe("use_vmac", () => {
   });
 
   it("the master's adverts and GARPs come from 00:00:5e:00:01:34 on vrrp.52, which carries the VIP; failover and stop clean up", async () => {
-    const dump = lab.spawnIn(lan, ["tcpdump", "-l", "-n", "-e", "-i", "br0", "vrrp or arp"]);
-    await sleep(300);
+    const dump = await captureFrames(lab, lan, "vrrp or arp");
     let m = startLbNode(lab, a, vmacCfg("10.77.1.1", 150));
     await m.waitState("VI_M", "MASTER", 3000);
     const s = startLbNode(lab, b, vmacCfg("10.77.1.2", 100));
@@ -114,9 +111,7 @@ describe("use_vmac", () => {
     expect(vmac.linkinfo?.info_kind).toBe("macvlan");
     expect(vmac.linkinfo?.info_data?.mode).toBe("private");
     expect(await addresses(lab, a)).toContain(`vrrp.52 ${VMAC_VIP}/24`);
-    dump.kill("SIGTERM");
-    await dump.exited;
-    const lines = dump.output().stdout.split("\n");
+    const lines = (await dump.stop()).map((f) => f.summary);
     expect(lines.filter((l) => l.includes("00:00:5e:00:01:34 > 01:00:5e:00:00:12") && l.includes("10.77.1.1 > 224.0.0.18") && l.includes("vrid 52, prio 150")).length).toBeGreaterThan(3);
     expect(lines.filter((l) => l.includes(`00:00:5e:00:01:34 > ff:ff:ff:ff:ff:ff`) && l.includes(`Request who-has ${VMAC_VIP}`)).length).toBe(5);
 
