@@ -242,7 +242,8 @@ function trackerConfig(c: RuntimeConfig): TrackerConfig {
     for (const t of i.trackInterfaces ?? []) interfaces.add(t.name);
   }
   return {
-    scripts: c.scripts ?? [],
+    // keepalived runs a vrrp_script without its own `user` as script_user, like notify scripts.
+    scripts: (c.scripts ?? []).map((s) => (s.user || !c.scriptUser ? s : { ...s, user: c.scriptUser })),
     files: c.trackFiles ?? [],
     processes: c.trackProcesses ?? [],
     interfaces: [...interfaces],

@@ -8,7 +8,7 @@ import type { NetlinkRequest } from "../../src/netlink/socket.ts";
 import { RTM_DELADDR, RTM_NEWADDR, parseAddressMessage } from "../../src/netlink/rtnetlink.ts";
 import { buildIpv4Packet, encodeAdvert, encodeInstanceAdvert, parseIpv4Packet, parseAdvert } from "../../src/vrrp/packet.ts";
 import { startVrrpRuntime, type RuntimeConfig, type RuntimeInstanceConfig, type RuntimeIo, type RuntimeSocket, type VrrpRuntime } from "../../src/vrrp/runtime.ts";
-import type { TrackerSource } from "../../src/vrrp/tracking.ts";
+import type { TrackerConfig, TrackerSource } from "../../src/vrrp/tracking.ts";
 import { VRRP_DEFAULTS } from "../../src/vrrp/types.ts";
 
 interface FakeSocket extends RuntimeSocket {
@@ -23,7 +23,7 @@ class FakeKernel {
   addresses = new Set<string>();
   addressLog: string[] = [];
   frames: Uint8Array[] = [];
-  timersArmed = 0;
+  trackerConfigs: TrackerConfig[] = [];
 
   io(): RuntimeIo {
     return {
@@ -55,7 +55,7 @@ class FakeKernel {
       },
       sendFrame: (_i, f) => void this.frames.push(f),
       linkMac: () => Uint8Array.of(2, 0, 0, 0, 0, 1),
-      startTracker: (): TrackerSource => ({
+      startTracker: (cfg): TrackerSource => (this.trackerConfigs.push(cfg), {
         ready: Promise.resolve(),
         state: () => ({ interfaces: new Map([["eth0", true]]), scripts: new Map(), files: new Map(), processes: new Map() }),
         watchInterfaces: () => {},
@@ -241,6 +241,15 @@ describe("runtime on fake I/O", () => {
     // The lower-priority advert is answered at once, already in the old dialect.
     expect(payloadOf(sock.sent.at(-1)!.bytes)).toBe(Buffer.from(legacy.bytes).toString("hex"));
     expect(sock.sent.at(-1)!.dst).toBe("10.0.0.2");
+  });
+
+  it("vrrp_scripts without their own user run as script_user", async () => {
+    await start({
+      instances: [],
+      scriptUser: { uid: 1000, gid: 1000 },
+      scripts: [{ name: "plain", script: "/bin/true" }, { name: "own", script: "/bin/true", user: { uid: 65534, gid: 65534 } }],
+    });
+    expect(kernel.trackerConfigs[0].scripts.map((x) => [x.name, x.user?.uid])).toEqual([["plain", 1000], ["own", 65534]]);
   });
 
   it("an instance with a bad configuration or a taken VRID is not started, and says why", async () => {
