@@ -865,7 +865,9 @@ class Runtime implements VrrpRuntime {
     this.instances.clear();
     await this.tracker?.close();
     // STOP notifications are started; give them a moment but never hold shutdown past ~300 ms.
-    await Promise.race([this.notifier.idle(), Bun.sleep(300)]);
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.notifier.idle(), new Promise((resolve) => (grace = setTimeout(resolve, 300)))]);
+    clearTimeout(grace);
     this.notifier.close();
     this.io.close();
   }
