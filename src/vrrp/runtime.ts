@@ -326,14 +326,8 @@ class Runtime implements VrrpRuntime {
     this.groups = new Map((c.syncGroups ?? []).map((g) => [g.name, g]));
     await this.restartTracker(c);
     const errors = configErrors(c);
-    for (const cfg of c.instances) {
-      const errs = errors.get(cfg.name);
-      if (errs) {
-        for (const e of errs) this.log("error", `${e} - instance not started`);
-        continue;
-      }
-      this.startInstance(cfg);
-    }
+    for (const errs of errors.values()) for (const e of errs) this.log("error", `${e} - instance not started`);
+    this.startInstances(c.instances.filter((cfg) => !errors.has(cfg.name)));
     this.arm();
   }
 
@@ -358,7 +352,8 @@ class Runtime implements VrrpRuntime {
 
   // ---------- instances ----------
 
-  private startInstance(cfg: RuntimeInstanceConfig): void {
+  /** Everything an instance needs before it can run; null (and logged) when it cannot. */
+  private prepareInstance(cfg: RuntimeInstanceConfig): RunningInstance | null {
     const now = this.clock.now();
     const { params, warnings } = normalizeParams(cfg);
     for (const w of warnings) this.log("warning", w);
@@ -370,7 +365,7 @@ class Runtime implements VrrpRuntime {
         dev = vmac.name;
       } catch (e) {
         this.log("error", `(${cfg.name}) cannot create the virtual MAC interface: ${(e as Error).message} - instance not started`);
-        return;
+        return null;
       }
     }
     let socket: SharedSocket;
@@ -379,7 +374,7 @@ class Runtime implements VrrpRuntime {
     } catch (e) {
       this.log("error", `(${cfg.name}) cannot open the VRRP socket on ${dev}: ${(e as Error).message} - instance not started`);
       if (vmac) this.deleteVmac(vmac);
-      return;
+      return null;
     }
     const inst: RunningInstance = {
       cfg,
@@ -402,10 +397,20 @@ class Runtime implements VrrpRuntime {
       for (const [kind, refs] of [["script", cfg.trackScripts], ["file", cfg.trackFiles], ["process", cfg.trackProcesses], ["interface", cfg.trackInterfaces]] as const)
         for (const r of refs ?? []) if (this.trackedWeight(kind, r) !== 0) this.log("warning", `(${cfg.name}) ignoring tracked ${kind} ${r.name} with weights due to SYNC group`);
     }
-    // keepalived's startup clean-up (see vips.ts): stale copies of our VIPs go before we start in BACKUP.
-    this.vips.clearStale(cfg.name, announcedAddresses(cfg), dev);
-    this.applyTrackingTo(inst);
-    this.feed(inst, { type: "startup" });
+    return inst;
+  }
+
+  /**
+   * Starts instances: sockets (and vmacs) first, then keepalived's startup clean-up of stale VIP copies
+   * (see vips.ts; one address dump for all), then tracking and the startup event.
+   */
+  private startInstances(cfgs: readonly RuntimeInstanceConfig[]): void {
+    const started = cfgs.map((c) => this.prepareInstance(c)).filter((i): i is RunningInstance => i !== null);
+    this.vips.clearStale(started.map((i) => ({ owner: i.cfg.name, addresses: announcedAddresses(i.cfg), defaultDev: i.dev })));
+    for (const inst of started) {
+      this.applyTrackingTo(inst);
+      this.feed(inst, { type: "startup" });
+    }
   }
 
   private groupOf(instance: string): string | null {
@@ -838,14 +843,15 @@ class Runtime implements VrrpRuntime {
       this.notifier = this.makeNotifier(next);
     }
     await this.restartTracker(next);
+    const fresh: RuntimeInstanceConfig[] = [];
     for (const cfg of wanted.values()) {
-      if (this.instances.has(cfg.name)) {
-        result.kept.push(cfg.name);
-        continue;
+      if (this.instances.has(cfg.name)) result.kept.push(cfg.name);
+      else {
+        fresh.push(cfg);
+        if (!result.restarted.includes(cfg.name)) result.started.push(cfg.name);
       }
-      this.startInstance(cfg);
-      if (!result.restarted.includes(cfg.name)) result.started.push(cfg.name);
     }
+    this.startInstances(fresh);
     this.applyTracking();
     return result;
   }

@@ -190,35 +190,38 @@ export class VipManager {
 
   /**
    * keepalived's startup clean-up: configured addresses already present on their interface are deleted
-   * (they are stale copies from a crashed run; the instance starts in BACKUP). Returns what was removed.
+   * (they are stale copies from a crashed run; the instances start in BACKUP). One address dump serves
+   * every instance given. Returns what was removed.
    */
-  clearStale(owner: string, addresses: readonly VipSpec[], defaultDev: string): string[] {
-    if (addresses.length === 0) return [];
+  clearStale(instances: readonly { owner: string; addresses: readonly VipSpec[]; defaultDev: string }[]): string[] {
+    if (instances.every((i) => i.addresses.length === 0)) return [];
     let present: ReturnType<typeof parseAddressMessage>[];
     try {
       present = this.nl.requestSync(addressDumpRequest(), { dump: true, what: "dump addresses" }).map(parseAddressMessage);
     } catch (e) {
-      this.log("error", `(${owner}) cannot list addresses: ${(e as Error).message}`);
+      this.log("error", `cannot list addresses to remove stale VIPs: ${(e as Error).message}`);
       return [];
     }
     const removed: string[] = [];
-    for (const v of addresses) {
-      let spec: AddressSpec;
-      try {
-        spec = this.addressSpec(v, defaultDev);
-      } catch {
-        continue; // reported when applied
-      }
-      const want = parsePrefix(spec.address);
-      const bare = bareAddress(spec.address);
-      const found = present.find((a) => a && a.ifindex === spec.ifindex && a.address === bare && a.prefixlen === want.len);
-      if (!found) continue;
-      try {
-        this.nl.requestSync(addressRequest("delete", spec), { what: `delete stale ${spec.address}` });
-        removed.push(spec.address);
-        this.log("info", `(${owner}) removed stale virtual address ${spec.address} dev ${v.dev ?? defaultDev} left from an earlier run`);
-      } catch (e) {
-        this.log("warning", `(${owner}) cannot remove stale ${spec.address}: ${(e as Error).message}`);
+    for (const { owner, addresses, defaultDev } of instances) {
+      for (const v of addresses) {
+        let spec: AddressSpec;
+        try {
+          spec = this.addressSpec(v, defaultDev);
+        } catch {
+          continue; // reported when applied
+        }
+        const want = parsePrefix(spec.address);
+        const bare = bareAddress(spec.address);
+        const found = present.find((a) => a && a.ifindex === spec.ifindex && a.address === bare && a.prefixlen === want.len);
+        if (!found) continue;
+        try {
+          this.nl.requestSync(addressRequest("delete", spec), { what: `delete stale ${spec.address}` });
+          removed.push(spec.address);
+          this.log("info", `(${owner}) removed stale virtual address ${spec.address} dev ${v.dev ?? defaultDev} left from an earlier run`);
+        } catch (e) {
+          this.log("warning", `(${owner}) cannot remove stale ${spec.address}: ${(e as Error).message}`);
+        }
       }
     }
     return removed;

@@ -77,8 +77,12 @@ describe("VipManager", () => {
       addressRequest("add", { ifindex: 2, address: "10.0.0.3/24" }), // configured as /32: a different address
     ];
     const f = fake(present);
-    const removed = f.m.clearStale("VI_1", [{ address: "10.0.0.1" }, { address: "10.0.0.2" }, { address: "10.0.0.3" }], "eth0");
+    const removed = f.m.clearStale([
+      { owner: "VI_1", addresses: [{ address: "10.0.0.1" }, { address: "10.0.0.2" }, { address: "10.0.0.3" }], defaultDev: "eth0" },
+      { owner: "VI_2", addresses: [{ address: "10.0.0.4" }], defaultDev: "eth0" },
+    ]);
     expect(removed).toEqual(["10.0.0.1/32"]);
+    expect(f.sent.filter((r) => r.type === RTM_GETADDR)).toHaveLength(1);
     expect(f.addrs(RTM_DELADDR).map((a) => `${a.address}/${a.prefixlen}@${a.ifindex}`)).toEqual(["10.0.0.1/32@2"]);
   });
 
