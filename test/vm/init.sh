@@ -1,0 +1,49 @@
+#!/bin/sh
+# /init of the IPVS test VM (busybox). Loads the modules, mounts the host's / read-only over 9p with a
+# tmpfs overlay on top, chroots into it and runs /run/lbctl-vm/cmd.sh from the read-write results share.
+# stdout/stderr go to virtio serial ports that QEMU appends to host files; the exit status goes to
+# the results share. Then power off (the kernel panics -> QEMU exits if anything here dies).
+export PATH=/bin
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+while read -r m; do
+  insmod "/lib/modules/$m" 2>/dev/null || echo "init: insmod $m failed" >&2
+done < /lib/modules/load-order
+
+# One big 9p message size: reading the Bun binary and the bundle is most of the I/O.
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /mnt/host || poweroff -f
+mount -t tmpfs -o size=512m tmpfs /mnt/rw
+mkdir -p /mnt/rw/upper /mnt/rw/work
+mount -t overlay overlay -o lowerdir=/mnt/host,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /newroot || poweroff -f
+
+r=/newroot
+mount -t proc proc $r/proc
+mount -t sysfs sysfs $r/sys
+mount -t devtmpfs devtmpfs $r/dev
+mkdir -p $r/dev/pts $r/dev/shm
+mount -t devpts devpts $r/dev/pts
+mount -t tmpfs tmpfs $r/dev/shm
+mount -t tmpfs tmpfs $r/run
+mount -t tmpfs tmpfs $r/tmp
+mount -t cgroup2 cgroup2 $r/sys/fs/cgroup 2>/dev/null
+mkdir -p $r/run/lbctl-vm $r/run/netns
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results $r/run/lbctl-vm || poweroff -f
+ip link set lo up
+
+port() {
+  for d in /sys/class/virtio-ports/*; do
+    [ "$(cat "$d/name" 2>/dev/null)" = "$1" ] && echo "/dev/${d##*/}" && return
+  done
+  echo /dev/null
+}
+out="$(port stdout)"
+err="$(port stderr)"
+
+chroot $r /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+  LBCTL_IN_VM=1 /bin/sh /run/lbctl-vm/cmd.sh > "$out" 2> "$err"
+echo $? > $r/run/lbctl-vm/exit-status
+sync
+poweroff -f

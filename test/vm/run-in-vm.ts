@@ -1,0 +1,131 @@
+// Host side of the IPVS test VM: build (cached) and boot it once per command under QEMU/TCG.
+// The guest sees the host's / read-only (with a tmpfs overlay), so the command can use any host path.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const repoRoot = resolve(import.meta.dirname, "../..");
+
+export interface VmRunOptions {
+  /** Shell command run by /bin/sh inside the guest (chrooted into the host's filesystem). */
+  command: string;
+  /** Working directory for the command (a host path, visible in the guest). Default: the repo root. */
+  cwd?: string;
+  /** QEMU is killed (by PID) after this long. */
+  timeoutMs: number;
+  cacheDir?: string;
+  memoryMb?: number;
+  cpus?: number;
+}
+
+export interface VmRunResult {
+  /** Exit status of the command; null when the guest never reported one (timeout, boot failure). */
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  /** Kernel/init console log: look here when exitCode is null. */
+  console: string;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+export function vmCacheDir(): string {
+  return process.env.LBCTL_VM_CACHE ?? join(repoRoot, ".cache/vm");
+}
+
+/** Builds the VM image (kernel + initramfs) unless cached. Throws with the script's output on failure. */
+export function buildVm(cacheDir: string = vmCacheDir()): string {
+  const result = spawnSync("bash", [join(repoRoot, "test/vm/build-vm.sh"), cacheDir], { encoding: "utf8" });
+  if (result.status !== 0) {
+    throw new Error(`build-vm.sh failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
+  }
+  return cacheDir;
+}
+
+/**
+ * Bundles an in-VM program into one JS file (reading thousands of small files over 9p is slow) and
+ * returns the command that runs it with this Bun, which the guest sees at the same path.
+ */
+export function bundleForVm(entry: string, outFile: string): string {
+  const bun = realpathSync(join(repoRoot, "node_modules/.bin/bun"));
+  const result = spawnSync(bun, ["build", "--target=bun", "--outfile", outFile, entry], { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`bun build ${entry} failed:\n${result.stdout}\n${result.stderr}`);
+  return `${shellQuote(bun)} ${shellQuote(outFile)}`;
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+function readIfExists(path: string): string {
+  return existsSync(path) ? readFileSync(path, "utf8") : "";
+}
+
+export function qemuArgs(cacheDir: string, share: string, memoryMb: number, cpus: number): string[] {
+  return [
+    "-M", "q35", "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+    "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", String(cpus), "-m", String(memoryMb),
+    "-kernel", join(cacheDir, "vmlinux"),
+    "-initrd", join(cacheDir, "initramfs.cpio"),
+    "-append", "console=ttyS0 panic=-1 mitigations=off cryptomgr.notests rdinit=/init quiet",
+    "-chardev", `file,id=con,path=${join(share, "console.log")}`,
+    "-serial", "chardev:con",
+    "-fsdev", "local,id=hostroot,path=/,readonly=on,security_model=none,multidevs=remap",
+    "-device", "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot",
+    "-fsdev", `local,id=results,path=${share},security_model=none`,
+    "-device", "virtio-9p-pci,fsdev=results,mount_tag=results",
+    "-device", "virtio-serial-pci",
+    "-chardev", `file,id=out,path=${join(share, "stdout.log")}`,
+    "-device", "virtserialport,chardev=out,name=stdout",
+    "-chardev", `file,id=err,path=${join(share, "stderr.log")}`,
+    "-device", "virtserialport,chardev=err,name=stderr",
+  ];
+}
+
+/** Boots the VM, runs one command, powers off. Never leaves QEMU running. */
+export async function runInVm(options: VmRunOptions): Promise<VmRunResult> {
+  const cacheDir = options.cacheDir ?? vmCacheDir();
+  const share = mkdtempSync(join(tmpdir(), "lbctl-vm-"));
+  const started = performance.now();
+  try {
+    writeFileSync(join(share, "cmd.sh"), `cd ${shellQuote(options.cwd ?? repoRoot)} || exit 125\n${options.command}\n`);
+    const qemu = spawn("qemu-system-x86_64", qemuArgs(cacheDir, share, options.memoryMb ?? 1024, options.cpus ?? 2), {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let qemuOutput = "";
+    qemu.stdout.on("data", (d: Buffer) => (qemuOutput += d.toString()));
+    qemu.stderr.on("data", (d: Buffer) => (qemuOutput += d.toString()));
+    let timedOut = false;
+    const exited = new Promise<void>((resolveExit) => {
+      qemu.on("exit", () => resolveExit());
+      qemu.on("error", (err) => {
+        qemuOutput += `\nspawn qemu-system-x86_64: ${err.message}`;
+        resolveExit();
+      });
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (qemu.pid !== undefined) process.kill(qemu.pid, "SIGKILL");
+    }, options.timeoutMs);
+    try {
+      await exited;
+    } finally {
+      clearTimeout(timer);
+      if (qemu.exitCode === null && qemu.signalCode === null && qemu.pid !== undefined) {
+        process.kill(qemu.pid, "SIGKILL");
+      }
+    }
+    const status = readIfExists(join(share, "exit-status")).trim();
+    return {
+      exitCode: status === "" ? null : Number(status),
+      stdout: readIfExists(join(share, "stdout.log")),
+      stderr: readIfExists(join(share, "stderr.log")),
+      console: readIfExists(join(share, "console.log")) + qemuOutput,
+      timedOut,
+      durationMs: performance.now() - started,
+    };
+  } finally {
+    rmSync(share, { recursive: true, force: true });
+  }
+}
