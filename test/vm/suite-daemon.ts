@@ -109,11 +109,13 @@ function startDaemon(tool: "lbctl" | "keepalived", conf: string): Daemon {
 
 /** Runs `tool` on `conf`, lets `body` observe, stops it and checks it removed what it programmed. */
 async function withDaemon<T>(tool: "lbctl" | "keepalived", conf: string, body: (d: Daemon) => Promise<T>): Promise<T> {
-  sh(`ip netns exec ${D} ipvsadm -C`);
+  const t0 = performance.now();
   const d = startDaemon(tool, conf);
   try {
     const r = await body(d);
+    const t1 = performance.now();
     await d.stop();
+    if (process.env.LBCTL_VM_TIMING) console.error(`[timing] ${tool} ${conf}: run ${Math.round(t1 - t0)} ms, stop ${Math.round(performance.now() - t1)} ms`);
     const left = kernelTable();
     // keepalived removes its virtual servers at shutdown (clear_services); lbctl must do the same.
     expectEqual(left, [], `${tool}: the table after stop`);
