@@ -26,7 +26,7 @@ describe("lbctl daemon's checker child against keepalived 2.2.7 on a real IPVS k
     buildLbctl();
     const cache = buildVm();
     const command = bundleForVm(join(repoRoot, "test/vm/suite-daemon.ts"), join(vmCacheDir(), "suite-daemon.js"));
-    run = await runInVm({ command: `LBCTL_BIN='${lbctl}' ${command}`, cacheDir: cache, timeoutMs: 280_000 });
+    run = await runInVm({ command: `LBCTL_BIN='${lbctl}' ${command}`, cacheDir: cache, timeoutMs: 280_000, memoryMb: 1536 });
     for (const line of run.stdout.split("\n")) {
       if (line.startsWith(DAEMON_RESULT_PREFIX)) {
         const r = JSON.parse(line.slice(DAEMON_RESULT_PREFIX.length)) as DaemonCaseResult;

@@ -51,8 +51,8 @@ function expectEqual(actual: unknown, expected: unknown, what: string): void {
  * `ipvsadm -Ln --exact` of the director, without connection counts, services and destinations sorted:
  * the configuration the kernel holds, comparable between two daemons.
  */
-function kernelTable(): string[] {
-  const out = shOk(`ip netns exec ${D} ipvsadm -Ln --exact`);
+function kernelTable(ns = D): string[] {
+  const out = shOk(`ip netns exec ${ns} ipvsadm -Ln --exact`);
   const services: string[][] = [];
   for (const line of out.split("\n").slice(3)) {
     if (!line.trim()) continue;
@@ -65,11 +65,11 @@ function kernelTable(): string[] {
 }
 
 /** Polls the table until it satisfies `ok` and stays the same for `stablePolls` reads. */
-async function waitTable(what: string, ok: (t: string[]) => boolean, timeoutMs = 15_000, stablePolls = 4): Promise<string[]> {
+async function waitTable(what: string, ok: (t: string[]) => boolean, timeoutMs = 15_000, ns = D, stablePolls = 4): Promise<string[]> {
   const deadline = performance.now() + timeoutMs;
   let last = "", same = 0, table: string[] = [];
   while (performance.now() < deadline) {
-    table = kernelTable();
+    table = kernelTable(ns);
     const text = table.join("\n");
     same = text === last ? same + 1 : 0;
     last = text;
@@ -85,12 +85,12 @@ const destCount = (t: string[]) => t.reduce((n, s) => n + s.split("\n").length -
 
 interface Daemon { name: string; proc: ChildProcess; log: () => string; stop(): Promise<void>; reload(): void }
 
-function startDaemon(tool: "lbctl" | "keepalived", conf: string): Daemon {
+function startDaemon(tool: "lbctl" | "keepalived", conf: string, ns: string): Daemon {
   const lbctl = process.env.LBCTL_BIN ?? "dist/lbctl";
   const argv = tool === "lbctl"
     ? [lbctl, "daemon", "-C", "-f", conf]
-    : ["keepalived", "-n", "-l", "-D", "-G", "-C", "-f", conf, "-p", `${WORK}/ka.pid`, "-c", `${WORK}/ka-check.pid`, "-r", `${WORK}/ka-vrrp.pid`];
-  const proc = spawn("ip", ["netns", "exec", D, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+    : ["keepalived", "-n", "-l", "-D", "-G", "-C", "-f", conf, "-p", `${WORK}/${ns}.pid`, "-c", `${WORK}/${ns}-check.pid`, "-r", `${WORK}/${ns}-vrrp.pid`];
+  const proc = spawn("ip", ["netns", "exec", ns, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   proc.stdout?.on("data", (d: Buffer) => (log += d.toString()));
   proc.stderr?.on("data", (d: Buffer) => (log += d.toString()));
@@ -108,15 +108,15 @@ function startDaemon(tool: "lbctl" | "keepalived", conf: string): Daemon {
 }
 
 /** Runs `tool` on `conf`, lets `body` observe, stops it and checks it removed what it programmed. */
-async function withDaemon<T>(tool: "lbctl" | "keepalived", conf: string, body: (d: Daemon) => Promise<T>): Promise<T> {
+async function withDaemon<T>(tool: "lbctl" | "keepalived", conf: string, body: (d: Daemon) => Promise<T>, ns = D): Promise<T> {
   const t0 = performance.now();
-  const d = startDaemon(tool, conf);
+  const d = startDaemon(tool, conf, ns);
   try {
     const r = await body(d);
     const t1 = performance.now();
     await d.stop();
     if (process.env.LBCTL_VM_TIMING) console.error(`[timing] ${tool} ${conf}: run ${Math.round(t1 - t0)} ms, stop ${Math.round(performance.now() - t1)} ms`);
-    const left = kernelTable();
+    const left = kernelTable(ns);
     // keepalived removes its virtual servers at shutdown (clear_services); lbctl must do the same.
     expectEqual(left, [], `${tool}: the table after stop`);
     return r;
@@ -276,17 +276,48 @@ async function seedCase(): Promise<void> {
   for (const ns of [R1, R2]) for (const port of [9999, 3306]) await stopServer(ns, port);
 }
 
-function sampleRun(sample: string): Run {
-  return async () => {
+/** Samples run this many at a time, each in its own director namespace (the VM has 2 CPUs). */
+const SAMPLE_BATCH = 4;
+let sampleOutcomes: Promise<Map<string, string | null>> | null = null;
+
+/** Compares lbctl with keepalived on one sample in namespace `ns`; the error message or null. */
+async function compareSample(sample: string, ns: string): Promise<string | null> {
+  try {
     // Checkers removed: every real server is up in both daemons; the VRRP part is not the checker's.
     const text = stripBlocks(stripBlocks(readFileSync(`${SAMPLES_DIR}/keepalived.conf.${sample}`, "utf8"), CHECKER_BLOCK), VRRP_BLOCK);
     const conf = `${WORK}/sample-${sample}.conf`;
     writeFileSync(conf, text);
-    const some = (t: string[]) => t.length > 0;
-    const theirs = await withDaemon("keepalived", conf, () => waitTable(`keepalived ${sample}`, some));
+    const theirs = await withDaemon("keepalived", conf, () => waitTable(`keepalived ${sample}`, (t) => t.length > 0, 15_000, ns), ns);
     // Waiting for keepalived's table; when it never comes, the comparison below shows the difference.
-    const mine = await withDaemon("lbctl", conf, () => waitTable(`lbctl ${sample}`, (t) => isDeepStrictEqual(t, theirs), 8000).catch(() => kernelTable()));
+    const mine = await withDaemon("lbctl", conf, () => waitTable(`lbctl ${sample}`, (t) => isDeepStrictEqual(t, theirs), 8000, ns).catch(() => kernelTable(ns)), ns);
     expectEqual(mine, theirs, "lbctl's table vs keepalived's");
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+async function compareAllSamples(): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  const spaces = Array.from({ length: SAMPLE_BATCH }, (_, i) => `lbt-cr-s${i}`);
+  shOk(spaces.map((ns) => `ip netns add ${ns} && ip -n ${ns} link set lo up`).join(" && "));
+  try {
+    for (let i = 0; i < IPVS_SAMPLES.length; i += SAMPLE_BATCH) {
+      const batch = IPVS_SAMPLES.slice(i, i + SAMPLE_BATCH);
+      const errors = await Promise.all(batch.map((s, j) => compareSample(s, spaces[j]!)));
+      batch.forEach((s, j) => out.set(s, errors[j]!));
+    }
+  } finally {
+    for (const ns of spaces) { sh(`ip netns pids ${ns} 2>/dev/null | xargs -r kill -9`); sh(`ip netns del ${ns}`); }
+  }
+  return out;
+}
+
+function sampleRun(sample: string): Run {
+  return async () => {
+    sampleOutcomes ??= compareAllSamples();
+    const error = (await sampleOutcomes).get(sample);
+    if (error) throw new Error(error);
   };
 }
 
