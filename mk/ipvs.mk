@@ -1,5 +1,5 @@
 # IPVS test VM (see test/vm/README.md). The image is cached in .cache/vm (or $LBCTL_VM_CACHE).
-.PHONY: ipvs-vm-image ipvs-vm-test ipvs-vm-run ipvs-unit
+.PHONY: ipvs-vm-image ipvs-vm-test ipvs-vm-run ipvs-unit ipvs-bench
 
 ipvs-vm-image:
 	test/vm/build-vm.sh
@@ -14,3 +14,7 @@ ipvs-vm-run: deps ipvs-vm-image
 
 ipvs-unit: deps
 	$(BUN) --bun ./node_modules/.bin/vitest run test/unit/ipvs-codec.test.ts test/unit/ipvs-reconcile.test.ts test/unit/ipvs-readers.test.ts
+
+# lbctl vs ipvsadm load/list timing inside the VM: make ipvs-bench [BENCH_ARGS="1000 10 3"]
+ipvs-bench: deps ipvs-vm-image
+	$(BUN) bench/ipvs-apply.ts $(BENCH_ARGS)

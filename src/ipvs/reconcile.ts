@@ -113,55 +113,59 @@ export function reconcile(
   return { ok: true, ops: [...destDeletes, ...deletions, ...serviceChanges, ...destChanges], owned: desiredIds };
 }
 
+export type ApplyResult = { ok: true; table: ServiceWithDests[] } | { ok: false; index: number; error: string };
+
 /**
  * Applies ops to an in-memory table with the kernel's rules (adding what exists or touching what is
- * missing is an error). For dry runs and for testing the reconciler against a model of the kernel.
+ * missing is refused, and the op's index is reported). For dry runs and for testing the reconciler
+ * against a model of the kernel.
  */
-export function applyOps(table: readonly ServiceWithDests[], ops: readonly IpvsOp[]): ServiceWithDests[] {
+export function applyOps(table: readonly ServiceWithDests[], ops: readonly IpvsOp[]): ApplyResult {
   const out = new Map<string, ServiceWithDests>(
     table.map((s) => [serviceKeyId(s.service.key), { service: { ...s.service }, dests: s.dests.map((d) => ({ ...d })) }]),
   );
-  const need = (key: ServiceKey): ServiceWithDests => {
-    const s = out.get(serviceKeyId(key));
-    if (!s) throw new Error(`${describeService(key)}: no such service`);
-    return s;
-  };
-  for (const op of ops) {
-    switch (op.op) {
-      case "flush":
-        out.clear();
-        break;
-      case "add-service": {
-        const id = serviceKeyId(op.service.key);
-        if (out.has(id)) throw new Error(`${describeService(op.service.key)}: service exists`);
-        out.set(id, { service: { ...op.service }, dests: [] });
-        break;
-      }
-      case "edit-service":
-        need(op.service.key).service = { ...op.service };
-        break;
-      case "delete-service":
-        need(op.service);
-        out.delete(serviceKeyId(op.service));
-        break;
-      case "add-dest": {
-        const s = need(op.service);
-        if (s.dests.some((d) => destKeyId(d) === destKeyId(op.dest))) throw new Error(`${destKeyId(op.dest)}: destination exists`);
-        s.dests.push({ ...op.dest });
-        break;
-      }
-      case "edit-dest":
-      case "delete-dest": {
-        const s = need(op.service);
-        const i = s.dests.findIndex((d) => destKeyId(d) === destKeyId(op.dest));
-        if (i < 0) throw new Error(`${destKeyId(op.dest)}: no such destination`);
-        if (op.op === "edit-dest") s.dests[i] = { ...op.dest };
-        else s.dests.splice(i, 1);
-        break;
-      }
+  for (const [index, op] of ops.entries()) {
+    const error = applyOne(out, op);
+    if (error) return { ok: false, index, error };
+  }
+  return { ok: true, table: [...out.values()] };
+}
+
+/** Applies one op in place; returns why it cannot be applied, or null. */
+function applyOne(out: Map<string, ServiceWithDests>, op: IpvsOp): string | null {
+  if (op.op === "flush") {
+    out.clear();
+    return null;
+  }
+  const key = op.op === "add-service" || op.op === "edit-service" ? op.service.key : op.service;
+  const id = serviceKeyId(key);
+  const svc = out.get(id);
+  if (op.op === "add-service") {
+    if (svc) return `${describeService(key)}: service exists`;
+    out.set(id, { service: { ...op.service }, dests: [] });
+    return null;
+  }
+  if (!svc) return `${describeService(key)}: no such service`;
+  switch (op.op) {
+    case "edit-service":
+      svc.service = { ...op.service };
+      return null;
+    case "delete-service":
+      out.delete(id);
+      return null;
+    case "add-dest":
+      if (svc.dests.some((d) => destKeyId(d) === destKeyId(op.dest))) return `${destKeyId(op.dest)}: destination exists`;
+      svc.dests.push({ ...op.dest });
+      return null;
+    case "edit-dest":
+    case "delete-dest": {
+      const i = svc.dests.findIndex((d) => destKeyId(d) === destKeyId(op.dest));
+      if (i < 0) return `${destKeyId(op.dest)}: no such destination`;
+      if (op.op === "edit-dest") svc.dests[i] = { ...op.dest };
+      else svc.dests.splice(i, 1);
+      return null;
     }
   }
-  return [...out.values()];
 }
 
 /** One line per op, ipvsadm-flavoured, for logs and `--dry-run`. */

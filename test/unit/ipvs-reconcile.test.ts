@@ -99,10 +99,16 @@ describe("reconcile", () => {
     });
   });
 
-  it("applyOps follows the kernel's rules", () => {
-    expect(() => applyOps(base, [{ op: "add-service", service: base[0].service }])).toThrow(/service exists/);
-    expect(() => applyOps([], [{ op: "delete-service", service: web }])).toThrow(/no such service/);
-    expect(() => applyOps(base, [{ op: "edit-dest", service: web, dest: makeDest("ipv4", "10.9.9.9", 80) }])).toThrow(/no such destination/);
+  it("applyOps follows the kernel's rules and names the op it cannot apply", () => {
+    expect(applyOps(base, [{ op: "delete-service", service: api }, { op: "add-service", service: base[0].service }]))
+      .toEqual({ ok: false, index: 1, error: "TCP 10.0.0.1:80: service exists" });
+    expect(applyOps([], [{ op: "delete-service", service: web }])).toEqual({ ok: false, index: 0, error: "TCP 10.0.0.1:80: no such service" });
+    expect(applyOps(base, [{ op: "edit-dest", service: web, dest: makeDest("ipv4", "10.9.9.9", 80) }]))
+      .toEqual({ ok: false, index: 0, error: "ipv4/10.9.9.9:80: no such destination" });
+    expect(applyOps(base, [{ op: "add-dest", service: web, dest: makeDest("ipv4", "10.1.0.2", 80) }]))
+      .toEqual({ ok: false, index: 0, error: "ipv4/10.1.0.2:80: destination exists" });
+    const done = applyOps(base, [{ op: "delete-dest", service: web, dest: base[0].dests[0] }, { op: "flush" }, { op: "add-service", service: base[1].service }]);
+    expect(done).toEqual({ ok: true, table: [{ service: base[1].service, dests: [] }] });
   });
 });
 
@@ -129,7 +135,9 @@ describe("reconcile, randomised (property: owned part == desired, foreign untouc
       const flush = rng() < 0.1;
       const r = reconcile(desired, current, { owned, flush });
       if (!r.ok) throw new Error(r.errors.join("; "));
-      const after = applyOps(current, r.ops);
+      const applied = applyOps(current, r.ops);
+      if (!applied.ok) throw new Error(`round ${round}: op ${applied.index}: ${applied.error}`);
+      const after = applied.table;
       const mine = after.filter((s) => r.owned.has(serviceKeyId(s.service.key)));
       expect(canonical(mine)).toEqual(canonical(desired));
       const expectedForeign = flush ? [] : others;

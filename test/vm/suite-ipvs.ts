@@ -207,7 +207,7 @@ export const ipvsVmCases: VmCase[] = [
     },
   },
   {
-    name: "NAT, DR and tunnel destinations with weights, thresholds and GUE/GRE options",
+    name: "NAT, DR and tunnel destinations: weights, thresholds, GUE/GRE options, IPv4 real servers behind IPv6",
     async run(ctx) {
       const dests: DestConfig[] = [
         makeDest("ipv4", "10.6.1.1", 8080, { weight: 0 }),
@@ -218,7 +218,11 @@ export const ipvsVmCases: VmCase[] = [
         makeDest("ipv4", "10.6.1.6", 80, { method: "tunnel", tunnel: { type: "gue", port: 5555, flags: 2 } }),
         makeDest("ipv4", "10.6.1.7", 80, { weight: 2147483647, upperThreshold: 2147483647 }),
       ];
-      const table = [{ service: makeService(v4("tcp", "10.6.0.1", 80), { scheduler: "wlc" }), dests }];
+      const table = [
+        { service: makeService(v4("tcp", "10.6.0.1", 80), { scheduler: "wlc" }), dests },
+        // tunnelling lets an IPv6 service have IPv4 real servers (and the other way round)
+        { service: makeService(v6("tcp", "2001:db8:6::1", 80)), dests: [makeDest("ipv4", "10.6.2.1", 80, { method: "tunnel" }), makeDest("ipv6", "2001:db8:6::2", 80)] },
+      ];
       await addAll(ctx, table);
       await expectKernel(ctx, table);
       const tunInfo = shOk("ipvsadm -Ln --tun-info");
@@ -455,7 +459,7 @@ function endToEndCases(): VmCase[] {
       },
     },
     {
-      name: "end to end DR: one L2 segment, VIP on the real servers' lo, replies bypass the director",
+      name: "end to end DR: one L2 segment, VIP on the real servers' lo, replies bypass the director; zero all",
       async run(ctx) {
         cleanupNamespaces();
         try {
@@ -487,6 +491,9 @@ function endToEndCases(): VmCase[] {
           expectEqual(table[0].service.stats.conns, 10, "service connections");
           // DR: the director sees only the client's packets, never the servers' replies.
           expectEqual(table[0].service.stats.outPkts, 0, "director saw reply packets");
+          must(await ctx.client.zero(), "zero everything");
+          const zeroed = must(await ctx.client.getTable(), "list");
+          expectEqual([zeroed[0].service.stats.conns, zeroed[0].service.stats.inPkts, ...zeroed[0].dests.map((d) => d.stats.conns)], [0, 0, 0, 0], "after zero of all");
         } finally {
           cleanupNamespaces();
         }
