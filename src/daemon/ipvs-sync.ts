@@ -69,8 +69,9 @@ export class IpvsSync {
     }
     const report = await this.client.apply(plan.ops);
     const errors = report.failures.map((f) => f.error);
-    if (errors.length === 0) {
-      this.remember(ids, applyOps(current, plan.ops));
+    const applied = errors.length === 0 ? applyOps(current, plan.ops) : undefined;
+    if (applied?.ok) {
+      this.remember(ids, applied.table);
     } else {
       // Something was refused: what the kernel really holds for these services is the truth.
       const table = await this.client.getTable();
