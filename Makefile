@@ -47,6 +47,9 @@ typecheck: deps
 test: deps test-deps typecheck build
 	$(BUN) --bun ./node_modules/.bin/vitest run
 
+vm: deps build
+	$(BUN) --bun ./node_modules/.bin/vitest run test/integration/ipvs-vm.test.ts
+
 unit: deps
 	$(BUN) --bun ./node_modules/.bin/vitest run test/unit
 
@@ -62,3 +65,8 @@ rpm: build
 	  --define "_unitdir /usr/lib/systemd/system" rpm/lbctl.spec
 	cp .cache/rpmbuild/RPMS/x86_64/lbctl-$(VERSION)-1.x86_64.rpm dist/
 	@echo "built dist/lbctl-$(VERSION)-1.x86_64.rpm"
+
+# Benchmarks: one command each, each printing ratios against keepalived / ipvsadm (bench/RESULTS.md).
+.PHONY: bench-vrrp-failover
+bench-vrrp-failover: build
+	$(BUN) bench/vrrp-failover/run.ts

@@ -22,7 +22,8 @@ const cmd: Command = {
     const { path, loaded } = loadFromArgs({ ...args.values, "no-interfaces": true }, file);
     process.stderr.write(formatDiagnostics(loaded.diag));
     if (loaded.diag.hasErrors) { process.stderr.write(summaryLine(loaded.diag, path) + "; not converted\n"); return 1; }
-    const toml = modelToToml(loaded.model, path);
+    const id = args.values["config-id"] as string | undefined;
+    const toml = modelToToml(loaded.model, id === undefined ? path : `${path} (config id ${id})`);
     const out = args.values.output as string | undefined;
     if (!out) { process.stdout.write(toml); return 0; }
     try {

@@ -1,22 +1,72 @@
 // docs/config.md, generated from the specs (`make docs`, i.e. `bun src/config/docs.ts > docs/config.md`):
 // every block, every setting with its TOML key, keepalived keyword, type, default and meaning.
 // A unit test keeps the committed file equal to this output.
+import { modelToToml } from "./convert.ts";
+import { Diagnostics } from "./diagnostics.ts";
+import { parseKeepalivedText } from "./lexer.ts";
 import type { BlockSpec, Field } from "./schema.ts";
-import { kwOf } from "./schema.ts";
+import { kwOf, parseConfBlock } from "./schema.ts";
 import { rootSpec } from "./spec/root.ts";
+
+/** Shown converted in the reference, so the mapping between the two formats is read off an example. */
+const EXAMPLE = `global_defs {
+    router_id lb1
+}
+vrrp_script chk_nginx {
+    script "/usr/local/bin/chk_nginx.sh"
+    interval 2
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    virtual_ipaddress {
+        192.168.1.10/24 dev eth0
+    }
+    track_script {
+        chk_nginx
+    }
+}
+virtual_server 192.168.1.10 80 {
+    lvs_sched wrr
+    lvs_method NAT
+    protocol TCP
+    real_server 10.0.0.2 80 {
+        weight 2
+        HTTP_GET {
+            url {
+                path /health
+                status_code 200
+            }
+        }
+    }
+}
+`;
+
+/** The example converted by the real converter; generation fails rather than show a wrong example. */
+function exampleToml(): string {
+  const diag = new Diagnostics();
+  const model = parseConfBlock(parseKeepalivedText(EXAMPLE, "keepalived.conf", { diag }), rootSpec, { diag, where: "the top level" });
+  if (diag.list.length) throw new Error(`docs example: ${diag.list.map((d) => d.message).join("; ")}`);
+  return modelToToml(model).split("\n").filter((l) => !l.startsWith("#")).join("\n").trim();
+}
 
 /**
  * Block specs reachable from the root. A field's type does not expose its spec, so nested
  * blocks are found among the spec modules' exports and matched by the name the type's
  * description carries ("block (authentication)", "named vrrp_instance blocks", ...).
  */
-async function knownSpecs(): Promise<BlockSpec[]> {
+export async function knownSpecs(): Promise<BlockSpec[]> {
   const mods: Record<string, unknown>[] = [];
   const glob = new Bun.Glob("*.ts");
   for (const f of [...glob.scanSync({ cwd: `${import.meta.dirname}/spec` })].sort()) mods.push(await import(`./spec/${f}`));
   const specs: BlockSpec[] = [];
+  const add = (v: unknown): void => { if (isSpec(v) && v !== rootSpec && !specs.includes(v)) specs.push(v); };
+  // Specs are exported one by one or in tables (checkerSpecs: one per checker type).
   for (const m of mods) for (const v of Object.values(m)) {
-    if (isSpec(v) && v !== rootSpec && !specs.includes(v)) specs.push(v);
+    if (isSpec(v)) add(v);
+    else if (typeof v === "object" && v !== null && !Array.isArray(v)) Object.values(v).forEach(add);
   }
   return specs;
 }
@@ -25,13 +75,18 @@ function isSpec(v: unknown): v is BlockSpec {
   return typeof v === "object" && v !== null && typeof (v as BlockSpec).name === "string" && Array.isArray((v as BlockSpec).fields);
 }
 
-/** Every spec the field's type description names (a checker list names several). */
+/**
+ * The blocks a field holds: the specs its description names, when it speaks of blocks, in the
+ * order it names them (a checker list names several).
+ */
 function nestedSpecs(f: Field, specs: readonly BlockSpec[]): BlockSpec[] {
   const d = f.type.describe;
+  if (!/\bblocks?\b/.test(d)) return [];
   const at = (s: BlockSpec): number => d.search(new RegExp(`(^|[ (])${s.name.replace(/[^\w]/g, "\\$&")}([ ),]|$)`));
-  // In the order the description names them, whatever order the modules export them in.
   return specs.filter((s) => at(s) >= 0).sort((a, b) => at(a) - at(b));
 }
+
+const anchor = (s: BlockSpec): string => `[\`${s.name}\`](#${s.name.toLowerCase().replace(/[^\w-]/g, "")})`;
 
 const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\n/g, " ");
 
@@ -51,6 +106,20 @@ export async function generateDocs(): Promise<string> {
     "Both are read through the same specs, so every setting below has the same meaning, default and checks in both.",
     "In TOML a setting is written under its **TOML key**; in keepalived.conf under its **keyword**.",
     "",
+    "Named blocks (`vrrp_instance NAME { }`) become tables keyed by name, blocks whose header carries values",
+    "(`virtual_server IP PORT { }`) become arrays of tables with those values as keys, one-item-per-line blocks",
+    "(`virtual_ipaddress { }`) become arrays of strings, and health checkers become `checker` tables with a `type`:",
+    "",
+    "```",
+    EXAMPLE.trim(),
+    "```",
+    "",
+    "is, in TOML (`lbctl convert`):",
+    "",
+    "```toml",
+    exampleToml(),
+    "```",
+    "",
   ];
   const seen = new Set<BlockSpec>();
   const queue: { spec: BlockSpec; path: string }[] = [{ spec: rootSpec, path: "top level" }];
@@ -65,8 +134,7 @@ export async function generateDocs(): Promise<string> {
     for (const f of spec.fields) {
       const kws = [kwOf(f), ...(f.aliases ?? []).map((a) => a.kw + (a.deprecated ? " (deprecated)" : ""))];
       const nested = nestedSpecs(f, specs).filter((n) => n !== spec);
-      const links = nested.map((n) => `[\`${n.name}\`](#${n.name.toLowerCase().replace(/[^\w-]/g, "")})`);
-      const type = links.length ? `${f.type.describe}, see ${links.join(", ")}` : f.type.describe;
+      const type = nested.length ? `${f.type.describe}, see ${nested.map(anchor).join(", ")}` : f.type.describe;
       out.push(`| \`${f.key}\` | ${f.headerOnly ? "(block header)" : kws.map((k) => "`" + k + "`").join(", ")} | ${cell(type)} | ${cell(defaultText(f))} | ${cell(f.doc)} |`);
       for (const n of nested) if (!seen.has(n)) queue.push({ spec: n, path: spec === rootSpec ? "the top level" : `\`${spec.name}\`` });
     }

@@ -11,6 +11,8 @@ import { machineEnv } from "./machine-env.ts";
 import { parseConfBlock, withDefaults, type Model } from "./schema.ts";
 import { rootSpec } from "./spec/root.ts";
 import { parseTomlConfig } from "./toml.ts";
+import { validateLvs } from "./validate-lvs.ts";
+import { validateVrrp } from "./validate-vrrp.ts";
 
 export type ConfigFormat = "keepalived" | "toml";
 
@@ -73,10 +75,17 @@ function errnoText(e: unknown): string {
   }
 }
 
+/** Far above any real configuration (the 10,000-instance benchmark file is 7 MB). */
+export const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
+
 /** Reads the main file; undefined (with a diagnostic) when it cannot be used. */
 function readMain(path: string, diag: Diagnostics): string | undefined {
   try {
-    if (statSync(path).isDirectory()) { diag.error(`cannot read ${path}: is a directory`); return undefined; }
+    const st = statSync(path);
+    if (st.isDirectory()) { diag.error(`cannot read ${path}: is a directory`); return undefined; }
+    // A FIFO would block and a device never end: only regular files are configurations.
+    if (!st.isFile()) { diag.error(`cannot read ${path}: not a regular file`); return undefined; }
+    if (st.size > MAX_CONFIG_BYTES) { diag.error(`cannot read ${path}: ${st.size} bytes is too large for a configuration`); return undefined; }
     return readFileSync(path, "utf8");
   } catch (e) {
     diag.error(`cannot read ${path}: ${errnoText(e)}`);
@@ -109,6 +118,9 @@ function loadFrom(text: string, fileName: string, opts: LoadOptions, diag: Diagn
       // The main file's text is already in hand; includes are read from disk and listed.
       const readFile = (p: string): string => {
         if (p === fileName) return text;
+        const st = statSync(p);
+        if (!st.isFile()) throw new Error(st.isDirectory() ? "is a directory" : "not a regular file");
+        if (st.size > MAX_CONFIG_BYTES) throw new Error(`${st.size} bytes is too large for a configuration`);
         const t = readFileSync(p, "utf8");
         if (!files.includes(p)) files.push(p);
         return t;
@@ -119,7 +131,7 @@ function loadFrom(text: string, fileName: string, opts: LoadOptions, diag: Diagn
       model = parseConfBlock(tree, rootSpec, { diag, where: "the top level" });
     }
     const effective = withDefaults(model, rootSpec);
-    validateWhole(effective, opts.env ?? machineEnv(), diag);
+    validateWhole(effective, opts.env ?? machineEnv(), diag, fileName);
     return { model, effective, diag, format, files };
   } catch (e) {
     // A bug in a check must not hide the other diagnostics behind a stack trace.
@@ -135,6 +147,12 @@ function lineOf(text: string, pos: number): number {
 }
 
 /** Rules that need the whole, defaulted configuration and the machine. */
-function validateWhole(effective: Model, env: CheckEnv, diag: Diagnostics): void {
-  void effective; void env; void diag;
+function validateWhole(effective: Model, env: CheckEnv, diag: Diagnostics, fileName: string): void {
+  validateVrrp(effective, env, diag);
+  validateLvs(effective, env, diag);
+  // A file that reads cleanly but sets up nothing is usually the wrong file or a lost include.
+  const any = (k: string) => Object.keys((effective[k] as object | undefined) ?? {}).length > 0;
+  if (!diag.hasErrors && !any("vrrp_instance") && !any("virtual_server") && !any("vrrp_script") && !any("static_ipaddress") && !any("static_routes") && !any("static_rules")) {
+    diag.warning("nothing to run: no vrrp_instance, virtual_server or static address, route or rule is configured", { file: fileName, line: 1, col: 1 });
+  }
 }

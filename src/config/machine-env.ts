@@ -2,7 +2,10 @@
 // look at the network namespace of the process (/sys/class/net), like `keepalived -t`.
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { hostname } from "node:os";
-import type { CheckEnv } from "./env.ts";
+import { NETLINK_ROUTE } from "../netlink/message.ts";
+import { addressDumpRequest, linkDumpRequest, parseAddressMessage, parseLinkMessage } from "../netlink/rtnetlink.ts";
+import { NetlinkSocket } from "../netlink/socket.ts";
+import type { VrrpCheckEnv } from "./validate-vrrp.ts";
 
 export interface MachineEnvOptions {
   /** false = do not check that interfaces exist (config written for another machine). */
@@ -25,10 +28,10 @@ export function passwdUsers(text: string): Set<string> {
   return users;
 }
 
-export function machineEnv(opts: MachineEnvOptions = {}): CheckEnv {
+export function machineEnv(opts: MachineEnvOptions = {}): VrrpCheckEnv {
   let users: Set<string> | undefined;
   const passwd = opts.passwdFile ?? "/etc/passwd";
-  const env: CheckEnv = {
+  const env: VrrpCheckEnv = {
     fileExists: (path) => isRegularFile(path),
     isExecutable(path) {
       if (!isRegularFile(path)) return false;
@@ -45,8 +48,38 @@ export function machineEnv(opts: MachineEnvOptions = {}): CheckEnv {
   if (opts.checkInterfaces ?? true) {
     // An interface name never holds '/', so it cannot escape /sys/class/net.
     env.interfaceExists = (name) => !name.includes("/") && name !== "." && name !== ".." && pathExists(`/sys/class/net/${name}`);
+    let addresses: Map<string, string[]> | undefined;
+    env.interfaceAddresses = (name) => (addresses ??= readAddresses()).get(name) ?? [];
   }
   return env;
+}
+
+/**
+ * Addresses per interface of this namespace, read once over rtnetlink (only asked for when an
+ * instance claims to be the address owner). Empty when netlink cannot be used.
+ */
+function readAddresses(): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let sock: NetlinkSocket | undefined;
+  try {
+    sock = NetlinkSocket.open(NETLINK_ROUTE, { rcvbuf: 1 << 20, timeoutMs: 2000 });
+    const names = new Map<number, string>();
+    for (const m of sock.requestSync(linkDumpRequest(), { dump: true })) {
+      const l = parseLinkMessage(m);
+      names.set(l.index, l.name);
+    }
+    for (const m of sock.requestSync(addressDumpRequest(), { dump: true })) {
+      const a = parseAddressMessage(m);
+      const name = a && names.get(a.ifindex);
+      if (!a || !name) continue;
+      out.set(name, [...(out.get(name) ?? []), a.address]);
+    }
+  } catch {
+    out.clear();
+  } finally {
+    sock?.close();
+  }
+  return out;
 }
 
 function pathExists(path: string): boolean {

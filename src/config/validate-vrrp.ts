@@ -3,9 +3,9 @@
 // one, so messages match what users search for), plus the checks lbctl adds.
 import type { Diagnostics } from "./diagnostics.ts";
 import type { CheckEnv } from "./env.ts";
-import { blockLoc, locOfKey, withDefaults, type Model } from "./schema.ts";
+import { blockLoc, locOfKey, type Model } from "./schema.ts";
 import { itemLoc, type ScriptConfig, type TrackRef } from "./spec/common.ts";
-import { globalDefsSpec, type GlobalDefsConfig } from "./spec/global.ts";
+import { globalDefsOf, type GlobalDefsConfig } from "./spec/global.ts";
 import { instanceFamily, instancePriority, vrrpPart, type VrrpInstanceConfig, type VrrpRootConfig } from "./spec/vrrp.ts";
 import type { SourceLoc } from "./tree.ts";
 import { parseIp } from "./values.ts";
@@ -21,18 +21,19 @@ interface Ctx {
   g: GlobalDefsConfig;
   env: VrrpCheckEnv;
   diag: Diagnostics;
-  /** Scripts that keepalived would actually run, with where they were written. */
-  runScripts: { cmd: ScriptConfig; loc?: SourceLoc; runAs?: string }[];
+  /** Scripts that keepalived would actually run: where they were written and who runs them. */
+  runScripts: { loc?: SourceLoc; runAs: string }[];
 }
 
 export function validateVrrp(effective: Model, env: VrrpCheckEnv, diag: Diagnostics): void {
   const v = vrrpPart(effective);
-  const g = (effective.global_defs ?? withDefaults({}, globalDefsSpec)) as unknown as GlobalDefsConfig;
+  const g = globalDefsOf(effective);
   const c: Ctx = { v, g, env, diag, runScripts: [] };
   checkScriptUser(c);
   const groupOf = checkSyncGroups(c);
   for (const [name, inst] of Object.entries(v.vrrp_instance)) checkInstance(c, name, inst, groupOf.get(name));
   checkDuplicateVrids(c);
+  checkDuplicateVips(c);
   checkTrackedObjects(c);
   checkStatic(c);
   checkScriptSecurity(c);
@@ -74,7 +75,7 @@ function checkScriptFile(c: Ctx, cmd: ScriptConfig, what: string, loc: SourceLoc
 }
 
 function noteRun(c: Ctx, cmd: ScriptConfig, what: string, loc: SourceLoc | undefined, user = cmd.user): void {
-  if (checkScriptFile(c, cmd, what, loc)) c.runScripts.push({ cmd, loc, runAs: user ?? defaultRunAs(c) });
+  if (checkScriptFile(c, cmd, what, loc)) c.runScripts.push({ loc, runAs: user ?? defaultRunAs(c) });
 }
 
 function checkScriptSecurity(c: Ctx): void {
@@ -117,6 +118,9 @@ function checkSyncGroups(c: Ctx): Map<string, string> {
       members++;
     }
     if (members === 1) c.diag.warning(`Sync group ${gname} has only 1 virtual router(s) - this probably isn't what you want`, at);
+    // keepalived.conf(5): members must all start MASTER or all BACKUP, or the group keeps re-electing.
+    const states = new Set(sg.group.filter((m) => groupOf.get(m) === gname).map((m) => c.v.vrrp_instance[m]!.state));
+    if (states.size > 1) c.diag.warning(`Sync group ${gname} mixes initial states MASTER and BACKUP: members should all start in the same state`, at);
     for (const k of ["notify_master", "notify_backup", "notify_fault", "notify_stop", "notify"] as const) {
       const s = sg[k];
       if (s) noteRun(c, s, `vrrp_sync_group ${gname} ${k}`, locOfKey(sg, k));
@@ -194,8 +198,14 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig, group: st
   if (version === 2 && !Number.isInteger(inst.advert_int)) {
     diag.warning(`${who} VRRPv2 advertisement interval ${inst.advert_int}s must be an integer. rounding to ${Math.max(1, Math.round(inst.advert_int))}`, at("advert_int"));
   }
+  if (version === 3 && inst.advert_int >= 40.96) {
+    diag.warning(`${who} VRRPv3 advertisement interval ${inst.advert_int}s is out of range. Must be less than 40.96s. Setting to 40.95s`, at("advert_int"));
+  } else if (version === 3 && Math.abs(inst.advert_int * 100 - Math.round(inst.advert_int * 100)) > 1e-6) {
+    diag.warning(`${who} VRRPv3 advertisement interval ${inst.advert_int}s must be in units of 10ms - rounding`, at("advert_int"));
+  }
   if (inst.authentication) {
-    if (version === 3) diag.warning(`${who} VRRP version 3 does not support authentication. Ignoring.`, at("authentication"));
+    if (inst.authentication.auth_pass === undefined) diag.warning(`${who} Authentication specified but no password given. Ignoring`, at("authentication"));
+    else if (version === 3) diag.warning(`${who} VRRP version 3 does not support authentication. Ignoring.`, at("authentication"));
     else if (strict) diag.warning(`${who} Strict mode does not support authentication. Ignoring.`, at("authentication"));
   }
 
@@ -213,23 +223,40 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig, group: st
       if (!own.has(vip.address)) diag.warning(`${who} priority 255 means address owner, but ${vip.address} is not an address of ${vip.dev ?? inst.interface}`, itemLoc(vip) ?? at("priority"));
     }
   }
-  const weighted = [...inst.track_interface, ...inst.track_script, ...inst.track_file, ...inst.track_process, ...inst.track_bfd].filter((r) => r.weight !== undefined && r.weight !== 0);
-  if (weighted.length > 0 && priority === 255) {
-    diag.warning(`${who} tracking weights are ignored for an address owner (priority 255)`, itemLoc(weighted[0]!));
-  } else if (weighted.length > 0 && group !== undefined && !c.v.vrrp_sync_group[group]?.sync_group_tracking_weight) {
-    diag.warning(`${who} tracking weights are set to 0 since the instance is in sync group ${group} (set sync_group_tracking_weight to keep them)`, itemLoc(weighted[0]!));
-  }
+  checkTrackWeights(c, name, inst, priority === 255 ? "address owner" : group !== undefined && !c.v.vrrp_sync_group[group]?.sync_group_tracking_weight ? "SYNC group" : undefined);
 
   // Unicast details.
   if (!unicast && inst.unicast_ttl !== undefined) diag.warning(`${who}: Cannot use unicast_ttl without unicast peers - resetting`, at("unicast_ttl"));
+  if (!unicast && !inst.unicast_fault_no_peer && (inst.unicast_src_ip !== undefined || inst.check_unicast_src || inst.old_unicast_checksum !== undefined)) {
+    diag.warning(`${who} A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.`,
+      at(inst.unicast_src_ip !== undefined ? "unicast_src_ip" : inst.check_unicast_src ? "check_unicast_src" : "old_unicast_checksum"));
+  }
+  if (inst.vmac_xmit_base && !inst.use_vmac && !inst.use_ipvlan) diag.warning(`${who} vmac_xmit_base is only valid with a vmac`, at("vmac_xmit_base"));
   if (unicast && inst.use_vmac && !inst.vmac_xmit_base) diag.warning(`${who} unicast with use_vmac requires vmac_xmit_base - setting`, at("use_vmac"));
 
+  checkDebounce(c, name, inst);
+  checkRulePreferences(c, inst.virtual_rules);
   checkTrackRefs(c, who, inst);
   for (const k of ["notify_master", "notify_backup", "notify_fault", "notify_stop", "notify", "notify_master_rx_lower_pri"] as const) {
     const s = inst[k];
     if (s) noteRun(c, s, `vrrp_instance ${name} ${k}`, at(k));
   }
   if (inst.notify_deleted?.command !== undefined) noteRun(c, inst.notify_deleted as ScriptConfig, `vrrp_instance ${name} notify_deleted`, at("notify_deleted"));
+}
+
+/** An address managed twice (by two instances, or twice in one) is added and removed by both. */
+function checkDuplicateVips(c: Ctx): void {
+  const owner = new Map<string, string>();
+  for (const [name, inst] of Object.entries(c.v.vrrp_instance)) {
+    for (const vip of [...inst.virtual_ipaddress, ...inst.virtual_ipaddress_excluded]) {
+      const key = `${vip.address}|${vip.dev ?? inst.interface ?? ""}`;
+      const first = owner.get(key);
+      if (first === undefined) { owner.set(key, name); continue; }
+      c.diag.warning(first === name
+        ? `(${name}) address ${vip.address} is listed twice`
+        : `(${name}) address ${vip.address} is also managed by vrrp_instance ${first}: the two instances will fight over it`, itemLoc(vip));
+    }
+  }
 }
 
 /** One VRID per interface, family and destination; unicast instances may share one if their peers differ. */
@@ -287,7 +314,52 @@ function checkTrackedObjects(c: Ctx): void {
   }
 }
 
+/**
+ * keepalived ignores tracking weights of an address owner and of sync group members (unless
+ * the group sets sync_group_tracking_weight); a reference without a weight takes the tracked
+ * object's own weight.
+ */
+function checkTrackWeights(c: Ctx, name: string, inst: VrrpInstanceConfig, why: "address owner" | "SYNC group" | undefined): void {
+  if (why === undefined) return;
+  const reason = why === "address owner" ? "address_owner" : why;
+  const own = (defs: Record<string, { weight: { value: number } }>, r: TrackRef) => r.weight ?? defs[r.name]?.weight.value ?? 0;
+  for (const r of inst.track_interface) {
+    if ((r.weight ?? 0) === 0) continue;
+    c.diag.warning(why === "address owner" ? `(${name}) ignoring ${r.name} tracked interface due to address owner` : `(${name}) ignoring ${r.name} tracked interface weight due to SYNC group`, itemLoc(r));
+  }
+  for (const r of inst.track_script) {
+    if (own(c.v.vrrp_script, r) !== 0) c.diag.warning(`(${name}) ignoring tracked script ${r.name} with weights due to ${reason}`, itemLoc(r));
+  }
+  const kinds: [TrackRef[], Record<string, { weight: { value: number } }>, string][] = [
+    [inst.track_file, c.v.track_file, "file"], [inst.track_process, c.v.vrrp_track_process, "process"], [inst.track_bfd, c.v.bfd_instance, "bfd"],
+  ];
+  for (const [refs, defs, what] of kinds) {
+    for (const r of refs) {
+      if (own(defs, r) !== 0) c.diag.warning(`(${name}) ignoring weight from tracked ${what} ${r.name} due to ${reason}. specify weight 0`, itemLoc(r));
+    }
+  }
+}
+
+/** A debounce delay must be shorter than the time a backup waits before taking over. */
+function checkDebounce(c: Ctx, name: string, inst: VrrpInstanceConfig): void {
+  const adverts = inst.down_timer_adverts ?? c.g.vrrp_down_timer_adverts;
+  for (const d of c.v.interface_up_down_delays) {
+    if (d.interface !== inst.interface) continue;
+    if (Math.max(d.down_delay, d.up_delay) >= (adverts - 1) * inst.advert_int) {
+      c.diag.warning(`${name}: interface ${d.interface} debounce timer(s) not less than ${adverts - 1} * advert_int - resetting`, itemLoc(d));
+    }
+  }
+}
+
+/** Rules without a preference are added in an order that depends on state changes. */
+function checkRulePreferences(c: Ctx, rules: { preference?: number }[]): void {
+  for (const r of rules) {
+    if (r.preference === undefined) c.diag.warning("Rule has no preference specified - keepalived assigns one (16384 and down). This is probably not what you want.", itemLoc(r));
+  }
+}
+
 function checkStatic(c: Ctx): void {
+  checkRulePreferences(c, c.v.static_rules);
   for (const [gname, tg] of Object.entries(c.v.track_group)) {
     for (const m of tg.group) {
       if (!(m in c.v.vrrp_instance)) c.diag.warning(`track_group ${gname}: vrrp_instance ${m} doesn't exist`, locOfKey(tg, "group") ?? blockLoc(tg));

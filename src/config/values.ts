@@ -40,13 +40,18 @@ function checkRange(v: number, kw: string, min: number | undefined, max: number 
   return true;
 }
 
-export function int(min?: number, max?: number): ValueType<number> {
+interface NumberKind { noun: string; what: string; pattern: RegExp; accepts(v: number): boolean }
+const INTEGER: NumberKind = { noun: "integer", what: "an integer", pattern: INT_RE, accepts: Number.isInteger };
+const DECIMAL: NumberKind = { noun: "number", what: "a number", pattern: NUM_RE, accepts: Number.isFinite };
+
+function numeric(kind: NumberKind, min: number | undefined, max: number | undefined, unit: string): ValueType<number> {
+  const range = min !== undefined || max !== undefined ? " " + rangeText(min, max) : "";
   return {
-    describe: `integer${min !== undefined || max !== undefined ? " " + rangeText(min, max) : ""}`,
+    describe: `${kind.noun}${unit ? " (" + unit + ")" : ""}${range}`,
     fromConf(node, ctx) {
-      const a = needArg(node, ctx, "an integer");
+      const a = needArg(node, ctx, kind.what);
       if (a === undefined) return undefined;
-      if (!INT_RE.test(a)) { ctx.diag.error(`'${node.keyword}' expects an integer, got '${a}'`, argLoc(node, 0)); return undefined; }
+      if (!kind.pattern.test(a)) { ctx.diag.error(`'${node.keyword}' expects ${kind.what}, got '${a}'`, argLoc(node, 0)); return undefined; }
       tooMany(node, ctx, 1);
       const v = Number(a);
       return checkRange(v, node.keyword, min, max, argLoc(node, 0), ctx) ? v : undefined;
@@ -54,34 +59,17 @@ export function int(min?: number, max?: number): ValueType<number> {
     fromToml(value, loc, ctx) {
       const kw = tomlKey(ctx);
       const v = typeof value === "bigint" ? Number(value) : value;
-      if (typeof v !== "number" || !Number.isInteger(v)) { ctx.diag.error(`'${kw}' expects an integer`, loc); return undefined; }
+      if (typeof v !== "number" || !kind.accepts(v)) { ctx.diag.error(`'${kw}' expects ${kind.what}`, loc); return undefined; }
       return checkRange(v, kw, min, max, loc, ctx) ? v : undefined;
     },
     toToml: (v) => v,
   };
 }
 
+export const int = (min?: number, max?: number): ValueType<number> => numeric(INTEGER, min, max, "");
+
 /** A decimal number (keepalived allows fractions for many timers, e.g. advert_int 0.1). */
-export function decimal(min?: number, max?: number, unit = ""): ValueType<number> {
-  return {
-    describe: `number${unit ? " (" + unit + ")" : ""}${min !== undefined || max !== undefined ? " " + rangeText(min, max) : ""}`,
-    fromConf(node, ctx) {
-      const a = needArg(node, ctx, "a number");
-      if (a === undefined) return undefined;
-      if (!NUM_RE.test(a)) { ctx.diag.error(`'${node.keyword}' expects a number, got '${a}'`, argLoc(node, 0)); return undefined; }
-      tooMany(node, ctx, 1);
-      const v = Number(a);
-      return checkRange(v, node.keyword, min, max, argLoc(node, 0), ctx) ? v : undefined;
-    },
-    fromToml(value, loc, ctx) {
-      const kw = tomlKey(ctx);
-      const v = typeof value === "bigint" ? Number(value) : value;
-      if (typeof v !== "number" || !Number.isFinite(v)) { ctx.diag.error(`'${kw}' expects a number`, loc); return undefined; }
-      return checkRange(v, kw, min, max, loc, ctx) ? v : undefined;
-    },
-    toToml: (v) => v,
-  };
-}
+export const decimal = (min?: number, max?: number, unit = ""): ValueType<number> => numeric(DECIMAL, min, max, unit);
 
 /** Seconds, stored as a number of seconds (fractions allowed). */
 export const seconds = (min = 0, max?: number): ValueType<number> => decimal(min, max, "seconds");

@@ -38,21 +38,38 @@ export function flaggedLines(file: string, messages: readonly string[]): string[
   return [...out];
 }
 
-/** Interface names keepalived said were missing, to create in the second namespace. */
-function namedInterfaces(verdicts: readonly Verdict[]): string[] {
+function missingInterfaces(messages: readonly string[]): Set<string> {
   const names = new Set<string>();
-  for (const v of verdicts) for (const m of v.messages) {
-    const hit = /interface (\S+) for /.exec(m);
-    if (hit) names.add(hit[1]!);
+  for (const m of messages) {
+    const hit = /interface (\S+) for |tracked interface (\S+) doesn't exist/.exec(m);
+    if (hit) names.add((hit[1] ?? hit[2])!);
   }
-  return [...names].sort();
+  return names;
+}
+
+/**
+ * The interfaces the verdicts' second run had: those keepalived missed without them and no
+ * longer missed with them (some names, e.g. "<interface>", could not be created there).
+ */
+function createdInterfaces(v: Verdict): string[] {
+  const still = missingInterfaces(v.messagesIfaces);
+  return [...missingInterfaces(v.messages)].filter((n) => !still.has(n)).sort();
 }
 
 /**
  * Lines keepalived flags that lbctl deliberately does not: "FILE:LINE" -> reason. Each reason
  * says why lbctl's silence is right, or which check is still to come.
  */
-const NOT_FLAGGED: Record<string, string> = {};
+const SCRIPT_USER_CONSEQUENCE = "consequence of the unknown script_user, which lbctl reports as an error on the script_user line; keepalived repeats it at the closing brace of every vrrp_script that would run as that user";
+const NOT_FLAGGED: Record<string, string> = {
+  "019-iqiyi_dpvs.conf:7": "inside local_address_group (a DPVS fork keyword keepalived 2.2.7 lacks): lbctl warns once at the unknown block's line 6, keepalived at every line inside it",
+  "028-paul-kwangrag-son_whpg_coordinator_ha.conf:26": SCRIPT_USER_CONSEQUENCE,
+  "028-paul-kwangrag-son_whpg_coordinator_ha.conf:57": "keepalived dropped the vrrp_script because of the script_user error, so track_script no longer finds it; lbctl keeps the script and reports the root cause (script_user, line 5) and the missing script file (line 20)",
+  "034-elyesbenamor_IP-failover-keepalived-vrrp.conf:11": SCRIPT_USER_CONSEQUENCE,
+  "044-pqarmitage_keepalived-devel-tools.conf:22": SCRIPT_USER_CONSEQUENCE,
+  "036-Tgentimc_keepalived_conf.conf:14": "smtp_server smtp.163.com: keepalived resolves the name with DNS while parsing and the verdict machine had no DNS; lbctl check does no network look-ups and accepts a host name",
+  "048-pqarmitage_keepalived-devel-tools.conf:21": "same problem (bfd_instance without neighbor_ip for this config id): lbctl reports it at the bfd_instance line 11, keepalived at the block's closing brace",
+};
 
 const verdicts = readVerdicts();
 
@@ -65,8 +82,17 @@ describe("real-world corpus", () => {
 
   beforeAll(() => {
     createNetns(NS_BARE, []);
-    createNetns(NS_IFACES, namedInterfaces(verdicts));
-    for (const v of verdicts) runs.set(v.file, { bare: lbctlCheck(NS_BARE, v.file), ifaces: lbctlCheck(NS_IFACES, v.file) });
+    for (const v of verdicts) {
+      const ifaces = createdInterfaces(v);
+      let withIfaces = undefined;
+      if (ifaces.length > 0) {
+        createNetns(NS_IFACES, ifaces);
+        withIfaces = lbctlCheck(NS_IFACES, v.file);
+        deleteNetns(NS_IFACES);
+      }
+      const bare = lbctlCheck(NS_BARE, v.file);
+      runs.set(v.file, { bare, ifaces: withIfaces ?? bare });
+    }
   });
   afterAll(() => { deleteNetns(NS_BARE); deleteNetns(NS_IFACES); });
 
@@ -116,7 +142,8 @@ describe("real-world corpus", () => {
       const conf = loadConfig(join(CORPUS, v.file), { env });
       const toml = modelToToml(conf.model, v.file);
       const back = loadConfigText(toml, `${v.file}.toml`, { env });
-      expect(back.diag.list.filter((d) => d.severity === "error"), v.file).toEqual([]);
+      // A file with errors converts to a TOML with the same gaps; a clean one must stay clean.
+      if (!conf.diag.hasErrors) expect(back.diag.list.filter((d) => d.severity === "error"), v.file).toEqual([]);
       expect(back.effective, v.file).toEqual(conf.effective);
     }
   });

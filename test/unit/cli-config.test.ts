@@ -11,11 +11,18 @@ import { lbctlCommand, runInProcess } from "../helpers/lbctl-run.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "lbt-cf-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** A named pipe: reading it would block forever. */
+function fifo(): string {
+  const p = join(dir, "fifo");
+  if (Bun.spawnSync(["mkfifo", p]).exitCode !== 0) throw new Error("mkfifo failed");
+  return p;
+}
+const GOOD_TEXT = () => readFileSync(GOOD, "utf8");
 const file = (name: string, text: string | Uint8Array): string => { const p = join(dir, name); writeFileSync(p, text); return p; };
 
-const GOOD = file("good.conf", "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 150\n}\n");
-const WARN = file("warn.conf", "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  no_such_keyword\n}\n");
-const BAD = file("bad.conf", "vrrp_instance VI_1 {\n  priority 0\n}\n");
+const GOOD = file("good.conf", "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 150\n  virtual_ipaddress {\n    10.0.0.1/24\n  }\n}\n");
+const WARN = file("warn.conf", GOOD_TEXT().replace("  priority 150\n", "  no_such_keyword\n"));
+const BAD = file("bad.conf", GOOD_TEXT().replace("priority 150", "priority 0"));
 
 describe("lbctl check", () => {
   it("exits 0 on a clean file and says so", async () => {
@@ -29,15 +36,17 @@ describe("lbctl check", () => {
     expect(w.stdout).toBe(`${WARN}:4:3: warning: unknown keyword 'no_such_keyword' in vrrp_instance VI_1\nlbctl: 0 errors, 1 warning in ${WARN}\n`);
     const e = await runInProcess(["check", "--no-interfaces", "-f", BAD]);
     expect(e.code).toBe(1);
-    expect(e.stdout).toBe(`${BAD}:2:12: error: 'priority' 0 is out of range 1..255\nlbctl: 1 error, 0 warnings in ${BAD}\n`);
+    expect(e.stdout).toBe(`${BAD}:4:12: error: 'priority' 0 is out of range 1..255\nlbctl: 1 error, 0 warnings in ${BAD}\n`);
   });
 
-  it("reports a missing file, a directory and an unreadable file as errors", async () => {
+  it("reports a missing file, a directory, an unreadable file, a device and a FIFO as errors", async () => {
     const cases: [string, string][] = [
       [join(dir, "nope.conf"), "no such file"],
       [dir, "is a directory"],
       ["/proc/self/mem", "input/output error"],
       [`${GOOD}/x`, "not a directory"],
+      ["/dev/zero", "not a regular file"],
+      [fifo(), "not a regular file"],
     ];
     for (const [path, why] of cases) {
       const r = await runInProcess(["check", "-f", path]);
@@ -68,6 +77,15 @@ describe("lbctl check", () => {
     expect(r.stderr).toBe("lbctl: Unknown option '--frobnicate'\nusage: lbctl check [-f FILE] [--config-id ID] [--no-interfaces]\n");
   });
 
+  it("prints its whole report into a pipe before exiting", () => {
+    const many = file("many.conf", GOOD_TEXT().replace("  priority 150\n", "  unknown_thing\n".repeat(5000)));
+    const r = Bun.spawnSync([...lbctlCommand(), "check", "--no-interfaces", "-f", many], { stdout: "pipe", stderr: "pipe" });
+    const lines = r.stdout.toString().trimEnd().split("\n");
+    expect(lines.length).toBe(5001);
+    expect(lines.at(-1)).toBe(`lbctl: 0 errors, 5000 warnings in ${many}`);
+    expect(r.exitCode).toBe(2);
+  });
+
   it("never prints a stack trace as a process either", () => {
     for (const args of [["check", "-f", dir], ["check", "-f", "/proc/self/mem"], ["config", "show", "-f", join(dir, "garbage.conf")], ["convert", dir]]) {
       const r = Bun.spawnSync([...lbctlCommand(), ...args], { stdout: "pipe", stderr: "pipe" });
@@ -92,7 +110,7 @@ describe("lbctl config show", () => {
     const r = await runInProcess(["config", "show", "-f", BAD]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toContain(`${BAD}:2:12: error: 'priority' 0 is out of range 1..255`);
+    expect(r.stderr).toContain(`${BAD}:4:12: error: 'priority' 0 is out of range 1..255`);
   });
 
   it("needs its subcommand", async () => {

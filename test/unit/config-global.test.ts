@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { globalDefsSpec, globalRootSettings, type GlobalDefsConfig, type GlobalRootConfig } from "../../src/config/spec/global.ts";
+import { globalDefsOf, globalDefsSpec, globalRootSettings, type GlobalDefsConfig, type GlobalRootConfig } from "../../src/config/spec/global.ts";
 import { parse } from "../helpers/config-vrrp.ts";
 
 const g = (body: string) => {
@@ -20,6 +20,7 @@ describe("global_defs: defaults", () => {
       vrrp_rx_bufs_multiplier: 3, enable_script_security: false, vrrp_strict: false, notification_email: [],
       dbus_service_name: "org.keepalived.Vrrp1",
     });
+    expect(globalDefsOf(parse("").eff)).toEqual(gd);
     // Derived defaults stay unset so the daemon can derive them (router_id = host name, ...).
     expect(gd.router_id).toBeUndefined();
     expect(gd.vrrp_garp_lower_prio_delay).toBeUndefined();

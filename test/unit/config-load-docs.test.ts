@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { generateDocs } from "../../src/config/docs.ts";
+import { generateDocs, knownSpecs } from "../../src/config/docs.ts";
 import { rootSpec } from "../../src/config/spec/root.ts";
 
 describe("docs/config.md", () => {
@@ -13,5 +13,12 @@ describe("docs/config.md", () => {
   it("documents every top-level setting", async () => {
     const text = await generateDocs();
     for (const f of rootSpec.fields) expect(text).toContain(`| \`${f.key}\` |`);
+  });
+
+  it("has a section for every block spec, nested ones included", async () => {
+    const text = await generateDocs();
+    const specs = await knownSpecs();
+    expect(specs.length).toBeGreaterThanOrEqual(20);
+    for (const s of specs) expect(text, s.name).toContain(`\n## \`${s.name}\`\n`);
   });
 });

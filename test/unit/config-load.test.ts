@@ -24,8 +24,8 @@ describe("loadConfig", () => {
   });
 
   it("reads both formats to the same model and effective configuration", () => {
-    const conf = loadConfigText("global_defs {\n  router_id r1\n}\nvrrp_instance VI_1 {\n  priority 150\n  nopreempt\n}\n", "a.conf", { env });
-    const toml = loadConfigText('[global_defs]\nrouter_id = "r1"\n[vrrp_instance.VI_1]\npriority = 150\nnopreempt = true\n', "a.toml", { env });
+    const conf = loadConfigText("global_defs {\n  router_id r1\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 9\n  priority 150\n  nopreempt\n  virtual_ipaddress {\n    10.1.1.1/24\n  }\n}\n", "a.conf", { env });
+    const toml = loadConfigText('[global_defs]\nrouter_id = "r1"\n[vrrp_instance.VI_1]\ninterface = "eth0"\nvirtual_router_id = 9\npriority = 150\nnopreempt = true\nvirtual_ipaddress = [ "10.1.1.1/24" ]\n', "a.toml", { env });
     expect(conf.format).toBe("keepalived");
     expect(toml.format).toBe("toml");
     expect(conf.diag.list).toEqual([]);
@@ -66,6 +66,13 @@ describe("machineEnv", () => {
     expect(m.interfaceExists?.("lbtcf-none0")).toBe(false);
     expect(m.interfaceExists?.("../lo")).toBe(false);
     expect(machineEnv({ checkInterfaces: false }).interfaceExists).toBeUndefined();
+  });
+
+  it("reads the addresses of an interface (for the address-owner check)", () => {
+    const m = machineEnv();
+    expect(m.interfaceAddresses?.("lo")).toContain("127.0.0.1");
+    expect(m.interfaceAddresses?.("lbtcf-none0")).toEqual([]);
+    expect(machineEnv({ checkInterfaces: false }).interfaceAddresses).toBeUndefined();
   });
 
   it("knows files, executables and users", () => {

@@ -25,6 +25,30 @@ function fromTomlString<T>(
   return read({ keyword: kw, args: parts, argLocs: parts.map(() => loc), loc }, ctx);
 }
 
+/**
+ * The table form of a line item (`{ address = "10.0.0.1/24", dev = "eth0", no_track = true }`)
+ * turned into the words of its keepalived.conf line, so one parser checks both. `main` is
+ * the key holding the line's first word; `spelling` maps a key to its keepalived spelling.
+ */
+function tableToLine<T>(
+  t: Model, loc: SourceLoc, ctx: TomlCtx, main: string, allowed: readonly string[],
+  parseLine: (node: ConfNode, ctx: ParseCtx) => T | undefined, spelling: (key: string) => string = (k) => k,
+): T | undefined {
+  const kw = tomlKey(ctx);
+  const head = t[main];
+  if (typeof head !== "string") { ctx.diag.error(`'${kw}' item needs '${main}'`, loc); return undefined; }
+  const args: string[] = [];
+  for (const [k, v] of Object.entries(t)) {
+    if (k === main) continue;
+    if (!allowed.includes(k)) { ctx.diag.error(`'${kw}' item: unknown setting '${k}'`, loc); return undefined; }
+    if (v === true) args.push(spelling(k));
+    else if (v === false) continue;
+    else if (typeof v === "string" || typeof v === "number") args.push(spelling(k), String(v));
+    else { ctx.diag.error(`'${kw}' item: '${k}' expects a string, a number or true`, loc); return undefined; }
+  }
+  return parseLine({ keyword: head, args, argLocs: args.map(() => loc), loc }, ctx);
+}
+
 // ---------------------------------------------------------------------------
 // Scripts and FIFOs run or opened as a user: `notify_master /x.sh [user [group]]`.
 
@@ -287,6 +311,10 @@ export function ipAddressLine(opts: { isStatic: boolean }): LineItemType<Virtual
       setBlockLoc(vip, node.loc);
       return vip;
     },
+    fromTable(t, loc, ctx) {
+      const keys = ["brd", "dev", "scope", "label", "peer", "home", "nodad", "mngtmpaddr", "noprefixroute", "autojoin", "no_track", "use_vmac", "preferred_lft", ...(opts.isStatic ? ["track_group"] : [])];
+      return tableToLine(t, loc, ctx, "address", keys, (n, c) => this.parseLine(n, c), (k) => (k === "nodad" ? "-nodad" : k));
+    },
     toToml: (v) => ipAddressText(v),
   };
 }
@@ -473,6 +501,7 @@ export const unicastPeerLine: LineItemType<UnicastPeerConfig> = {
     setBlockLoc(peer, node.loc);
     return peer;
   },
+  fromTable(t, loc, ctx) { return tableToLine(t, loc, ctx, "address", ["min_ttl", "max_ttl"], (n, c) => unicastPeerLine.parseLine(n, c)); },
   toToml: (p) => [p.address, ...(p.min_ttl !== undefined ? ["min_ttl", p.min_ttl] : []), ...(p.max_ttl !== undefined ? ["max_ttl", p.max_ttl] : [])].join(" "),
 };
 

@@ -1,8 +1,8 @@
 // global_defs and the few top-level daemon settings: every keyword keepalived 2.2.7's
 // global parser installs (keepalived/core/global_parser.c, checked against the Debian
 // keepalived 2.2.7 binary with `keepalived -t`).
-import type { BlockSpec, Field, ParseCtx, ValueType } from "../schema.ts";
-import { locOfKey, tomlKey } from "../schema.ts";
+import type { BlockSpec, Field, Model, ParseCtx, ValueType } from "../schema.ts";
+import { locOfKey, tomlKey, withDefaults } from "../schema.ts";
 import type { ConfNode } from "../tree.ts";
 import { block, flag, int, ipAddress, lines, parseIp, word, wordLine, words } from "../values.ts";
 import {
@@ -293,7 +293,6 @@ export interface GlobalDefsConfig {
   data_use_instance: boolean;
 }
 
-const F = (f: Field): Field => f;
 const bool = (key: string, doc: string, extra: Partial<Field> = {}): Field => ({ key, type: flag, default: false, doc, ...extra });
 const rcvBufs = (prefix: string, what: string): Field[] => [
   { key: `${prefix}_rcv_bufs`, type: int(0), defaultDoc: "the system default", doc: `Receive buffer size in bytes of the ${what} socket.` },
@@ -315,64 +314,64 @@ export const globalDefsSpec: BlockSpec = {
   fields: [
     // Process names
     bool("process_names", "Set the process names to keepalived, keepalived_vrrp, keepalived_ipvs, keepalived_bfd."),
-    F({ key: "process_name", type: word, defaultDoc: "unchanged", doc: "Name of the parent process." }),
-    F({ key: "vrrp_process_name", type: word, defaultDoc: "unchanged", doc: "Name of the VRRP process." }),
-    F({ key: "checker_process_name", aliases: [{ kw: "lvs_process_name", deprecated: true }], type: word, defaultDoc: "unchanged", doc: "Name of the health-checker process." }),
-    F({ key: "bfd_process_name", type: word, defaultDoc: "unchanged", doc: "Name of the BFD process." }),
+    { key: "process_name", type: word, defaultDoc: "unchanged", doc: "Name of the parent process." },
+    { key: "vrrp_process_name", type: word, defaultDoc: "unchanged", doc: "Name of the VRRP process." },
+    { key: "checker_process_name", aliases: [{ kw: "lvs_process_name", deprecated: true }], type: word, defaultDoc: "unchanged", doc: "Name of the health-checker process." },
+    { key: "bfd_process_name", type: word, defaultDoc: "unchanged", doc: "Name of the BFD process." },
     // Identity and alerts
-    F({ key: "router_id", type: word, defaultDoc: "the host name", doc: "Identifies this node in alerts and logs." }),
-    F({ key: "notification_email", type: lines(wordLine), repeat: "append", default: [], doc: "Addresses that receive SMTP alerts." }),
-    F({ key: "notification_email_from", type: word, defaultDoc: "keepalived@<local host name>", doc: "From address of SMTP alerts." }),
-    F({ key: "smtp_server", type: smtpServer, defaultDoc: "none (no e-mail)", doc: "SMTP relay for alerts: an address or host name, optionally followed by a port (default 25)." }),
-    F({ key: "smtp_helo_name", type: word, defaultDoc: "the local host name", doc: "Name given in the SMTP HELO." }),
-    F({ key: "smtp_connect_timeout", type: int(1), default: 30, doc: "Seconds allowed for connecting to the SMTP relay." }),
-    F({ key: "smtp_alert", type: flag, defaultDoc: "off unless notification addresses are set", doc: "Default for every smtp_alert." }),
-    F({ key: "smtp_alert_vrrp", type: flag, defaultDoc: "smtp_alert", doc: "Default smtp_alert for VRRP instances and sync groups." }),
-    F({ key: "smtp_alert_checker", type: flag, defaultDoc: "smtp_alert", doc: "Default smtp_alert for checkers." }),
+    { key: "router_id", type: word, defaultDoc: "the host name", doc: "Identifies this node in alerts and logs." },
+    { key: "notification_email", type: lines(wordLine), repeat: "append", default: [], doc: "Addresses that receive SMTP alerts." },
+    { key: "notification_email_from", type: word, defaultDoc: "keepalived@<local host name>", doc: "From address of SMTP alerts." },
+    { key: "smtp_server", type: smtpServer, defaultDoc: "none (no e-mail)", doc: "SMTP relay for alerts: an address or host name, optionally followed by a port (default 25)." },
+    { key: "smtp_helo_name", type: word, defaultDoc: "the local host name", doc: "Name given in the SMTP HELO." },
+    { key: "smtp_connect_timeout", type: int(1), default: 30, doc: "Seconds allowed for connecting to the SMTP relay." },
+    { key: "smtp_alert", type: flag, defaultDoc: "off unless notification addresses are set", doc: "Default for every smtp_alert." },
+    { key: "smtp_alert_vrrp", type: flag, defaultDoc: "smtp_alert", doc: "Default smtp_alert for VRRP instances and sync groups." },
+    { key: "smtp_alert_checker", type: flag, defaultDoc: "smtp_alert", doc: "Default smtp_alert for checkers." },
     bool("checker_log_all_failures", "Log every failed real-server check, not only the transition to DOWN."),
     bool("no_email_faults", "Send no SMTP alert for FAULT transitions."),
     // Startup / shutdown scripts
-    F({ key: "startup_script", type: script, doc: "Script run once before the child processes start." }),
-    F({ key: "startup_script_timeout", type: int(1, 1000), default: 10, doc: "Seconds the startup script may run." }),
-    F({ key: "shutdown_script", type: script, doc: "Script run once after the child processes have stopped." }),
-    F({ key: "shutdown_script_timeout", type: int(1, 1000), default: 10, doc: "Seconds the shutdown script may run." }),
+    { key: "startup_script", type: script, doc: "Script run once before the child processes start." },
+    { key: "startup_script_timeout", type: int(1, 1000), default: 10, doc: "Seconds the startup script may run." },
+    { key: "shutdown_script", type: script, doc: "Script run once after the child processes have stopped." },
+    { key: "shutdown_script_timeout", type: int(1, 1000), default: 10, doc: "Seconds the shutdown script may run." },
     // Scheduling
-    F({ key: "max_auto_priority", type: optionalInt(-1, 99, 99), default: 0, doc: "Highest real-time priority taken automatically when timers run late (0: never; -1: never and no warning; alone: 99)." }),
-    F({ key: "min_auto_priority_delay", type: int(1, 10000000), default: 1000000, doc: "Lateness in microseconds that triggers an automatic priority increase." }),
+    { key: "max_auto_priority", type: optionalInt(-1, 99, 99), default: 0, doc: "Highest real-time priority taken automatically when timers run late (0: never; -1: never and no warning; alone: 99)." },
+    { key: "min_auto_priority_delay", type: int(1, 10000000), default: 1000000, doc: "Lateness in microseconds that triggers an automatic priority increase." },
     // Interfaces
-    F({ key: "dynamic_interfaces", type: optionalWords(1, ["allow_if_changes"]), defaultDoc: "off", doc: "Allow interfaces that do not exist at startup; 'allow_if_changes' also allows them to be recreated with another type." }),
-    F({ key: "default_interface", type: word, default: "eth0", doc: "Interface of static addresses and VIPs that name no dev." }),
+    { key: "dynamic_interfaces", type: optionalWords(1, ["allow_if_changes"]), defaultDoc: "off", doc: "Allow interfaces that do not exist at startup; 'allow_if_changes' also allows them to be recreated with another type." },
+    { key: "default_interface", type: word, default: "eth0", doc: "Interface of static addresses and VIPs that name no dev." },
     bool("disable_local_igmp", "Set igmp_link_local_mcast_reports off instead of moving IGMP from VMACs."),
     // LVS
-    F({ key: "lvs_timeouts", type: lvsTimeouts, defaultDoc: "unchanged", doc: "IPVS connection timeouts in seconds (tcp, tcpfin, udp)." }),
+    { key: "lvs_timeouts", type: lvsTimeouts, defaultDoc: "unchanged", doc: "IPVS connection timeouts in seconds (tcp, tcpfin, udp)." },
     bool("lvs_flush", "Flush the whole IPVS table at startup."),
-    F({ key: "lvs_flush_on_stop", aliases: [{ kw: "lvs_flush_onstop", deprecated: true }], type: optionalWords(1, ["VS"]), defaultDoc: "off (remove each service and server)", doc: "Flush IPVS at shutdown; 'VS' removes only keepalived's virtual servers." }),
-    F({ key: "lvs_sync_daemon", type: lvsSyncDaemon, defaultDoc: "off", doc: "Run the IPVS connection sync daemon on an interface, following a VRRP instance's state." }),
+    { key: "lvs_flush_on_stop", aliases: [{ kw: "lvs_flush_onstop", deprecated: true }], type: optionalWords(1, ["VS"]), defaultDoc: "off (remove each service and server)", doc: "Flush IPVS at shutdown; 'VS' removes only keepalived's virtual servers." },
+    { key: "lvs_sync_daemon", type: lvsSyncDaemon, defaultDoc: "off", doc: "Run the IPVS connection sync daemon on an interface, following a VRRP instance's state." },
     // VRRP defaults
-    F({ key: "vrrp_mcast_group4", type: ipAddress, default: "224.0.0.18", doc: "IPv4 multicast group of VRRP adverts." }),
-    F({ key: "vrrp_mcast_group6", type: ipAddress, default: "ff02::12", doc: "IPv6 multicast group of VRRP adverts." }),
-    F({ key: "vrrp_garp_master_delay", type: int(0), default: 5, doc: "Seconds after becoming master before the second burst of gratuitous ARPs (0: none)." }),
-    F({ key: "vrrp_garp_master_repeat", type: int(1), default: 5, doc: "Gratuitous ARPs sent in each burst after becoming master." }),
-    F({ key: "vrrp_garp_master_refresh", type: int(0), default: 0, doc: "Seconds between gratuitous ARP refreshes while master (0: no refresh)." }),
-    F({ key: "vrrp_garp_master_refresh_repeat", type: int(1), default: 1, doc: "Gratuitous ARPs sent at each refresh." }),
-    F({ key: "vrrp_garp_lower_prio_delay", type: int(0), defaultDoc: "vrrp_garp_master_delay", doc: "Seconds before the second gratuitous ARP burst after a lower-priority advert is received as master." }),
-    F({ key: "vrrp_garp_lower_prio_repeat", type: int(0), defaultDoc: "vrrp_garp_master_repeat", doc: "Gratuitous ARPs sent after a lower-priority advert is received as master." }),
-    F({ key: "vrrp_down_timer_adverts", type: int(1, 100), default: 3, doc: "Default down_timer_adverts of instances." }),
-    F({ key: "vrrp_garp_interval", type: garpInterval, default: 0, defaultDoc: "0 (no delay)", doc: "Delay between gratuitous ARPs on one interface." }),
-    F({ key: "vrrp_gna_interval", type: garpInterval, default: 0, defaultDoc: "0 (no delay)", doc: "Delay between unsolicited neighbour adverts on one interface." }),
+    { key: "vrrp_mcast_group4", type: ipAddress, default: "224.0.0.18", doc: "IPv4 multicast group of VRRP adverts." },
+    { key: "vrrp_mcast_group6", type: ipAddress, default: "ff02::12", doc: "IPv6 multicast group of VRRP adverts." },
+    { key: "vrrp_garp_master_delay", type: int(0), default: 5, doc: "Seconds after becoming master before the second burst of gratuitous ARPs (0: none)." },
+    { key: "vrrp_garp_master_repeat", type: int(1), default: 5, doc: "Gratuitous ARPs sent in each burst after becoming master." },
+    { key: "vrrp_garp_master_refresh", type: int(0), default: 0, doc: "Seconds between gratuitous ARP refreshes while master (0: no refresh)." },
+    { key: "vrrp_garp_master_refresh_repeat", type: int(1), default: 1, doc: "Gratuitous ARPs sent at each refresh." },
+    { key: "vrrp_garp_lower_prio_delay", type: int(0), defaultDoc: "vrrp_garp_master_delay", doc: "Seconds before the second gratuitous ARP burst after a lower-priority advert is received as master." },
+    { key: "vrrp_garp_lower_prio_repeat", type: int(0), defaultDoc: "vrrp_garp_master_repeat", doc: "Gratuitous ARPs sent after a lower-priority advert is received as master." },
+    { key: "vrrp_down_timer_adverts", type: int(1, 100), default: 3, doc: "Default down_timer_adverts of instances." },
+    { key: "vrrp_garp_interval", type: garpInterval, default: 0, defaultDoc: "0 (no delay)", doc: "Delay between gratuitous ARPs on one interface." },
+    { key: "vrrp_gna_interval", type: garpInterval, default: 0, defaultDoc: "0 (no delay)", doc: "Delay between unsolicited neighbour adverts on one interface." },
     bool("vrrp_min_garp", "Send one gratuitous ARP/NA on becoming master and no second burst."),
-    F({ key: "vrrp_garp_extra_if", aliases: [{ kw: "vrrp_vmac_garp_intvl", deprecated: true }], type: garpExtraIf, defaultDoc: "off", doc: "Periodic gratuitous ARP/NA on VIP interfaces other than the instance's ('all': every interface)." }),
-    F({ key: "vrrp_lower_prio_no_advert", type: flag, defaultDoc: "off, on in strict mode", doc: "As master, do not answer a lower-priority advert with an advert." }),
+    { key: "vrrp_garp_extra_if", aliases: [{ kw: "vrrp_vmac_garp_intvl", deprecated: true }], type: garpExtraIf, defaultDoc: "off", doc: "Periodic gratuitous ARP/NA on VIP interfaces other than the instance's ('all': every interface)." },
+    { key: "vrrp_lower_prio_no_advert", type: flag, defaultDoc: "off, on in strict mode", doc: "As master, do not answer a lower-priority advert with an advert." },
     bool("vrrp_higher_prio_send_advert", "As master, send one advert before yielding to a higher-priority advert."),
-    F({ key: "vrrp_version", type: int(2, 3), default: 2, doc: "Default VRRP version (IPv6 instances always use 3)." }),
-    F({ key: "vrrp_iptables", type: optionalWords(2, undefined, "chain"), defaultDoc: "off", doc: "Use iptables chains (IN [OUT]) for no_accept; keepalived 2.2.7 without iptables support uses nftables instead." }),
-    F({ key: "nftables", type: optionalWords(1, undefined, "table name"), defaultDoc: "off (table 'keepalived' when given alone)", doc: "Use nftables for no_accept and VMAC filtering." }),
-    F({ key: "nftables_priority", type: int(-2147483648, 2147483647), default: -1, doc: "Priority of keepalived's nftables base chains." }),
+    { key: "vrrp_version", type: int(2, 3), default: 2, doc: "Default VRRP version (IPv6 instances always use 3)." },
+    { key: "vrrp_iptables", type: optionalWords(2, undefined, "chain"), defaultDoc: "off", doc: "Use iptables chains (IN [OUT]) for no_accept; keepalived 2.2.7 without iptables support uses nftables instead." },
+    { key: "nftables", type: optionalWords(1, undefined, "table name"), defaultDoc: "off (table 'keepalived' when given alone)", doc: "Use nftables for no_accept and VMAC filtering." },
+    { key: "nftables_priority", type: int(-2147483648, 2147483647), default: -1, doc: "Priority of keepalived's nftables base chains." },
     bool("nftables_ifindex", "Key IPv6 link-local nftables sets by interface index instead of name."),
     bool("nftables_counters", "Add counters to keepalived's nftables rules."),
-    F({ key: "nftables_ipvs", type: optionalWords(1, undefined, "table name"), defaultDoc: "off", doc: "nftables table for virtual_server_group fwmarks." }),
-    F({ key: "nftables_ipvs_priority", type: int(-2147483648, 2147483647), default: -1, doc: "Priority of the IPVS nftables chains." }),
-    F({ key: "nftables_ipvs_start_fwmark", type: int(1), default: 1000, doc: "First fwmark allocated for virtual_server_groups." }),
+    { key: "nftables_ipvs", type: optionalWords(1, undefined, "table name"), defaultDoc: "off", doc: "nftables table for virtual_server_group fwmarks." },
+    { key: "nftables_ipvs_priority", type: int(-2147483648, 2147483647), default: -1, doc: "Priority of the IPVS nftables chains." },
+    { key: "nftables_ipvs_start_fwmark", type: int(1), default: 1000, doc: "First fwmark allocated for virtual_server_groups." },
     bool("vrrp_check_unicast_src", "In unicast mode, accept adverts only from configured peers."),
     bool("vrrp_skip_check_adv_addr", "Do not re-check advert addresses when the advert is from the same master as before."),
     bool("vrrp_strict", "Enforce strict RFC compliance (no unicast, no auth, no preempt_delay, ...)."),
@@ -380,16 +379,16 @@ export const globalDefsSpec: BlockSpec = {
     ...proc("checker", "checker"),
     ...proc("bfd", "BFD"),
     // Notification FIFOs
-    F({ key: "notify_fifo", type: fifo, doc: "FIFO receiving every notify event." }),
-    F({ key: "notify_fifo_script", type: script, doc: "Script started to read notify_fifo (the FIFO name is its last argument)." }),
-    F({ key: "vrrp_notify_fifo", type: fifo, doc: "FIFO receiving VRRP notify events: `INSTANCE \"VI_1\" MASTER 100`." }),
-    F({ key: "vrrp_notify_fifo_script", type: script, doc: "Script started to read vrrp_notify_fifo." }),
+    { key: "notify_fifo", type: fifo, doc: "FIFO receiving every notify event." },
+    { key: "notify_fifo_script", type: script, doc: "Script started to read notify_fifo (the FIFO name is its last argument)." },
+    { key: "vrrp_notify_fifo", type: fifo, doc: "FIFO receiving VRRP notify events: `INSTANCE \"VI_1\" MASTER 100`." },
+    { key: "vrrp_notify_fifo_script", type: script, doc: "Script started to read vrrp_notify_fifo." },
     bool("vrrp_notify_priority_changes", "Send priority changes of instances to the notify FIFOs."),
-    F({ key: "lvs_notify_fifo", type: fifo, doc: "FIFO receiving checker notify events." }),
-    F({ key: "lvs_notify_fifo_script", type: script, doc: "Script started to read lvs_notify_fifo." }),
+    { key: "lvs_notify_fifo", type: fifo, doc: "FIFO receiving checker notify events." },
+    { key: "lvs_notify_fifo_script", type: script, doc: "Script started to read lvs_notify_fifo." },
     bool("fifo_write_vrrp_states_on_reload", "Write instance and group states to the FIFOs after a reload."),
     // SNMP / DBus
-    F({ key: "snmp_socket", type: word, defaultDoc: "unix:/var/agentx/master", doc: "AgentX socket of the SNMP master agent." }),
+    { key: "snmp_socket", type: word, defaultDoc: "unix:/var/agentx/master", doc: "AgentX socket of the SNMP master agent." },
     bool("enable_traps", "Send SNMP traps."),
     bool("enable_snmp_vrrp", "Serve the VRRP part of the KEEPALIVED MIB.", { aliases: [{ kw: "enable_snmp_keepalived", deprecated: true }] }),
     bool("enable_snmp_rfc", "Serve the RFC2787 and RFC6527 VRRP MIBs."),
@@ -397,9 +396,9 @@ export const globalDefsSpec: BlockSpec = {
     bool("enable_snmp_rfcv3", "Serve the RFC6527 VRRP MIB."),
     bool("enable_snmp_checker", "Serve the checker part of the KEEPALIVED MIB."),
     bool("enable_dbus", "Enable the DBus interface."),
-    F({ key: "dbus_service_name", type: word, default: "org.keepalived.Vrrp1", doc: "DBus service name." }),
+    { key: "dbus_service_name", type: word, default: "org.keepalived.Vrrp1", doc: "DBus service name." },
     // Script security
-    F({ key: "script_user", type: runAsUser, defaultDoc: "keepalived_script if that user exists, else root", doc: "Default user [group] scripts run as." }),
+    { key: "script_user", type: runAsUser, defaultDoc: "keepalived_script if that user exists, else root", doc: "Default user [group] scripts run as." },
     bool("enable_script_security", "Refuse to run scripts as root when any part of their path is writable by a non-root user."),
     // Buffers
     ...rcvBufs("vrrp_netlink_cmd", "VRRP netlink command"),
@@ -409,26 +408,27 @@ export const globalDefsSpec: BlockSpec = {
     ...rcvBufs("lvs_netlink_monitor", "checker netlink monitor"),
     bool("rs_init_notifies", "Send notifies at startup for real servers that are starting up."),
     bool("no_checker_emails", "Send checker e-mail only when a real server is added or removed."),
-    F({ key: "vrrp_rx_bufs_policy", type: rxBufsPolicy, defaultDoc: "the system default", doc: "Receive buffer sizing of VRRP sockets: MTU, ADVERT or bytes." }),
-    F({ key: "vrrp_rx_bufs_multiplier", type: int(1), default: 3, doc: "Multiplier for vrrp_rx_bufs_policy MTU/ADVERT." }),
-    F({ key: "vrrp_startup_delay", type: decimalIn(0.001, 4294.967295, "seconds"), defaultDoc: "no delay", doc: "Delay before VRRP instances start after the daemon starts." }),
+    { key: "vrrp_rx_bufs_policy", type: rxBufsPolicy, defaultDoc: "the system default", doc: "Receive buffer sizing of VRRP sockets: MTU, ADVERT or bytes." },
+    { key: "vrrp_rx_bufs_multiplier", type: int(1), default: 3, doc: "Multiplier for vrrp_rx_bufs_policy MTU/ADVERT." },
+    { key: "vrrp_startup_delay", type: decimalIn(0.001, 4294.967295, "seconds"), defaultDoc: "no delay", doc: "Delay before VRRP instances start after the daemon starts." },
     bool("log_unknown_vrids", "Log adverts received for VRIDs not configured on the interface."),
-    F({ key: "vmac_prefix", type: word, default: "vrrp", doc: "Prefix of generated VMAC interface names." }),
-    F({ key: "vmac_addr_prefix", type: word, defaultDoc: "vmac_prefix", doc: "Prefix of VMAC names for VIPs not on the instance's interface." }),
+    { key: "vmac_prefix", type: word, default: "vrrp", doc: "Prefix of generated VMAC interface names." },
+    { key: "vmac_addr_prefix", type: word, defaultDoc: "vmac_prefix", doc: "Prefix of VMAC names for VIPs not on the instance's interface." },
     // Misc
-    F({ key: "umask", type: word, defaultDoc: "IWGRP|IWOTH", doc: "umask for created files: a number or IRUSR|IWGRP|... bits." }),
-    F({ key: "random_seed", type: int(0, 4294967295), defaultDoc: "time based", doc: "Seed for ${_RANDOM}." }),
-    F({ key: "reload_check_config", type: optionalWords(1, undefined, "log file"), defaultDoc: "off", doc: "Check a new configuration before reloading (log to FILE, default /dev/null)." }),
-    F({ key: "reload_time_file", type: word, doc: "File holding a time at which to reload." }),
+    { key: "umask", type: word, defaultDoc: "0177 (what keepalived 2.2.7 reports; its man page says IWGRP|IWOTH)", doc: "umask for created files: a number or IRUSR|IWGRP|... bits." },
+    { key: "random_seed", type: int(0, 4294967295), defaultDoc: "time based", doc: "Seed for ${_RANDOM}." },
+    { key: "reload_check_config", type: optionalWords(1, undefined, "log file"), defaultDoc: "off", doc: "Check a new configuration before reloading (log to FILE, default /dev/null)." },
+    { key: "reload_time_file", type: word, doc: "File holding a time at which to reload." },
     bool("reload_repeat", "Keep reload_time_file and reload again daily."),
-    F({ key: "reload_file", type: optionalWords(1, undefined, "path"), defaultDoc: "off (keepalived.reload in the pid directory when given alone)", doc: "File that exists while the configuration is being read." }),
-    F({ key: "include_check", type: words, defaultDoc: "off", doc: "Make missing include files an error: readable, match, wildcard_match, brace_match (+/- to add/remove)." }),
-    F({ key: "config_save_dir", type: word, doc: "Directory to save configuration state before and after each reload." }),
-    F({ key: "tmp_config_directory", type: word, defaultDoc: "memory (memfd)", doc: "Directory on whose file system the configuration copy is kept." }),
+    { key: "reload_file", type: optionalWords(1, undefined, "path"), defaultDoc: "off (keepalived.reload in the pid directory when given alone)", doc: "File that exists while the configuration is being read." },
+    { key: "include_check", type: words, defaultDoc: "off", doc: "Make missing include files an error: readable, match, wildcard_match, brace_match (+/- to add/remove)." },
+    { key: "config_save_dir", type: word, doc: "Directory to save configuration state before and after each reload." },
+    { key: "tmp_config_directory", type: word, defaultDoc: "memory (memfd)", doc: "Directory on whose file system the configuration copy is kept." },
     bool("data_use_instance", "Include the instance name and namespace in SIGUSR1 .data file names."),
   ],
   obsolete: {
     lvs_id: "'lvs_id' is not a keyword in keepalived 2.2.7 (it says \"Unknown keyword 'lvs_id'\"): remove it; use 'router_id' to name the node",
+    lvs_sync_daemon_interface: "'lvs_sync_daemon_interface' is not a global_defs keyword in keepalived 2.2.7: ignored; use 'lvs_sync_daemon INTERFACE [inst VRRP_INSTANCE]'",
     vrrp_ipsets: "'vrrp_ipsets' is ignored: lbctl (like Debian's keepalived 2.2.7) has no ipset support; remove it and use 'nftables'",
     ...Object.fromEntries(["garp_master_delay", "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat", "garp_lower_prio_delay", "garp_lower_prio_repeat", "garp_interval", "gna_interval", "lower_prio_no_advert", "higher_prio_send_advert", "down_timer_adverts"]
       .map((k) => [k, `'${k}' is not a global_defs keyword (keepalived 2.2.7 says "Unknown keyword '${k}'"): ignored; use 'vrrp_${k}' here or '${k}' in a vrrp_instance`])),
@@ -442,6 +442,12 @@ export const globalDefsSpec: BlockSpec = {
   },
 };
 
+
+/** The effective global_defs of an effective model, with every default even when the file has no global_defs block. */
+export function globalDefsOf(effective: Model): GlobalDefsConfig {
+  const g = effective.global_defs as Model | undefined;
+  return (g ?? withDefaults({}, globalDefsSpec)) as unknown as GlobalDefsConfig;
+}
 
 /** Daemon settings keepalived reads only at the top level of the file. */
 export interface GlobalRootConfig {

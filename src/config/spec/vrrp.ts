@@ -225,6 +225,13 @@ export const vrrpInstanceSpec: BlockSpec = {
     { key: "kernel_rx_buf_size", type: int(0), defaultDoc: "global vrrp_rx_bufs_policy", doc: "Receive buffer size of the instance's socket." },
     { key: "lvs_sync_daemon_interface", type: ifName, doc: "Deprecated: use global lvs_sync_daemon." },
   ],
+  // Keywords of older keepalived versions (and unicast patches) that 2.2.7 reports as "Unknown keyword".
+  obsolete: {
+    ha_suspend: "'ha_suspend' was removed in keepalived 2.0 (2.2.7 says \"Unknown keyword 'ha_suspend'\"): ignored; remove it",
+    vrrp_unicast_bind: "'vrrp_unicast_bind' is not a keepalived 2.2.7 keyword: ignored; use 'unicast_src_ip ADDRESS'",
+    vrrp_unicast_peer: "'vrrp_unicast_peer' is not a keepalived 2.2.7 keyword: ignored; use a 'unicast_peer { ADDRESS }' block",
+    unicast_src: "'unicast_src' is not a keepalived 2.2.7 keyword: ignored; use 'unicast_src_ip ADDRESS'",
+  },
   validate(obj, ctx) {
     const where = ctx.where.replace(/^vrrp_instance /, "");
     if (obj.lvs_sync_daemon_interface !== undefined) {
@@ -376,7 +383,8 @@ export const vrrpTrackProcessSpec: BlockSpec = {
   fields: [
     { key: "process", type: words, doc: "Process name, optionally followed by parameters to match. Required." },
     { key: "param_match", type: paramMatch, defaultDoc: "exact when parameters are given", doc: "How parameters match: exact, initial (last one may be longer), partial (first n)." },
-    { key: "weight", type: weight(-254, 254), default: { value: 1, reverse: false }, doc: "Priority change when the quorum is (not) met; 'reverse' inverts." },
+    // keepalived.conf(5) says 1, but 2.2.7 tracks a process with weight 0 (FAULT) unless one is set (checked with --dump-conf).
+    { key: "weight", type: weight(-254, 254), default: { value: 0, reverse: false }, doc: "Priority change when the quorum is (not) met (0: FAULT without quorum); 'reverse' inverts." },
     { key: "quorum", type: int(1, 65535), default: 1, doc: "Minimum number of processes for OK." },
     { key: "quorum_max", type: int(0, 65535), defaultDoc: "no maximum", doc: "Maximum number of processes for OK." },
     { key: "fork_delay", type: processDelay, defaultDoc: "0", doc: "Seconds to wait after the quorum is gained." },
@@ -530,7 +538,7 @@ const linkbeatLine: LineItemType<LinkbeatInterfaceConfig> = {
 export interface UpDownDelayConfig { interface: string; down_delay: number; up_delay: number }
 
 const upDownLine: LineItemType<UpDownDelayConfig> = {
-  describe: "INTERFACE DOWN_DELAY [UP_DELAY] (seconds 0..255)",
+  describe: "INTERFACE DOWN_DELAY [UP_DELAY] (seconds 0..255; UP_DELAY defaults to 0)",
   parseLine(node, ctx) {
     const read = (i: number, what: string): number | undefined => {
       const a = node.args[i]!;
@@ -542,7 +550,8 @@ const upDownLine: LineItemType<UpDownDelayConfig> = {
     if (node.args.length > 2) ctx.diag.warning(`Too many parameters for ${node.keyword} up/down delays`, node.argLocs[2] ?? node.loc);
     const down = read(0, "down");
     if (down === undefined) return undefined;
-    const up = node.args.length >= 2 ? read(1, "up") : down;
+    // keepalived 2.2.7 leaves the up delay at 0 when it is omitted (its man page says "same as down").
+    const up = node.args.length >= 2 ? read(1, "up") : 0;
     if (up === undefined) return undefined;
     const item: UpDownDelayConfig = { interface: node.keyword, down_delay: down, up_delay: up };
     setBlockLoc(item, node.loc);
@@ -596,7 +605,7 @@ export interface BfdInstanceConfig {
 /** Top-level fields this module contributes to the root spec. */
 export const vrrpRootFields: Field[] = [
   { key: "linkbeat_interfaces", type: lines(linkbeatLine), repeat: "append", default: [], doc: "Interfaces whose link state is polled (MII, ETHTOOL or IOCTL) instead of read from netlink." },
-  { key: "interface_up_down_delays", type: lines(upDownLine), repeat: "append", default: [], doc: "Debounce delays before interface down/up changes affect instances." },
+  { key: "interface_up_down_delays", type: lines(upDownLine), repeat: "append", default: [], doc: "Debounce delays before interface down/up changes affect instances: INTERFACE DOWN [UP] seconds (UP defaults to 0, as keepalived 2.2.7 does)." },
   { key: "track_group", type: namedBlocks(trackGroupSpec), repeat: "merge", default: {}, doc: trackGroupSpec.doc ?? "" },
   { key: "static_ipaddress", type: lines(ipAddressLine({ isStatic: true })), repeat: "append", default: [], doc: "Addresses configured at startup and kept, whatever the VRRP state." },
   { key: "static_routes", type: lines(routeLine({ isStatic: true })), repeat: "append", default: [], doc: "Routes configured at startup and kept (ip route syntax)." },
