@@ -6,7 +6,7 @@
 //  - the IPVS model: the services a virtual_server stands for (one, or one per address of its
 //    virtual_server_group) and, given the health verdicts, their destinations.
 // Nothing here does I/O; user lookups and the host name are injected.
-import { describeService, fullNetmask, IP_VS_SVC_F_ONEPACKET, IP_VS_SVC_F_PERSISTENT, IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3, type DestConfig, type Family, type ForwardMethod, type ServiceConfig, type ServiceKey, type ServiceWithDests, type TunnelOptions } from "../ipvs/types.ts";
+import { fullNetmask, IP_VS_SVC_F_ONEPACKET, IP_VS_SVC_F_PERSISTENT, IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3, type DestConfig, type Family, type ForwardMethod, type ServiceConfig, type ServiceKey, type ServiceWithDests, type TunnelOptions } from "../ipvs/types.ts";
 import type { CheckerPolicy, CheckerSpec, ConnectOptions, HttpUrl, TlsOptions } from "../check/types.ts";
 import type { ScheduledChecker } from "../check/scheduler.ts";
 import { formatEndpoint, rsKey, type DesiredVirtualServer, type RealServerConfig as HealthRealServer, type VirtualServerConfig as HealthVirtualServer } from "../check/vs-state.ts";
@@ -30,7 +30,8 @@ export interface DestTemplate {
 }
 
 export interface MappedVirtualServer {
-  /** Status and health key: "10.0.0.1:80/TCP", "[2001:db8::1]:80/TCP", "fwmark:7", "fwmark:7/inet6", "group:NAME/TCP". */
+  /** Status, health and control-API key, keepalived's way of naming it: "TCP 10.0.0.1:80",
+   *  "UDP [2001:db8::1]:53", "FWM 7", "FWM 7 inet6", "TCP group NAME". */
   key: string;
   health: HealthVirtualServer;
   /** The IPVS services this virtual server programs (several for a group), without destinations. */
@@ -39,9 +40,14 @@ export interface MappedVirtualServer {
   dests: Record<string, DestTemplate>;
 }
 
+export interface MappedChecker extends ScheduledChecker {
+  /** Id within its real server, see localCheckerId(). */
+  localId: string;
+}
+
 export interface CheckMapping {
   virtualServers: MappedVirtualServer[];
-  checkers: ScheduledChecker[];
+  checkers: MappedChecker[];
   /** Things configured but not run, one message each (logged by the role). */
   problems: string[];
 }
@@ -133,9 +139,14 @@ function groupServiceKeys(vs: VirtualServerConfig, entries: VsgEntry[], problems
 }
 
 function vsKeyOf(vs: VirtualServerConfig): string {
-  if (vs.group !== undefined) return `group:${vs.group}/${vs.protocol}`;
-  if (vs.fwmark !== undefined) return `fwmark:${vs.fwmark}${vs.ip_family === "inet6" ? "/inet6" : ""}`;
-  return `${formatEndpoint(vs.ip ?? "", vs.port ?? 0)}/${vs.protocol}`;
+  if (vs.group !== undefined) return `${vs.protocol} group ${vs.group}`;
+  if (vs.fwmark !== undefined) return `FWM ${vs.fwmark}${vs.ip_family === "inet6" ? " inet6" : ""}`;
+  return `${vs.protocol} ${formatEndpoint(vs.ip ?? "", vs.port ?? 0)}`;
+}
+
+/** A checker's id within its real server (the control API's `{checker}`): "TCP_CHECK#0". */
+export function localCheckerId(type: string, index: number): string {
+  return `${type}#${index}`;
 }
 
 function destTemplate(ip: string, port: number, method: ForwardingMethod, rs?: RealServerConfig): DestTemplate {
@@ -279,7 +290,7 @@ export function checkMapping(effective: Model, look: CheckLookups): CheckMapping
   const cx: CheckerContext = { effective, global, look };
   const problems: string[] = [];
   const virtualServers: MappedVirtualServer[] = [];
-  const checkers: ScheduledChecker[] = [];
+  const checkers: MappedChecker[] = [];
   const seenKeys = new Set<string>();
   for (const vs of (effective.virtual_server ?? []) as VirtualServerConfig[]) {
     let key = vsKeyOf(vs);
@@ -312,13 +323,14 @@ export function checkMapping(effective: Model, look: CheckLookups): CheckMapping
       realServers.push(h);
       (rs.checker ?? []).forEach((c, i) => {
         const spec = checkerSpec(c, cx);
-        const id = `${key} ${rk} ${c.type}#${i}`;
+        const localId = localCheckerId(c.type, i);
+        const id = `${key} ${rk} ${localId}`;
         if (typeof spec === "string") { problems.push(`${id}: not run: ${spec}`); return; }
         // FILE_CHECK has no timing of its own: it is read on the real server's delay_loop.
         const timed = c.type === "FILE_CHECK" || c.type === "BFD_CHECK"
           ? { ...c, retry: 0, delay_loop: rs.delay_loop, delay_before_retry: rs.delay_loop, warmup: 0, alpha: false }
           : c;
-        checkers.push({ id, vsKey: key, rs: rk, spec, policy: policyOf(timed, global) });
+        checkers.push({ id, localId, vsKey: key, rs: rk, spec, policy: policyOf(timed, global) });
       });
     }
     const health: HealthVirtualServer = {
@@ -351,9 +363,4 @@ export function ipvsServices(vs: MappedVirtualServer, desired: DesiredVirtualSer
     dests.push({ ...t, weight: drained.has(k) ? 0 : d.weight });
   }
   return vs.services.map((service) => ({ service, dests: dests.map((d) => ({ ...d })) }));
-}
-
-/** "TCP 10.0.0.1:80" lines for logs. */
-export function describeServices(vs: MappedVirtualServer): string {
-  return vs.services.map((s) => describeService(s.key)).join(", ");
 }

@@ -8,12 +8,13 @@ import { HealthScheduler, type ScheduledChecker } from "../check/scheduler.ts";
 import { desiredDests, initVirtualServer, rsKey, type DesiredVirtualServer, type HealthEvent, type VirtualServerConfig as HealthVirtualServer } from "../check/vs-state.ts";
 import type { IpvsTable } from "../ipvs/client.ts";
 import { describeOp } from "../ipvs/reconcile.ts";
-import { destKeyId, serviceKeyId, type IpvsStats } from "../ipvs/types.ts";
+import { describeService, serviceKeyId, type IpvsStats } from "../ipvs/types.ts";
+import { emptyLatencyHistogram, observeLatency, type LatencyHistogramV1 } from "./api-types.ts";
 import type { Model } from "../config/schema.ts";
 import type { GlobalDefsConfig } from "../config/spec/global.ts";
 import { lookupUser } from "../util/users.ts";
 import { runScript, splitCommand, type ScriptUser } from "../vrrp/scripts.ts";
-import { checkMapping, describeServices, ipvsServices, type CheckMapping, type MappedVirtualServer } from "./check-config.ts";
+import { checkMapping, ipvsServices, type CheckMapping, type MappedVirtualServer } from "./check-config.ts";
 import { IpvsSync } from "./ipvs-sync.ts";
 import type { RoleContext, RoleFactory, RoleWorker } from "./role.ts";
 
@@ -21,7 +22,16 @@ const STATUS_EVERY_MS = 3000;
 const NOTIFY_TIMEOUT_MS = 30_000;
 export const IPVS_MISSING = "IPVS is not available in this kernel: virtual servers are not programmed; VRRP keeps running";
 
+/** A check result as the control API shows it; `at` is wall-clock ms. */
 interface LastResult { ok: boolean; reason: string; latencyMs: number; at: number }
+interface CheckHistory { last: LastResult; successes: number; failures: number; latency: LatencyHistogramV1 }
+interface DestView { weight: number; stats: IpvsStats; activeConns: number; inactiveConns: number }
+
+function addStats(a: IpvsStats, b: IpvsStats): IpvsStats {
+  const out = { ...a };
+  for (const k of Object.keys(out) as (keyof IpvsStats)[]) out[k] += b[k];
+  return out;
+}
 
 /** The health model the scheduler builds from its checkers, built the same way for initial state. */
 function withCheckers(vs: HealthVirtualServer, checkers: ScheduledChecker[]): HealthVirtualServer {
@@ -93,7 +103,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
   const views = new Map<string, VsView>();
   const drained = new Map<string, Set<string>>();
   const disabled = new Set<string>();
-  const lastResults = new Map<string, LastResult>();
+  const history = new Map<string, CheckHistory>();
   /** Virtual servers with a pending IPVS update, applied in order by one loop. */
   const pending = new Set<string>();
   let applying: Promise<void> | null = null;
@@ -168,7 +178,8 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     for (const key of byKey.keys()) {
       if (!nextKeys.has(key)) { desired.delete(key); views.delete(key); drained.delete(key); request(key); }
     }
-    for (const id of lastResults.keys()) if (!next.checkers.some((c) => c.id === id)) lastResults.delete(id);
+    const nextIds = new Set(next.checkers.map((c) => c.id));
+    for (const id of history.keys()) if (!nextIds.has(id)) history.delete(id);
     mapping = next;
     byKey = new Map(next.virtualServers.map((v) => [v.key, v]));
     const healths = next.virtualServers.map((v) => withCheckers(v.health, checkers));
@@ -182,7 +193,12 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
       onDesired: (d) => { if (gen !== generation) return; desired.set(d.vsKey, d); request(d.vsKey); },
       onVerdict: (v) => {
         if (gen !== generation) return;
-        lastResults.set(v.checker.id, { ok: v.result.ok, reason: v.result.reason, latencyMs: v.result.latencyMs, at: Date.now() });
+        const h = history.get(v.checker.id);
+        history.set(v.checker.id, {
+          last: { ok: v.result.ok, reason: v.result.reason, latencyMs: v.result.latencyMs, at: Date.now() },
+          successes: (h?.successes ?? 0) + (v.result.ok ? 1 : 0), failures: (h?.failures ?? 0) + (v.result.ok ? 0 : 1),
+          latency: observeLatency(h?.latency ?? emptyLatencyHistogram(), v.result.latencyMs / 1000),
+        });
         if (!v.result.ok && v.step.logFailure) ctx.log("info", `${v.checker.id}: ${v.step.summary}: ${v.result.reason}`, v.checker.vsKey);
       },
     });
@@ -190,61 +206,68 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     quiet.clear();
   }
 
-  function rsStats(key: string, vs: MappedVirtualServer): Map<string, { weight: number; stats: IpvsStats; activeConns: number; inactiveConns: number }> {
-    const out = new Map<string, { weight: number; stats: IpvsStats; activeConns: number; inactiveConns: number }>();
-    if (!ipvsTable) return out;
+  /** Kernel view of one virtual server: per real server its weight and counters (summed over a group's services). */
+  function kernelView(key: string, vs: MappedVirtualServer): { service: IpvsStats | null; dests: Map<string, DestView> } {
+    const dests = new Map<string, DestView>();
+    if (!ipvsTable) return { service: null, dests };
     const ids = new Set(programmed.get(key) ?? vs.services.map((s) => serviceKeyId(s.key)));
+    let service: IpvsStats | null = null;
     for (const s of ipvsTable) {
       if (!ids.has(serviceKeyId(s.service.key))) continue;
+      service = service ? addStats(service, s.service.stats) : { ...s.service.stats };
       for (const d of s.dests) {
         const k = rsKey({ addr: d.address, port: d.port });
-        const acc = out.get(k);
-        if (!acc) { out.set(k, { weight: d.weight, stats: { ...d.stats }, activeConns: d.activeConns, inactiveConns: d.inactiveConns }); continue; }
-        for (const f of Object.keys(acc.stats) as (keyof IpvsStats)[]) acc.stats[f] += d.stats[f];
+        const acc = dests.get(k);
+        if (!acc) { dests.set(k, { weight: d.weight, stats: { ...d.stats }, activeConns: d.activeConns, inactiveConns: d.inactiveConns }); continue; }
+        acc.stats = addStats(acc.stats, d.stats);
         acc.activeConns += d.activeConns;
         acc.inactiveConns += d.inactiveConns;
       }
     }
-    return out;
+    return { service, dests };
   }
 
+  /** The shape the supervisor's control API reads (api-types.ts virtualServersFromChild), plus details. */
   function status(): Record<string, unknown> {
-    const virtualServers: Record<string, unknown> = {};
-    for (const vs of mapping.virtualServers) {
+    const virtualServers = mapping.virtualServers.map((vs) => {
       const view = views.get(vs.key);
-      const d = desired.get(vs.key);
-      const kernel = rsStats(vs.key, vs);
-      const realServers: Record<string, unknown> = {};
-      for (const rs of vs.health.realServers) {
+      const kernel = kernelView(vs.key, vs);
+      const first = vs.services[0]?.key;
+      const realServers = vs.health.realServers.map((rs) => {
         const k = rsKey(rs);
-        const checks = mapping.checkers.filter((c) => c.vsKey === vs.key && c.rs === k);
-        const checkers: Record<string, unknown> = {};
-        let last: (LastResult & { checker: string }) | undefined;
-        let up = true;
-        for (const c of checks) {
+        let decisive: LastResult | undefined;
+        const checkers = mapping.checkers.filter((c) => c.vsKey === vs.key && c.rs === k).map((c) => {
           const st = scheduler?.checkerState(c.id);
-          const res = lastResults.get(c.id);
-          if (res && (!last || res.at >= last.at)) last = { ...res, checker: c.id };
-          if (!disabled.has(c.id) && st && !st.up) up = false;
-          checkers[c.id] = { kind: c.spec.kind, up: st?.up ?? null, disabled: disabled.has(c.id), last: res ?? null };
-        }
-        const inKernel = kernel.get(k);
-        realServers[k] = {
-          up, configuredWeight: rs.weight,
-          weight: inKernel?.weight ?? d?.dests.find((x) => rsKey(x) === k)?.weight ?? null,
-          inIpvs: inKernel !== undefined,
-          drained: drained.get(vs.key)?.has(k) ?? false,
-          last: last ?? null, checkers,
-          ...(inKernel ? { activeConns: inKernel.activeConns, inactiveConns: inKernel.inactiveConns, stats: inKernel.stats } : {}),
+          const h = history.get(c.id);
+          if (!disabled.has(c.id) && h?.last && (!decisive || (!h.last.ok && decisive.ok) || (h.last.ok === decisive.ok && h.last.at > decisive.at))) decisive = h.last;
+          return {
+            id: c.localId, type: c.spec.kind, up: disabled.has(c.id) ? null : st?.up ?? null, enabled: !disabled.has(c.id),
+            lastResult: h?.last ?? null, successes: h?.successes ?? 0, failures: h?.failures ?? 0, latency: h?.latency ?? null,
+          };
+        });
+        const up = checkers.every((c) => !c.enabled || c.up !== false);
+        const inKernel = kernel.dests.get(k);
+        return {
+          key: k, address: rs.addr, port: rs.port, health: up ? "up" : "down", reason: decisive?.reason ?? null,
+          weight: rs.weight, effectiveWeight: inKernel?.weight ?? null, drained: drained.get(vs.key)?.has(k) ?? false,
+          activeConns: inKernel?.activeConns ?? null, inactiveConns: inKernel?.inactiveConns ?? null, stats: inKernel?.stats ?? null,
+          checkers,
         };
-      }
-      virtualServers[vs.key] = {
-        services: describeServices(vs).split(", ").filter(Boolean),
-        quorum: { up: view?.quorumUp ?? null, quorum: vs.health.quorum, hysteresis: vs.health.hysteresis },
-        sorryServer: vs.health.sorryServer ? { server: rsKey(vs.health.sorryServer), active: view?.sorryActive ?? false } : null,
+      });
+      return {
+        key: vs.key,
+        protocol: first?.kind === "addr" ? first.protocol.toUpperCase() : null,
+        address: first?.kind === "addr" && vs.services.length === 1 ? first.address : null,
+        port: first?.kind === "addr" && vs.services.length === 1 ? first.port : null,
+        fwmark: first?.kind === "fwmark" && vs.services.length === 1 ? first.fwmark : null,
+        scheduler: vs.services[0]?.scheduler ?? null,
+        services: vs.services.map((s) => describeService(s.key)),
+        quorumUp: view?.quorumUp ?? null, quorum: vs.health.quorum, hysteresis: vs.health.hysteresis,
+        sorryServer: vs.health.sorryServer ? rsKey(vs.health.sorryServer) : null, sorryServerActive: view?.sorryActive ?? false,
+        stats: kernel.service,
         realServers,
       };
-    }
+    });
     return {
       ipvs: { available: sync !== null, ...(ipvsError ? { error: ipvsError } : {}), ownedServices: sync?.ownedCount() ?? 0 },
       checks: scheduler?.stats() ?? null,
@@ -319,10 +342,11 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
         return { ok: true, message: `${action} ${rs} of ${vs.key}` };
       }
       if (action === "disable-checker" || action === "enable-checker") {
-        const ids = args.checker
-          ? mapping.checkers.filter((c) => c.id === args.checker).map((c) => c.id)
-          : mapping.checkers.filter((c) => c.vsKey === args.vs && c.rs === args.rs).map((c) => c.id);
-        if (ids.length === 0) return { ok: false, message: `no checker matches (give checker=ID, or vs=KEY rs=ADDR:PORT)` };
+        // vs + rs, and checker = its id within the real server ("TCP_CHECK#0"); without checker, all of them.
+        const ids = mapping.checkers
+          .filter((c) => c.vsKey === args.vs && c.rs === args.rs && (args.checker === undefined || c.localId === args.checker))
+          .map((c) => c.id);
+        if (ids.length === 0) return { ok: false, message: `no checker '${args.checker ?? "*"}' on real server '${args.rs ?? ""}' of '${args.vs ?? ""}'` };
         for (const id of ids) { if (action === "disable-checker") disabled.add(id); else disabled.delete(id); }
         build(effective, true);
         await applyPending();

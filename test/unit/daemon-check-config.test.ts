@@ -34,7 +34,7 @@ describe("the seed configuration", () => {
 
   it("maps both DR services with wrr and persistence 1", () => {
     expect(m.problems).toEqual([]);
-    expect(m.virtualServers.map((v) => v.key)).toEqual(["192.168.26.34:9999/TCP", "192.168.26.34:3306/TCP"]);
+    expect(m.virtualServers.map((v) => v.key)).toEqual(["TCP 192.168.26.34:9999", "TCP 192.168.26.34:3306"]);
     for (const [i, port] of [9999, 3306].entries()) {
       const table = initialTable(m, m.virtualServers[i]!);
       expect(table).toEqual([{
@@ -104,7 +104,7 @@ virtual_server fwmark 7 {
   real_server 10.0.1.3 80 { lvs_method TUN type gue port 6080 csum }
 }`);
     const vs = m.virtualServers[0]!;
-    expect(vs.key).toBe("fwmark:7");
+    expect(vs.key).toBe("FWM 7");
     const [svc] = initialTable(m, vs);
     expect(svc!.service.key).toEqual({ kind: "fwmark", family: "ipv4", fwmark: 7 });
     expect(svc!.dests.map((d) => [d.address, d.method, d.weight, d.upperThreshold, d.lowerThreshold, d.tunnel])).toEqual([
@@ -130,7 +130,7 @@ virtual_server group G {
   real_server 192.168.201.1 80 { weight 2 }
 }`);
     const vs = m.virtualServers[0]!;
-    expect(vs.key).toBe("group:G/TCP");
+    expect(vs.key).toBe("TCP group G");
     const table = initialTable(m, vs);
     expect(table.map((s) => s.service.key)).toEqual([
       { kind: "addr", family: "ipv4", protocol: "tcp", address: "10.0.0.1", port: 8080 },
@@ -220,7 +220,7 @@ describe("checker parameters", () => {
   it("inherits connect_ip/port, falls back url -> real server -> virtual server for virtualhost, and maps MISC_CHECK users", () => {
     const m = mapText(`
 SSL {
-  ca /etc/ssl/ca.pem
+  ca /etc/ssl/certs/ca-certificates.crt
 }
 virtual_server 10.0.0.1 443 {
   virtualhost vs.example
@@ -257,7 +257,7 @@ virtual_server 10.0.0.1 443 {
     expect(ssl!.spec).toMatchObject({
       kind: "SSL_GET",
       params: {
-        connectIp: "10.0.1.1", connectPort: 8443, tls: true, enableSni: true, tlsOptions: { ca: "/etc/ssl/ca.pem" },
+        connectIp: "10.0.1.1", connectPort: 8443, tls: true, enableSni: true, tlsOptions: { ca: "/etc/ssl/certs/ca-certificates.crt" },
         urls: [{ path: "/a", virtualhost: "vs.example" }, { path: "/b", virtualhost: "url.example", statusCodes: [{ from: 200, to: 200 }, { from: 301, to: 302 }] }],
       },
     });
@@ -270,7 +270,8 @@ virtual_server 10.0.0.1 443 {
   });
 
   it("reports a checker of a portless fwmark service without connect_port instead of running it", () => {
-    const m = mapText("virtual_server fwmark 3 {\n real_server 10.0.1.1 { TCP_CHECK { } }\n}\n");
+    // The config layer reports it too; the mapping must not run it whatever reaches it.
+    const m = checkMapping(loadConfigText("virtual_server fwmark 3 {\n real_server 10.0.1.1 { TCP_CHECK { } }\n}\n", "t.conf").effective, look);
     expect(m.checkers).toEqual([]);
     expect(m.problems.join("\n")).toContain("no connect_port");
   });
