@@ -29,6 +29,7 @@ import {
 } from "./packet.ts";
 import { validateParams, normalizeParams } from "./params.ts";
 import type { ScriptUser } from "./scripts.ts";
+import { DeadlineQueue } from "./deadline-queue.ts";
 import { createInstance, nextDeadline, step, type VrrpAction, type VrrpEvent, type VrrpInstance, type VrrpStateName } from "./state-machine.ts";
 import { count, countActions, emptyStats, type VrrpStats } from "./stats.ts";
 import { syncFaultSource, syncGroupFollowUps, syncGroupMayBecomeMaster, type SyncMember } from "./sync-group.ts";
@@ -296,6 +297,8 @@ class Runtime implements VrrpRuntime {
   private tracker: TrackerSource | null = null;
   private trackerKey = "";
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Every instance's next deadline; the one timer is armed at the earliest. */
+  private readonly deadlines = new DeadlineQueue<RunningInstance>();
   private armedFor: number | null = null;
   private readonly pendingGarps = new Set<ReturnType<typeof setTimeout>>();
   private readonly unmatched = { unknownVrid: 0, malformed: 0 };
@@ -470,6 +473,7 @@ class Runtime implements VrrpRuntime {
   /** Removes an instance (shutdown semantics: priority 0 if MASTER, VIPs released, notify STOP). */
   private async removeInstance(inst: RunningInstance): Promise<void> {
     this.feed(inst, { type: "shutdown" });
+    this.deadlines.set(inst, null);
     this.vips.release(inst.cfg.name); // anything left, e.g. after a failed removal
     this.instances.delete(inst.cfg.name);
     inst.socket.byVrid.delete(inst.cfg.vrid);
@@ -490,6 +494,7 @@ class Runtime implements VrrpRuntime {
     const ctx = { syncMayBecomeMaster: inst.group ? syncGroupMayBecomeMaster(this.groupMembers(inst.group), inst.cfg.name) : true };
     const r = step(inst.vrrp, event, now, ctx);
     inst.vrrp = r.state;
+    this.deadlines.set(inst, nextDeadline(inst.vrrp));
     inst.stats = countActions(inst.stats, r.actions);
     for (const a of r.actions) this.execute(inst, a, now);
     if (inst.group && (from !== inst.vrrp.state || event.type === "faultSet" || event.type === "faultCleared")) this.followGroup(inst.group, inst.cfg.name, from);
@@ -683,15 +688,15 @@ class Runtime implements VrrpRuntime {
     this.opts.onEvent?.({ type: "drop", instance: null, reason, detail });
   }
 
-  /** Arms the single runtime timer at the earliest deadline of all instances. */
+  /**
+   * Arms the single runtime timer at the earliest deadline of all instances. A deadline that
+   * moved later (every received advert pushes the master-down timer back) leaves the timer as
+   * it is: it fires, finds nothing due and re-arms, which is cheaper than re-arming per packet.
+   */
   private arm(): void {
     if (this.stopped) return;
-    let next: number | null = null;
-    for (const inst of this.instances.values()) {
-      const d = nextDeadline(inst.vrrp);
-      if (d !== null && (next === null || d < next)) next = d;
-    }
-    if (next === this.armedFor && this.timer) return;
+    const next = this.deadlines.peek();
+    if (this.timer && next !== null && this.armedFor !== null && this.armedFor <= next) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.armedFor = next;
@@ -704,10 +709,8 @@ class Runtime implements VrrpRuntime {
     this.armedFor = null;
     // Bun timers may fire ~0.3 ms early: only deadlines the clock has reached are due; arm() re-arms
     // for the rest (a sub-millisecond wait at worst).
-    const now = this.clock.now();
-    for (const inst of [...this.instances.values()]) {
-      const d = nextDeadline(inst.vrrp);
-      if (d !== null && d <= now) this.feed(inst, { type: "timer" });
+    for (const inst of this.deadlines.popDue(this.clock.now())) {
+      if (this.instances.get(inst.cfg.name) === inst) this.feed(inst, { type: "timer" });
     }
     this.arm();
   }
