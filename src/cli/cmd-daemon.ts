@@ -9,6 +9,9 @@ import { Logger } from "../util/log.ts";
 import { VERSION } from "../version.ts";
 import { startControlPlane, type ControlPlane } from "../daemon/control-api.ts";
 import { resolveMetricsListen } from "../daemon/metrics.ts";
+import { dumpDir, installKeepalivedSignals } from "../daemon/keepalived-signals.ts";
+import { subscribeAlerts } from "../daemon/smtp-alert.ts";
+import { hostname } from "node:os";
 import type { Command } from "./command.ts";
 
 interface DaemonArgs { file?: string; configId?: string; vrrpOnly: boolean; checkOnly: boolean; socket?: string; metricsListen?: string }
@@ -46,7 +49,8 @@ export function rolesFor(effective: Model, a: Pick<DaemonArgs, "vrrpOnly" | "che
 
 const cmd: Command = {
   summary: "Run lbctl in the foreground: VRRP, IPVS and health checks from the configuration.\n" +
-    "SIGHUP reloads (a bad file keeps the running configuration), SIGTERM stops cleanly.",
+    "SIGHUP reloads (a bad file keeps the running configuration), SIGTERM stops cleanly.\n" +
+    "As keepalived: SIGUSR1 writes $TMPDIR/keepalived.data, SIGUSR2 keepalived.stats, signal 36 keepalived.json.",
   usage: "lbctl daemon [-f FILE] [--config-id ID] [--vrrp-only|-P] [--check-only|-C] [--socket PATH] [--metrics-listen ADDR:PORT]",
   async run(argv) {
     const a = parseArgs(argv);
@@ -73,18 +77,27 @@ const cmd: Command = {
       process.stderr.write(`lbctl daemon: ${(e as Error).message}\n`);
       return 1;
     }
+    const controlPlane = plane;
+    // keepalived's dump signals (SIGUSR1/SIGUSR2/36 -> /tmp/keepalived.*), installed before the
+    // children start so that an early signal finds a handler instead of killing the daemon.
+    installKeepalivedSignals({ dir: dumpDir(process.env), status: () => controlPlane.facade.status(), config: () => sup.config, hostname: hostname(), log });
     const started = sup.start();
     if (!started.ok) {
       process.stderr.write(`lbctl daemon: not starting, ${started.errors.length} error(s) in ${configPath}\n`);
       await plane.stop();
       return 1;
     }
+    // SMTP alerts from the event stream; subscribed in the same tick as start(), before any child event.
+    const alerts = subscribeAlerts({ subscribe: (l) => controlPlane.facade.subscribe(l), config: () => sup.config, hostname: hostname(), log });
     let stopping = false;
     const stop = async (sig: string) => {
       if (stopping) return;
       stopping = true;
       log.notice(`${sig}: stopping`);
       await sup.stop();
+      // The children's last transitions (STOP) are alerts too: give them a moment to go out.
+      await alerts.flush(2000);
+      alerts.stop();
       await plane?.stop();
       notifier.close();
       process.exit(0);

@@ -329,3 +329,51 @@ export class SmtpAlerter {
     }
   }
 }
+
+// ---------------------------------------------------------------------------
+// The daemon's subscription: control-plane events in, alerts out.
+
+export interface AlertSubscriptionOptions {
+  /** The control plane's event stream (SupervisorFacade.subscribe). */
+  subscribe(listener: (e: EventV1) => void): () => void;
+  /** The running effective configuration (re-read after each successful reload). */
+  config(): Model;
+  hostname: string;
+  log: AlerterLog;
+  now?: () => number;
+}
+
+export interface AlertSubscription {
+  /** Waits for queued alerts to go out, at most `timeoutMs` (used when the daemon stops). */
+  flush(timeoutMs: number): Promise<void>;
+  stop(): void;
+}
+
+/** Mails keepalived's alerts for the daemon's events; configuration changes apply after a reload. */
+export function subscribeAlerts(o: AlertSubscriptionOptions): AlertSubscription {
+  let policy = new AlertPolicy(o.config(), o.hostname);
+  let settings = smtpSettings(o.config(), o.hostname);
+  let alerter = settings ? new SmtpAlerter({ settings, log: o.log, now: o.now }) : null;
+  const draining = new Set<SmtpAlerter>();
+  const unsubscribe = o.subscribe((e) => {
+    if (e.type === "reload" && e.ok) {
+      policy = new AlertPolicy(o.config(), o.hostname);
+      const next = smtpSettings(o.config(), o.hostname);
+      if (JSON.stringify(next) !== JSON.stringify(settings)) {
+        // The old alerter finishes what it has queued, to the old relay.
+        if (alerter) draining.add(alerter);
+        settings = next;
+        alerter = settings ? new SmtpAlerter({ settings, log: o.log, now: o.now }) : null;
+      }
+      return;
+    }
+    const alerts = policy.alertsFor(e);
+    if (alerter) for (const a of alerts) alerter.enqueue(a);
+  });
+  return {
+    async flush(timeoutMs) {
+      await Promise.all([...draining, ...(alerter ? [alerter] : [])].map((a) => a.flush(timeoutMs)));
+    },
+    stop: unsubscribe,
+  };
+}
