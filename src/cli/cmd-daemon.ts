@@ -12,9 +12,10 @@ import { resolveMetricsListen } from "../daemon/metrics.ts";
 import { dumpDir, installKeepalivedSignals } from "../daemon/keepalived-signals.ts";
 import { subscribeAlerts } from "../daemon/smtp-alert.ts";
 import { hostname } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import type { Command } from "./command.ts";
 
-interface DaemonArgs { file?: string; configId?: string; vrrpOnly: boolean; checkOnly: boolean; socket?: string; metricsListen?: string }
+interface DaemonArgs { file?: string; configId?: string; vrrpOnly: boolean; checkOnly: boolean; socket?: string; metricsListen?: string; pidFile?: string }
 
 function parseArgs(argv: string[]): DaemonArgs | string {
   const a: DaemonArgs = { vrrpOnly: false, checkOnly: false };
@@ -28,6 +29,8 @@ function parseArgs(argv: string[]): DaemonArgs | string {
       else if (arg === "-C" || arg === "--check" || arg === "--check-only") a.checkOnly = true;
       else if (arg === "--socket") a.socket = value();
       else if (arg === "--metrics-listen") a.metricsListen = value();
+      // keepalived's main pid file, which exporters read to know whom to signal.
+      else if (arg === "-p" || arg === "--pid") a.pidFile = value();
       else if (arg === "-n" || arg === "--dont-fork" || arg === "-l" || arg === "--log-console" || arg === "-D" || arg === "--log-detail") {
         // keepalived's flags for the same behaviour: lbctl always runs in the foreground and logs to stdout.
       } else return `unknown option '${arg}'`;
@@ -51,7 +54,7 @@ const cmd: Command = {
   summary: "Run lbctl in the foreground: VRRP, IPVS and health checks from the configuration.\n" +
     "SIGHUP reloads (a bad file keeps the running configuration), SIGTERM stops cleanly.\n" +
     "As keepalived: SIGUSR1 writes $TMPDIR/keepalived.data, SIGUSR2 keepalived.stats, signal 36 keepalived.json.",
-  usage: "lbctl daemon [-f FILE] [--config-id ID] [--vrrp-only|-P] [--check-only|-C] [--socket PATH] [--metrics-listen ADDR:PORT]",
+  usage: "lbctl daemon [-f FILE] [--config-id ID] [--vrrp-only|-P] [--check-only|-C] [--socket PATH] [--metrics-listen ADDR:PORT] [--pid|-p FILE]",
   async run(argv) {
     const a = parseArgs(argv);
     if (typeof a === "string") { process.stderr.write(`lbctl daemon: ${a}\n`); return 64; }
@@ -87,6 +90,9 @@ const cmd: Command = {
       await plane.stop();
       return 1;
     }
+    if (a.pidFile) {
+      try { writeFileSync(a.pidFile, `${process.pid}\n`, { mode: 0o644 }); } catch (e) { log.warning(`cannot write pid file ${a.pidFile}: ${(e as Error).message}`); }
+    }
     // SMTP alerts from the event stream; subscribed in the same tick as start(), before any child event.
     const alerts = subscribeAlerts({ subscribe: (l) => controlPlane.facade.subscribe(l), config: () => sup.config, hostname: hostname(), log });
     let stopping = false;
@@ -98,6 +104,7 @@ const cmd: Command = {
       // The children's last transitions (STOP) are alerts too: give them a moment to go out.
       await alerts.flush(2000);
       alerts.stop();
+      if (a.pidFile) rmSync(a.pidFile, { force: true });
       await plane?.stop();
       notifier.close();
       process.exit(0);

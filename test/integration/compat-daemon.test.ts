@@ -13,6 +13,7 @@ import { parseMessage, startSmtpSink, type SmtpSink } from "../unit/smtp-alert-s
 const lab = createLab("lbt-cp-");
 const dir = mkdtempSync(join(tmpdir(), "lbctl-compat-test-"));
 const conf = join(dir, "keepalived.conf");
+const pidFile = join(dir, "keepalived.pid");
 let ns = "";
 let daemon: SpawnedProcess;
 let sink: SmtpSink;
@@ -28,11 +29,11 @@ async function until<T>(what: string, f: () => T | Promise<T>, ok: (v: T) => boo
   return v;
 }
 
-/** Sends `signal` and waits for `file` to be (re)written. */
+/** Sends `signal` to the pid in the pid file, as exporters do, and waits for `file` to be (re)written. */
 async function signalAndRead(signal: NodeJS.Signals | number, file: string): Promise<string> {
   const path = join(dir, file);
   const before = existsSync(path) ? statSync(path).mtimeMs : -1;
-  process.kill(daemon.pid, signal);
+  process.kill(Number(readFileSync(pidFile, "utf8").trim()), signal);
   await until(file, () => (existsSync(path) ? statSync(path).mtimeMs : -1), (m) => m > before && m > 0);
   return readFileSync(path, "utf8");
 }
@@ -80,7 +81,7 @@ vrrp_instance VI_2 {
   }
 }
 `);
-  daemon = lab.spawnIn(ns!, [...lbctlCommand(), "daemon", "-f", conf, "--socket", join(dir, "lbctl.sock")], { env: { TMPDIR: dir } });
+  daemon = lab.spawnIn(ns!, [...lbctlCommand(), "daemon", "-f", conf, "-p", pidFile, "--socket", join(dir, "lbctl.sock")], { env: { TMPDIR: dir } });
 }, 60_000);
 
 afterAll(async () => {
@@ -138,8 +139,10 @@ describe("lbctl daemon, keepalived-compatible", () => {
     expect(JSON.parse(again)).toHaveLength(2);
   });
 
-  it("stops cleanly on SIGTERM", async () => {
+  it("writes its pid where exporters look for it, and removes it when it stops", async () => {
+    expect(Number(readFileSync(pidFile, "utf8"))).toBe(daemon.pid);
     daemon.kill("SIGTERM");
     expect(await daemon.exited).toBe(0);
+    expect(existsSync(pidFile)).toBe(false);
   });
 });
