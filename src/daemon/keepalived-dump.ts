@@ -13,6 +13,8 @@
 import type { Model } from "../config/schema.ts";
 import type { GlobalDefsConfig } from "../config/spec/global.ts";
 import type { RouteConfig, TrackRef, VirtualIpConfig } from "../config/spec/common.ts";
+import type { VirtualServerConfig } from "../config/spec/lvs.ts";
+import type { ForwardingMethod } from "../config/spec/lvs-values.ts";
 import type { VrrpInstanceConfig, VrrpSyncGroupConfig } from "../config/spec/vrrp.ts";
 import type { StatusV1, VirtualServerV1, VrrpInstanceV1, VrrpState } from "./api-types.ts";
 
@@ -425,28 +427,39 @@ function syncGroupLines(name: string, g: VrrpSyncGroupConfig, input: DumpInput):
 // ---------------------------------------------------------------------------
 // keepalived_check.data (the checker process's SIGUSR1 file)
 
-/** dump_data_check (check/check_data.c dump_vs / dump_rs) for the fields lbctl's status carries. */
+/**
+ * dump_data_check (check/check_data.c dump_vs, dump_rs; check_api.c dump_checker) with the values
+ * from the effective configuration (resolved as validate_check_config does) and the checker's status.
+ */
 export function formatKeepalivedCheckData(input: DumpInput): string {
   const lines = globalLines(input, "check");
   const vss = input.status.virtualServers;
   if (vss.length > 0) {
+    // keepalived prints the kernel header's IP_VS_VERSION_CODE it was built with: 1.2.1 on every Linux since 2.6.
     lines.push("------< LVS Topology >------", " System is compiled with LVS v1.2.1");
     for (const vs of vss) lines.push(...virtualServerLines(vs, input));
+  }
+  const checkers = vss.flatMap((vs) => vs.realServers.flatMap((rs) => rs.checkers.map((c) => ({ vs, rs, c }))));
+  if (checkers.length > 0) {
+    lines.push("------< Health checkers >------");
+    for (const { vs, rs, c } of checkers) {
+      const proto = (vs.protocol ?? "none").toLowerCase();
+      const vsName = vs.fwmark !== null ? `FWM ${vs.fwmark}` : `[${vs.address ?? ""}]:${proto}:${vs.port ?? 0}`;
+      lines.push(
+        ` ${vsName} -> [${rs.address}]:${proto}:${rs.port}`,
+        `   Enabled = ${c.enabled ? "yes" : "no"}`,
+        `   Up = ${c.up ? "yes" : "no"}`,
+        `   Has run = ${c.lastResult !== null ? "yes" : "no"}`,
+        `   Keepalive method = ${c.type}`,
+      );
+    }
   }
   return lines.join("\n") + "\n";
 }
 
-interface VsConfigish {
-  ip?: string; port?: number; fwmark?: number; group?: string;
-  delay_loop?: number; lb_algo?: string; lvs_sched?: string; lb_kind?: string; lvs_method?: string; protocol?: string;
-  persistence_timeout?: number; quorum?: number; hysteresis?: number; alpha?: boolean; omega?: boolean;
-  inhibit_on_failure?: boolean; smtp_alert?: boolean; connect_timeout?: number;
-  real_server?: { ip?: string; port?: number; weight?: number; smtp_alert?: boolean; inhibit_on_failure?: boolean }[];
-}
-
-function vsConfigFor(vs: VirtualServerV1, config: Model): VsConfigish | undefined {
-  const list = (config.virtual_server ?? []) as VsConfigish[];
-  return list.find((c) => (vs.fwmark !== null && c.fwmark === vs.fwmark) || (c.ip === vs.address && c.port === vs.port));
+function vsConfigFor(vs: VirtualServerV1, config: Model): VirtualServerConfig | undefined {
+  const list = (config.virtual_server ?? []) as VirtualServerConfig[];
+  return list.find((c) => (vs.fwmark !== null ? c.fwmark === vs.fwmark : c.ip === vs.address && c.port === vs.port));
 }
 
 /** The smtp_alert default chain for checkers (check_data.c validate_check_config). */
@@ -454,47 +467,89 @@ export function checkerSmtpAlert(own: boolean | undefined, g: Partial<GlobalDefs
   return own ?? g.smtp_alert_checker ?? g.smtp_alert ?? isRealServer;
 }
 
-const FORWARDING: Record<string, string> = { NAT: "NAT", DR: "DR", TUN: "TUN", MASQ: "NAT", DROUTE: "DR", TUNNEL: "TUN" };
+/** dump_forwarding_method's text after "forwarding method = ". */
+function forwarding(m: ForwardingMethod | undefined): string {
+  if (!m || m.method !== "TUN") return m?.method ?? "NAT";
+  const type = m.tunnel_type ?? "ipip";
+  if (type === "gue") return `TUN, type = GUE, port = ${m.tunnel_port ?? 0}`;
+  return `TUN, type = ${type.toUpperCase()}`;
+}
+
+/** format_decimal(x, TIMER_HZ_DIGITS): seconds with six decimals. */
+const secs = (s: number): string => s.toFixed(6);
 
 function virtualServerLines(vs: VirtualServerV1, input: DumpInput): string[] {
   const c = vsConfigFor(vs, input.config);
   const g = globals(input.config);
+  const sched = vs.scheduler ?? c?.lvs_sched ?? "wlc";
+  const method = forwarding(c?.lvs_method);
   const out = [" ------< Virtual server >------"];
-  if (vs.fwmark !== null) out.push(` VS FWMARK = ${vs.fwmark}`);
+  if (c?.group !== undefined) out.push(` VS GROUP = [${c.group}]:${vs.port ?? 0}`);
+  else if (vs.fwmark !== null) out.push(` VS FWMARK = ${vs.fwmark}`);
   else out.push(` VS VIP = ${vs.address ?? ""}, VPORT = ${vs.port ?? 0}`);
+  if (c?.virtualhost !== undefined) out.push(`   VirtualHost = ${c.virtualhost}`);
+  const family = c?.ip_family ?? (vs.address ? (vs.address.includes(":") ? "inet6" : "inet") : undefined);
   out.push(
-    `   Address family = inet${vs.address?.includes(":") ? "6" : ""}`,
-    `   delay_loop = ${(c?.delay_loop ?? 60).toFixed(6)}`,
-    `   lvs_sched = ${vs.scheduler ?? c?.lvs_sched ?? c?.lb_algo ?? "wlc"}`,
+    `   Address family = ${family ?? "unknown"}`,
+    `   connection timeout = ${secs(c?.connect_timeout ?? 5)}`,
+    `   delay_loop = ${secs(c?.delay_loop ?? 60)}`,
+    `   lvs_sched = ${sched}`,
+    `   Hashed = ${c?.hashed ? "en" : "dis"}abled`,
   );
+  if (sched === "sh") out.push(`   sh-port = ${c?.sh_port ? "en" : "dis"}abled`, `   sh-fallback = ${c?.sh_fallback ? "en" : "dis"}abled`);
+  else if (sched === "mh") out.push(`   mh-port = ${c?.mh_port ? "en" : "dis"}abled`, `   mh-fallback = ${c?.mh_fallback ? "en" : "dis"}abled`);
+  else out.push(`   flag-1 = ${c?.flag_1 ? "en" : "dis"}abled`, `   flag-2 = ${c?.flag_2 ? "en" : "dis"}abled`, `   flag-3 = ${c?.flag_3 ? "en" : "dis"}abled`);
+  const protocol = vs.protocol ?? c?.protocol ?? "none";
+  out.push(`   One packet scheduling = ${c?.ops ? "en" : "dis"}abled${c?.ops && protocol !== "UDP" ? " (inactive due to not UDP)" : ""}`);
   if (c?.persistence_timeout) out.push(`   persistence timeout = ${c.persistence_timeout}`);
-  out.push(
-    `   protocol = ${vs.protocol ?? "none"}`,
-    `   alpha is ${c?.alpha ? "ON" : "OFF"}`,
-    `   omega is ${c?.omega ? "ON" : "OFF"}`,
-    `   Inhibit on failure is ${c?.inhibit_on_failure ? "ON" : "OFF"}`,
-    `   quorum = ${c?.quorum ?? 1}, hysteresis = ${c?.hysteresis ?? 0}`,
-    `   Using smtp notification = ${checkerSmtpAlert(c?.smtp_alert, g, false) ? "yes" : "no"}`,
-  );
-  const method = FORWARDING[(c?.lvs_method ?? c?.lb_kind ?? "NAT").toUpperCase()] ?? "NAT";
-  out.push(`   default forwarding method = ${method}`);
-  out.push(`   alive = ${vs.quorumUp === false ? 0 : 1}`, `   quorum_state_up = ${vs.quorumUp === false ? 0 : 1}`);
+  if (c?.persistence_granularity !== undefined) out.push(`   persistence granularity = ${c.persistence_granularity}`);
+  out.push(`   protocol = ${protocol}`, `   alpha is ${c?.alpha ? "ON" : "OFF"}`, `   omega is ${c?.omega ? "ON" : "OFF"}`);
+  if (c?.retry !== undefined) out.push(`   Retry count = ${c.retry}`);
+  if (c?.delay_before_retry !== undefined) out.push(`   Retry delay = ${secs(c.delay_before_retry)}`);
+  if (c?.warmup !== undefined) out.push(`   Warmup = ${secs(c.warmup)}`);
+  out.push(`   Inhibit on failure is ${c?.inhibit_on_failure ? "ON" : "OFF"}`, `   quorum = ${c?.quorum ?? 1}, hysteresis = ${c?.hysteresis ?? 0}`);
+  if (c?.ha_suspend) out.push("   Using HA suspend");
+  out.push(`   Using smtp notification = ${checkerSmtpAlert(c?.smtp_alert, g, false) ? "yes" : "no"}`, `   default forwarding method = ${method}`);
+  if (c?.sorry_server) {
+    const ss = c.sorry_server;
+    out.push(`   sorry server = [${ss.ip}]:${protocol.toLowerCase()}:${ss.port ?? vs.port ?? 0}`,
+      `     forwarding method = ${c.sorry_server_lvs_method ? forwarding(c.sorry_server_lvs_method) : method}`,
+      `     Inhibit on failure is ${c.sorry_server_inhibit ? "ON" : "OFF"}`);
+  }
+  const up = vs.quorumUp !== false ? 1 : 0;
+  out.push(`   alive = ${up}`, `   quorum_state_up = ${up}`, "   reloaded = 0");
   for (const rs of vs.realServers) {
-    const rc = c?.real_server?.find((x) => x.ip === rs.address && x.port === rs.port);
-    const weight = rs.weight ?? rc?.weight ?? 1;
+    const rc = c?.real_server?.find((x) => x.ip === rs.address && (x.port ?? c.port) === rs.port);
+    const weight = rs.weight ?? rc?.weight ?? c?.weight ?? 1;
+    // lbctl's effectiveWeight is what IPVS has: 0 when drained, inhibited or down.
     const eff = rs.effectiveWeight ?? (rs.health === "up" ? weight : 0);
+    const inhibit = rc?.inhibit_on_failure ?? c?.inhibit_on_failure ?? false;
     out.push(
       "   ------< Real server >------",
-      `   RIP = ${rs.address}, RPORT = ${rs.port}, WEIGHT = ${eff} EFF WEIGHT = ${eff}`,
-      `    forwarding method = ${method}`,
-      "   Alpha is OFF",
-      `   Delay loop = ${(c?.delay_loop ?? 60).toFixed(6)}`,
-      `   Inhibit on failure is ${rc?.inhibit_on_failure ?? c?.inhibit_on_failure ? "ON" : "OFF"}`,
+      `   RIP = ${rs.address}, RPORT = ${rs.port}, WEIGHT = ${Math.max(0, eff)} EFF WEIGHT = ${eff}`,
+      `   forwarding method = ${rc?.lvs_method ? forwarding(rc.lvs_method) : method}`,
+      `   Alpha is ${(rc?.alpha ?? c?.alpha) ? "ON" : "OFF"}`,
+      `   connection timeout = ${secs(rc?.connect_timeout ?? c?.connect_timeout ?? 5)}`,
+      `   connection limit range = ${rc?.lthreshold ?? 0} -> ${rc?.uthreshold ?? 0}`,
+      `   Delay loop = ${secs(rc?.delay_loop ?? c?.delay_loop ?? 60)}`,
+    );
+    const retry = rc?.retry ?? c?.retry;
+    if (retry !== undefined) out.push(`   Retry count = ${retry}`);
+    const retryDelay = rc?.delay_before_retry ?? c?.delay_before_retry;
+    if (retryDelay !== undefined) out.push(`   Retry delay = ${secs(retryDelay)}`);
+    const warmup = rc?.warmup ?? c?.warmup;
+    if (warmup !== undefined) out.push(`   Warmup = ${secs(warmup)}`);
+    out.push(`   Inhibit on failure is ${inhibit ? "ON" : "OFF"}`);
+    if (rc?.virtualhost !== undefined) out.push(`    VirtualHost = '${rc.virtualhost}'`);
+    out.push(
       `   Using smtp notification = ${checkerSmtpAlert(rc?.smtp_alert, g, true) ? "yes" : "no"}`,
       `   initial weight = ${weight}`,
       `   effective weight = ${eff}`,
+      `   previous effective_weight = ${eff}`,
       `   alive = ${rs.health === "up" ? 1 : 0}`,
       `   num failed checkers = ${rs.checkers.filter((k) => k.enabled && k.up === false).length}`,
+      `   RS set = ${rs.effectiveWeight !== null ? 1 : 0}`,
+      "   reloaded = 0",
     );
   }
   return out;

@@ -7,6 +7,7 @@ import {
   masterDownUs, syncGroupState, timeWithCtime, vipText, type DumpInput,
 } from "../../src/daemon/keepalived-dump.ts";
 import type { StatusV1, VrrpInstanceV1 } from "../../src/daemon/api-types.ts";
+import { loadConfigText } from "../../src/config/load.ts";
 import { fixture, fixtureConfig, fixtureIfindex, fixtureStatus, withoutUnknowable } from "./keepalived-dump-fixture.ts";
 
 function input(node: "a" | "b"): DumpInput {
@@ -113,25 +114,122 @@ describe("keepalived.json (keepalived --signum=JSON)", () => {
 });
 
 describe("keepalived_check.data (checker SIGUSR1)", () => {
-  it("has the LVS topology from dump_vs/dump_rs for each virtual and real server", () => {
-    const status: StatusV1 = {
-      ...fixtureStatus("a"),
-      virtualServers: [{
-        key: "TCP 192.0.2.100:80", protocol: "TCP", address: "192.0.2.100", port: 80, fwmark: null, scheduler: "rr",
-        quorumUp: true, sorryServerActive: false, stats: null,
-        realServers: [
-          { key: "10.1.0.2:8080", address: "10.1.0.2", port: 8080, health: "up", reason: null, weight: 3, effectiveWeight: 3, drained: false, activeConns: 0, inactiveConns: 0, stats: null, checkers: [] },
-          { key: "10.1.0.3:8080", address: "10.1.0.3", port: 8080, health: "down", reason: "refused", weight: 1, effectiveWeight: null, drained: false, activeConns: null, inactiveConns: null, stats: null, checkers: [] },
-        ],
-      }],
-    };
-    const text = formatKeepalivedCheckData({ status, config: fixtureConfig("a"), hostname: "h" });
-    expect(text).toContain("------< LVS Topology >------\n System is compiled with LVS v1.2.1\n ------< Virtual server >------\n VS VIP = 192.0.2.100, VPORT = 80\n   Address family = inet\n");
-    expect(text).toContain("   lvs_sched = rr\n");
-    expect(text).toContain("   protocol = TCP\n");
-    expect(text).toContain("   RIP = 10.1.0.2, RPORT = 8080, WEIGHT = 3 EFF WEIGHT = 3\n");
-    expect(text).toContain("   RIP = 10.1.0.3, RPORT = 8080, WEIGHT = 0 EFF WEIGHT = 0\n");
-    expect(text).not.toContain("Default interface");
+  // keepalived's checker cannot run here (no IPVS in this kernel), so these lines follow the 2.2.7
+  // source: check/check_data.c dump_vs, dump_rs, dump_forwarding_method; check_api.c dump_checker.
+  const conf = `global_defs {
+  router_id lb1
+}
+virtual_server 192.0.2.100 80 {
+  delay_loop 6
+  lvs_sched rr
+  lvs_method DR
+  protocol TCP
+  quorum 1
+  real_server 10.1.0.2 8080 {
+    weight 3
+    TCP_CHECK {
+      connect_timeout 2
+    }
+  }
+  real_server 10.1.0.3 8080 {
+    lvs_method TUN
+    weight 1
+    inhibit_on_failure
+    TCP_CHECK {
+      connect_timeout 2
+    }
+  }
+}
+`;
+  const status: StatusV1 = {
+    ...fixtureStatus("a"),
+    virtualServers: [{
+      key: "TCP 192.0.2.100:80", protocol: "TCP", address: "192.0.2.100", port: 80, fwmark: null, scheduler: "rr",
+      quorumUp: true, sorryServerActive: false, stats: null,
+      realServers: [
+        { key: "10.1.0.2:8080", address: "10.1.0.2", port: 8080, health: "up", reason: null, weight: 3, effectiveWeight: 3, drained: false, activeConns: 0, inactiveConns: 0, stats: null,
+          checkers: [{ id: "0", type: "TCP_CHECK", up: true, enabled: true, lastResult: { at: 1.8e12, ok: true, reason: "", latencyMs: 1 }, successes: 1, failures: 0, latency: null }] },
+        { key: "10.1.0.3:8080", address: "10.1.0.3", port: 8080, health: "down", reason: "refused", weight: 1, effectiveWeight: 0, drained: false, activeConns: 0, inactiveConns: 0, stats: null,
+          checkers: [{ id: "0", type: "TCP_CHECK", up: false, enabled: true, lastResult: null, successes: 0, failures: 3, latency: null }] },
+      ],
+    }],
+  };
+
+  it("has dump_vs / dump_rs / dump_checker's lines, values from the configuration and the checker's status", () => {
+    const config = loadConfigText(conf, "lvs.conf").effective;
+    const text = formatKeepalivedCheckData({ status, config, hostname: "h" });
+    const lvs = text.slice(text.indexOf("------< LVS Topology >------"));
+    expect(lvs.split("\n")).toEqual([
+      "------< LVS Topology >------",
+      " System is compiled with LVS v1.2.1",
+      " ------< Virtual server >------",
+      " VS VIP = 192.0.2.100, VPORT = 80",
+      "   Address family = inet",
+      "   connection timeout = 5.000000",
+      "   delay_loop = 6.000000",
+      "   lvs_sched = rr",
+      "   Hashed = disabled",
+      "   flag-1 = disabled",
+      "   flag-2 = disabled",
+      "   flag-3 = disabled",
+      "   One packet scheduling = disabled",
+      "   protocol = TCP",
+      "   alpha is OFF",
+      "   omega is OFF",
+      "   Inhibit on failure is OFF",
+      "   quorum = 1, hysteresis = 0",
+      "   Using smtp notification = no",
+      "   default forwarding method = DR",
+      "   alive = 1",
+      "   quorum_state_up = 1",
+      "   reloaded = 0",
+      "   ------< Real server >------",
+      "   RIP = 10.1.0.2, RPORT = 8080, WEIGHT = 3 EFF WEIGHT = 3",
+      "   forwarding method = DR",
+      "   Alpha is OFF",
+      "   connection timeout = 5.000000",
+      "   connection limit range = 0 -> 0",
+      "   Delay loop = 6.000000",
+      "   Inhibit on failure is OFF",
+      "   Using smtp notification = yes",
+      "   initial weight = 3",
+      "   effective weight = 3",
+      "   previous effective_weight = 3",
+      "   alive = 1",
+      "   num failed checkers = 0",
+      "   RS set = 1",
+      "   reloaded = 0",
+      "   ------< Real server >------",
+      "   RIP = 10.1.0.3, RPORT = 8080, WEIGHT = 0 EFF WEIGHT = 0",
+      "   forwarding method = TUN, type = IPIP",
+      "   Alpha is OFF",
+      "   connection timeout = 5.000000",
+      "   connection limit range = 0 -> 0",
+      "   Delay loop = 6.000000",
+      "   Inhibit on failure is ON",
+      "   Using smtp notification = yes",
+      "   initial weight = 1",
+      "   effective weight = 0",
+      "   previous effective_weight = 0",
+      "   alive = 0",
+      "   num failed checkers = 1",
+      "   RS set = 1",
+      "   reloaded = 0",
+      "------< Health checkers >------",
+      " [192.0.2.100]:tcp:80 -> [10.1.0.2]:tcp:8080",
+      "   Enabled = yes",
+      "   Up = yes",
+      "   Has run = yes",
+      "   Keepalive method = TCP_CHECK",
+      " [192.0.2.100]:tcp:80 -> [10.1.0.3]:tcp:8080",
+      "   Enabled = yes",
+      "   Up = no",
+      "   Has run = no",
+      "   Keepalive method = TCP_CHECK",
+      "",
+    ]);
+    // The checker process's global section has no VRRP default interface line.
     expect(text.startsWith("------< Global definitions >------\n")).toBe(true);
+    expect(text).not.toContain("Default interface");
   });
 });
