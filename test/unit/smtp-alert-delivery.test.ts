@@ -2,7 +2,9 @@
 // keepalived sends them; a dead or silent relay is logged, never thrown, and never blocks enqueue.
 import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deliver, SmtpAlerter, type SmtpSettings } from "../../src/daemon/smtp-alert.ts";
+import { loadConfigText } from "../../src/config/load.ts";
+import type { EventV1 } from "../../src/daemon/api-types.ts";
+import { deliver, SmtpAlerter, subscribeAlerts, type SmtpSettings } from "../../src/daemon/smtp-alert.ts";
 import { parseMessage, startSmtpSink, type SmtpSink } from "./smtp-alert-sink.ts";
 
 let sink: SmtpSink;
@@ -105,5 +107,43 @@ describe("SMTP delivery", () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe("the daemon's subscription", () => {
+  it("mails transitions from the event stream, and follows the configuration after a reload", async () => {
+    sink.messages.splice(0);
+    const conf = (extra: string) => loadConfigText(`global_defs {
+  router_id r1
+  ${extra}
+}
+vrrp_instance VI_1 {
+  interface lo
+  virtual_router_id 1
+  priority 100
+  virtual_ipaddress {
+    10.0.0.1
+  }
+  smtp_alert
+}
+`, "t.conf").effective;
+    let config = conf(`notification_email {\n    a@example.com\n  }\n  smtp_server 127.0.0.1 ${sink.port}`);
+    const listeners: ((e: EventV1) => void)[] = [];
+    let seq = 0;
+    const publish = (e: Record<string, unknown>) => { for (const l of listeners) l({ seq: ++seq, at: 0, message: "", ...e } as EventV1); };
+    const sub = subscribeAlerts({ subscribe: (l) => { listeners.push(l); return () => listeners.splice(listeners.indexOf(l), 1); }, config: () => config, hostname: "h", log: memoryLog() });
+    publish({ type: "vrrp-transition", instance: "VI_1", from: "BACKUP", to: "MASTER", reason: "" });
+    const [m] = await sink.waitFor(1);
+    expect(parseMessage(m!.data).headers.Subject).toBe("[r1] VRRP Instance VI_1 - Entering MASTER state");
+    expect(m!.rcpttos).toEqual(["a@example.com"]);
+    // A reload without a relay: no more mail.
+    config = conf("");
+    publish({ type: "reload", ok: true, errors: 0, warnings: 0 });
+    publish({ type: "vrrp-transition", instance: "VI_1", from: "MASTER", to: "BACKUP", reason: "" });
+    await sub.flush(2000);
+    await Bun.sleep(200);
+    expect(sink.messages).toHaveLength(1);
+    sub.stop();
+    expect(listeners).toHaveLength(0);
   });
 });
