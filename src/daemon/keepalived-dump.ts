@@ -293,7 +293,7 @@ export function alertFrom(g: Partial<GlobalDefsConfig>, hostname: string): strin
  * The tracking keepalived keeps for an instance: it drops the instance's own interface, and
  * weighted tracking of sync group members (unless sync_group_tracking_weight), as it logs at start.
  */
-function keptTracks(refs: readonly TrackRef[], cfg: VrrpInstanceConfig, weightedDropped: boolean, defaultWeight: (r: TrackRef) => number, ownInterface?: string): { ref: TrackRef; weight: number }[] {
+function keptTracks(refs: readonly TrackRef[], weightedDropped: boolean, defaultWeight: (r: TrackRef) => number, ownInterface?: string): { ref: TrackRef; weight: number }[] {
   return refs
     .filter((r) => r.name !== ownInterface)
     .map((r) => ({ ref: r, weight: r.weight ?? defaultWeight(r) }))
@@ -386,9 +386,9 @@ function instanceLines(inst: VrrpInstanceV1, input: DumpInput): string[] {
   if (rules.length > 0) out.push("   Virtual Rules :", ...rules.map((ru) => `     ${(ru as { words?: string[] }).words?.join(" ") ?? ""}`));
   if (cfg) {
     const inGroup = r.syncGroup !== null && !syncGroupsOf(input.config)[r.syncGroup]?.sync_group_tracking_weight;
-    const ifs = keptTracks(cfg.track_interface, cfg, inGroup, () => 0, cfg.interface);
+    const ifs = keptTracks(cfg.track_interface, inGroup, () => 0, cfg.interface);
     if (ifs.length > 0) out.push("   Tracked interfaces :", ...ifs.map((t) => `     ${t.ref.name} weight ${t.weight}${t.ref.reverse ? " reverse" : ""}`));
-    const files = keptTracks(cfg.track_file, cfg, inGroup, (ref) => trackFileWeight(input.config, ref.name));
+    const files = keptTracks(cfg.track_file, inGroup, (ref) => trackFileWeight(input.config, ref.name));
     if (files.length > 0) out.push("   Tracked files :", ...files.map((t) => `     ${t.ref.name}, weight ${t.weight}${t.ref.reverse ? " reverse" : ""}`));
   }
   out.push(

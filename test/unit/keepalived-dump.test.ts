@@ -74,6 +74,36 @@ describe("keepalived.data (SIGUSR1)", () => {
     expect(masterDownUs(500_000, 120)).toBe(1765625);
   });
 
+  it("lists tracking as keepalived keeps it: not the own interface, not weighted tracks of sync group members", () => {
+    const config = loadConfigText(`track_file tf {
+  file /tmp/x
+  weight -20
+}
+vrrp_instance ALONE {
+  interface eth0
+  virtual_router_id 9
+  priority 100
+  virtual_ipaddress {
+    10.0.0.9
+  }
+  track_interface {
+    eth0
+    eth1 weight -10
+  }
+  track_file {
+    tf weight 5 reverse
+  }
+}
+`, "t.conf").effective;
+    const i = input("a");
+    const inst = { ...i.status.vrrp.instances[0]!, name: "ALONE", interface: "eth0", vrid: 9, basePriority: 100, effectivePriority: 100 };
+    const text = formatKeepalivedData({ ...i, config, status: { ...i.status, vrrp: { ...i.status.vrrp, instances: [inst] } } });
+    // track_file.c dump_track_file_monitor prints the file's name; vrrp_track.c the interface's.
+    expect(text).toContain("   Tracked interfaces :\n     eth1 weight -10\n   Tracked files :\n     tf, weight 5 reverse\n   Using smtp notification = no\n");
+    // In node a's sync group, VI_1's own-interface and weighted file tracking are gone, as in keepalived's dump.
+    expect(formatKeepalivedData(input("a"))).not.toContain("Tracked");
+  });
+
   it("formats virtual addresses as format_ipaddress does", () => {
     const base = { home: false, nodad: false, mngtmpaddr: false, noprefixroute: false, autojoin: false, no_track: false, use_vmac: false };
     expect(vipText({ ...base, address: "10.0.0.1", family: 4, prefix: 32 }, "eth0", false)).toBe("10.0.0.1 dev eth0 scope global");
