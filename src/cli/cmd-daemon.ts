@@ -15,7 +15,12 @@ import { hostname } from "node:os";
 import { rmSync, writeFileSync } from "node:fs";
 import type { Command } from "./command.ts";
 
-interface DaemonArgs { file?: string; configId?: string; vrrpOnly: boolean; checkOnly: boolean; socket?: string; metricsListen?: string; pidFile?: string }
+interface DaemonArgs {
+  file?: string; configId?: string; vrrpOnly: boolean; checkOnly: boolean; socket?: string; metricsListen?: string;
+  /** A child silent for this long is taken as hung, killed and restarted. */
+  heartbeatTimeoutMs?: number;
+  pidFile?: string;
+}
 
 function parseArgs(argv: string[]): DaemonArgs | string {
   const a: DaemonArgs = { vrrpOnly: false, checkOnly: false };
@@ -29,6 +34,11 @@ function parseArgs(argv: string[]): DaemonArgs | string {
       else if (arg === "-C" || arg === "--check" || arg === "--check-only") a.checkOnly = true;
       else if (arg === "--socket") a.socket = value();
       else if (arg === "--metrics-listen") a.metricsListen = value();
+      else if (arg === "--heartbeat-timeout") {
+        const v = Number(value());
+        if (!(v >= 0.5 && v <= 3600)) return "--heartbeat-timeout takes seconds, 0.5..3600";
+        a.heartbeatTimeoutMs = v * 1000;
+      }
       // keepalived's main pid file, which exporters read to know whom to signal.
       else if (arg === "-p" || arg === "--pid") a.pidFile = value();
       else if (arg === "-n" || arg === "--dont-fork" || arg === "-l" || arg === "--log-console" || arg === "-D" || arg === "--log-detail") {
@@ -54,7 +64,7 @@ const cmd: Command = {
   summary: "Run lbctl in the foreground: VRRP, IPVS and health checks from the configuration.\n" +
     "SIGHUP reloads (a bad file keeps the running configuration), SIGTERM stops cleanly.\n" +
     "As keepalived: SIGUSR1 writes $TMPDIR/keepalived.data, SIGUSR2 keepalived.stats, signal 36 keepalived.json.",
-  usage: "lbctl daemon [-f FILE] [--config-id ID] [--vrrp-only|-P] [--check-only|-C] [--socket PATH] [--metrics-listen ADDR:PORT] [--pid|-p FILE]",
+  usage: "lbctl daemon [-f FILE] [--config-id ID] [--vrrp-only|-P] [--check-only|-C] [--socket PATH] [--metrics-listen ADDR:PORT] [--heartbeat-timeout S] [--pid|-p FILE]",
   async run(argv) {
     const a = parseArgs(argv);
     if (typeof a === "string") { process.stderr.write(`lbctl daemon: ${a}\n`); return 64; }
@@ -69,6 +79,7 @@ const cmd: Command = {
       load: (p) => loadConfig(p, { configId: a.configId }),
       rolesFor: (eff) => rolesFor(eff, a),
       log, notifier,
+      heartbeatTimeoutMs: a.heartbeatTimeoutMs,
       onEvent: (role, ev) => plane?.facade.childEvent(role, ev),
       onChild: (role, pid, change, detail) => plane?.facade.childChanged(role, pid, change, detail),
       onChildReady: (role) => { if (role === "check") void plane?.facade.reapplyDrains(); },
