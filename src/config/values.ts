@@ -6,6 +6,7 @@ import {
   type BlockSpec, type Model, type ParseCtx, type TomlCtx, type ValueType,
 } from "./schema.ts";
 import type { ConfNode, SourceLoc } from "./tree.ts";
+import { parseIPv6 } from "../net/inet.ts";
 
 function argLoc(node: ConfNode, i: number): SourceLoc { return node.argLocs[i] ?? node.loc; }
 
@@ -185,24 +186,9 @@ export function parseIp(s: string): ParsedIp | undefined {
   return undefined;
 }
 
+/** IPv6 text (a zone suffix is allowed: link-local peers need one). */
 function isIpv6(s: string): boolean {
-  const pct = s.indexOf("%");
-  const body = pct >= 0 ? s.slice(0, pct) : s;
-  if (!/^[0-9a-fA-F:.]+$/.test(body)) return false;
-  const dbl = body.split("::");
-  if (dbl.length > 2) return false;
-  const groups = (part: string) => (part === "" ? [] : part.split(":"));
-  const head = groups(dbl[0] ?? "");
-  const tail = dbl.length === 2 ? groups(dbl[1] ?? "") : [];
-  const all = [...head, ...tail];
-  let count = 0;
-  for (let i = 0; i < all.length; i++) {
-    const g = all[i]!;
-    if (i === all.length - 1 && g.includes(".")) { if (!V4_RE.test(g)) return false; count += 2; continue; }
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return false;
-    count++;
-  }
-  return dbl.length === 2 ? count < 8 : count === 8;
+  return parseIPv6(s) !== null;
 }
 
 export const ipAddress: ValueType<string> = {

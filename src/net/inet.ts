@@ -88,12 +88,13 @@ export function formatIp(b: Uint8Array): string {
   return `<invalid address of ${b.length} bytes>`;
 }
 
+/** Parses "aa:bb:cc:dd:ee:ff" (also "-" separated); null if malformed. */
 export function parseMac(text: string): Uint8Array | null {
-  const parts = text.split(":");
+  const parts = text.split(/[:-]/);
   if (parts.length !== 6 || !parts.every((p) => /^[0-9a-fA-F]{2}$/.test(p))) return null;
   return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
 }
 
 export function formatMac(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(":");
+  return Array.from(b.subarray(0, 6), (x) => x.toString(16).padStart(2, "0")).join(":");
 }

@@ -6,16 +6,7 @@ export const ETHERTYPE_IPV6 = 0x86dd;
 
 export const BROADCAST_MAC = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 
-/** Parses "aa:bb:cc:dd:ee:ff" (also "-" separated); null if malformed. */
-export function parseMac(text: string): Uint8Array | null {
-  const parts = text.split(/[:-]/);
-  if (parts.length !== 6 || !parts.every((p) => /^[0-9a-fA-F]{2}$/.test(p))) return null;
-  return new Uint8Array(parts.map((p) => parseInt(p, 16)));
-}
-
-export function formatMac(mac: Uint8Array): string {
-  return Array.from(mac.subarray(0, 6), (b) => b.toString(16).padStart(2, "0")).join(":");
-}
+export { formatMac, parseMac } from "../net/inet.ts";
 
 /** The VRRP virtual router MAC: 00:00:5e:00:01:VRID for IPv4, 00:00:5e:00:02:VRID for IPv6. */
 export function vrrpVirtualMac(vrid: number, family: 4 | 6): Uint8Array {

@@ -1,93 +1,22 @@
 // Address and checksum helpers shared by the VRRP codecs. Pure functions on Uint8Array.
 
-/** Parses a dotted-quad IPv4 address; null if it is not one. */
-export function parseIpv4(text: string): Uint8Array | null {
-  const parts = text.split(".");
-  if (parts.length !== 4) return null;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const part = parts[i];
-    if (!/^\d{1,3}$/.test(part)) return null;
-    const value = Number(part);
-    if (value > 255) return null;
-    out[i] = value;
-  }
-  return out;
-}
+// The address parsers and formatters are net/inet.ts's; VRRP only narrows them: an IPv6 address
+// with a zone ("fe80::1%eth0") is not a valid VRRP address.
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../net/inet.ts";
 
-/** Parses an IPv6 address (with "::" compression and an optional trailing dotted quad); null if invalid. */
+export { formatIPv4 as formatIpv4, formatIPv6 as formatIpv6, parseIPv4 as parseIpv4 } from "../net/inet.ts";
+
 export function parseIpv6(text: string): Uint8Array | null {
-  if (text.length === 0 || text.includes("%")) return null;
-  const halves = text.split("::");
-  if (halves.length > 2) return null;
-  const groupsOf = (part: string): number[] | null => {
-    if (part === "") return [];
-    const groups: number[] = [];
-    const fields = part.split(":");
-    for (let i = 0; i < fields.length; i++) {
-      const field = fields[i];
-      if (i === fields.length - 1 && field.includes(".")) {
-        const v4 = parseIpv4(field);
-        if (!v4) return null;
-        groups.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(field)) return null;
-        groups.push(parseInt(field, 16));
-      }
-    }
-    return groups;
-  };
-  const head = groupsOf(halves[0]);
-  const tail = halves.length === 2 ? groupsOf(halves[1]) : [];
-  if (!head || !tail) return null;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
-  const groups = [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail];
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    out[2 * i] = g >> 8;
-    out[2 * i + 1] = g & 0xff;
-  });
-  return out;
+  return text.includes("%") ? null : parseIPv6(text);
 }
 
 /** Parses an address of the given family. */
 export function parseIp(text: string, family: 4 | 6): Uint8Array | null {
-  return family === 4 ? parseIpv4(text) : parseIpv6(text);
-}
-
-export function formatIpv4(bytes: Uint8Array, offset = 0): string {
-  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
-}
-
-/** RFC 5952 canonical text: lower case, longest run (>= 2) of zero groups compressed. */
-export function formatIpv6(bytes: Uint8Array, offset = 0): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push((bytes[offset + 2 * i] << 8) | bytes[offset + 2 * i + 1]);
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (g: number) => g.toString(16);
-  if (bestLen < 2) return groups.map(hex).join(":");
-  const head = groups.slice(0, bestStart).map(hex).join(":");
-  const tail = groups.slice(bestStart + bestLen).map(hex).join(":");
-  return `${head}::${tail}`;
+  return family === 4 ? parseIPv4(text) : parseIpv6(text);
 }
 
 export function formatIp(bytes: Uint8Array, family: 4 | 6, offset = 0): string {
-  return family === 4 ? formatIpv4(bytes, offset) : formatIpv6(bytes, offset);
+  return family === 4 ? formatIPv4(bytes, offset) : formatIPv6(bytes, offset);
 }
 
 /** Canonical text of an address string (so "10.0.0.01"-style or uncompressed IPv6 compare equal), or null. */
