@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
 
 export const DAEMON_RESULT_PREFIX = "LBCTL-DAEMON-VM-RESULT ";
+export const DAEMON_TABLE_PREFIX = "LBCTL-DAEMON-VM-TABLE ";
 export interface DaemonCaseResult { name: string; ok: boolean; error?: string; ms: number }
 
 const SAMPLES_DIR = "/usr/share/doc/keepalived/samples";
@@ -88,7 +89,8 @@ interface Daemon { name: string; proc: ChildProcess; log: () => string; stop(): 
 function startDaemon(tool: "lbctl" | "keepalived", conf: string, ns: string): Daemon {
   const lbctl = process.env.LBCTL_BIN ?? "dist/lbctl";
   const argv = tool === "lbctl"
-    ? [lbctl, "daemon", "-C", "-f", conf]
+    // One control socket per daemon: several run at once, in different namespaces.
+    ? [lbctl, "daemon", "-C", "-f", conf, "--socket", `${WORK}/${ns}.sock`]
     : ["keepalived", "-n", "-l", "-D", "-G", "-C", "-f", conf, "-p", `${WORK}/${ns}.pid`, "-c", `${WORK}/${ns}-check.pid`, "-r", `${WORK}/${ns}-vrrp.pid`];
   const proc = spawn("ip", ["netns", "exec", ns, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
@@ -288,6 +290,8 @@ async function compareSample(sample: string, ns: string): Promise<string | null>
     const conf = `${WORK}/sample-${sample}.conf`;
     writeFileSync(conf, text);
     const theirs = await withDaemon("keepalived", conf, () => waitTable(`keepalived ${sample}`, (t) => t.length > 0, 15_000, ns), ns);
+    // keepalived's table, for test/fixtures/check-role/keepalived-sample-tables.json (unit test of the mapping).
+    console.log(DAEMON_TABLE_PREFIX + JSON.stringify({ sample, table: theirs }));
     // Waiting for keepalived's table; when it never comes, the comparison below shows the difference.
     const mine = await withDaemon("lbctl", conf, () => waitTable(`lbctl ${sample}`, (t) => isDeepStrictEqual(t, theirs), 8000, ns).catch(() => kernelTable(ns)), ns);
     expectEqual(mine, theirs, "lbctl's table vs keepalived's");
