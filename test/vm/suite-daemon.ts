@@ -4,7 +4,8 @@
 // Each case prints "LBCTL-DAEMON-VM-RESULT {json}"; test/integration/ipvs-daemon-vm.test.ts makes one
 // `it` per case. The same bundle doubles as the HTTP client, echo server and long-lived client.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 
 export const DAEMON_RESULT_PREFIX = "LBCTL-DAEMON-VM-RESULT ";
@@ -244,6 +245,11 @@ export function stripBlocks(text: string, keyword: RegExp): string {
 const CHECKER_BLOCK = /^(TCP_CHECK|HTTP_GET|SSL_GET|SMTP_CHECK|DNS_CHECK|MISC_CHECK|UDP_CHECK|PING_CHECK|FILE_CHECK|BFD_CHECK)$/;
 const VRRP_BLOCK = /^(vrrp_instance|vrrp_sync_group|vrrp_script|static_ipaddress|static_routes|static_rules)$/;
 
+/** A sample without its checkers (every real server stays up) and without its VRRP part (not the checker's). */
+export function strippedSample(sample: string): string {
+  return stripBlocks(stripBlocks(readFileSync(`${SAMPLES_DIR}/keepalived.conf.${sample}`, "utf8"), CHECKER_BLOCK), VRRP_BLOCK);
+}
+
 const LAB_TIMING = "delay_loop 1\n  connect_timeout 1\n  retry 1\n  delay_before_retry 1";
 function labConfig(version: 1 | 2): string {
   const http = "HTTP_GET { url { path / } }";
@@ -283,10 +289,24 @@ const SAMPLE_BATCH = 4;
 let sampleOutcomes: Promise<Map<string, string | null>> | null = null;
 
 /** Compares lbctl with keepalived on one sample in namespace `ns`; the error message or null. */
+/**
+ * Notify scripts a sample names but nobody ships (quorum-up.sh ...): created as `exit 0` stubs so both
+ * daemons accept the file. Only inside the VM, whose / is a throw-away overlay.
+ */
+function stubScripts(text: string): void {
+  if (!existsSync("/proc/net/ip_vs")) throw new Error("refusing to create script stubs outside the IPVS VM");
+  for (const m of text.matchAll(/^\s*(?:quorum_up|quorum_down|notify_up|notify_down)\s+"?(\/[^\s"]+)/gm)) {
+    const path = m[1]!;
+    if (existsSync(path)) continue;
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+  }
+}
+
 async function compareSample(sample: string, ns: string): Promise<string | null> {
   try {
-    // Checkers removed: every real server is up in both daemons; the VRRP part is not the checker's.
-    const text = stripBlocks(stripBlocks(readFileSync(`${SAMPLES_DIR}/keepalived.conf.${sample}`, "utf8"), CHECKER_BLOCK), VRRP_BLOCK);
+    const text = strippedSample(sample);
+    stubScripts(text);
     const conf = `${WORK}/sample-${sample}.conf`;
     writeFileSync(conf, text);
     const theirs = await withDaemon("keepalived", conf, () => waitTable(`keepalived ${sample}`, (t) => t.length > 0, 15_000, ns), ns);
