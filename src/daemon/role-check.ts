@@ -47,17 +47,19 @@ function withCheckers(vs: HealthVirtualServer, checkers: ScheduledChecker[]): He
 const fingerprint = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (v instanceof Uint8Array ? [...v] : v));
 
 /**
- * enable_script_security: a script run as root must not be replaceable by another user, i.e. no
- * part of its path may be writable by anyone but root (keepalived's check_script_secure).
+ * enable_script_security: a script run as root must not be replaceable by another user: every part
+ * of its path owned by root, not writable by a group other than root's nor by others
+ * (keepalived's check_script_secure).
  */
-export function insecureScript(path: string, stat: (p: string) => { uid: number; mode: number } | undefined): string | undefined {
+export function insecureScript(path: string, stat: (p: string) => { uid: number; gid: number; mode: number } | undefined): string | undefined {
   if (!path.startsWith("/")) return `${path}: not an absolute path`;
   const parts = path.split("/").filter(Boolean);
   for (let i = parts.length; i >= 0; i--) {
     const p = "/" + parts.slice(0, i).join("/");
     const st = stat(p);
     if (!st) return `${p}: not found`;
-    if (st.uid !== 0 || (st.mode & 0o022) !== 0) return `${p} is writable by a non-root user`;
+    if (st.uid !== 0) return `${p} is owned by uid ${st.uid}, not root`;
+    if (((st.mode & 0o020) !== 0 && st.gid !== 0) || (st.mode & 0o002) !== 0) return `${p} is writable by a non-root user`;
   }
   return undefined;
 }
@@ -70,7 +72,7 @@ class ScriptQueue {
     this.queue = this.queue.then(async () => {
       const argv = splitCommand(command);
       if (secure && (user === undefined || user.uid === 0)) {
-        const why = insecureScript(argv[0] ?? "", (p) => { try { const s = statSync(p); return { uid: s.uid, mode: s.mode }; } catch { return undefined; } });
+        const why = insecureScript(argv[0] ?? "", (p) => { try { const s = statSync(p); return { uid: s.uid, gid: s.gid, mode: s.mode }; } catch { return undefined; } });
         if (why) { this.ctx.log("err", `not running '${command}': ${why} (enable_script_security)`); return; }
       }
       const r = await runScript(argv, { timeoutMs: NOTIFY_TIMEOUT_MS, user });
