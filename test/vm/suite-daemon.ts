@@ -20,7 +20,7 @@ export const IPVS_SAMPLES = [
 ];
 
 export const CASE_SEED = "seed config (TCP_CHECK, DR, wrr, persistence 1): lbctl programs the same IPVS table as keepalived";
-export const CASE_HEALTH = "health: a stopped real server leaves the table (NAT) or gets weight 0 (inhibit_on_failure, DR) like keepalived; traffic keeps flowing";
+export const CASE_HEALTH = "health: a stopped real server leaves the table (NAT) or gets weight 0 (inhibit_on_failure, DR) like keepalived; traffic keeps flowing; drain and IPVS counters through the control API";
 export const CASE_RELOAD = "reload: added/removed/reweighted real servers and services give keepalived's table; an unchanged service's connection survives";
 export const sampleCase = (s: string): string => `sample keepalived.conf.${s}: same IPVS table as keepalived (all real servers up)`;
 export const daemonCaseNames = [CASE_SEED, ...IPVS_SAMPLES.map(sampleCase), CASE_HEALTH, CASE_RELOAD];
@@ -355,6 +355,7 @@ async function healthRun(tool: "lbctl" | "keepalived"): Promise<HealthSnapshots>
     const up = await waitTable(`${tool}: all up`, allUp);
     const before = requestMany(NAT_VIP, 80, CLIENT_NAT, 6);
     expectEqual(before, { r1: 3, r2: 3 }, `${tool}: NAT answers with both up`);
+    if (tool === "lbctl") await operatorChecks();
     await stopServer(R1, 80);
     await stopServer(R1, 9999);
     const down = await waitTable(`${tool}: r1 down`, (t) => t.length === 4 && t.join("\n").includes(`${RS1}:9999 Route 0`) && !t.join("\n").includes(`${RS1}:80 Masq`));
@@ -365,6 +366,37 @@ async function healthRun(tool: "lbctl" | "keepalived"): Promise<HealthSnapshots>
     await waitTable(`${tool}: r1 back`, allUp);
     return { up, down, natDown, drDown };
   });
+}
+
+interface ApiRs { key: string; health: string; drained: boolean; effectiveWeight: number | null; stats: { conns: number; inBytes: number } | null }
+interface ApiStatus { virtualServers: { key: string; stats: { conns: number } | null; realServers: ApiRs[] }[] }
+
+async function api<T>(method: string, path: string): Promise<T> {
+  const r = await fetch(`http://lbctl${path}`, { method, unix: `${WORK}/${D}.sock` } as RequestInit);
+  return (await r.json()) as T;
+}
+
+/** Through lbctl's control API: IPVS counters read from the kernel, and drain/undrain reaching the kernel. */
+async function operatorChecks(): Promise<void> {
+  const vs = `TCP ${NAT_VIP}:80`;
+  // The child reads counters every few seconds; the kernel's estimator has them at once.
+  const deadline = performance.now() + 10_000;
+  let st: ApiStatus | undefined;
+  while (performance.now() < deadline) {
+    st = await api<ApiStatus>("GET", "/v1/status");
+    const rs = st.virtualServers.find((v) => v.key === vs)?.realServers ?? [];
+    if (rs.reduce((n, r) => n + (r.stats?.conns ?? 0), 0) >= 6) break;
+    await sleep(300);
+  }
+  const v = st?.virtualServers.find((x) => x.key === vs);
+  check((v?.stats?.conns ?? 0) >= 6, `status shows ${v?.stats?.conns} connections for ${vs}, expected at least 6: ${JSON.stringify(v)}`);
+  check(v!.realServers.every((r) => r.health === "up" && (r.stats?.inBytes ?? 0) > 0 && r.effectiveWeight === 1), `real server status: ${JSON.stringify(v!.realServers)}`);
+  const path = `/v1/virtual-servers/${encodeURIComponent(vs)}/real-servers/${encodeURIComponent(`${RS2}:80`)}`;
+  check((await api<{ ok: boolean }>("POST", `${path}/drain`)).ok, "drain refused");
+  await waitTable("lbctl: drained", (t) => t.join("\n").includes(`${RS2}:80 Masq 0`) && t.join("\n").includes(`${RS1}:80 Masq 1`));
+  expectEqual(requestMany(NAT_VIP, 80, CLIENT_NAT, 4), { r1: 4 }, "answers with r2 drained");
+  check((await api<{ ok: boolean }>("POST", `${path}/undrain`)).ok, "undrain refused");
+  await waitTable("lbctl: undrained", (t) => t.join("\n").includes(`${RS2}:80 Masq 1`));
 }
 
 async function healthCase(): Promise<void> {
