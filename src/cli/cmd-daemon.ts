@@ -11,7 +11,11 @@ import { startControlPlane, type ControlPlane } from "../daemon/control-api.ts";
 import { resolveMetricsListen } from "../daemon/metrics.ts";
 import type { Command } from "./command.ts";
 
-interface DaemonArgs { file?: string; configId?: string; vrrpOnly: boolean; checkOnly: boolean; socket?: string; metricsListen?: string }
+interface DaemonArgs {
+  file?: string; configId?: string; vrrpOnly: boolean; checkOnly: boolean; socket?: string; metricsListen?: string;
+  /** A child silent for this long is taken as hung, killed and restarted. */
+  heartbeatTimeoutMs?: number;
+}
 
 function parseArgs(argv: string[]): DaemonArgs | string {
   const a: DaemonArgs = { vrrpOnly: false, checkOnly: false };
@@ -25,6 +29,11 @@ function parseArgs(argv: string[]): DaemonArgs | string {
       else if (arg === "-C" || arg === "--check" || arg === "--check-only") a.checkOnly = true;
       else if (arg === "--socket") a.socket = value();
       else if (arg === "--metrics-listen") a.metricsListen = value();
+      else if (arg === "--heartbeat-timeout") {
+        const v = Number(value());
+        if (!(v >= 0.5 && v <= 3600)) return "--heartbeat-timeout takes seconds, 0.5..3600";
+        a.heartbeatTimeoutMs = v * 1000;
+      }
       else if (arg === "-n" || arg === "--dont-fork" || arg === "-l" || arg === "--log-console" || arg === "-D" || arg === "--log-detail") {
         // keepalived's flags for the same behaviour: lbctl always runs in the foreground and logs to stdout.
       } else return `unknown option '${arg}'`;
@@ -47,7 +56,7 @@ export function rolesFor(effective: Model, a: Pick<DaemonArgs, "vrrpOnly" | "che
 const cmd: Command = {
   summary: "Run lbctl in the foreground: VRRP, IPVS and health checks from the configuration.\n" +
     "SIGHUP reloads (a bad file keeps the running configuration), SIGTERM stops cleanly.",
-  usage: "lbctl daemon [-f FILE] [--config-id ID] [--vrrp-only|-P] [--check-only|-C] [--socket PATH] [--metrics-listen ADDR:PORT]",
+  usage: "lbctl daemon [-f FILE] [--config-id ID] [--vrrp-only|-P] [--check-only|-C] [--socket PATH] [--metrics-listen ADDR:PORT] [--heartbeat-timeout S]",
   async run(argv) {
     const a = parseArgs(argv);
     if (typeof a === "string") { process.stderr.write(`lbctl daemon: ${a}\n`); return 64; }
@@ -62,6 +71,7 @@ const cmd: Command = {
       load: (p) => loadConfig(p, { configId: a.configId }),
       rolesFor: (eff) => rolesFor(eff, a),
       log, notifier,
+      heartbeatTimeoutMs: a.heartbeatTimeoutMs,
       onEvent: (role, ev) => plane?.facade.childEvent(role, ev),
       onChild: (role, pid, change, detail) => plane?.facade.childChanged(role, pid, change, detail),
       onChildReady: (role) => { if (role === "check") void plane?.facade.reapplyDrains(); },

@@ -8,6 +8,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   config: async () => (await import("./cmd-config.ts")).default,
   daemon: async () => (await import("./cmd-daemon.ts")).default,
   demo: async () => (await import("./cmd-demo.ts")).default,
+  ipvs: async () => (await import("./cmd-ipvs.ts")).default,
   status: async () => (await import("./cmd-status.ts")).default,
   events: async () => (await import("./cmd-events.ts")).default,
   reload: async () => (await import("./cmd-reload.ts")).default,

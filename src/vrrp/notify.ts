@@ -24,7 +24,7 @@ export interface NotifierOptions {
   fifo?: string;
   /** script_user (uid/gid) for every notify script. */
   user?: ScriptUser;
-  /** Notify scripts are killed after this long (keepalived's script timeout default is 5 s... for checks; notifies use 30 s). */
+  /** Notify scripts still running after this long are killed (default 30 s). */
   timeoutMs?: number;
   log: (level: "info" | "warning" | "error", msg: string) => void;
 }
@@ -38,9 +38,9 @@ export function notifyCommands(scripts: NotifyScripts, kind: "INSTANCE" | "GROUP
   return out.filter((argv) => argv.length > 0);
 }
 
-/** A notify_fifo line, as keepalived writes it. */
+/** A notify_fifo line, as keepalived 2.2.7 writes it (groups too carry a priority, always 0). */
 export function fifoLine(kind: "INSTANCE" | "GROUP", name: string, state: NotifyStateName, priority: number): string {
-  return kind === "INSTANCE" ? `INSTANCE "${name}" ${state} ${priority}\n` : `GROUP "${name}" ${state}\n`;
+  return `${kind} "${name}" ${state} ${priority}\n`;
 }
 
 export class Notifier {

@@ -11,8 +11,8 @@ import { parseMac } from "../net/inet.ts";
 import { setRealtimePriority } from "../net/realtime.ts";
 import { openVrrpSocket, type ReceivedPacket, type VrrpSocketOptions } from "../net/vrrp-socket.ts";
 import { NETLINK_ROUTE } from "../netlink/message.ts";
-import { linkDeleteRequest, linkGetByNameRequest, linkSetUpRequest, macvlanCreateRequest, parseLinkMessage, vrrpVirtualMac } from "../netlink/rtnetlink.ts";
-import { NetlinkSocket } from "../netlink/socket.ts";
+import { addressRequest, linkDeleteRequest, linkGetByNameRequest, linkSetUpRequest, macvlanCreateRequest, parseLinkMessage, vrrpVirtualMac } from "../netlink/rtnetlink.ts";
+import { NetlinkError, NetlinkSocket } from "../netlink/socket.ts";
 import { buildGratuitousArp, buildUnsolicitedNaFrame } from "./garp.ts";
 import { Notifier, type NotifyScripts } from "./notify.ts";
 import {
@@ -21,6 +21,7 @@ import {
   decodeIpv4Advert,
   encodeInstanceAdvert,
   expectationsFor,
+  nextIpId,
   parseIpv4Packet,
   peekVrid,
   type AdvertExpectations,
@@ -28,6 +29,7 @@ import {
 } from "./packet.ts";
 import { validateParams, normalizeParams } from "./params.ts";
 import type { ScriptUser } from "./scripts.ts";
+import { DeadlineQueue } from "./deadline-queue.ts";
 import { createInstance, nextDeadline, step, type VrrpAction, type VrrpEvent, type VrrpInstance, type VrrpStateName } from "./state-machine.ts";
 import { count, countActions, emptyStats, type VrrpStats } from "./stats.ts";
 import { syncFaultSource, syncGroupFollowUps, syncGroupMayBecomeMaster, type SyncMember } from "./sync-group.ts";
@@ -70,6 +72,12 @@ export interface SyncGroupConfig {
   name: string;
   members: string[];
   notify?: NotifyScripts;
+  /**
+   * sync_group_tracking_weight: keep weighted trackers of members. Without it keepalived 2.2.7 drops
+   * them ("(VI_1) ignoring tracked script chk with weights due to SYNC group", checked with -t);
+   * weight-0 trackers (failure = FAULT) always count.
+   */
+  trackingWeight?: boolean;
 }
 
 export interface Clock {
@@ -86,6 +94,8 @@ export interface RuntimeIo {
   ifindex(name: string): number;
   openSocket(o: VrrpSocketOptions): RuntimeSocket;
   sendFrame(ifindex: number, frame: Uint8Array): void;
+  /** The interface's MAC address (source of gratuitous ARPs / NAs); null when it has none. */
+  linkMac(ifname: string): Uint8Array | null;
   startTracker(cfg: TrackerConfig, deps: TrackerDeps): TrackerSource;
   /** IPv6 forwarding on an interface (sets the Router flag of unsolicited NAs, as keepalived). */
   ipv6Forwarding(ifname: string): boolean;
@@ -132,7 +142,8 @@ export interface InstanceStatus {
   effectivePriority: number;
   masterAddress: string | null;
   masterPriority: number | null;
-  lastTransition: { at: number; from: VrrpStateName; to: VrrpStateName; reason: string } | null;
+  /** `at` is the runtime clock (monotonic ms); `wallTime` is ms since the epoch, for people. */
+  lastTransition: { at: number; wallTime: number; from: VrrpStateName; to: VrrpStateName; reason: string } | null;
   faults: string[];
   /** What the instance has in place on the system (addresses, routes, rules). */
   owned: string[];
@@ -165,6 +176,8 @@ interface RunningInstance {
   socket: SharedSocket;
   /** IPv4 identification, per instance, counting from 1 and skipping 0 like keepalived. */
   ipId: number;
+  /** v3 unicast: send the pre-1.3.6 checksum (old_unicast_checksum, or "auto" after seeing an old peer). */
+  legacyUnicastChecksum: boolean;
   /** Interface carrying VIPs and adverts: the vmac when use_vmac, else the configured one. */
   dev: string;
   vmac: { name: string; ifindex: number } | null;
@@ -175,6 +188,7 @@ interface RunningInstance {
 
 interface SharedSocket {
   key: string;
+  family: 4 | 6;
   sock: RuntimeSocket;
   byVrid: Map<number, RunningInstance>;
 }
@@ -187,6 +201,11 @@ function realIo(): RuntimeIo {
     ifindex: (name) => libc.ifNameToIndex(name),
     openSocket: (o) => openVrrpSocket(o),
     sendFrame: (ifindex, frame) => eth.send(ifindex, frame),
+    linkMac: (ifname) => {
+      const [m] = nl.requestSync(linkGetByNameRequest(ifname), { what: `get link ${ifname}` });
+      const mac = m ? parseLinkMessage(m).mac : undefined;
+      return mac ? parseMac(mac) : null;
+    },
     startTracker,
     ipv6Forwarding: (ifname) => {
       try {
@@ -211,6 +230,11 @@ export function instanceVipSpecs(cfg: RuntimeInstanceConfig): VipSpec[] {
   return cfg.vips.map((vip) => cfg.vipDetails?.find((d) => bareAddress(d.address) === vip) ?? { address: vip });
 }
 
+/** Every address an instance puts up while MASTER: its VIPs, then virtual_ipaddress_excluded. */
+function announcedAddresses(cfg: RuntimeInstanceConfig): VipSpec[] {
+  return [...instanceVipSpecs(cfg), ...(cfg.excludedVips ?? [])];
+}
+
 /** The tracker configuration all instances need together. */
 function trackerConfig(c: RuntimeConfig): TrackerConfig {
   const interfaces = new Set<string>();
@@ -219,7 +243,8 @@ function trackerConfig(c: RuntimeConfig): TrackerConfig {
     for (const t of i.trackInterfaces ?? []) interfaces.add(t.name);
   }
   return {
-    scripts: c.scripts ?? [],
+    // keepalived runs a vrrp_script without its own `user` as script_user, like notify scripts.
+    scripts: (c.scripts ?? []).map((s) => (s.user || !c.scriptUser ? s : { ...s, user: c.scriptUser })),
     files: c.trackFiles ?? [],
     processes: c.trackProcesses ?? [],
     interfaces: [...interfaces],
@@ -272,6 +297,8 @@ class Runtime implements VrrpRuntime {
   private tracker: TrackerSource | null = null;
   private trackerKey = "";
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Every instance's next deadline; the one timer is armed at the earliest. */
+  private readonly deadlines = new DeadlineQueue<RunningInstance>();
   private armedFor: number | null = null;
   private readonly pendingGarps = new Set<ReturnType<typeof setTimeout>>();
   private readonly unmatched = { unknownVrid: 0, malformed: 0 };
@@ -300,20 +327,15 @@ class Runtime implements VrrpRuntime {
     }
     this.config = c;
     this.groups = new Map((c.syncGroups ?? []).map((g) => [g.name, g]));
-    this.restartTracker(c);
+    await this.restartTracker(c);
     const errors = configErrors(c);
-    for (const cfg of c.instances) {
-      const errs = errors.get(cfg.name);
-      if (errs) {
-        for (const e of errs) this.log("error", `${e} - instance not started`);
-        continue;
-      }
-      this.startInstance(cfg);
-    }
+    for (const errs of errors.values()) for (const e of errs) this.log("error", `${e} - instance not started`);
+    this.startInstances(c.instances.filter((cfg) => !errors.has(cfg.name)));
     this.arm();
   }
 
-  private restartTracker(c: RuntimeConfig): void {
+  /** Starts (or keeps) the tracker and waits for its first readings, so instances start on facts. */
+  private async restartTracker(c: RuntimeConfig): Promise<void> {
     const cfg = trackerConfig(c);
     const key = JSON.stringify({ ...cfg, interfaces: [] });
     if (this.tracker && key === this.trackerKey) {
@@ -328,13 +350,16 @@ class Runtime implements VrrpRuntime {
       onChange: () => this.applyTracking(),
     });
     if (old) void old.close();
+    await this.tracker.ready;
   }
 
   // ---------- instances ----------
 
-  private startInstance(cfg: RuntimeInstanceConfig): void {
+  /** Everything an instance needs before it can run; null (and logged) when it cannot. */
+  private prepareInstance(cfg: RuntimeInstanceConfig): RunningInstance | null {
     const now = this.clock.now();
-    for (const w of normalizeParams(cfg).warnings) this.log("warning", w);
+    const { params, warnings } = normalizeParams(cfg);
+    for (const w of warnings) this.log("warning", w);
     let dev = cfg.interface;
     let vmac: RunningInstance["vmac"] = null;
     if (cfg.useVmac) {
@@ -343,7 +368,7 @@ class Runtime implements VrrpRuntime {
         dev = vmac.name;
       } catch (e) {
         this.log("error", `(${cfg.name}) cannot create the virtual MAC interface: ${(e as Error).message} - instance not started`);
-        return;
+        return null;
       }
     }
     let socket: SharedSocket;
@@ -352,37 +377,72 @@ class Runtime implements VrrpRuntime {
     } catch (e) {
       this.log("error", `(${cfg.name}) cannot open the VRRP socket on ${dev}: ${(e as Error).message} - instance not started`);
       if (vmac) this.deleteVmac(vmac);
-      return;
+      return null;
     }
     const inst: RunningInstance = {
       cfg,
       key: JSON.stringify(cfg),
-      vrrp: createInstance(cfg, now),
+      vrrp: createInstance(params, now),
       stats: emptyStats(),
-      expect: expectationsFor(normalizeParams(cfg).params),
+      expect: expectationsFor(params),
       socket,
       ipId: 0,
+      legacyUnicastChecksum: params.oldUnicastChecksum === "always",
       dev,
       vmac,
       lastTransition: null,
       lastTotalPriority: cfg.priority,
-      group: [...this.groups.values()].find((g) => g.members.includes(cfg.name))?.name ?? null,
+      group: this.groupOf(cfg.name),
     };
     socket.byVrid.set(cfg.vrid, inst);
     this.instances.set(cfg.name, inst);
-    // keepalived's startup clean-up (see vips.ts): stale copies of our VIPs go before we start in BACKUP.
-    this.vips.clearStale(cfg.name, [...instanceVipSpecs(cfg), ...(cfg.excludedVips ?? [])], dev);
-    this.applyTrackingTo(inst);
-    this.feed(inst, { type: "startup" });
+    if (inst.group && !this.groups.get(inst.group)?.trackingWeight) {
+      for (const [kind, refs] of [["script", cfg.trackScripts], ["file", cfg.trackFiles], ["process", cfg.trackProcesses], ["interface", cfg.trackInterfaces]] as const)
+        for (const r of refs ?? []) if (this.trackedWeight(kind, r) !== 0) this.log("warning", `(${cfg.name}) ignoring tracked ${kind} ${r.name} with weights due to SYNC group`);
+    }
+    return inst;
+  }
+
+  /**
+   * Starts instances: sockets (and vmacs) first, then keepalived's startup clean-up of stale VIP copies
+   * (see vips.ts; one address dump for all), then tracking and the startup event.
+   */
+  private startInstances(cfgs: readonly RuntimeInstanceConfig[]): void {
+    const started = cfgs.map((c) => this.prepareInstance(c)).filter((i): i is RunningInstance => i !== null);
+    this.vips.clearStale(started.map((i) => ({ owner: i.cfg.name, addresses: announcedAddresses(i.cfg), defaultDev: i.dev })));
+    for (const inst of started) {
+      this.applyTrackingTo(inst);
+      this.feed(inst, { type: "startup" });
+    }
+  }
+
+  private groupOf(instance: string): string | null {
+    return [...this.groups.values()].find((g) => g.members.includes(instance))?.name ?? null;
   }
 
   private createVmac(cfg: RuntimeInstanceConfig): { name: string; ifindex: number } {
     const name = typeof cfg.useVmac === "string" ? cfg.useVmac : `vrrp.${cfg.vrid}`;
     const parentIndex = this.io.ifindex(cfg.interface);
-    this.io.netlink.requestSync(macvlanCreateRequest({ name, parentIndex, mode: "private", mac: vrrpVirtualMac(cfg.vrid, cfg.family) }), { what: `create ${name}` });
+    const mac = vrrpVirtualMac(cfg.vrid, cfg.family);
+    try {
+      this.io.netlink.requestSync(macvlanCreateRequest({ name, parentIndex, mode: "private", mac }), { what: `create ${name}` });
+      this.log("info", `(${cfg.name}) created virtual MAC interface ${name} ${mac} on ${cfg.interface}`);
+    } catch (e) {
+      // Left over from a run that was killed: take it over, as keepalived does with an existing vmac.
+      if (!(e instanceof NetlinkError && e.code === "EEXIST")) throw e;
+      this.log("info", `(${cfg.name}) reusing the existing interface ${name}`);
+    }
     const ifindex = this.io.ifindex(name);
+    if (cfg.family === 6) {
+      // keepalived gives an IPv6 vmac the base interface's link-local address: adverts keep their
+      // source, and the VMAC-derived one would be the same on every router of the VRID.
+      try {
+        this.io.netlink.requestSync(addressRequest("add", { ifindex, address: `${cfg.primaryIp}/64`, nodad: true }), { what: `add ${cfg.primaryIp} to ${name}` });
+      } catch (e) {
+        if (!(e instanceof NetlinkError && e.code === "EEXIST")) throw e;
+      }
+    }
     this.io.netlink.requestSync(linkSetUpRequest(ifindex, true), { what: `set ${name} up` });
-    this.log("info", `(${cfg.name}) created virtual MAC interface ${name} ${vrrpVirtualMac(cfg.vrid, cfg.family)} on ${cfg.interface}`);
     return { name, ifindex };
   }
 
@@ -400,7 +460,7 @@ class Runtime implements VrrpRuntime {
     const existing = this.sockets.get(key);
     if (existing) return existing;
     const sock = this.io.openSocket({ family: cfg.family, ifname: dev, unicast });
-    const shared: SharedSocket = { key, sock, byVrid: new Map() };
+    const shared: SharedSocket = { key, family: cfg.family, sock, byVrid: new Map() };
     sock.onPacket((pkt) => this.receive(shared, pkt));
     sock.onError((err) => {
       this.unmatched.malformed++;
@@ -413,6 +473,7 @@ class Runtime implements VrrpRuntime {
   /** Removes an instance (shutdown semantics: priority 0 if MASTER, VIPs released, notify STOP). */
   private async removeInstance(inst: RunningInstance): Promise<void> {
     this.feed(inst, { type: "shutdown" });
+    this.deadlines.set(inst, null);
     this.vips.release(inst.cfg.name); // anything left, e.g. after a failed removal
     this.instances.delete(inst.cfg.name);
     inst.socket.byVrid.delete(inst.cfg.vrid);
@@ -433,6 +494,7 @@ class Runtime implements VrrpRuntime {
     const ctx = { syncMayBecomeMaster: inst.group ? syncGroupMayBecomeMaster(this.groupMembers(inst.group), inst.cfg.name) : true };
     const r = step(inst.vrrp, event, now, ctx);
     inst.vrrp = r.state;
+    this.deadlines.set(inst, nextDeadline(inst.vrrp));
     inst.stats = countActions(inst.stats, r.actions);
     for (const a of r.actions) this.execute(inst, a, now);
     if (inst.group && (from !== inst.vrrp.state || event.type === "faultSet" || event.type === "faultCleared")) this.followGroup(inst.group, inst.cfg.name, from);
@@ -469,7 +531,7 @@ class Runtime implements VrrpRuntime {
         this.sendAdvert(inst, a.priority);
         return;
       case "addVips": {
-        const failures = this.vips.apply(name, { addresses: [...instanceVipSpecs(inst.cfg), ...(inst.cfg.excludedVips ?? [])], routes: inst.cfg.virtualRoutes ?? [], rules: inst.cfg.virtualRules ?? [] }, inst.dev);
+        const failures = this.vips.apply(name, { addresses: announcedAddresses(inst.cfg), routes: inst.cfg.virtualRoutes ?? [], rules: inst.cfg.virtualRules ?? [] }, inst.dev);
         if (failures > 0) this.log("warning", `(${name}) ${failures} virtual address/route/rule(s) could not be set`);
         return;
       }
@@ -486,7 +548,7 @@ class Runtime implements VrrpRuntime {
         this.log("info", `(${name}) received lower priority advert (${a.priority}) from ${a.from}`);
         return;
       case "transition":
-        inst.lastTransition = { at: now, from: a.from, to: a.to, reason: a.reason };
+        inst.lastTransition = { at: now, wallTime: Date.now(), from: a.from, to: a.to, reason: a.reason };
         this.opts.onEvent?.({ type: "transition", instance: name, from: a.from, to: a.to, reason: a.reason, at: now });
         return;
       case "log":
@@ -495,6 +557,10 @@ class Runtime implements VrrpRuntime {
       case "setTimer":
       case "cancelTimer":
         return; // one runtime timer at the earliest nextDeadline(), re-armed after every event
+      default: {
+        const unhandled: never = a; // a new action in the core must be carried out here
+        this.log("error", `(${name}) unknown action ${JSON.stringify(unhandled)}`);
+      }
     }
   }
 
@@ -502,14 +568,14 @@ class Runtime implements VrrpRuntime {
     const p = inst.vrrp.params;
     const destinations = p.unicastPeers.length > 0 ? p.unicastPeers : [p.family === 4 ? VRRP_MCAST_GROUP4 : VRRP_MCAST_GROUP6];
     for (const dst of destinations) {
-      const payload = encodeInstanceAdvert(p, priority, dst);
+      const payload = encodeInstanceAdvert(p, priority, dst, inst.legacyUnicastChecksum);
       if (!payload.ok) {
         this.log("error", `(${p.name}) cannot encode advert: ${payload.error}`);
         return;
       }
       try {
         if (p.family === 4) {
-          inst.ipId = inst.ipId >= 0xffff ? 1 : inst.ipId + 1;
+          inst.ipId = nextIpId(inst.ipId);
           const pkt = buildIpv4Packet({ source: p.primaryIp, destination: dst, id: inst.ipId, payload: payload.bytes });
           if (!pkt.ok) throw new Error(pkt.error);
           inst.socket.sock.send(pkt.bytes, dst);
@@ -524,9 +590,7 @@ class Runtime implements VrrpRuntime {
 
   private macOf(dev: string): Uint8Array | null {
     try {
-      const [m] = this.io.netlink.requestSync(linkGetByNameRequest(dev), { what: `get link ${dev}` });
-      const mac = m ? parseLinkMessage(m).mac : undefined;
-      return mac ? parseMac(mac) : null;
+      return this.io.linkMac(dev);
     } catch (e) {
       this.log("warning", `cannot read the MAC address of ${dev}: ${(e as Error).message}`);
       return null;
@@ -535,7 +599,7 @@ class Runtime implements VrrpRuntime {
 
   /** `repeat` gratuitous ARPs / NAs per VIP, spaced by garp_interval / gna_interval (0: back to back). */
   private sendGarps(inst: RunningInstance, repeat: number): void {
-    const specs = [...instanceVipSpecs(inst.cfg), ...(inst.cfg.excludedVips ?? [])];
+    const specs = announcedAddresses(inst.cfg);
     const frames: { ifindex: number; frame: Uint8Array; v6: boolean }[] = [];
     const macs = new Map<string, Uint8Array | null>();
     for (const s of specs) {
@@ -584,7 +648,7 @@ class Runtime implements VrrpRuntime {
 
   private receive(shared: SharedSocket, pkt: ReceivedPacket): void {
     let payload: Uint8Array;
-    const family = shared.byVrid.values().next().value?.cfg.family ?? 4;
+    const family = shared.family;
     if (family === 4) {
       const ip = parseIpv4Packet(pkt.data);
       if (!ip.ok) {
@@ -610,6 +674,11 @@ class Runtime implements VrrpRuntime {
       return;
     }
     inst.stats = count(inst.stats, { type: "received", priority: r.advert.priority });
+    if (r.advert.legacyUnicastChecksum && !inst.legacyUnicastChecksum) {
+      // old_unicast_checksum auto: the peer is an old keepalived, answer in its dialect (as keepalived does).
+      inst.legacyUnicastChecksum = true;
+      this.log("info", `(${inst.cfg.name}) Setting unicast VRRPv3 checksum to old version`);
+    }
     this.feed(inst, { type: "advertReceived", advert: { priority: r.advert.priority, advertIntervalMs: r.advert.advertIntervalMs, source: r.advert.source } });
     this.arm();
   }
@@ -619,15 +688,15 @@ class Runtime implements VrrpRuntime {
     this.opts.onEvent?.({ type: "drop", instance: null, reason, detail });
   }
 
-  /** Arms the single runtime timer at the earliest deadline of all instances. */
+  /**
+   * Arms the single runtime timer at the earliest deadline of all instances. A deadline that
+   * moved later (every received advert pushes the master-down timer back) leaves the timer as
+   * it is: it fires, finds nothing due and re-arms, which is cheaper than re-arming per packet.
+   */
   private arm(): void {
     if (this.stopped) return;
-    let next: number | null = null;
-    for (const inst of this.instances.values()) {
-      const d = nextDeadline(inst.vrrp);
-      if (d !== null && (next === null || d < next)) next = d;
-    }
-    if (next === this.armedFor && this.timer) return;
+    const next = this.deadlines.peek();
+    if (this.timer && next !== null && this.armedFor !== null && this.armedFor <= next) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.armedFor = next;
@@ -640,15 +709,29 @@ class Runtime implements VrrpRuntime {
     this.armedFor = null;
     // Bun timers may fire ~0.3 ms early: only deadlines the clock has reached are due; arm() re-arms
     // for the rest (a sub-millisecond wait at worst).
-    const now = this.clock.now();
-    for (const inst of [...this.instances.values()]) {
-      const d = nextDeadline(inst.vrrp);
-      if (d !== null && d <= now) this.feed(inst, { type: "timer" });
+    for (const inst of this.deadlines.popDue(this.clock.now())) {
+      if (this.instances.get(inst.cfg.name) === inst) this.feed(inst, { type: "timer" });
     }
     this.arm();
   }
 
   // ---------- tracking ----------
+
+  /** The weight an instance gives a tracked object: its own, else the object's, else keepalived's default. */
+  private trackedWeight(kind: "script" | "file" | "process" | "interface", r: TrackRef): number {
+    if (r.weight !== undefined) return r.weight;
+    const c = this.config;
+    switch (kind) {
+      case "script":
+        return c.scripts?.find((s) => s.name === r.name)?.weight ?? 0;
+      case "file":
+        return c.trackFiles?.find((f) => f.name === r.name)?.weight ?? 1;
+      case "process":
+        return c.trackProcesses?.find((p) => p.name === r.name)?.weight ?? 0;
+      case "interface":
+        return 0;
+    }
+  }
 
   private trackedObjects(inst: RunningInstance): TrackedObject[] {
     const state = this.tracker?.state();
@@ -656,21 +739,25 @@ class Runtime implements VrrpRuntime {
     const c = this.config;
     const cfg = inst.cfg;
     const out: TrackedObject[] = [];
-    if (!cfg.dontTrackPrimary) out.push({ id: `interface ${cfg.interface}`, up: state.interfaces.get(cfg.interface) ?? true, weight: 0 });
+    const weightsIgnored = inst.group !== null && !this.groups.get(inst.group)?.trackingWeight;
+    const push = (o: TrackedObject) => {
+      if (!(weightsIgnored && o.weight !== 0)) out.push(o);
+    };
+    if (!cfg.dontTrackPrimary) push({ id: `interface ${cfg.interface}`, up: state.interfaces.get(cfg.interface) ?? true, weight: 0 });
     for (const t of cfg.trackInterfaces ?? [])
-      out.push({ id: `interface ${t.name}`, up: state.interfaces.get(t.name) ?? false, weight: t.weight ?? 0, reverse: t.reverse });
+      push({ id: `interface ${t.name}`, up: state.interfaces.get(t.name) ?? false, weight: this.trackedWeight("interface", t), reverse: t.reverse });
     for (const t of cfg.trackScripts ?? []) {
       const def = c.scripts?.find((s) => s.name === t.name);
       const h = state.scripts.get(t.name);
-      if (def && h) out.push({ id: `script ${t.name}`, up: h.up, weight: t.weight ?? def.weight ?? 0, reverse: t.reverse ?? def.weightReverse });
+      if (def && h) push({ id: `script ${t.name}`, up: h.up, weight: this.trackedWeight("script", t), reverse: t.reverse ?? def.weightReverse });
     }
     for (const t of cfg.trackFiles ?? []) {
       const def = c.trackFiles?.find((f) => f.name === t.name);
-      if (def) out.push({ id: `file ${t.name}`, up: true, fileValue: state.files.get(t.name) ?? 0, weight: t.weight ?? def.weight ?? 1, reverse: t.reverse ?? def.weightReverse });
+      if (def) push({ id: `file ${t.name}`, up: true, fileValue: state.files.get(t.name) ?? 0, weight: this.trackedWeight("file", t), reverse: t.reverse ?? def.weightReverse });
     }
     for (const t of cfg.trackProcesses ?? []) {
       const def = c.trackProcesses?.find((p) => p.name === t.name);
-      if (def) out.push({ id: `process ${t.name}`, up: state.processes.get(t.name) ?? false, weight: t.weight ?? def.weight ?? 0, reverse: t.reverse ?? def.weightReverse });
+      if (def) push({ id: `process ${t.name}`, up: state.processes.get(t.name) ?? false, weight: this.trackedWeight("process", t), reverse: t.reverse ?? def.weightReverse });
     }
     return out;
   }
@@ -752,21 +839,22 @@ class Runtime implements VrrpRuntime {
     this.config = next;
     this.groups = new Map((next.syncGroups ?? []).map((g) => [g.name, g]));
     if (groupsChanged) {
-      for (const inst of this.instances.values()) inst.group = [...this.groups.values()].find((g) => g.members.includes(inst.cfg.name))?.name ?? null;
+      for (const inst of this.instances.values()) inst.group = this.groupOf(inst.cfg.name);
     }
     if (notifierChanged) {
       this.notifier.close();
       this.notifier = this.makeNotifier(next);
     }
-    this.restartTracker(next);
+    await this.restartTracker(next);
+    const fresh: RuntimeInstanceConfig[] = [];
     for (const cfg of wanted.values()) {
-      if (this.instances.has(cfg.name)) {
-        result.kept.push(cfg.name);
-        continue;
+      if (this.instances.has(cfg.name)) result.kept.push(cfg.name);
+      else {
+        fresh.push(cfg);
+        if (!result.restarted.includes(cfg.name)) result.started.push(cfg.name);
       }
-      this.startInstance(cfg);
-      if (!result.restarted.includes(cfg.name)) result.started.push(cfg.name);
     }
+    this.startInstances(fresh);
     this.applyTracking();
     return result;
   }
@@ -786,7 +874,9 @@ class Runtime implements VrrpRuntime {
     this.instances.clear();
     await this.tracker?.close();
     // STOP notifications are started; give them a moment but never hold shutdown past ~300 ms.
-    await Promise.race([this.notifier.idle(), Bun.sleep(300)]);
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.notifier.idle(), new Promise((resolve) => (grace = setTimeout(resolve, 300)))]);
+    clearTimeout(grace);
     this.notifier.close();
     this.io.close();
   }

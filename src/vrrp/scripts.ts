@@ -2,11 +2,10 @@
 // at their timeout, optionally as another user (script_user / enable_script_security).
 // keepalived execs scripts itself after splitting the line into words (no shell), honouring quotes;
 // we do the same, so "/bin/sh -c 'test -f /x'" works as it does there.
+import type { UserIds } from "../util/users.ts";
 
-export interface ScriptUser {
-  uid: number;
-  gid: number;
-}
+/** uid/gid to run as (src/util/users.ts lookupUser resolves names). */
+export type ScriptUser = UserIds;
 
 export interface ScriptRun {
   /** Exit code; null when killed (timeout or signal). */
@@ -78,21 +77,4 @@ export async function runScript(argv: readonly string[], opts: { timeoutMs?: num
     if (timer) clearTimeout(timer);
   }
   return { code: child.signalCode ? null : child.exitCode, timedOut };
-}
-
-/** uid/gid of a user name (or "user group") from /etc/passwd and /etc/group; null if unknown. */
-export async function lookupUser(spec: string): Promise<ScriptUser | null> {
-  const [userName, groupName] = spec.trim().split(/\s+/);
-  const passwd = await Bun.file("/etc/passwd").text().catch(() => "");
-  const entry = passwd.split("\n").map((l) => l.split(":")).find((f) => f[0] === userName);
-  if (!entry) return null;
-  const uid = Number(entry[2]);
-  let gid = Number(entry[3]);
-  if (groupName) {
-    const groups = await Bun.file("/etc/group").text().catch(() => "");
-    const g = groups.split("\n").map((l) => l.split(":")).find((f) => f[0] === groupName);
-    if (!g) return null;
-    gid = Number(g[2]);
-  }
-  return Number.isInteger(uid) && Number.isInteger(gid) ? { uid, gid } : null;
 }

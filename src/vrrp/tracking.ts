@@ -74,6 +74,8 @@ export interface TrackedState {
 }
 
 export interface TrackerSource {
+  /** Resolves once link states, track files and the first /proc scan have been read (scripts start as configured). */
+  ready: Promise<void>;
   state(): TrackedState;
   /** Adds interfaces to watch (after a reload). */
   watchInterfaces(names: readonly string[]): void;
@@ -192,6 +194,7 @@ export function startTracker(cfg: TrackerConfig, deps: TrackerDeps): TrackerSour
     void tick();
   }
 
+  const initial: Promise<void>[] = [];
   for (const f of cfg.files) {
     const read = async () => {
       const text = await readFile(f.path, "utf8").catch(() => "");
@@ -203,7 +206,7 @@ export function startTracker(cfg: TrackerConfig, deps: TrackerDeps): TrackerSour
       deps.onChange();
     };
     files.set(f.name, 0);
-    void read();
+    initial.push(read());
     try {
       watchers.push(watch(dirname(f.path), (_ev, name) => {
         if (name === null || name === basename(f.path)) void read();
@@ -230,12 +233,13 @@ export function startTracker(cfg: TrackerConfig, deps: TrackerDeps): TrackerSour
       if (changed) deps.onChange();
       later(cfg.processScanIntervalMs ?? 1000, () => void scan());
     };
-    void scan();
+    initial.push(scan());
   }
 
   watchInterfaces(cfg.interfaces);
 
   return {
+    ready: Promise.all(initial).then(() => undefined),
     state: () => ({ interfaces, scripts, files, processes }),
     watchInterfaces,
     async close() {

@@ -69,6 +69,17 @@ type Applied =
 
 export type IfIndexLookup = (name: string) => number;
 
+function request(op: "add" | "delete", item: Applied): NetlinkRequest {
+  switch (item.kind) {
+    case "address":
+      return addressRequest(op, item.spec);
+    case "route":
+      return routeRequest(op, item.spec);
+    case "rule":
+      return ruleRequest(op, item.spec);
+  }
+}
+
 /** The address with its prefix made explicit (keepalived's default is a host prefix). */
 export function withPrefix(address: string): string {
   if (address.includes("/")) return address;
@@ -121,40 +132,35 @@ export class VipManager {
   apply(owner: string, set: VirtualSet, defaultDev: string): number {
     const list = this.applied.get(owner) ?? [];
     this.applied.set(owner, list);
+    // Each entry describes itself first, so a spec that cannot even be built is reported by name.
+    const entries: { what: string; make: () => Applied }[] = [
+      ...set.addresses.map((v) => ({
+        what: `address ${v.address}`,
+        make: (): Applied => {
+          const spec = this.addressSpec(v, defaultDev);
+          return { kind: "address", spec, text: `${spec.address} dev ${v.dev ?? defaultDev}` };
+        },
+      })),
+      ...set.routes.map((r) => ({
+        what: `route ${r.dst}`,
+        make: (): Applied => ({ kind: "route", spec: this.routeSpec(r, defaultDev), text: `${r.dst}${r.via ? ` via ${r.via}` : ""}${r.table ? ` table ${r.table}` : ""}` }),
+      })),
+      ...set.rules.map((r) => ({ what: `rule ${JSON.stringify(r)}`, make: (): Applied => ({ kind: "rule", spec: r, text: JSON.stringify(r) }) })),
+    ];
     let failures = 0;
-    const attempt = (item: Applied, req: () => NetlinkRequest) => {
-      if (list.some((a) => a.kind === item.kind && a.text === item.text)) return;
+    for (const { what, make } of entries) {
+      let item: Applied | null = null;
       try {
-        this.nl.requestSync(req(), { what: `add ${item.kind} ${item.text}` });
+        item = make();
+        const text = item.text;
+        if (list.some((a) => a.kind === item!.kind && a.text === text)) continue;
+        this.nl.requestSync(request("add", item), { what: `add ${item.kind} ${text}` });
         list.push(item);
       } catch (e) {
         failures++;
-        this.log("error", `(${owner}) cannot add ${item.kind} ${item.text}: ${(e as Error).message}`);
+        this.log("error", `(${owner}) cannot add ${item ? `${item.kind} ${item.text}` : what}: ${(e as Error).message}`);
       }
-    };
-    for (const v of set.addresses) {
-      let spec: AddressSpec;
-      try {
-        spec = this.addressSpec(v, defaultDev);
-      } catch (e) {
-        failures++;
-        this.log("error", `(${owner}) bad virtual address ${v.address}: ${(e as Error).message}`);
-        continue;
-      }
-      attempt({ kind: "address", spec, text: `${spec.address} dev ${v.dev ?? defaultDev}` }, () => addressRequest("add", spec));
     }
-    for (const r of set.routes) {
-      let spec: RouteSpec;
-      try {
-        spec = this.routeSpec(r, defaultDev);
-      } catch (e) {
-        failures++;
-        this.log("error", `(${owner}) bad virtual route ${r.dst}: ${(e as Error).message}`);
-        continue;
-      }
-      attempt({ kind: "route", spec, text: `${r.dst}${r.via ? ` via ${r.via}` : ""}${r.table ? ` table ${r.table}` : ""}` }, () => routeRequest("add", spec));
-    }
-    for (const r of set.rules) attempt({ kind: "rule", spec: r, text: JSON.stringify(r) }, () => ruleRequest("add", r));
     return failures;
   }
 
@@ -165,9 +171,7 @@ export class VipManager {
     this.applied.delete(owner);
     for (const item of [...list].reverse()) {
       try {
-        const req =
-          item.kind === "address" ? addressRequest("delete", item.spec) : item.kind === "route" ? routeRequest("delete", item.spec) : ruleRequest("delete", item.spec);
-        this.nl.requestSync(req, { what: `delete ${item.kind} ${item.text}` });
+        this.nl.requestSync(request("delete", item), { what: `delete ${item.kind} ${item.text}` });
       } catch (e) {
         // Already gone (e.g. the interface went away) is fine; anything else is worth a line.
         this.log("warning", `(${owner}) cannot delete ${item.kind} ${item.text}: ${(e as Error).message}`);
@@ -186,35 +190,38 @@ export class VipManager {
 
   /**
    * keepalived's startup clean-up: configured addresses already present on their interface are deleted
-   * (they are stale copies from a crashed run; the instance starts in BACKUP). Returns what was removed.
+   * (they are stale copies from a crashed run; the instances start in BACKUP). One address dump serves
+   * every instance given. Returns what was removed.
    */
-  clearStale(owner: string, addresses: readonly VipSpec[], defaultDev: string): string[] {
-    if (addresses.length === 0) return [];
+  clearStale(instances: readonly { owner: string; addresses: readonly VipSpec[]; defaultDev: string }[]): string[] {
+    if (instances.every((i) => i.addresses.length === 0)) return [];
     let present: ReturnType<typeof parseAddressMessage>[];
     try {
       present = this.nl.requestSync(addressDumpRequest(), { dump: true, what: "dump addresses" }).map(parseAddressMessage);
     } catch (e) {
-      this.log("error", `(${owner}) cannot list addresses: ${(e as Error).message}`);
+      this.log("error", `cannot list addresses to remove stale VIPs: ${(e as Error).message}`);
       return [];
     }
     const removed: string[] = [];
-    for (const v of addresses) {
-      let spec: AddressSpec;
-      try {
-        spec = this.addressSpec(v, defaultDev);
-      } catch {
-        continue; // reported when applied
-      }
-      const want = parsePrefix(spec.address);
-      const bare = bareAddress(spec.address);
-      const found = present.find((a) => a && a.ifindex === spec.ifindex && a.address === bare && a.prefixlen === want.len);
-      if (!found) continue;
-      try {
-        this.nl.requestSync(addressRequest("delete", spec), { what: `delete stale ${spec.address}` });
-        removed.push(spec.address);
-        this.log("info", `(${owner}) removed stale virtual address ${spec.address} dev ${v.dev ?? defaultDev} left from an earlier run`);
-      } catch (e) {
-        this.log("warning", `(${owner}) cannot remove stale ${spec.address}: ${(e as Error).message}`);
+    for (const { owner, addresses, defaultDev } of instances) {
+      for (const v of addresses) {
+        let spec: AddressSpec;
+        try {
+          spec = this.addressSpec(v, defaultDev);
+        } catch {
+          continue; // reported when applied
+        }
+        const want = parsePrefix(spec.address);
+        const bare = bareAddress(spec.address);
+        const found = present.find((a) => a && a.ifindex === spec.ifindex && a.address === bare && a.prefixlen === want.len);
+        if (!found) continue;
+        try {
+          this.nl.requestSync(addressRequest("delete", spec), { what: `delete stale ${spec.address}` });
+          removed.push(spec.address);
+          this.log("info", `(${owner}) removed stale virtual address ${spec.address} dev ${v.dev ?? defaultDev} left from an earlier run`);
+        } catch (e) {
+          this.log("warning", `(${owner}) cannot remove stale ${spec.address}: ${(e as Error).message}`);
+        }
       }
     }
     return removed;

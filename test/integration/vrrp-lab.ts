@@ -50,20 +50,37 @@ export interface LbNode {
   status(): RuntimeStatus | null;
   state(instance: string): string | null;
   waitState(instance: string, state: string, timeoutMs?: number): Promise<void>;
-  /** Rewrites the node file with a new config and sends SIGHUP (reload). */
+    /** Rewrites the node file with a new config and sends SIGHUP (reload). */
   reload(config: RuntimeConfig): void;
   logs(): string;
 }
 
-let nodeSeq = 0;
+/** (rt_priority, policy) of a process's main thread from /proc/PID/stat (policy 2 = SCHED_RR). */
+export function schedulingOf(pid: number): { rtPriority: number; policy: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields after the command start at field 3 (state); rt_priority is field 40, policy 41.
+  return { rtPriority: Number(fields[40 - 3]), policy: Number(fields[41 - 3]) };
+}
 
-export function startLbNode(lab: Lab, ns: string, config: RuntimeConfig, extra: { control?: string[] } = {}): LbNode {
+let nodeSeq = 0;
+const started: SpawnedProcess[] = [];
+
+/** SIGKILLs every node this file started that is still running (afterEach: a failed test leaves none). */
+export async function killStarted(): Promise<void> {
+  const live = started.splice(0);
+  for (const p of live) p.kill("SIGKILL");
+  await Promise.all(live.map((p) => p.exited));
+}
+
+export function startLbNode(lab: Lab, ns: string, config: RuntimeConfig, extra: { control?: string[]; realtimePriority?: number } = {}): LbNode {
   const id = `${ns}-${nodeSeq++}`;
   const file = join(workDir, `${id}.json`);
   const statusFile = join(workDir, `${id}.status.json`);
   const write = (c: RuntimeConfig) => writeFileSync(file, JSON.stringify({ config: c, statusFile, ...extra }));
   write(config);
   const proc = lab.spawnIn(ns, [process.execPath, NODE_ENTRY, file]);
+  started.push(proc);
   const status = (): RuntimeStatus | null => {
     try {
       return JSON.parse(readFileSync(statusFile, "utf8")) as RuntimeStatus;
@@ -103,6 +120,7 @@ export function startKeepalived(lab: Lab, ns: string, conf: string): KeepalivedN
   const cpid = join(workDir, `${id}.check.pid`);
   writeFileSync(confFile, conf);
   const proc = lab.spawnIn(ns, ["keepalived", "-n", "-l", "-D", "-P", "-f", confFile, "-p", pid, "-r", vpid, "-c", cpid]);
+  started.push(proc);
   const vrrpPid = () => {
     try {
       return Number(readFileSync(vpid, "utf8").trim()) || null;
@@ -120,6 +138,7 @@ export function startKeepalived(lab: Lab, ns: string, conf: string): KeepalivedN
   return {
     ns, proc, vrrpPid,
     crash() {
+      // killStarted() only knows the parent; the VRRP child goes here or with the namespace.
       const pids = [parentPid(), vrrpPid()].filter((p): p is number => p !== null);
       for (const p of pids) try { process.kill(p, "SIGSTOP"); } catch { /* gone */ }
       for (const p of pids) try { process.kill(p, "SIGKILL"); } catch { /* gone */ }
@@ -178,4 +197,43 @@ export async function holders(lab: Lab, nss: readonly string[], vip: string): Pr
 export async function waitHolders(lab: Lab, nss: readonly string[], vip: string, want: string[], timeoutMs = 5000): Promise<void> {
   const key = (a: string[]) => [...a].sort().join(",");
   await waitFor(`${vip} held by [${want.join(", ")}]`, async () => key(await holders(lab, nss, vip)) === key(want), timeoutMs);
+}
+
+export interface Frame {
+  /** tcpdump's one-line summary. */
+  summary: string;
+  bytes: Uint8Array;
+}
+
+/** Captures whole frames on the LAN bridge (tcpdump -xx) until stop(). */
+export async function captureFrames(lab: Lab, lanNs: string, filter: string): Promise<{ stop(): Promise<Frame[]> }> {
+  const p = lab.spawnIn(lanNs, ["tcpdump", "-l", "-n", "-e", "-xx", "-i", "br0", filter]);
+  await waitFor("tcpdump listening", () => p.output().stderr.includes("listening on"), 3000);
+  return {
+    async stop() {
+      await sleep(100);
+      p.kill("SIGTERM");
+      await p.exited;
+      const frames: Frame[] = [];
+      for (const line of p.output().stdout.split("\n")) {
+        const hex = /^\s+0x[0-9a-f]+:\s+(.*)$/.exec(line);
+        if (hex && frames.length > 0) {
+          const last = frames[frames.length - 1];
+          const more = hex[1].replace(/\s+/g, "").match(/../g)?.map((h) => parseInt(h, 16)) ?? [];
+          last.bytes = Uint8Array.from([...last.bytes, ...more]);
+        } else if (line.trim() !== "") frames.push({ summary: line, bytes: new Uint8Array() });
+      }
+      return frames;
+    },
+  };
+}
+
+/** A frame with its Ethernet source MAC (and, for ARP/NDP, the link-layer address fields) zeroed. */
+export function withoutMacs(f: Frame): string {
+  const b = f.bytes.slice();
+  b.fill(0, 6, 12);
+  const ethertype = (b[12] << 8) | b[13];
+  if (ethertype === 0x0806) b.fill(0, 22, 28); // ARP sender hardware address
+  if (ethertype === 0x86dd && b[20] === 58 && b[54] === 136) b.fill(0, 80, 86); // NA target link-layer option
+  return Buffer.from(b).toString("hex");
 }

@@ -1,7 +1,7 @@
 // Host side of the IPVS test VM: build (cached) and boot it once per command under QEMU/TCG.
 // The guest sees the host's / read-only (with a tmpfs overlay), so the command can use any host path.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -83,9 +83,42 @@ export function qemuArgs(cacheDir: string, share: string, memoryMb: number, cpus
   ];
 }
 
-/** Boots the VM, runs one command, powers off. Never leaves QEMU running. */
+/**
+ * One VM at a time on this machine: two TCG guests on 2 cores would each run at half speed
+ * and both miss their timeouts. The lock file holds the owner's pid; a dead owner's lock is
+ * taken over.
+ */
+async function acquireVmLock(cacheDir: string): Promise<() => void> {
+  const path = join(cacheDir, "run.lock");
+  for (;;) {
+    try {
+      const fd = openSync(path, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => { try { unlinkSync(path); } catch { /* already gone */ } };
+    } catch {
+      const owner = Number(readIfExists(path).trim());
+      if (!Number.isInteger(owner) || owner <= 0 || !existsSync(`/proc/${owner}`)) {
+        try { unlinkSync(path); } catch { /* raced with another waiter */ }
+        continue;
+      }
+      await Bun.sleep(250);
+    }
+  }
+}
+
+/** Boots the VM, runs one command, powers off. Never leaves QEMU running. Waits for other runs first. */
 export async function runInVm(options: VmRunOptions): Promise<VmRunResult> {
   const cacheDir = options.cacheDir ?? vmCacheDir();
+  const release = await acquireVmLock(cacheDir);
+  try {
+    return await runLocked(cacheDir, options);
+  } finally {
+    release();
+  }
+}
+
+async function runLocked(cacheDir: string, options: VmRunOptions): Promise<VmRunResult> {
   const share = mkdtempSync(join(tmpdir(), "lbctl-vm-"));
   const started = performance.now();
   try {

@@ -1,0 +1,263 @@
+// The runtime shell on fake kernel I/O and fake timers: socket sharing and VRID dispatch, the single
+// timer, adverts with IP ids from 1, VIPs added/removed exactly once, GARP bursts, reload without a
+// flap, stop, control API, bad packets counted. No root, no network.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+import type { ReceivedPacket, VrrpSocketOptions } from "../../src/net/vrrp-socket.ts";
+import type { NetlinkRequest } from "../../src/netlink/socket.ts";
+import { RTM_DELADDR, RTM_NEWADDR, parseAddressMessage } from "../../src/netlink/rtnetlink.ts";
+import { buildIpv4Packet, encodeAdvert, encodeInstanceAdvert, parseIpv4Packet, parseAdvert } from "../../src/vrrp/packet.ts";
+import { startVrrpRuntime, type RuntimeConfig, type RuntimeInstanceConfig, type RuntimeIo, type RuntimeSocket, type VrrpRuntime } from "../../src/vrrp/runtime.ts";
+import type { TrackerConfig, TrackerSource } from "../../src/vrrp/tracking.ts";
+import { VRRP_DEFAULTS } from "../../src/vrrp/types.ts";
+
+interface FakeSocket extends RuntimeSocket {
+  opts: VrrpSocketOptions;
+  sent: { bytes: Uint8Array; dst?: string }[];
+  deliver(pkt: ReceivedPacket): void;
+  closed: boolean;
+}
+
+class FakeKernel {
+  sockets: FakeSocket[] = [];
+  addresses = new Set<string>();
+  addressLog: string[] = [];
+  frames: Uint8Array[] = [];
+  trackerConfigs: TrackerConfig[] = [];
+
+  io(): RuntimeIo {
+    return {
+      netlink: {
+        requestSync: (req: NetlinkRequest) => {
+          if (req.type === RTM_NEWADDR || req.type === RTM_DELADDR) {
+            const a = parseAddressMessage({ header: { len: 0, type: req.type, flags: 0, seq: 0, pid: 0 }, payload: req.payload! })!;
+            const key = `${a.address}/${a.prefixlen}`;
+            if (req.type === RTM_NEWADDR) this.addresses.add(key);
+            else this.addresses.delete(key);
+            this.addressLog.push(`${req.type === RTM_NEWADDR ? "add" : "del"} ${key}`);
+          }
+          return [];
+        },
+      },
+      ifindex: () => 2,
+      openSocket: (opts) => {
+        let cb: ((p: ReceivedPacket) => void) | null = null;
+        const s: FakeSocket = {
+          opts, sent: [], closed: false,
+          send: (bytes, dst) => void s.sent.push({ bytes: bytes.slice(), dst }),
+          onPacket: (f) => void (cb = f),
+          onError: () => {},
+          close: async () => void (s.closed = true),
+          deliver: (p) => cb?.(p),
+        };
+        this.sockets.push(s);
+        return s;
+      },
+      sendFrame: (_i, f) => void this.frames.push(f),
+      linkMac: () => Uint8Array.of(2, 0, 0, 0, 0, 1),
+      startTracker: (cfg): TrackerSource => (this.trackerConfigs.push(cfg), {
+        ready: Promise.resolve(),
+        state: () => ({ interfaces: new Map([["eth0", true]]), scripts: new Map(), files: new Map(), processes: new Map() }),
+        watchInterfaces: () => {},
+        close: async () => {},
+      }),
+      ipv6Forwarding: () => false,
+      close: () => {},
+    };
+  }
+}
+
+const inst = (over: Partial<RuntimeInstanceConfig> & { name: string; vrid: number; vips: string[] }): RuntimeInstanceConfig =>
+  ({ ...VRRP_DEFAULTS, unicastPeers: [], family: 4, version: 3, interface: "eth0", primaryIp: "10.0.0.1", advertIntervalMs: 100, ...over }) as RuntimeInstanceConfig;
+
+function advertFrom(source: string, vrid: number, priority: number, vips: string[], opts: { ttl?: number; corrupt?: boolean; to?: string; legacy?: boolean } = {}): ReceivedPacket {
+  const destination = opts.to ?? "224.0.0.18";
+  const payload = encodeAdvert({ version: 3, vrid, priority, advertIntervalMs: 100, addresses: vips }, { family: 4, source, destination, legacyUnicastChecksum: opts.legacy });
+  if (!payload.ok) throw new Error(payload.error);
+  if (opts.corrupt) payload.bytes[6] ^= 0xff;
+  const pkt = buildIpv4Packet({ source, destination, id: 1, payload: payload.bytes, ttl: opts.ttl });
+  if (!pkt.ok) throw new Error(pkt.error);
+  return { data: pkt.bytes, src: source, dst: destination, ifindex: 2, ttlOrHopLimit: opts.ttl ?? 255 };
+}
+
+/** The adverts a socket sent, decoded: [vrid, priority, ip id]. */
+function sentAdverts(s: FakeSocket): [number, number, number][] {
+  return s.sent.map(({ bytes }) => {
+    const ip = parseIpv4Packet(bytes);
+    if (!ip.ok) throw new Error(ip.detail);
+    const a = parseAdvert(ip.payload, 4);
+    if (!a.ok) throw new Error(a.detail);
+    return [a.advert.vrid, a.advert.priority, ip.header.id];
+  });
+}
+
+let kernel: FakeKernel;
+let logs: string[];
+let rt: VrrpRuntime | null;
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  kernel = new FakeKernel();
+  logs = [];
+  rt = null;
+});
+
+afterEach(async () => {
+  await rt?.stop();
+  vi.useRealTimers();
+});
+
+async function start(config: RuntimeConfig): Promise<VrrpRuntime> {
+  rt = await startVrrpRuntime({ ...config, io: kernel.io(), clock: { now: () => Date.now() }, log: (l, m) => logs.push(`${l} ${m}`) });
+  return rt;
+}
+
+const state = (r: VrrpRuntime, name: string) => r.status().instances.find((i) => i.name === name)?.state;
+
+describe("runtime on fake I/O", () => {
+  it("instances on one interface share one socket; packets go to the instance of their VRID", async () => {
+    const r = await start({ instances: [inst({ name: "A", vrid: 1, vips: ["10.0.0.101"] }), inst({ name: "B", vrid: 2, vips: ["10.0.0.102"] })] });
+    expect(kernel.sockets).toHaveLength(1);
+    expect(state(r, "A")).toBe("BACKUP");
+    // A higher-priority master for VRID 2 keeps B in BACKUP past its down interval; A becomes MASTER.
+    for (let t = 0; t < 10; t++) {
+      kernel.sockets[0].deliver(advertFrom("10.0.0.9", 2, 200, ["10.0.0.102"]));
+      vi.advanceTimersByTime(100);
+    }
+    expect(state(r, "A")).toBe("MASTER");
+    expect(state(r, "B")).toBe("BACKUP");
+    const b = r.status().instances.find((i) => i.name === "B")!;
+    expect(b.masterAddress).toBe("10.0.0.9");
+    expect(b.stats.advertisementsReceived).toBe(10);
+    expect(b.lastTransition).toMatchObject({ from: "INIT", to: "BACKUP", reason: "init" });
+    expect(r.status().instances.find((i) => i.name === "A")!.lastTransition).toMatchObject({ from: "BACKUP", to: "MASTER" });
+    expect(r.status().instances.find((i) => i.name === "A")!.stats.advertisementsReceived).toBe(0);
+  });
+
+  it("one timer for 200 instances", async () => {
+    const instances = Array.from({ length: 200 }, (_, i) => inst({ name: `I${i}`, vrid: i + 1, vips: [`10.0.${1 + (i >> 8)}.${i % 256}`] }));
+    const r = await start({ instances });
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(1000);
+    expect(r.status().instances.every((i) => i.state === "MASTER")).toBe(true);
+    expect(vi.getTimerCount()).toBe(1);
+  });
+
+  it("MASTER: advert first (IP ids 1, 2, 3, ... per instance), VIPs added once, 5 GARPs; stop: priority 0 and VIPs gone", async () => {
+    const r = await start({ instances: [inst({ name: "A", vrid: 7, vips: ["10.0.0.100"], vipDetails: [{ address: "10.0.0.100/24" }] })] });
+    vi.advanceTimersByTime(1000);
+    expect(state(r, "A")).toBe("MASTER");
+    expect([...kernel.addresses]).toEqual(["10.0.0.100/24"]);
+    expect(kernel.frames).toHaveLength(5);
+    const adverts = sentAdverts(kernel.sockets[0]);
+    expect(adverts.length).toBeGreaterThanOrEqual(7);
+    expect(adverts.map((a) => a[2])).toEqual(adverts.map((_, i) => i + 1));
+    expect(adverts.every(([vrid, prio]) => vrid === 7 && prio === 100)).toBe(true);
+    await r.stop();
+    rt = null;
+    expect(sentAdverts(kernel.sockets[0]).at(-1)![1]).toBe(0);
+    expect(kernel.addresses.size).toBe(0);
+    expect(kernel.addressLog).toEqual(["add 10.0.0.100/24", "del 10.0.0.100/24"]);
+    expect(kernel.sockets[0].closed).toBe(true);
+  });
+
+  it("garp_interval spaces the burst; VIPs released cancel what is still pending", async () => {
+    const r = await start({ instances: [inst({ name: "A", vrid: 7, vips: ["10.0.0.100", "10.0.0.101"], garpIntervalMs: 50, garpMasterDelayMs: 0 })] });
+    vi.advanceTimersByTime(361); // Master_Down_Interval for priority 100 at 100 ms: 3 x 100 + 61 ms
+    expect(state(r, "A")).toBe("MASTER");
+    expect(kernel.frames).toHaveLength(1); // 2 VIPs x 5 repeats = 10 frames, one every 50 ms
+    vi.advanceTimersByTime(200);
+    expect(kernel.frames).toHaveLength(5);
+    expect(r.forceBackup("A")).toEqual({ ok: true });
+    vi.advanceTimersByTime(1000);
+    expect(kernel.frames).toHaveLength(5);
+  });
+
+  it("reload: unchanged instances keep state and VIPs, removed ones release theirs, new ones start", async () => {
+    const a = inst({ name: "A", vrid: 1, vips: ["10.0.0.101"] });
+    const b = inst({ name: "B", vrid: 2, vips: ["10.0.0.102"] });
+    const r = await start({ instances: [a, b] });
+    vi.advanceTimersByTime(1000);
+    expect(kernel.addresses.size).toBe(2);
+    const logBefore = kernel.addressLog.length;
+    const c = inst({ name: "C", vrid: 3, vips: ["10.0.0.103"] });
+    const res = await r.reload({ instances: [a, c] });
+    expect(res).toEqual({ kept: ["A"], started: ["C"], removed: ["B"], restarted: [], errors: [] });
+    expect(kernel.addressLog.slice(logBefore)).toEqual(["del 10.0.0.102/32"]);
+    expect(state(r, "A")).toBe("MASTER");
+    expect(state(r, "C")).toBe("BACKUP");
+    vi.advanceTimersByTime(1000);
+    expect([...kernel.addresses].sort()).toEqual(["10.0.0.101/32", "10.0.0.103/32"]);
+    // A changed instance is restarted.
+    const res2 = await r.reload({ instances: [{ ...a, priority: 120 }, c] });
+    expect(res2.restarted).toEqual(["A"]);
+    expect(r.status().instances.find((i) => i.name === "A")!.basePriority).toBe(120);
+  });
+
+  it("forceBackup / resume, and a clear error for an unknown instance", async () => {
+    const r = await start({ instances: [inst({ name: "A", vrid: 1, vips: ["10.0.0.101"] })] });
+    vi.advanceTimersByTime(1000);
+    expect(r.forceBackup("A")).toEqual({ ok: true });
+    expect(state(r, "A")).toBe("BACKUP");
+    expect(kernel.addresses.size).toBe(0);
+    vi.advanceTimersByTime(2000);
+    expect(state(r, "A")).toBe("BACKUP");
+    expect(r.resume("A")).toEqual({ ok: true });
+    vi.advanceTimersByTime(1000);
+    expect(state(r, "A")).toBe("MASTER");
+    expect(r.forceBackup("nope")).toEqual({ ok: false, error: "no VRRP instance named 'nope'" });
+  });
+
+  it("bad packets are counted per instance or as unmatched, and change nothing", async () => {
+    const r = await start({ instances: [inst({ name: "A", vrid: 1, vips: ["10.0.0.101"] })] });
+    const s = kernel.sockets[0];
+    s.deliver(advertFrom("10.0.0.9", 1, 250, ["10.0.0.101"], { corrupt: true }));
+    s.deliver(advertFrom("10.0.0.9", 1, 250, ["10.0.0.101"], { ttl: 64 }));
+    s.deliver(advertFrom("10.0.0.9", 9, 250, ["10.0.0.101"]));
+    s.deliver({ data: Uint8Array.of(0x45, 0, 0, 20), src: "10.0.0.9", dst: "224.0.0.18", ifindex: 2, ttlOrHopLimit: 255 });
+    vi.advanceTimersByTime(1000);
+    const st = r.status();
+    expect(st.instances[0].state).toBe("MASTER");
+    expect(st.instances[0].stats.checksumErrors).toBe(1);
+    expect(st.instances[0].stats.ipTtlErrors).toBe(1);
+    expect(st.unmatched).toEqual({ unknownVrid: 1, malformed: 1 });
+  });
+
+  it("old_unicast_checksum auto: after an advert with the pre-1.3.6 unicast checksum, ours use it too", async () => {
+    const a = inst({ name: "U", vrid: 5, vips: ["10.0.0.105"], unicastPeers: ["10.0.0.2"] });
+    const r = await start({ instances: [a] });
+    vi.advanceTimersByTime(1000);
+    expect(state(r, "U")).toBe("MASTER");
+    const payloadOf = (b: Uint8Array) => Buffer.from(b.subarray(20)).toString("hex");
+    const modern = encodeInstanceAdvert(a, 100, "10.0.0.2", false);
+    const legacy = encodeInstanceAdvert(a, 100, "10.0.0.2", true);
+    if (!modern.ok || !legacy.ok) throw new Error("encode");
+    const sock = kernel.sockets[0];
+    expect(sock.opts.unicast).toEqual({ src: "10.0.0.1", peers: ["10.0.0.2"] });
+    expect(payloadOf(sock.sent.at(-1)!.bytes)).toBe(Buffer.from(modern.bytes).toString("hex"));
+    sock.deliver(advertFrom("10.0.0.2", 5, 50, ["10.0.0.105"], { to: "10.0.0.1", legacy: true }));
+    expect(r.status().instances[0].stats.checksumErrors).toBe(0);
+    expect(logs.some((l) => l.includes("(U) Setting unicast VRRPv3 checksum to old version"))).toBe(true);
+    // The lower-priority advert is answered at once, already in the old dialect.
+    expect(payloadOf(sock.sent.at(-1)!.bytes)).toBe(Buffer.from(legacy.bytes).toString("hex"));
+    expect(sock.sent.at(-1)!.dst).toBe("10.0.0.2");
+  });
+
+  it("vrrp_scripts without their own user run as script_user", async () => {
+    await start({
+      instances: [],
+      scriptUser: { uid: 1000, gid: 1000 },
+      scripts: [{ name: "plain", script: "/bin/true" }, { name: "own", script: "/bin/true", user: { uid: 65534, gid: 65534 } }],
+    });
+    expect(kernel.trackerConfigs[0].scripts.map((x) => [x.name, x.user?.uid])).toEqual([["plain", 1000], ["own", 65534]]);
+  });
+
+  it("an instance with a bad configuration or a taken VRID is not started, and says why", async () => {
+    const r = await start({
+      instances: [inst({ name: "A", vrid: 1, vips: ["10.0.0.101"] }), inst({ name: "B", vrid: 1, vips: ["10.0.0.102"] }), inst({ name: "C", vrid: 300, vips: ["10.0.0.103"] })],
+    });
+    expect(r.status().instances.map((i) => i.name)).toEqual(["A"]);
+    expect(logs.some((l) => l.includes("(B) eth0/IPv4/VRID 1 is already used by A"))).toBe(true);
+    expect(logs.some((l) => l.includes("(C) VRID must be 1..255"))).toBe(true);
+  });
+});
