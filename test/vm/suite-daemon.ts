@@ -20,7 +20,7 @@ export const IPVS_SAMPLES = [
 ];
 
 export const CASE_SEED = "seed config (TCP_CHECK, DR, wrr, persistence 1): lbctl programs the same IPVS table as keepalived";
-export const CASE_HEALTH = "health: a stopped real server leaves the table (NAT) or gets weight 0 (inhibit_on_failure, DR) like keepalived; traffic keeps flowing; drain and IPVS counters through the control API";
+export const CASE_HEALTH = "health: a stopped real server leaves the table (NAT), gets weight 0 (inhibit_on_failure, DR), loses the quorum to the sorry server, like keepalived; traffic keeps flowing; drain and IPVS counters through the control API";
 export const CASE_RELOAD = "reload: added/removed/reweighted real servers and services give keepalived's table; an unchanged service's connection survives";
 export const sampleCase = (s: string): string => `sample keepalived.conf.${s}: same IPVS table as keepalived (all real servers up)`;
 export const daemonCaseNames = [CASE_SEED, ...IPVS_SAMPLES.map(sampleCase), CASE_HEALTH, CASE_RELOAD];
@@ -31,6 +31,7 @@ const RS1 = "192.168.26.36", RS2 = "192.168.26.54", DR_VIP = "192.168.26.34", NA
 /** The client's source addresses: DR replies come straight back, NAT replies are routed via the director. */
 const CLIENT_DR = "192.168.26.2", CLIENT_NAT = "192.168.26.3";
 const WORK = "/tmp/lbt-cr";
+const SORRY = RS2;
 
 // ---------- helpers ----------
 
@@ -260,6 +261,8 @@ function labConfig(version: 1 | 2): string {
     "global_defs {\n  router_id lbt-cr\n}\n",
     vs(`${NAT_VIP} 80`, ["  lvs_sched rr\n  lvs_method NAT", rs(RS1, 80, version === 1 ? 1 : 3, http), rs(RS2, 80, 1, http)].join("\n")),
     vs(`${NAT_VIP} 7000`, ["  lvs_sched wlc\n  lvs_method NAT", rs(RS1, 7000, 1, tcp), rs(RS2, 7000, 1, tcp)].join("\n")),
+    // Quorum 2 of 2 with a sorry server: one real server down puts the sorry server in their place.
+    vs(`${NAT_VIP} 83`, [`  lvs_sched rr\n  lvs_method NAT\n  quorum 2\n  sorry_server ${SORRY} 8080`, rs(RS1, 80, 1, http), rs(RS2, 80, 1, http)].join("\n")),
     vs(`${DR_VIP} 9999`, ["  lvs_sched wrr\n  lvs_method DR\n  inhibit_on_failure", rs(RS1, 9999, 2, tcp), ...(version === 1 ? [rs(RS2, 9999, 1, tcp)] : [])].join("\n")),
     version === 1
       ? vs(`${NAT_VIP} 81`, ["  lvs_sched rr\n  lvs_method NAT\n  persistence_timeout 30", rs(RS1, 80, 1, http)].join("\n"))
@@ -350,7 +353,7 @@ interface HealthSnapshots { up: string[]; down: string[]; natDown: Record<string
 async function healthRun(tool: "lbctl" | "keepalived"): Promise<HealthSnapshots> {
   const conf = `${WORK}/lab-${tool}.conf`;
   writeFileSync(conf, labConfig(1));
-  const allUp = (t: string[]) => t.length === 4 && destCount(t) === 7 && !t.some((s) => / 0$/m.test(s));
+  const allUp = (t: string[]) => t.length === 5 && destCount(t) === 9 && !t.some((s) => / 0$/m.test(s));
   return withDaemon(tool, conf, async () => {
     const up = await waitTable(`${tool}: all up`, allUp);
     const before = requestMany(NAT_VIP, 80, CLIENT_NAT, 6);
@@ -358,7 +361,7 @@ async function healthRun(tool: "lbctl" | "keepalived"): Promise<HealthSnapshots>
     if (tool === "lbctl") await operatorChecks();
     await stopServer(R1, 80);
     await stopServer(R1, 9999);
-    const down = await waitTable(`${tool}: r1 down`, (t) => t.length === 4 && t.join("\n").includes(`${RS1}:9999 Route 0`) && !t.join("\n").includes(`${RS1}:80 Masq`));
+    const down = await waitTable(`${tool}: r1 down`, (t) => t.length === 5 && t.join("\n").includes(`${RS1}:9999 Route 0`) && !t.join("\n").includes(`${RS1}:80 Masq`) && t.join("\n").includes(`${SORRY}:8080 Masq 1`));
     const natDown = requestMany(NAT_VIP, 80, CLIENT_NAT, 6);
     const drDown = requestMany(DR_VIP, 9999, CLIENT_DR, 6);
     startServer(R1, "http", 80);
@@ -396,7 +399,7 @@ async function operatorChecks(): Promise<void> {
   await waitTable("lbctl: drained", (t) => t.join("\n").includes(`${RS2}:80 Masq 0`) && t.join("\n").includes(`${RS1}:80 Masq 1`));
   expectEqual(requestMany(NAT_VIP, 80, CLIENT_NAT, 4), { r1: 4 }, "answers with r2 drained");
   check((await api<{ ok: boolean }>("POST", `${path}/undrain`)).ok, "undrain refused");
-  await waitTable("lbctl: undrained", (t) => t.join("\n").includes(`${RS2}:80 Masq 1`));
+  await waitTable("lbctl: undrained", (t) => !t.join("\n").includes(`${RS2}:80 Masq 0`));
 }
 
 async function healthCase(): Promise<void> {
@@ -413,7 +416,7 @@ async function healthCase(): Promise<void> {
 async function reloadRun(tool: "lbctl" | "keepalived"): Promise<{ after: string[]; hold: string }> {
   const conf = `${WORK}/reload-${tool}.conf`;
   writeFileSync(conf, labConfig(1));
-  const v1 = (t: string[]) => t.length === 4 && destCount(t) === 7;
+  const v1 = (t: string[]) => t.length === 5 && destCount(t) === 9;
   return withDaemon(tool, conf, async (d) => {
     await waitTable(`${tool}: v1`, v1);
     const held = holdConnection(NAT_VIP, 7000, CLIENT_NAT, 5);
@@ -434,7 +437,7 @@ async function reloadCase(): Promise<void> {
   // And what a fresh keepalived programs for the new file is what the reload gave.
   const conf = `${WORK}/fresh-v2.conf`;
   writeFileSync(conf, labConfig(2));
-  const fresh = await withDaemon("keepalived", conf, () => waitTable("keepalived fresh v2", (t) => t.length === 4));
+  const fresh = await withDaemon("keepalived", conf, () => waitTable("keepalived fresh v2", (t) => t.length === 5));
   expectEqual(mine.after, fresh, "lbctl after reload vs a fresh keepalived on the new file");
 }
 
