@@ -14,7 +14,7 @@ import type { Model } from "../config/schema.ts";
 import type { GlobalDefsConfig } from "../config/spec/global.ts";
 import { lookupUser } from "../util/users.ts";
 import { runScript, splitCommand, type ScriptUser } from "../vrrp/scripts.ts";
-import { checkMapping, ipvsServices, type CheckMapping, type MappedVirtualServer } from "./check-config.ts";
+import { checkMapping, ipvsServices, type CheckMapping, type MappedChecker, type MappedVirtualServer } from "./check-config.ts";
 import { IpvsSync } from "./ipvs-sync.ts";
 import type { RoleContext, RoleFactory, RoleWorker } from "./role.ts";
 
@@ -33,13 +33,24 @@ function addStats(a: IpvsStats, b: IpvsStats): IpvsStats {
   return out;
 }
 
+/** Checkers grouped by virtual server and real server ("VS\nRS"): status and state are built per real server. */
+function byRealServer<C extends ScheduledChecker>(checkers: readonly C[]): Map<string, C[]> {
+  const out = new Map<string, C[]>();
+  for (const c of checkers) {
+    const k = `${c.vsKey}\n${c.rs}`;
+    const list = out.get(k);
+    if (list) list.push(c); else out.set(k, [c]);
+  }
+  return out;
+}
+
 /** The health model the scheduler builds from its checkers, built the same way for initial state. */
-function withCheckers(vs: HealthVirtualServer, checkers: ScheduledChecker[]): HealthVirtualServer {
+function withCheckers(vs: HealthVirtualServer, checkers: ReadonlyMap<string, ScheduledChecker[]>): HealthVirtualServer {
   return {
     ...vs,
     realServers: vs.realServers.map((rs) => ({
       ...rs,
-      checkers: checkers.filter((c) => c.vsKey === vs.vsKey && c.rs === rsKey(rs)).map((c) => ({ id: c.id, startsUp: !c.policy.alpha })),
+      checkers: (checkers.get(`${vs.vsKey}\n${rsKey(rs)}`) ?? []).map((c) => ({ id: c.id, startsUp: !c.policy.alpha })),
     })),
   };
 }
@@ -90,11 +101,13 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
   let effective: Model | null = null;
   let mapping: CheckMapping = { virtualServers: [], checkers: [], problems: [] };
   let byKey = new Map<string, MappedVirtualServer>();
+  let checkersByRs = new Map<string, MappedChecker[]>();
   let scheduler: HealthScheduler | null = null;
   let generation = 0;
   let sync: IpvsSync | null = null;
   let ipvsError: string | null = null;
-  let ipvsTable: IpvsTable | null = null;
+  /** The kernel table by serviceKeyId, as last read (counters for status). */
+  let ipvsTable: Map<string, IpvsTable[number]> | null = null;
   let statusTimer: ReturnType<typeof setInterval> | null = null;
   let scriptUser: ScriptUser | undefined;
   let scriptSecurity = false;
@@ -184,7 +197,9 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     for (const id of history.keys()) if (!nextIds.has(id)) history.delete(id);
     mapping = next;
     byKey = new Map(next.virtualServers.map((v) => [v.key, v]));
-    const healths = next.virtualServers.map((v) => withCheckers(v.health, checkers));
+    const running = byRealServer(checkers);
+    checkersByRs = byRealServer(next.checkers);
+    const healths = next.virtualServers.map((v) => withCheckers(v.health, running));
     for (const h of healths) {
       const st = initVirtualServer(h).state;
       views.set(h.vsKey, { quorumUp: st.quorumUp, sorryActive: st.sorryActive });
@@ -212,10 +227,10 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
   function kernelView(key: string, vs: MappedVirtualServer): { service: IpvsStats | null; dests: Map<string, DestView> } {
     const dests = new Map<string, DestView>();
     if (!ipvsTable) return { service: null, dests };
-    const ids = new Set(programmed.get(key) ?? vs.services.map((s) => serviceKeyId(s.key)));
     let service: IpvsStats | null = null;
-    for (const s of ipvsTable) {
-      if (!ids.has(serviceKeyId(s.service.key))) continue;
+    for (const id of programmed.get(key) ?? vs.services.map((s) => serviceKeyId(s.key))) {
+      const s = ipvsTable.get(id);
+      if (!s) continue;
       service = service ? addStats(service, s.service.stats) : { ...s.service.stats };
       for (const d of s.dests) {
         const k = rsKey({ addr: d.address, port: d.port });
@@ -238,7 +253,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
       const realServers = vs.health.realServers.map((rs) => {
         const k = rsKey(rs);
         let decisive: LastResult | undefined;
-        const checkers = mapping.checkers.filter((c) => c.vsKey === vs.key && c.rs === k).map((c) => {
+        const checkers = (checkersByRs.get(`${vs.key}\n${k}`) ?? []).map((c) => {
           const st = scheduler?.checkerState(c.id);
           const h = history.get(c.id);
           if (!disabled.has(c.id) && h?.last && (!decisive || (!h.last.ok && decisive.ok) || (h.last.ok === decisive.ok && h.last.at > decisive.at))) decisive = h.last;
@@ -281,7 +296,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
   async function refreshCounters(): Promise<void> {
     if (!sync) return;
     const t = await sync.read();
-    if (t.ok) ipvsTable = t.table;
+    if (t.ok) ipvsTable = new Map(t.table.map((s) => [serviceKeyId(s.service.key), s]));
     else ctx.log("warning", `reading IPVS counters: ${t.error}`);
   }
 
@@ -345,8 +360,8 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
       }
       if (action === "disable-checker" || action === "enable-checker") {
         // vs + rs, and checker = its id within the real server ("TCP_CHECK#0"); without checker, all of them.
-        const ids = mapping.checkers
-          .filter((c) => c.vsKey === args.vs && c.rs === args.rs && (args.checker === undefined || c.localId === args.checker))
+        const ids = (checkersByRs.get(`${args.vs ?? ""}\n${args.rs ?? ""}`) ?? [])
+          .filter((c) => args.checker === undefined || c.localId === args.checker)
           .map((c) => c.id);
         if (ids.length === 0) return { ok: false, message: `no checker '${args.checker ?? "*"}' on real server '${args.rs ?? ""}' of '${args.vs ?? ""}'` };
         for (const id of ids) { if (action === "disable-checker") disabled.add(id); else disabled.delete(id); }
