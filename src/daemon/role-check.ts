@@ -5,7 +5,7 @@
 import { statSync } from "node:fs";
 import { hostname } from "node:os";
 import { HealthScheduler, type ScheduledChecker } from "../check/scheduler.ts";
-import { desiredDests, initVirtualServer, rsKey, type DesiredVirtualServer, type HealthEvent, type VirtualServerConfig as HealthVirtualServer } from "../check/vs-state.ts";
+import { initVirtualServer, rsKey, type DesiredVirtualServer, type HealthEvent, type VirtualServerConfig as HealthVirtualServer } from "../check/vs-state.ts";
 import type { IpvsTable } from "../ipvs/client.ts";
 import { describeOp } from "../ipvs/reconcile.ts";
 import { describeService, serviceKeyId, type IpvsStats } from "../ipvs/types.ts";
