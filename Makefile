@@ -70,3 +70,7 @@ rpm: build
 .PHONY: bench-vrrp-failover
 bench-vrrp-failover: build
 	$(BUN) bench/vrrp-failover/run.ts
+
+.PHONY: bench-vrrp-load
+bench-vrrp-load: build
+	$(BUN) bench/vrrp-load/run.ts

@@ -9,12 +9,17 @@ import { Logger } from "../util/log.ts";
 import { VERSION } from "../version.ts";
 import { startControlPlane, type ControlPlane } from "../daemon/control-api.ts";
 import { resolveMetricsListen } from "../daemon/metrics.ts";
+import { dumpDir, installKeepalivedSignals } from "../daemon/keepalived-signals.ts";
+import { subscribeAlerts } from "../daemon/smtp-alert.ts";
+import { hostname } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import type { Command } from "./command.ts";
 
 interface DaemonArgs {
   file?: string; configId?: string; vrrpOnly: boolean; checkOnly: boolean; socket?: string; metricsListen?: string;
   /** A child silent for this long is taken as hung, killed and restarted. */
   heartbeatTimeoutMs?: number;
+  pidFile?: string;
 }
 
 function parseArgs(argv: string[]): DaemonArgs | string {
@@ -34,6 +39,8 @@ function parseArgs(argv: string[]): DaemonArgs | string {
         if (!(v >= 0.5 && v <= 3600)) return "--heartbeat-timeout takes seconds, 0.5..3600";
         a.heartbeatTimeoutMs = v * 1000;
       }
+      // keepalived's main pid file, which exporters read to know whom to signal.
+      else if (arg === "-p" || arg === "--pid") a.pidFile = value();
       else if (arg === "-n" || arg === "--dont-fork" || arg === "-l" || arg === "--log-console" || arg === "-D" || arg === "--log-detail") {
         // keepalived's flags for the same behaviour: lbctl always runs in the foreground and logs to stdout.
       } else return `unknown option '${arg}'`;
@@ -55,8 +62,9 @@ export function rolesFor(effective: Model, a: Pick<DaemonArgs, "vrrpOnly" | "che
 
 const cmd: Command = {
   summary: "Run lbctl in the foreground: VRRP, IPVS and health checks from the configuration.\n" +
-    "SIGHUP reloads (a bad file keeps the running configuration), SIGTERM stops cleanly.",
-  usage: "lbctl daemon [-f FILE] [--config-id ID] [--vrrp-only|-P] [--check-only|-C] [--socket PATH] [--metrics-listen ADDR:PORT] [--heartbeat-timeout S]",
+    "SIGHUP reloads (a bad file keeps the running configuration), SIGTERM stops cleanly.\n" +
+    "As keepalived: SIGUSR1 writes $TMPDIR/keepalived.data, SIGUSR2 keepalived.stats, signal 36 keepalived.json.",
+  usage: "lbctl daemon [-f FILE] [--config-id ID] [--vrrp-only|-P] [--check-only|-C] [--socket PATH] [--metrics-listen ADDR:PORT] [--heartbeat-timeout S] [--pid|-p FILE]",
   async run(argv) {
     const a = parseArgs(argv);
     if (typeof a === "string") { process.stderr.write(`lbctl daemon: ${a}\n`); return 64; }
@@ -83,18 +91,31 @@ const cmd: Command = {
       process.stderr.write(`lbctl daemon: ${(e as Error).message}\n`);
       return 1;
     }
+    const controlPlane = plane;
+    // keepalived's dump signals (SIGUSR1/SIGUSR2/36 -> /tmp/keepalived.*), installed before the
+    // children start so that an early signal finds a handler instead of killing the daemon.
+    installKeepalivedSignals({ dir: dumpDir(process.env), status: () => controlPlane.facade.status(), config: () => sup.config, hostname: hostname(), log });
     const started = sup.start();
     if (!started.ok) {
       process.stderr.write(`lbctl daemon: not starting, ${started.errors.length} error(s) in ${configPath}\n`);
       await plane.stop();
       return 1;
     }
+    if (a.pidFile) {
+      try { writeFileSync(a.pidFile, `${process.pid}\n`, { mode: 0o644 }); } catch (e) { log.warning(`cannot write pid file ${a.pidFile}: ${(e as Error).message}`); }
+    }
+    // SMTP alerts from the event stream; subscribed in the same tick as start(), before any child event.
+    const alerts = subscribeAlerts({ subscribe: (l) => controlPlane.facade.subscribe(l), config: () => sup.config, hostname: hostname(), log });
     let stopping = false;
     const stop = async (sig: string) => {
       if (stopping) return;
       stopping = true;
       log.notice(`${sig}: stopping`);
       await sup.stop();
+      // The children's last transitions (STOP) are alerts too: give them a moment to go out.
+      await alerts.flush(2000);
+      alerts.stop();
+      if (a.pidFile) rmSync(a.pidFile, { force: true });
       await plane?.stop();
       notifier.close();
       process.exit(0);

@@ -35,23 +35,22 @@ export async function main(argv: string[]): Promise<number> {
   return c.run(rest);
 }
 
-/** Waits until everything written so far is handed to the OS (a pipe may be slower than us). */
-function flushed(stream: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => { stream.write("", () => resolve()); });
-}
-
 if (import.meta.main) {
   main(process.argv.slice(2)).then(
-    async (code) => {
-      await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
-      process.exit(code);
+    (code) => {
+      // Let the process end on its own so every pending write to a pipe is flushed first
+      // (process.exit() here cut long reports short); a command that left something running
+      // is still ended after a grace period.
+      process.exitCode = code;
+      setTimeout(() => process.exit(code), 5000).unref();
     },
     (err: unknown) => {
       // Last resort: never a stack trace for the user, unless debugging.
       const msg = err instanceof Error ? err.message : String(err);
       process.stderr.write(`lbctl: ${msg}\n`);
       if (process.env.LBCTL_DEBUG) console.error(err);
-      process.exit(70);
+      process.exitCode = 70;
+      setTimeout(() => process.exit(70), 5000).unref();
     },
   );
 }

@@ -2,6 +2,7 @@
 // It runs nothing else, so its heap stays small and its timers precise (see architecture.md).
 import type { GlobalDefsConfig } from "../config/spec/global.ts";
 import type { Model } from "../config/schema.ts";
+import { setRealtimePriorityAllThreads } from "../net/realtime.ts";
 import { IFA_F_SECONDARY, Rtnl, type AddressInfo } from "../netlink/rtnetlink.ts";
 import { lookupUser } from "../util/users.ts";
 import { startVrrpRuntime, type RuntimeStatus, type VrrpRuntime } from "../vrrp/runtime.ts";
@@ -82,7 +83,12 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
             }
           },
         });
-        statusTimer = setInterval(publish, STATUS_EVERY_MS);
+        // Every thread of this process real-time, the engine's helpers included (see realtime.ts);
+        // again with each status round, for threads the engine starts later.
+        const rt = global.vrrp_rt_priority ?? DEFAULT_VRRP_RT_PRIORITY;
+        const allThreadsRealtime = () => { try { setRealtimePriorityAllThreads(rt); } catch (e) { ctx.log("warning", `real-time priority: ${(e as Error).message}`); } };
+        allThreadsRealtime();
+        statusTimer = setInterval(() => { allThreadsRealtime(); publish(); }, STATUS_EVERY_MS);
       } else if (reload) {
         const r = await runtime.reload(config);
         for (const e of r.errors) ctx.log("err", e);
