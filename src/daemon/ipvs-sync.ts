@@ -5,7 +5,7 @@
 // keepalived's behaviour kept here: `lvs_flush` empties the table at start; at stop every virtual
 // server it configured is removed, or the whole table with `lvs_flush_onstop` (clear_services /
 // ipvs_flush_cmd in check_daemon.c).
-import { IpvsClient, type IpvsTable } from "../ipvs/client.ts";
+import { IpvsClient, type ApplyReport, type IpvsResult, type IpvsTable } from "../ipvs/client.ts";
 import { applyOps, reconcile, type IpvsOp } from "../ipvs/reconcile.ts";
 import { serviceKeyId, type IpvsTimeouts, type ServiceWithDests } from "../ipvs/types.ts";
 
@@ -15,13 +15,22 @@ export interface SyncReport {
   errors: string[];
 }
 
+/** What IpvsSync needs of the kernel (IpvsClient; a model of it in tests). */
+export interface IpvsPort {
+  apply(ops: readonly IpvsOp[]): Promise<ApplyReport>;
+  getTable(): Promise<IpvsResult<IpvsTable>>;
+  flush(): Promise<IpvsResult<void>>;
+  setTimeouts(t: IpvsTimeouts): Promise<IpvsResult<void>>;
+  close(): void;
+}
+
 export class IpvsSync {
   /** serviceKeyId -> the configuration lbctl believes the kernel holds for a service it owns. */
   private readonly model = new Map<string, ServiceWithDests>();
   /** The kernel's services at start, adopted when our configuration names them. */
   private readonly atStart = new Map<string, ServiceWithDests>();
 
-  private constructor(private readonly client: IpvsClient) {}
+  constructor(private readonly client: IpvsPort) {}
 
   static async open(): Promise<{ ok: true; sync: IpvsSync } | { ok: false; error: string }> {
     const c = await IpvsClient.open();

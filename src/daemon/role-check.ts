@@ -5,7 +5,7 @@
 import { statSync } from "node:fs";
 import { hostname } from "node:os";
 import { HealthScheduler, type ScheduledChecker } from "../check/scheduler.ts";
-import { desiredDests, initVirtualServer, rsKey, type DesiredVirtualServer, type HealthEvent, type VirtualServerConfig as HealthVirtualServer } from "../check/vs-state.ts";
+import { initVirtualServer, rsKey, type DesiredVirtualServer, type HealthEvent, type VirtualServerConfig as HealthVirtualServer } from "../check/vs-state.ts";
 import type { IpvsTable } from "../ipvs/client.ts";
 import { describeOp } from "../ipvs/reconcile.ts";
 import { describeService, serviceKeyId, type IpvsStats } from "../ipvs/types.ts";
@@ -14,7 +14,7 @@ import type { Model } from "../config/schema.ts";
 import type { GlobalDefsConfig } from "../config/spec/global.ts";
 import { lookupUser } from "../util/users.ts";
 import { runScript, splitCommand, type ScriptUser } from "../vrrp/scripts.ts";
-import { checkMapping, ipvsServices, type CheckMapping, type MappedVirtualServer } from "./check-config.ts";
+import { checkMapping, ipvsServices, type CheckMapping, type MappedChecker, type MappedVirtualServer } from "./check-config.ts";
 import { IpvsSync } from "./ipvs-sync.ts";
 import type { RoleContext, RoleFactory, RoleWorker } from "./role.ts";
 
@@ -33,13 +33,24 @@ function addStats(a: IpvsStats, b: IpvsStats): IpvsStats {
   return out;
 }
 
+/** Checkers grouped by virtual server and real server ("VS\nRS"): status and state are built per real server. */
+function byRealServer<C extends ScheduledChecker>(checkers: readonly C[]): Map<string, C[]> {
+  const out = new Map<string, C[]>();
+  for (const c of checkers) {
+    const k = `${c.vsKey}\n${c.rs}`;
+    const list = out.get(k);
+    if (list) list.push(c); else out.set(k, [c]);
+  }
+  return out;
+}
+
 /** The health model the scheduler builds from its checkers, built the same way for initial state. */
-function withCheckers(vs: HealthVirtualServer, checkers: ScheduledChecker[]): HealthVirtualServer {
+function withCheckers(vs: HealthVirtualServer, checkers: ReadonlyMap<string, ScheduledChecker[]>): HealthVirtualServer {
   return {
     ...vs,
     realServers: vs.realServers.map((rs) => ({
       ...rs,
-      checkers: checkers.filter((c) => c.vsKey === vs.vsKey && c.rs === rsKey(rs)).map((c) => ({ id: c.id, startsUp: !c.policy.alpha })),
+      checkers: (checkers.get(`${vs.vsKey}\n${rsKey(rs)}`) ?? []).map((c) => ({ id: c.id, startsUp: !c.policy.alpha })),
     })),
   };
 }
@@ -47,17 +58,19 @@ function withCheckers(vs: HealthVirtualServer, checkers: ScheduledChecker[]): He
 const fingerprint = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (v instanceof Uint8Array ? [...v] : v));
 
 /**
- * enable_script_security: a script run as root must not be replaceable by another user, i.e. no
- * part of its path may be writable by anyone but root (keepalived's check_script_secure).
+ * enable_script_security: a script run as root must not be replaceable by another user: every part
+ * of its path owned by root, not writable by a group other than root's nor by others
+ * (keepalived's check_script_secure).
  */
-export function insecureScript(path: string, stat: (p: string) => { uid: number; mode: number } | undefined): string | undefined {
+export function insecureScript(path: string, stat: (p: string) => { uid: number; gid: number; mode: number } | undefined): string | undefined {
   if (!path.startsWith("/")) return `${path}: not an absolute path`;
   const parts = path.split("/").filter(Boolean);
   for (let i = parts.length; i >= 0; i--) {
     const p = "/" + parts.slice(0, i).join("/");
     const st = stat(p);
     if (!st) return `${p}: not found`;
-    if (st.uid !== 0 || (st.mode & 0o022) !== 0) return `${p} is writable by a non-root user`;
+    if (st.uid !== 0) return `${p} is owned by uid ${st.uid}, not root`;
+    if (((st.mode & 0o020) !== 0 && st.gid !== 0) || (st.mode & 0o002) !== 0) return `${p} is writable by a non-root user`;
   }
   return undefined;
 }
@@ -70,7 +83,7 @@ class ScriptQueue {
     this.queue = this.queue.then(async () => {
       const argv = splitCommand(command);
       if (secure && (user === undefined || user.uid === 0)) {
-        const why = insecureScript(argv[0] ?? "", (p) => { try { const s = statSync(p); return { uid: s.uid, mode: s.mode }; } catch { return undefined; } });
+        const why = insecureScript(argv[0] ?? "", (p) => { try { const s = statSync(p); return { uid: s.uid, gid: s.gid, mode: s.mode }; } catch { return undefined; } });
         if (why) { this.ctx.log("err", `not running '${command}': ${why} (enable_script_security)`); return; }
       }
       const r = await runScript(argv, { timeoutMs: NOTIFY_TIMEOUT_MS, user });
@@ -88,11 +101,13 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
   let effective: Model | null = null;
   let mapping: CheckMapping = { virtualServers: [], checkers: [], problems: [] };
   let byKey = new Map<string, MappedVirtualServer>();
+  let checkersByRs = new Map<string, MappedChecker[]>();
   let scheduler: HealthScheduler | null = null;
   let generation = 0;
   let sync: IpvsSync | null = null;
   let ipvsError: string | null = null;
-  let ipvsTable: IpvsTable | null = null;
+  /** The kernel table by serviceKeyId, as last read (counters for status). */
+  let ipvsTable: Map<string, IpvsTable[number]> | null = null;
   let statusTimer: ReturnType<typeof setInterval> | null = null;
   let scriptUser: ScriptUser | undefined;
   let scriptSecurity = false;
@@ -182,7 +197,9 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     for (const id of history.keys()) if (!nextIds.has(id)) history.delete(id);
     mapping = next;
     byKey = new Map(next.virtualServers.map((v) => [v.key, v]));
-    const healths = next.virtualServers.map((v) => withCheckers(v.health, checkers));
+    const running = byRealServer(checkers);
+    checkersByRs = byRealServer(next.checkers);
+    const healths = next.virtualServers.map((v) => withCheckers(v.health, running));
     for (const h of healths) {
       const st = initVirtualServer(h).state;
       views.set(h.vsKey, { quorumUp: st.quorumUp, sorryActive: st.sorryActive });
@@ -210,10 +227,10 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
   function kernelView(key: string, vs: MappedVirtualServer): { service: IpvsStats | null; dests: Map<string, DestView> } {
     const dests = new Map<string, DestView>();
     if (!ipvsTable) return { service: null, dests };
-    const ids = new Set(programmed.get(key) ?? vs.services.map((s) => serviceKeyId(s.key)));
     let service: IpvsStats | null = null;
-    for (const s of ipvsTable) {
-      if (!ids.has(serviceKeyId(s.service.key))) continue;
+    for (const id of programmed.get(key) ?? vs.services.map((s) => serviceKeyId(s.key))) {
+      const s = ipvsTable.get(id);
+      if (!s) continue;
       service = service ? addStats(service, s.service.stats) : { ...s.service.stats };
       for (const d of s.dests) {
         const k = rsKey({ addr: d.address, port: d.port });
@@ -236,7 +253,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
       const realServers = vs.health.realServers.map((rs) => {
         const k = rsKey(rs);
         let decisive: LastResult | undefined;
-        const checkers = mapping.checkers.filter((c) => c.vsKey === vs.key && c.rs === k).map((c) => {
+        const checkers = (checkersByRs.get(`${vs.key}\n${k}`) ?? []).map((c) => {
           const st = scheduler?.checkerState(c.id);
           const h = history.get(c.id);
           if (!disabled.has(c.id) && h?.last && (!decisive || (!h.last.ok && decisive.ok) || (h.last.ok === decisive.ok && h.last.at > decisive.at))) decisive = h.last;
@@ -279,7 +296,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
   async function refreshCounters(): Promise<void> {
     if (!sync) return;
     const t = await sync.read();
-    if (t.ok) ipvsTable = t.table;
+    if (t.ok) ipvsTable = new Map(t.table.map((s) => [serviceKeyId(s.service.key), s]));
     else ctx.log("warning", `reading IPVS counters: ${t.error}`);
   }
 
@@ -343,8 +360,8 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
       }
       if (action === "disable-checker" || action === "enable-checker") {
         // vs + rs, and checker = its id within the real server ("TCP_CHECK#0"); without checker, all of them.
-        const ids = mapping.checkers
-          .filter((c) => c.vsKey === args.vs && c.rs === args.rs && (args.checker === undefined || c.localId === args.checker))
+        const ids = (checkersByRs.get(`${args.vs ?? ""}\n${args.rs ?? ""}`) ?? [])
+          .filter((c) => args.checker === undefined || c.localId === args.checker)
           .map((c) => c.id);
         if (ids.length === 0) return { ok: false, message: `no checker '${args.checker ?? "*"}' on real server '${args.rs ?? ""}' of '${args.vs ?? ""}'` };
         for (const id of ids) { if (action === "disable-checker") disabled.add(id); else disabled.delete(id); }

@@ -33,7 +33,7 @@ describe("lbctl daemon's checker child against keepalived 2.2.7 on a real IPVS k
         results.set(r.name, r);
       }
     }
-  }, 320_000);
+  }, 600_000); // may first wait for another suite's VM (one VM at a time)
 
   it("the VM booted and the suite ran to the end", () => {
     const context = `exit ${run.exitCode}, ${Math.round(run.durationMs)} ms\nstderr:\n${run.stderr.slice(-3000)}\nconsole:\n${run.console.slice(-3000)}`;

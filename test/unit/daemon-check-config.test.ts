@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { desiredDests, initVirtualServer, onCheckerVerdict, type VirtualServerConfig } from "../../src/check/vs-state.ts";
 import { loadConfigText } from "../../src/config/load.ts";
 import { checkMapping, expandRange, ipvsServices, type CheckMapping, type MappedVirtualServer } from "../../src/daemon/check-config.ts";
+import { insecureScript } from "../../src/daemon/role-check.ts";
 import { IP_VS_SVC_F_ONEPACKET, IP_VS_SVC_F_PERSISTENT, IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2 } from "../../src/ipvs/types.ts";
 
 const look = { user: (u: string) => (u === "nobody" ? { uid: 65534, gid: 65534 } : undefined), hostname: "lbt-host" };
@@ -285,5 +286,28 @@ virtual_server 10.0.0.1 443 {
     expect(spec.params.requireReply).toBe(true);
     expect([...spec.params.replyData!]).toEqual([0x10, 0x20]);
     expect([...spec.params.replyMask!]).toEqual([0x0f, 0x0f]);
+  });
+});
+
+describe("enable_script_security for notify scripts run as root", () => {
+  const root = (mode: number, gid = 0) => ({ uid: 0, gid, mode });
+  const tree: Record<string, { uid: number; gid: number; mode: number }> = {
+    "/": root(0o40755), "/usr": root(0o40755), "/usr/bin": root(0o40755),
+    "/usr/bin/ok.sh": root(0o100755), "/usr/bin/rootgroup.sh": root(0o100775), "/usr/bin/mine.sh": { uid: 1000, gid: 1000, mode: 0o100755 },
+    "/tmp": root(0o41777), "/tmp/x.sh": root(0o100755), "/usr/bin/gw.sh": root(0o100775, 50),
+  };
+  const stat = (p: string) => tree[p];
+
+  it("accepts a script whose whole path only root can change", () => {
+    expect(insecureScript("/usr/bin/ok.sh", stat)).toBeUndefined();
+    expect(insecureScript("/usr/bin/rootgroup.sh", stat)).toBeUndefined();
+  });
+
+  it("refuses a script another user owns, one writable by a non-root group, one in a world-writable directory, a relative or missing one", () => {
+    expect(insecureScript("/usr/bin/mine.sh", stat)).toContain("/usr/bin/mine.sh");
+    expect(insecureScript("/usr/bin/gw.sh", stat)).toContain("/usr/bin/gw.sh");
+    expect(insecureScript("/tmp/x.sh", stat)).toContain("/tmp is writable");
+    expect(insecureScript("x.sh", stat)).toContain("not an absolute path");
+    expect(insecureScript("/usr/bin/none.sh", stat)).toContain("not found");
   });
 });

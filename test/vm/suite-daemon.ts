@@ -4,10 +4,12 @@
 // Each case prints "LBCTL-DAEMON-VM-RESULT {json}"; test/integration/ipvs-daemon-vm.test.ts makes one
 // `it` per case. The same bundle doubles as the HTTP client, echo server and long-lived client.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 
 export const DAEMON_RESULT_PREFIX = "LBCTL-DAEMON-VM-RESULT ";
+export const DAEMON_TABLE_PREFIX = "LBCTL-DAEMON-VM-TABLE ";
 export interface DaemonCaseResult { name: string; ok: boolean; error?: string; ms: number }
 
 const SAMPLES_DIR = "/usr/share/doc/keepalived/samples";
@@ -18,7 +20,7 @@ export const IPVS_SAMPLES = [
 ];
 
 export const CASE_SEED = "seed config (TCP_CHECK, DR, wrr, persistence 1): lbctl programs the same IPVS table as keepalived";
-export const CASE_HEALTH = "health: a stopped real server leaves the table (NAT) or gets weight 0 (inhibit_on_failure, DR) like keepalived; traffic keeps flowing";
+export const CASE_HEALTH = "health: a stopped real server leaves the table (NAT), gets weight 0 (inhibit_on_failure, DR), loses the quorum to the sorry server, like keepalived; traffic keeps flowing; drain and IPVS counters through the control API";
 export const CASE_RELOAD = "reload: added/removed/reweighted real servers and services give keepalived's table; an unchanged service's connection survives";
 export const sampleCase = (s: string): string => `sample keepalived.conf.${s}: same IPVS table as keepalived (all real servers up)`;
 export const daemonCaseNames = [CASE_SEED, ...IPVS_SAMPLES.map(sampleCase), CASE_HEALTH, CASE_RELOAD];
@@ -29,6 +31,7 @@ const RS1 = "192.168.26.36", RS2 = "192.168.26.54", DR_VIP = "192.168.26.34", NA
 /** The client's source addresses: DR replies come straight back, NAT replies are routed via the director. */
 const CLIENT_DR = "192.168.26.2", CLIENT_NAT = "192.168.26.3";
 const WORK = "/tmp/lbt-cr";
+const SORRY = RS2;
 
 // ---------- helpers ----------
 
@@ -88,7 +91,8 @@ interface Daemon { name: string; proc: ChildProcess; log: () => string; stop(): 
 function startDaemon(tool: "lbctl" | "keepalived", conf: string, ns: string): Daemon {
   const lbctl = process.env.LBCTL_BIN ?? "dist/lbctl";
   const argv = tool === "lbctl"
-    ? [lbctl, "daemon", "-C", "-f", conf]
+    // One control socket per daemon: several run at once, in different namespaces.
+    ? [lbctl, "daemon", "-C", "-f", conf, "--socket", `${WORK}/${ns}.sock`]
     : ["keepalived", "-n", "-l", "-D", "-G", "-C", "-f", conf, "-p", `${WORK}/${ns}.pid`, "-c", `${WORK}/${ns}-check.pid`, "-r", `${WORK}/${ns}-vrrp.pid`];
   const proc = spawn("ip", ["netns", "exec", ns, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
@@ -242,6 +246,11 @@ export function stripBlocks(text: string, keyword: RegExp): string {
 const CHECKER_BLOCK = /^(TCP_CHECK|HTTP_GET|SSL_GET|SMTP_CHECK|DNS_CHECK|MISC_CHECK|UDP_CHECK|PING_CHECK|FILE_CHECK|BFD_CHECK)$/;
 const VRRP_BLOCK = /^(vrrp_instance|vrrp_sync_group|vrrp_script|static_ipaddress|static_routes|static_rules)$/;
 
+/** A sample without its checkers (every real server stays up) and without its VRRP part (not the checker's). */
+export function strippedSample(sample: string): string {
+  return stripBlocks(stripBlocks(readFileSync(`${SAMPLES_DIR}/keepalived.conf.${sample}`, "utf8"), CHECKER_BLOCK), VRRP_BLOCK);
+}
+
 const LAB_TIMING = "delay_loop 1\n  connect_timeout 1\n  retry 1\n  delay_before_retry 1";
 function labConfig(version: 1 | 2): string {
   const http = "HTTP_GET { url { path / } }";
@@ -252,6 +261,8 @@ function labConfig(version: 1 | 2): string {
     "global_defs {\n  router_id lbt-cr\n}\n",
     vs(`${NAT_VIP} 80`, ["  lvs_sched rr\n  lvs_method NAT", rs(RS1, 80, version === 1 ? 1 : 3, http), rs(RS2, 80, 1, http)].join("\n")),
     vs(`${NAT_VIP} 7000`, ["  lvs_sched wlc\n  lvs_method NAT", rs(RS1, 7000, 1, tcp), rs(RS2, 7000, 1, tcp)].join("\n")),
+    // Quorum 2 of 2 with a sorry server: one real server down puts the sorry server in their place.
+    vs(`${NAT_VIP} 83`, [`  lvs_sched rr\n  lvs_method NAT\n  quorum 2\n  sorry_server ${SORRY} 8080`, rs(RS1, 80, 1, http), rs(RS2, 80, 1, http)].join("\n")),
     vs(`${DR_VIP} 9999`, ["  lvs_sched wrr\n  lvs_method DR\n  inhibit_on_failure", rs(RS1, 9999, 2, tcp), ...(version === 1 ? [rs(RS2, 9999, 1, tcp)] : [])].join("\n")),
     version === 1
       ? vs(`${NAT_VIP} 81`, ["  lvs_sched rr\n  lvs_method NAT\n  persistence_timeout 30", rs(RS1, 80, 1, http)].join("\n"))
@@ -281,13 +292,29 @@ const SAMPLE_BATCH = 4;
 let sampleOutcomes: Promise<Map<string, string | null>> | null = null;
 
 /** Compares lbctl with keepalived on one sample in namespace `ns`; the error message or null. */
+/**
+ * Notify scripts a sample names but nobody ships (quorum-up.sh ...): created as `exit 0` stubs so both
+ * daemons accept the file. Only inside the VM, whose / is a throw-away overlay.
+ */
+function stubScripts(text: string): void {
+  if (!existsSync("/proc/net/ip_vs")) throw new Error("refusing to create script stubs outside the IPVS VM");
+  for (const m of text.matchAll(/^\s*(?:quorum_up|quorum_down|notify_up|notify_down)\s+"?(\/[^\s"]+)/gm)) {
+    const path = m[1]!;
+    if (existsSync(path)) continue;
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+  }
+}
+
 async function compareSample(sample: string, ns: string): Promise<string | null> {
   try {
-    // Checkers removed: every real server is up in both daemons; the VRRP part is not the checker's.
-    const text = stripBlocks(stripBlocks(readFileSync(`${SAMPLES_DIR}/keepalived.conf.${sample}`, "utf8"), CHECKER_BLOCK), VRRP_BLOCK);
+    const text = strippedSample(sample);
+    stubScripts(text);
     const conf = `${WORK}/sample-${sample}.conf`;
     writeFileSync(conf, text);
     const theirs = await withDaemon("keepalived", conf, () => waitTable(`keepalived ${sample}`, (t) => t.length > 0, 15_000, ns), ns);
+    // keepalived's table, for test/fixtures/check-role/keepalived-sample-tables.json (unit test of the mapping).
+    console.log(DAEMON_TABLE_PREFIX + JSON.stringify({ sample, table: theirs }));
     // Waiting for keepalived's table; when it never comes, the comparison below shows the difference.
     const mine = await withDaemon("lbctl", conf, () => waitTable(`lbctl ${sample}`, (t) => isDeepStrictEqual(t, theirs), 8000, ns).catch(() => kernelTable(ns)), ns);
     expectEqual(mine, theirs, "lbctl's table vs keepalived's");
@@ -326,14 +353,15 @@ interface HealthSnapshots { up: string[]; down: string[]; natDown: Record<string
 async function healthRun(tool: "lbctl" | "keepalived"): Promise<HealthSnapshots> {
   const conf = `${WORK}/lab-${tool}.conf`;
   writeFileSync(conf, labConfig(1));
-  const allUp = (t: string[]) => t.length === 4 && destCount(t) === 7 && !t.some((s) => / 0$/m.test(s));
+  const allUp = (t: string[]) => t.length === 5 && destCount(t) === 9 && !t.some((s) => / 0$/m.test(s));
   return withDaemon(tool, conf, async () => {
     const up = await waitTable(`${tool}: all up`, allUp);
     const before = requestMany(NAT_VIP, 80, CLIENT_NAT, 6);
     expectEqual(before, { r1: 3, r2: 3 }, `${tool}: NAT answers with both up`);
+    if (tool === "lbctl") await operatorChecks();
     await stopServer(R1, 80);
     await stopServer(R1, 9999);
-    const down = await waitTable(`${tool}: r1 down`, (t) => t.length === 4 && t.join("\n").includes(`${RS1}:9999 Route 0`) && !t.join("\n").includes(`${RS1}:80 Masq`));
+    const down = await waitTable(`${tool}: r1 down`, (t) => t.length === 5 && t.join("\n").includes(`${RS1}:9999 Route 0`) && !t.join("\n").includes(`${RS1}:80 Masq`) && t.join("\n").includes(`${SORRY}:8080 Masq 1`));
     const natDown = requestMany(NAT_VIP, 80, CLIENT_NAT, 6);
     const drDown = requestMany(DR_VIP, 9999, CLIENT_DR, 6);
     startServer(R1, "http", 80);
@@ -341,6 +369,37 @@ async function healthRun(tool: "lbctl" | "keepalived"): Promise<HealthSnapshots>
     await waitTable(`${tool}: r1 back`, allUp);
     return { up, down, natDown, drDown };
   });
+}
+
+interface ApiRs { key: string; health: string; drained: boolean; effectiveWeight: number | null; stats: { conns: number; inBytes: number } | null }
+interface ApiStatus { virtualServers: { key: string; stats: { conns: number } | null; realServers: ApiRs[] }[] }
+
+async function api<T>(method: string, path: string): Promise<T> {
+  const r = await fetch(`http://lbctl${path}`, { method, unix: `${WORK}/${D}.sock` } as RequestInit);
+  return (await r.json()) as T;
+}
+
+/** Through lbctl's control API: IPVS counters read from the kernel, and drain/undrain reaching the kernel. */
+async function operatorChecks(): Promise<void> {
+  const vs = `TCP ${NAT_VIP}:80`;
+  // The child reads counters every few seconds; the kernel's estimator has them at once.
+  const deadline = performance.now() + 10_000;
+  let st: ApiStatus | undefined;
+  while (performance.now() < deadline) {
+    st = await api<ApiStatus>("GET", "/v1/status");
+    const rs = st.virtualServers.find((v) => v.key === vs)?.realServers ?? [];
+    if (rs.reduce((n, r) => n + (r.stats?.conns ?? 0), 0) >= 6) break;
+    await sleep(300);
+  }
+  const v = st?.virtualServers.find((x) => x.key === vs);
+  check((v?.stats?.conns ?? 0) >= 6, `status shows ${v?.stats?.conns} connections for ${vs}, expected at least 6: ${JSON.stringify(v)}`);
+  check(v!.realServers.every((r) => r.health === "up" && (r.stats?.inBytes ?? 0) > 0 && r.effectiveWeight === 1), `real server status: ${JSON.stringify(v!.realServers)}`);
+  const path = `/v1/virtual-servers/${encodeURIComponent(vs)}/real-servers/${encodeURIComponent(`${RS2}:80`)}`;
+  check((await api<{ ok: boolean }>("POST", `${path}/drain`)).ok, "drain refused");
+  await waitTable("lbctl: drained", (t) => t.join("\n").includes(`${RS2}:80 Masq 0`) && t.join("\n").includes(`${RS1}:80 Masq 1`));
+  expectEqual(requestMany(NAT_VIP, 80, CLIENT_NAT, 4), { r1: 4 }, "answers with r2 drained");
+  check((await api<{ ok: boolean }>("POST", `${path}/undrain`)).ok, "undrain refused");
+  await waitTable("lbctl: undrained", (t) => !t.join("\n").includes(`${RS2}:80 Masq 0`));
 }
 
 async function healthCase(): Promise<void> {
@@ -357,7 +416,7 @@ async function healthCase(): Promise<void> {
 async function reloadRun(tool: "lbctl" | "keepalived"): Promise<{ after: string[]; hold: string }> {
   const conf = `${WORK}/reload-${tool}.conf`;
   writeFileSync(conf, labConfig(1));
-  const v1 = (t: string[]) => t.length === 4 && destCount(t) === 7;
+  const v1 = (t: string[]) => t.length === 5 && destCount(t) === 9;
   return withDaemon(tool, conf, async (d) => {
     await waitTable(`${tool}: v1`, v1);
     const held = holdConnection(NAT_VIP, 7000, CLIENT_NAT, 5);
@@ -378,7 +437,7 @@ async function reloadCase(): Promise<void> {
   // And what a fresh keepalived programs for the new file is what the reload gave.
   const conf = `${WORK}/fresh-v2.conf`;
   writeFileSync(conf, labConfig(2));
-  const fresh = await withDaemon("keepalived", conf, () => waitTable("keepalived fresh v2", (t) => t.length === 4));
+  const fresh = await withDaemon("keepalived", conf, () => waitTable("keepalived fresh v2", (t) => t.length === 5));
   expectEqual(mine.after, fresh, "lbctl after reload vs a fresh keepalived on the new file");
 }
 
