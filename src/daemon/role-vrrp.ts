@@ -51,10 +51,10 @@ async function primaryLookup(effective: Model): Promise<PrimaryAddressLookup> {
 }
 
 /** The runtime keeps time on the monotonic clock; the API speaks wall-clock milliseconds. */
-function wallClockStatus(s: RuntimeStatus, nowWall = Date.now(), nowMono = performance.now()): RuntimeStatus {
+function wallClockStatus(s: RuntimeStatus): RuntimeStatus {
   return {
     ...s,
-    instances: s.instances.map((i) => (i.lastTransition ? { ...i, lastTransition: { ...i.lastTransition, at: Math.round(nowWall - (nowMono - i.lastTransition.at)) } } : i)),
+    instances: s.instances.map((i) => (i.lastTransition ? { ...i, lastTransition: { ...i.lastTransition, at: i.lastTransition.wallTime } } : i)),
   };
 }
 
