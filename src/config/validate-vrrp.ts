@@ -163,6 +163,11 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig, group: st
   const priority = instancePriority(inst);
 
   if (inst.virtual_router_id === undefined) diag.error(`${who} the virtual router id must be set (virtual_router_id 1..255)`, here);
+  // keepalived watches a virtual route through its interface; without one it cannot notice the
+  // route being deleted behind its back, and says so.
+  for (const r of inst.virtual_routes) {
+    if (r.dev === undefined && !r.no_track) diag.warning(`Warning - cannot track route ${r.to} with no interface specified, not tracking`, blockLoc(r) ?? at("virtual_routes"));
+  }
   if (inst.interface === undefined && !unicast) diag.error(`${who} no interface: set 'interface' (only an instance with unicast peers may omit it)`, here);
   if (inst.interface !== undefined && env.interfaceExists && !env.interfaceExists(inst.interface)) {
     diag.warning(`WARNING - interface ${inst.interface} for vrrp_instance ${name} doesn't exist`, at("interface"));

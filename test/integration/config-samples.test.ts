@@ -18,7 +18,6 @@ const INTERFACES = ["eth0", "eth1", "eth2", "eth3", "eth0.1"];
 /** Samples where the verdicts differ, with the reason lbctl's verdict is the intended one. */
 const WARNING_ONLY = "keepalived -t exits non-zero for warnings too; lbctl reports the same problem as a warning and exits 2 (the file loads)";
 const MISSING_CHECK_SCRIPT = "the script it runs (/usr/local/...) is not on this machine: lbctl's LVS validation makes that an error because the check could never pass; keepalived -t does not look at checker scripts";
-const ROUTE_WITHOUT_DEV = "KNOWN GAP (validateVrrp, config-vrrp): keepalived warns 'cannot track route ... with no interface specified' (and about deprecated 'or'/'gw'); lbctl does not detect it yet";
 const DISAGREE: Record<string, { lbctlExit: number; why: string }> = {
   "keepalived.conf.fwmark": { lbctlExit: 2, why: `${WARNING_ONLY}: 'protocol' is ignored for a fwmark service` },
   "keepalived.conf.vrrp.localcheck": { lbctlExit: 2, why: `${WARNING_ONLY}: scripts run as root without enable_script_security (keepalived exits 6)` },
@@ -26,9 +25,9 @@ const DISAGREE: Record<string, { lbctlExit: number; why: string }> = {
   "keepalived.conf.misc_check": { lbctlExit: 1, why: `MISC_CHECK: ${MISSING_CHECK_SCRIPT}` },
   "keepalived.conf.misc_check_arg": { lbctlExit: 1, why: `MISC_CHECK: ${MISSING_CHECK_SCRIPT}` },
   "keepalived.conf.quorum": { lbctlExit: 1, why: `quorum_up/quorum_down: ${MISSING_CHECK_SCRIPT}` },
-  "keepalived.conf.track_interface": { lbctlExit: 0, why: ROUTE_WITHOUT_DEV },
-  "keepalived.conf.vrrp.routes": { lbctlExit: 0, why: ROUTE_WITHOUT_DEV },
-  "keepalived.conf.vrrp.static_ipaddress": { lbctlExit: 0, why: ROUTE_WITHOUT_DEV },
+  "keepalived.conf.track_interface": { lbctlExit: 2, why: `${WARNING_ONLY}: a virtual route without an interface cannot be tracked` },
+  "keepalived.conf.vrrp.routes": { lbctlExit: 2, why: `${WARNING_ONLY}: routes without an interface, deprecated 'or' and 'gw'` },
+  "keepalived.conf.vrrp.static_ipaddress": { lbctlExit: 2, why: `${WARNING_ONLY}: a virtual route without an interface cannot be tracked` },
 };
 
 const samples = readdirSync(SAMPLES).filter((f) => f.startsWith("keepalived.conf.")).sort();

@@ -182,7 +182,7 @@ describe("vrrp_instance: keyword families", () => {
   to 192.168.2.0/24 table 1 no_track
   from 2001:db8::/64 lookup 7 preference 100
  }`);
-    expect(msgs).toEqual([]);
+    expect(msgs).toEqual(['11:13 warning: "gw" for routes is deprecated. Please use "via"']);
     expect(i.virtual_routes.map((r) => [r.to, r.family, r.via, r.dev, r.table, r.type, r.src, r.no_track])).toEqual([
       ["192.168.109.0/24", 4, "192.168.200.254", "eth1", undefined, undefined, "192.168.100.1", false],
       ["192.168.111.0/24", 4, undefined, "eth2", undefined, undefined, undefined, true],

@@ -385,6 +385,9 @@ export function routeLine(opts: { isStatic: boolean }): LineItemType<RouteConfig
         if (w === "inet6") { inet6 = true; continue; }
         if (w === "no_track") { r.no_track = true; continue; }
         if (w === "to") continue;
+        // keepalived 2.2.7's wording for the two spellings `ip route` no longer documents.
+        if (w === "gw") ctx.diag.warning(`"gw" for routes is deprecated. Please use "via"`, loc);
+        if (w === "or") ctx.diag.warning(`"or" for routes is deprecated. Please use "nexthop"`, loc);
         if (ROUTE_TYPES.includes(w) && !r.to) { r.type = w; continue; }
         if (ROUTE_VALUE_OPTS.has(w)) {
           const v = all[i + 1];
