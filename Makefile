@@ -5,7 +5,7 @@ export BUN_RUNTIME_TRANSPILER_CACHE_PATH := 0
 export BUN_INSTALL_CACHE_DIR := $(CURDIR)/.cache/bun-install
 SOURCES := $(shell find src ffi -name '*.ts' 2>/dev/null)
 # Packages the test suite drives (reference peer, namespaces, captures, IPVS VM).
-TEST_DEBS := keepalived iproute2 tcpdump nftables ipvsadm procps psmisc openssl nginx-light python3 iputils-ping \
+TEST_DEBS := keepalived iproute2 tcpdump nftables ipvsadm procps psmisc openssl nginx-light python3 iputils-ping curl \
              dnsmasq qemu-system-x86 xz-utils busybox-static cpio kmod tmux rpm systemd
 
 -include mk/*.mk

@@ -6,9 +6,10 @@ import { hasRole } from "../daemon/role.ts";
 import { SystemdNotifier } from "../daemon/sd-notify.ts";
 import { Supervisor } from "../daemon/supervisor.ts";
 import { Logger } from "../util/log.ts";
+import { parseFacility, SyslogSink } from "../util/syslog.ts";
 import { VERSION } from "../version.ts";
 import { startControlPlane, type ControlPlane } from "../daemon/control-api.ts";
-import { resolveMetricsListen } from "../daemon/metrics.ts";
+import { parseListen, resolveMetricsListen, serveMetrics } from "../daemon/metrics.ts";
 import { dumpDir, installKeepalivedSignals } from "../daemon/keepalived-signals.ts";
 import { subscribeAlerts } from "../daemon/smtp-alert.ts";
 import { hostname } from "node:os";
@@ -19,6 +20,8 @@ interface DaemonArgs {
   file?: string; configId?: string; vrrpOnly: boolean; checkOnly: boolean; socket?: string; metricsListen?: string;
   /** A child silent for this long is taken as hung, killed and restarted. */
   heartbeatTimeoutMs?: number;
+  /** Log to syslog (this facility) instead of stdout. */
+  syslogFacility?: number;
   pidFile?: string;
 }
 
@@ -34,6 +37,11 @@ function parseArgs(argv: string[]): DaemonArgs | string {
       else if (arg === "-C" || arg === "--check" || arg === "--check-only") a.checkOnly = true;
       else if (arg === "--socket") a.socket = value();
       else if (arg === "--metrics-listen") a.metricsListen = value();
+      else if (arg === "--syslog" || arg === "-S" || arg === "--log-facility") {
+        const f = parseFacility(value());
+        if (f === undefined) return `${arg} takes a facility: 0..7 (local0..local7) or a name such as daemon`;
+        a.syslogFacility = f;
+      }
       else if (arg === "--heartbeat-timeout") {
         const v = Number(value());
         if (!(v >= 0.5 && v <= 3600)) return "--heartbeat-timeout takes seconds, 0.5..3600";
@@ -64,13 +72,14 @@ const cmd: Command = {
   summary: "Run lbctl in the foreground: VRRP, IPVS and health checks from the configuration.\n" +
     "SIGHUP reloads (a bad file keeps the running configuration), SIGTERM stops cleanly.\n" +
     "As keepalived: SIGUSR1 writes $TMPDIR/keepalived.data, SIGUSR2 keepalived.stats, signal 36 keepalived.json.",
-  usage: "lbctl daemon [-f FILE] [--config-id ID] [--vrrp-only|-P] [--check-only|-C] [--socket PATH] [--metrics-listen ADDR:PORT] [--heartbeat-timeout S] [--pid|-p FILE]",
+  usage: "lbctl daemon [-f FILE] [--config-id ID] [--vrrp-only|-P] [--check-only|-C] [--socket PATH] [--metrics-listen ADDR:PORT] [--heartbeat-timeout S] [--pid|-p FILE] [--syslog FACILITY]",
   async run(argv) {
     const a = parseArgs(argv);
     if (typeof a === "string") { process.stderr.write(`lbctl daemon: ${a}\n`); return 64; }
     const metrics = resolveMetricsListen(a.metricsListen, process.env);
     if (metrics && "error" in metrics) { process.stderr.write(`lbctl daemon: --metrics-listen: ${metrics.error}\n`); return 64; }
-    const log = new Logger();
+    // stdout with priority prefixes suits journald; --syslog (keepalived's -S) sends to /dev/log.
+    const log = a.syslogFacility === undefined ? new Logger() : new Logger(new SyslogSink(a.syslogFacility));
     const notifier = new SystemdNotifier();
     const configPath = a.file ?? defaultConfigPath();
     let plane: ControlPlane | null = null;
@@ -101,6 +110,19 @@ const cmd: Command = {
       await plane.stop();
       return 1;
     }
+    // metrics_listen in the configuration, unless the command line already chose.
+    let configMetrics: { stop(): Promise<void> } | null = null;
+    const fromConfig = (sup.config.global_defs as { metrics_listen?: string } | undefined)?.metrics_listen;
+    if (!metrics && fromConfig) {
+      const listen = parseListen(fromConfig);
+      if ("error" in listen) log.err(`metrics_listen: ${listen.error}; metrics are off`);
+      else {
+        try {
+          configMetrics = serveMetrics({ ...listen, status: () => controlPlane.facade.status() });
+          log.notice(`metrics on ${listen.hostname}:${listen.port}`);
+        } catch (e) { log.err(`cannot serve metrics on ${fromConfig}: ${(e as Error).message}`); }
+      }
+    }
     if (a.pidFile) {
       try { writeFileSync(a.pidFile, `${process.pid}\n`, { mode: 0o644 }); } catch (e) { log.warning(`cannot write pid file ${a.pidFile}: ${(e as Error).message}`); }
     }
@@ -117,6 +139,7 @@ const cmd: Command = {
       alerts.stop();
       if (a.pidFile) rmSync(a.pidFile, { force: true });
       await plane?.stop();
+      await configMetrics?.stop();
       notifier.close();
       process.exit(0);
     };

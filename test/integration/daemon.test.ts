@@ -19,6 +19,9 @@ let ns = "";
 let daemon: SpawnedProcess;
 let notifyFd = -1;
 
+// lbctl's own global keyword; every config of this file keeps it (it is read at start-up).
+const METRICS = "global_defs {\n  metrics_listen 127.0.0.1:9650\n}\n";
+
 function instance(name: string, vrid: number, vip: string): string {
   return `vrrp_instance ${name} {
   state MASTER
@@ -70,7 +73,7 @@ beforeAll(async () => {
   const [peer] = await lab.namespaces("peer");
   await lab.veth(ns!, "eth0", peer!, "eth0");
   await lab.addr(ns!, "eth0", "10.60.0.1/24");
-  writeFileSync(conf, instance("VI_A", 61, "10.60.0.100"));
+  writeFileSync(conf, METRICS + instance("VI_A", 61, "10.60.0.100"));
   const notifyPath = join(dir, "notify.sock");
   // The listener lives in the daemon's namespace only because paths are namespace-independent.
   notifyFd = inNetns(ns!, () => socket(1, SOCK_DGRAM, 0));
@@ -100,8 +103,14 @@ describe("lbctl daemon", () => {
     expect(status.vrrp.instances.map((i) => [i.name, i.state, i.effectivePriority])).toEqual([["VI_A", "MASTER", 255]]);
   });
 
+  it("serves Prometheus metrics where the configuration's metrics_listen says", async () => {
+    const r = await lab.exec(ns, ["curl", "-sf", "http://127.0.0.1:9650/metrics"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^lbctl_vrrp_state\{[^}]*instance="VI_A"[^}]*state="MASTER"[^}]*\} 1$/m);
+  });
+
   it("keeps the running configuration when a reload finds errors", async () => {
-    writeFileSync(conf, instance("VI_A", 61, "10.60.0.100") + "vrrp_instance VI_B {\n  virtual_router_id 999\n}\n");
+    writeFileSync(conf, METRICS + instance("VI_A", 61, "10.60.0.100") + "vrrp_instance VI_B {\n  virtual_router_id 999\n}\n");
     daemon.kill("SIGHUP");
     await until("rejection logged", async () => daemon.output().stdout, (s) => s.includes("reload rejected"));
     expect(daemon.output().stdout).toMatch(/'virtual_router_id' 999 is out of range 1\.\.255/);
@@ -109,7 +118,7 @@ describe("lbctl daemon", () => {
   });
 
   it("applies a good reload as a diff: the unchanged instance keeps its VIP throughout", async () => {
-    writeFileSync(conf, instance("VI_A", 61, "10.60.0.100") + instance("VI_B", 62, "10.60.0.101"));
+    writeFileSync(conf, METRICS + instance("VI_A", 61, "10.60.0.100") + instance("VI_B", 62, "10.60.0.101"));
     let lost = false;
     let polling = true;
     const watcher = (async () => { while (polling) { if (!(await vips()).includes("10.60.0.100")) lost = true; await Bun.sleep(10); } })();

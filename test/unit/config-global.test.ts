@@ -51,7 +51,7 @@ describe("global_defs: defaults", () => {
       checker_rt_priority: true, checker_cpu_affinity: true, checker_rlimit_rttime: true, bfd_priority: true, bfd_no_swap: true,
       bfd_rt_priority: true, bfd_cpu_affinity: true, bfd_rlimit_rttime: true, notify_fifo: true, notify_fifo_script: true,
       vrrp_notify_fifo: true, vrrp_notify_fifo_script: true, vrrp_notify_priority_changes: true, lvs_notify_fifo: true,
-      lvs_notify_fifo_script: true, fifo_write_vrrp_states_on_reload: true, snmp_socket: true, enable_traps: true, enable_snmp_vrrp: true,
+      lvs_notify_fifo_script: true, fifo_write_vrrp_states_on_reload: true, metrics_listen: true, snmp_socket: true, enable_traps: true, enable_snmp_vrrp: true,
       enable_snmp_rfc: true, enable_snmp_rfcv2: true, enable_snmp_rfcv3: true, enable_snmp_checker: true, enable_dbus: true,
       dbus_service_name: true, script_user: true, enable_script_security: true, vrrp_netlink_cmd_rcv_bufs: true,
       vrrp_netlink_cmd_rcv_bufs_force: true, vrrp_netlink_monitor_rcv_bufs: true, vrrp_netlink_monitor_rcv_bufs_force: true,

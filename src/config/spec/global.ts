@@ -252,6 +252,7 @@ export interface GlobalDefsConfig {
   lvs_notify_fifo?: FifoConfig;
   lvs_notify_fifo_script?: ScriptConfig;
   fifo_write_vrrp_states_on_reload: boolean;
+  metrics_listen?: string;
   snmp_socket?: string;
   enable_traps: boolean;
   enable_snmp_vrrp: boolean;
@@ -388,6 +389,7 @@ export const globalDefsSpec: BlockSpec = {
     { key: "lvs_notify_fifo_script", type: script, doc: "Script started to read lvs_notify_fifo." },
     bool("fifo_write_vrrp_states_on_reload", "Write instance and group states to the FIFOs after a reload."),
     // SNMP / DBus
+    { key: "metrics_listen", type: word, doc: "lbctl only (keepalived rejects it): serve Prometheus metrics over HTTP on HOST:PORT or [IPV6]:PORT, e.g. 127.0.0.1:9650. Off when absent; `lbctl daemon --metrics-listen` overrides it. Read at start-up." },
     { key: "snmp_socket", type: word, defaultDoc: "unix:/var/agentx/master", doc: "AgentX socket of the SNMP master agent." },
     bool("enable_traps", "Send SNMP traps."),
     bool("enable_snmp_vrrp", "Serve the VRRP part of the KEEPALIVED MIB.", { aliases: [{ kw: "enable_snmp_keepalived", deprecated: true }] }),
