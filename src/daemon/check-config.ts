@@ -38,6 +38,8 @@ export interface MappedVirtualServer {
   services: ServiceConfig[];
   /** Destination settings by rsKey() (the sorry server included). */
   dests: Record<string, DestTemplate>;
+  /** ha_suspend: the service addresses that must be on this host for its checkers to run. */
+  haSuspendOn: string[] | null;
 }
 
 export interface MappedChecker extends ScheduledChecker {
@@ -345,7 +347,10 @@ export function checkMapping(effective: Model, look: CheckLookups): CheckMapping
       const sk = rsKey({ addr: vs.sorry_server.ip, port });
       dests[sk] ??= destTemplate(vs.sorry_server.ip, port, vs.sorry_server_lvs_method ?? vs.lvs_method);
     }
-    virtualServers.push({ key, health, services: serviceKeys.map((k) => serviceSettings(vs, k)), dests });
+    const services = serviceKeys.map((k) => serviceSettings(vs, k));
+    // keepalived: "If VS IP address is not set, suspend healthchecker's activity" (fwmark services have no address).
+    const addresses = services.flatMap((sv) => (sv.key.kind === "addr" ? [sv.key.address] : []));
+    virtualServers.push({ key, health, services, dests, haSuspendOn: vs.ha_suspend && addresses.length > 0 ? addresses : null });
   }
   return { virtualServers, checkers, problems };
 }

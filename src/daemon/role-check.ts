@@ -16,6 +16,8 @@ import { lookupUser } from "../util/users.ts";
 import { runScript, splitCommand, type ScriptUser } from "../vrrp/scripts.ts";
 import { checkMapping, ipvsServices, type CheckMapping, type MappedChecker, type MappedVirtualServer } from "./check-config.ts";
 import { IpvsSync } from "./ipvs-sync.ts";
+import { Rtnl } from "../netlink/rtnetlink.ts";
+import { subscribeRtnlEvents } from "../netlink/events.ts";
 import type { RoleContext, RoleFactory, RoleWorker } from "./role.ts";
 
 const STATUS_EVERY_MS = 3000;
@@ -118,6 +120,14 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
   const views = new Map<string, VsView>();
   const drained = new Map<string, Set<string>>();
   const disabled = new Set<string>();
+  /**
+   * ha_suspend virtual servers whose address is not on this host: their checkers do not run and
+   * their real servers keep the state they had; the service stays programmed (keepalived 2.2.7
+   * does the same: "Deactivating healthchecker for service ...", checked in the IPVS VM).
+   */
+  let suspended = new Set<string>();
+  let localAddresses = new Set<string>();
+  let addressEvents: { close(): Promise<void> } | null = null;
   const history = new Map<string, CheckHistory>();
   /** Virtual servers with a pending IPVS update, applied in order by one loop. */
   const pending = new Set<string>();
@@ -179,7 +189,8 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     for (const p of next.problems) ctx.log("err", p);
     const old = scheduler;
     const oldCheckers = new Map(mapping.checkers.map((c) => [c.id, fingerprint(c)]));
-    const checkers = next.checkers.filter((c) => !disabled.has(c.id)).map((c) => {
+    suspended = suspendedOf(next.virtualServers);
+    const checkers = next.checkers.filter((c) => !disabled.has(c.id) && !suspended.has(c.vsKey)).map((c) => {
       const st = old?.checkerState(c.id);
       if (!st?.hasRun || oldCheckers.get(c.id) !== fingerprint(c)) return c;
       // An unchanged checker that has run keeps its verdict: a down one starts down (as alpha does).
@@ -221,6 +232,37 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     });
     scheduler.start();
     quiet.clear();
+  }
+
+  function suspendedOf(list: readonly MappedVirtualServer[]): Set<string> {
+    return new Set(list.filter((v) => v.haSuspendOn?.some((a) => !localAddresses.has(a))).map((v) => v.key));
+  }
+
+  /** An address came or went: the checkers of ha_suspend virtual servers resume or suspend. */
+  function onLocalAddresses(next: Set<string>): void {
+    localAddresses = next;
+    if (!effective) return;
+    const now = suspendedOf(mapping.virtualServers);
+    const changed = [...new Set([...now, ...suspended])].filter((k) => now.has(k) !== suspended.has(k));
+    if (changed.length === 0) return;
+    for (const k of changed) ctx.log("notice", `${k}: ${now.has(k) ? "address gone, suspending its checkers (ha_suspend)" : "address present, resuming its checkers (ha_suspend)"}`, k);
+    build(effective, true);
+    publish();
+  }
+
+  async function watchLocalAddresses(): Promise<void> {
+    const rtnl = Rtnl.open();
+    try {
+      localAddresses = new Set((await rtnl.addresses()).map((a) => a.address));
+    } finally {
+      rtnl.close();
+    }
+    addressEvents = subscribeRtnlEvents((e) => {
+      if (e.kind !== "address") return;
+      const next = new Set(localAddresses);
+      if (e.op === "new") next.add(e.address.address); else next.delete(e.address.address);
+      onLocalAddresses(next);
+    }, { onError: (err) => ctx.log("warning", `address events: ${err.message}`) });
   }
 
   /** Kernel view of one virtual server: per real server its weight and counters (summed over a group's services). */
@@ -321,6 +363,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
         }
         statusTimer = setInterval(() => { void refreshCounters().then(publish); }, STATUS_EVERY_MS);
       }
+      if (!addressEvents && ((eff.virtual_server ?? []) as { ha_suspend?: boolean }[]).some((v) => v.ha_suspend)) await watchLocalAddresses();
       effective = eff;
       build(eff, reload);
       await applyPending();
@@ -329,6 +372,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     },
     async stop() {
       if (statusTimer) clearInterval(statusTimer);
+      await addressEvents?.close();
       generation++;
       // omega: the down notifiers of what was up, as keepalived runs them at shutdown.
       const events = scheduler?.stop() ?? [];

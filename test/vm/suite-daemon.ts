@@ -23,7 +23,8 @@ export const CASE_SEED = "seed config (TCP_CHECK, DR, wrr, persistence 1): lbctl
 export const CASE_HEALTH = "health: a stopped real server leaves the table (NAT), gets weight 0 (inhibit_on_failure, DR), loses the quorum to the sorry server, like keepalived; traffic keeps flowing; drain and IPVS counters through the control API";
 export const CASE_RELOAD = "reload: added/removed/reweighted real servers and services give keepalived's table; an unchanged service's connection survives";
 export const sampleCase = (s: string): string => `sample keepalived.conf.${s}: same IPVS table as keepalived (all real servers up)`;
-export const daemonCaseNames = [CASE_SEED, ...IPVS_SAMPLES.map(sampleCase), CASE_HEALTH, CASE_RELOAD];
+export const CASE_HA_SUSPEND = "ha_suspend: checkers run only while the service address is on the director; the service stays programmed, like keepalived";
+export const daemonCaseNames = [CASE_SEED, ...IPVS_SAMPLES.map(sampleCase), CASE_HEALTH, CASE_RELOAD, CASE_HA_SUSPEND];
 
 const D = "lbt-cr-d", C = "lbt-cr-c", R1 = "lbt-cr-r1", R2 = "lbt-cr-r2";
 const NAMESPACES = [D, C, R1, R2];
@@ -273,6 +274,40 @@ function labConfig(version: 1 | 2): string {
 
 // ---------- cases ----------
 
+/**
+ * keepalived.conf(5): "If VS IP address is not set, suspend healthchecker's activity". keepalived
+ * 2.2.7 still programs the service; only the checkers stop. Observable: a real server that dies
+ * while the address is absent stays in the table until the address comes and the checks resume.
+ */
+async function haSuspendCase(): Promise<void> {
+  const vip = "10.210.9.77";
+  const conf = `${WORK}/ha-suspend.conf`;
+  writeFileSync(conf, `virtual_server ${vip} 7700 {\n  ${LAB_TIMING}\n  protocol TCP\n  lvs_sched rr\n  lvs_method NAT\n  ha_suspend\n` +
+    `  real_server ${RS1} 7700 {\n    TCP_CHECK { }\n  }\n}\n`);
+  const tables: Record<string, string[][]> = {};
+  for (const tool of ["lbctl", "keepalived"] as const) {
+    startServer(R1, "http", 7700);
+    await waitListening(R1, 7700);
+    try {
+      await withDaemon(tool, conf, async () => {
+        const steps: string[][] = [];
+        steps.push(await waitTable(`${tool}: programmed without the address`, (t) => t.length === 1 && destCount(t) === 1));
+        await stopServer(R1, 7700);
+        await sleep(3000); // three delay_loops: a running checker would have removed it
+        steps.push(kernelTable());
+        shOk(`ip -n ${D} addr add ${vip}/32 dev lo`);
+        steps.push(await waitTable(`${tool}: checks resume with the address`, (t) => t.length === 1 && destCount(t) === 0));
+        shOk(`ip -n ${D} addr del ${vip}/32 dev lo`);
+        tables[tool] = steps;
+      });
+    } finally {
+      await stopServer(R1, 7700);
+    }
+  }
+  expectEqual(tables.lbctl, tables.keepalived, "lbctl's tables vs keepalived's (start, server dead while suspended, address added)");
+  check(tables.lbctl![1]![0]!.includes(`${RS1}:7700 Masq 1`), `a suspended checker must not remove the server:\n${tables.lbctl![1]!.join("\n")}`);
+}
+
 type Run = () => Promise<void>;
 
 async function seedCase(): Promise<void> {
@@ -488,6 +523,7 @@ export async function runDaemonSuite(only?: (name: string) => boolean): Promise<
     ...IPVS_SAMPLES.map((s): [string, Run] => [sampleCase(s), sampleRun(s)]),
     [CASE_HEALTH, healthCase],
     [CASE_RELOAD, reloadCase],
+    [CASE_HA_SUSPEND, haSuspendCase],
   ];
   const results: DaemonCaseResult[] = [];
   setupNetwork();
