@@ -80,6 +80,17 @@ vrrp_instance VI_2 {
     10.61.0.101/24
   }
 }
+virtual_server 10.61.0.100 80 {
+  delay_loop 1
+  lvs_sched rr
+  protocol TCP
+  real_server 10.61.0.1 9 {
+    TCP_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+}
 `);
   daemon = lab.spawnIn(ns!, [...lbctlCommand(), "daemon", "-f", conf, "-p", pidFile, "--socket", join(dir, "lbctl.sock")], { env: { TMPDIR: dir } });
 }, 60_000);
@@ -102,6 +113,15 @@ describe("lbctl daemon, keepalived-compatible", () => {
     expect(headers.Date).toMatch(/^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000$/);
     expect(body.trim()).toBe("=> VRRP Instance is now owning VRRP VIPs <=");
     // One message per transition: no duplicate of this one.
+    expect(sink.messages.filter((x) => parseMessage(x.data).headers.Subject === subject)).toHaveLength(1);
+  });
+
+  it("mails keepalived's alert when a real server's check fails (the checker child, no IPVS needed)", async () => {
+    const subject = "[lbt-cp-node] Realserver [10.61.0.1]:tcp:9 of virtual server [10.61.0.100]:tcp:80 - DOWN";
+    const m = await until("real server DOWN alert", () => sink.messages.find((x) => parseMessage(x.data).headers.Subject === subject), (x) => x !== undefined, 20_000);
+    expect(m!.rcpttos).toEqual(["ops@example.com", "oncall@example.com"]);
+    expect(parseMessage(m!.data).body).toMatch(/ECONNREFUSED/);
+    await Bun.sleep(2500); // more failed checks: still one mail for the one transition
     expect(sink.messages.filter((x) => parseMessage(x.data).headers.Subject === subject)).toHaveLength(1);
   });
 
