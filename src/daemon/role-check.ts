@@ -2,7 +2,6 @@
 // turns their verdicts into IPVS changes one virtual server at a time, runs the notify scripts and
 // reports status, events and IPVS counters to the supervisor.
 // A kernel without IPVS is reported once; the checkers keep running so status still tells the truth.
-import { statSync } from "node:fs";
 import { hostname } from "node:os";
 import { HealthScheduler, type ScheduledChecker } from "../check/scheduler.ts";
 import { initVirtualServer, rsKey, type DesiredVirtualServer, type HealthEvent, type VirtualServerConfig as HealthVirtualServer } from "../check/vs-state.ts";
@@ -16,6 +15,7 @@ import { lookupUser } from "../util/users.ts";
 import { runScript, splitCommand, type ScriptUser } from "../vrrp/scripts.ts";
 import { checkMapping, ipvsServices, type CheckMapping, type MappedChecker, type MappedVirtualServer } from "./check-config.ts";
 import { IpvsSync } from "./ipvs-sync.ts";
+import { insecureScript, statOwner } from "../util/script-security.ts";
 import { Rtnl } from "../netlink/rtnetlink.ts";
 import { subscribeRtnlEvents } from "../netlink/events.ts";
 import type { RoleContext, RoleFactory, RoleWorker } from "./role.ts";
@@ -59,24 +59,6 @@ function withCheckers(vs: HealthVirtualServer, checkers: ReadonlyMap<string, Sch
 
 const fingerprint = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (v instanceof Uint8Array ? [...v] : v));
 
-/**
- * enable_script_security: a script run as root must not be replaceable by another user: every part
- * of its path owned by root, not writable by a group other than root's nor by others
- * (keepalived's check_script_secure).
- */
-export function insecureScript(path: string, stat: (p: string) => { uid: number; gid: number; mode: number } | undefined): string | undefined {
-  if (!path.startsWith("/")) return `${path}: not an absolute path`;
-  const parts = path.split("/").filter(Boolean);
-  for (let i = parts.length; i >= 0; i--) {
-    const p = "/" + parts.slice(0, i).join("/");
-    const st = stat(p);
-    if (!st) return `${p}: not found`;
-    if (st.uid !== 0) return `${p} is owned by uid ${st.uid}, not root`;
-    if (((st.mode & 0o020) !== 0 && st.gid !== 0) || (st.mode & 0o002) !== 0) return `${p} is writable by a non-root user`;
-  }
-  return undefined;
-}
-
 /** Notify scripts run one after another in event order, as their configured user (keepalived execs them without a shell). */
 class ScriptQueue {
   private queue: Promise<void> = Promise.resolve();
@@ -85,7 +67,7 @@ class ScriptQueue {
     this.queue = this.queue.then(async () => {
       const argv = splitCommand(command);
       if (secure && (user === undefined || user.uid === 0)) {
-        const why = insecureScript(argv[0] ?? "", (p) => { try { const s = statSync(p); return { uid: s.uid, gid: s.gid, mode: s.mode }; } catch { return undefined; } });
+        const why = insecureScript(argv[0] ?? "", statOwner);
         if (why) { this.ctx.log("err", `not running '${command}': ${why} (enable_script_security)`); return; }
       }
       const r = await runScript(argv, { timeoutMs: NOTIFY_TIMEOUT_MS, user });

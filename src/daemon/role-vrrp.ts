@@ -4,6 +4,7 @@ import type { GlobalDefsConfig } from "../config/spec/global.ts";
 import type { Model } from "../config/schema.ts";
 import { setRealtimePriorityAllThreads } from "../net/realtime.ts";
 import { IFA_F_SECONDARY, Rtnl, type AddressInfo } from "../netlink/rtnetlink.ts";
+import { insecureScript, statOwner } from "../util/script-security.ts";
 import { lookupUser } from "../util/users.ts";
 import { startVrrpRuntime, type RuntimeStatus, type VrrpRuntime } from "../vrrp/runtime.ts";
 import type { RoleFactory, RoleWorker } from "./role.ts";
@@ -68,6 +69,7 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
       const { config, problems } = vrrpRuntimeConfig(effective, {
         primaryAddress: await primaryLookup(effective),
         user: (u, g) => lookupUser(u, g),
+        insecure: (program) => insecureScript(program, statOwner),
       });
       for (const p of problems) ctx.log("err", `(${p.instance}) not started: ${p.message}`, p.instance);
       if (!runtime) {

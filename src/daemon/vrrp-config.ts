@@ -98,6 +98,8 @@ export interface VrrpLookups {
   primaryAddress: PrimaryAddressLookup;
   /** uid/gid of a user (script_user, vrrp_script user); undefined when unknown. */
   user(name: string, group?: string): ScriptUser | undefined;
+  /** Why a program may not run as root under enable_script_security (see util/script-security.ts). */
+  insecure(program: string): string | undefined;
 }
 
 const TABLES: Record<string, number> = { main: 254, local: 255, default: 253 };
@@ -117,10 +119,27 @@ function rule(r: RuleConfig): VirtualRule {
   return { family: r.family, from: r.from, to: r.to, table: tableNumber(r.table), priority: r.preference };
 }
 
-function notifyScripts(c: Pick<VrrpInstanceConfig, "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify">): NotifyScripts | undefined {
+/** Drops a command that enable_script_security forbids (it would run as root and is not root's alone). */
+type ScriptGate = (command: string | undefined, runsAsRoot: boolean, owner: string) => string | undefined;
+
+function scriptGate(secure: boolean, look: VrrpLookups, problems: MappingProblem[]): ScriptGate {
+  return (command, runsAsRoot, owner) => {
+    if (command === undefined || !secure || !runsAsRoot) return command;
+    const why = look.insecure(command.trim().split(/\s+/)[0] ?? "");
+    if (why === undefined) return command;
+    problems.push({ instance: owner, message: `not running '${command}': ${why} (enable_script_security)` });
+    return undefined;
+  };
+}
+
+function notifyScripts(
+  c: Pick<VrrpInstanceConfig, "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify">,
+  gate: ScriptGate, rootNotify: boolean, owner: string,
+): NotifyScripts | undefined {
+  const g = (cmd: string | undefined) => gate(cmd, rootNotify, owner);
   const n: NotifyScripts = {
-    master: c.notify_master?.command, backup: c.notify_backup?.command, fault: c.notify_fault?.command,
-    stop: c.notify_stop?.command, generic: c.notify?.command,
+    master: g(c.notify_master?.command), backup: g(c.notify_backup?.command), fault: g(c.notify_fault?.command),
+    stop: g(c.notify_stop?.command), generic: g(c.notify?.command),
   };
   return Object.values(n).some((x) => x !== undefined) ? n : undefined;
 }
@@ -130,6 +149,10 @@ const refs = (r: TrackRef[]): RuntimeTrackRef[] => r.map((t) => ({ name: t.name,
 export function vrrpRuntimeConfig(effective: Model, look: VrrpLookups): { config: RuntimeConfig; problems: MappingProblem[] } {
   const global = (effective.global_defs ?? {}) as Partial<GlobalDefsConfig>;
   const { instances, problems } = vrrpInstances(effective, look.primaryAddress);
+  const scriptUserName = global.script_user;
+  const scriptUser = scriptUserName ? look.user(scriptUserName.user, scriptUserName.group) : undefined;
+  const gate = scriptGate(global.enable_script_security ?? false, look, problems);
+  const rootNotify = scriptUser === undefined || scriptUser.uid === 0;
   const runtimeInstances: RuntimeInstanceConfig[] = instances.map(({ params, config: c }) => ({
     ...params,
     // The runtime matches details to `vips` by address; keep the family the adverts carry.
@@ -142,18 +165,22 @@ export function vrrpRuntimeConfig(effective: Model, look: VrrpLookups): { config
     trackFiles: refs(c.track_file),
     trackProcesses: refs(c.track_process),
     dontTrackPrimary: c.dont_track_primary,
-    notify: notifyScripts(c),
+    notify: notifyScripts(c, gate, rootNotify, params.name),
     garpIntervalMs: Math.round((global.vrrp_garp_interval ?? 0) * 1000),
     gnaIntervalMs: Math.round((global.vrrp_gna_interval ?? 0) * 1000),
     useVmac: c.use_vmac ? (c.use_vmac.name ?? true) : undefined,
   }));
 
   const scripts = Object.entries((effective.vrrp_script ?? {}) as Record<string, VrrpScriptConfig>)
-    .filter(([, s]) => s.script !== undefined)
-    .map(([name, s]): VrrpScriptDef => ({
-      name, script: s.script!, intervalMs: s.interval * 1000, timeoutMs: (s.timeout ?? s.interval) * 1000,
-      weight: s.weight.value, weightReverse: s.weight.reverse, rise: s.rise, fall: s.fall, initFail: s.init_fail,
-      user: s.user ? look.user(s.user.user, s.user.group) : undefined,
+    .map(([name, s]) => {
+      const user = s.user ? look.user(s.user.user, s.user.group) : undefined;
+      const runAs = user ?? scriptUser;
+      return { name, s, user, script: gate(s.script, runAs === undefined || runAs.uid === 0, `vrrp_script ${name}`) };
+    })
+    .filter((x) => x.script !== undefined)
+    .map(({ name, s, user, script }): VrrpScriptDef => ({
+      name, script: script!, intervalMs: s.interval * 1000, timeoutMs: (s.timeout ?? s.interval) * 1000,
+      weight: s.weight.value, weightReverse: s.weight.reverse, rise: s.rise, fall: s.fall, initFail: s.init_fail, user,
     }));
   const trackFiles = Object.entries((effective.track_file ?? {}) as Record<string, TrackFileConfig>)
     .filter(([, f]) => f.file !== undefined)
@@ -165,8 +192,7 @@ export function vrrpRuntimeConfig(effective: Model, look: VrrpLookups): { config
       quorum: p.quorum, quorumMax: p.quorum_max, weight: p.weight.value, weightReverse: p.weight.reverse,
     }));
   const syncGroups = Object.entries((effective.vrrp_sync_group ?? {}) as Record<string, VrrpSyncGroupConfig>)
-    .map(([name, g]): SyncGroupConfig => ({ name, members: g.group, notify: notifyScripts(g) }));
-  const scriptUserName = global.script_user;
+    .map(([name, g]): SyncGroupConfig => ({ name, members: g.group, notify: notifyScripts(g, gate, rootNotify, `vrrp_sync_group ${name}`) }));
   return {
     config: {
       instances: runtimeInstances,
@@ -175,7 +201,7 @@ export function vrrpRuntimeConfig(effective: Model, look: VrrpLookups): { config
       trackFiles,
       trackProcesses,
       notifyFifo: (global.vrrp_notify_fifo ?? global.notify_fifo)?.path,
-      scriptUser: scriptUserName ? look.user(scriptUserName.user, scriptUserName.group) : undefined,
+      scriptUser,
     },
     problems,
   };

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { desiredDests, initVirtualServer, onCheckerVerdict, type VirtualServerConfig } from "../../src/check/vs-state.ts";
 import { loadConfigText } from "../../src/config/load.ts";
 import { checkMapping, expandRange, ipvsServices, type CheckMapping, type MappedVirtualServer } from "../../src/daemon/check-config.ts";
-import { insecureScript } from "../../src/daemon/role-check.ts";
+import { insecureScript } from "../../src/util/script-security.ts";
 import { IP_VS_SVC_F_ONEPACKET, IP_VS_SVC_F_PERSISTENT, IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2 } from "../../src/ipvs/types.ts";
 
 const look = { user: (u: string) => (u === "nobody" ? { uid: 65534, gid: 65534 } : undefined), hostname: "lbt-host" };

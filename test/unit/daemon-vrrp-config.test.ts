@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfigText } from "../../src/config/load.ts";
 import type { CheckEnv } from "../../src/config/env.ts";
-import { vrrpInstances } from "../../src/daemon/vrrp-config.ts";
+import { vrrpInstances, vrrpRuntimeConfig } from "../../src/daemon/vrrp-config.ts";
 
 const env: CheckEnv = { fileExists: () => true, isExecutable: () => true, userExists: () => true, hostname: "lb1" };
 const primary = (ifname: string, family: 4 | 6) => (family === 4 ? `10.0.0.1` : `fe80::1`) + (ifname === "none" ? "x" : "");
@@ -65,5 +65,52 @@ vrrp_instance V6 {
 }`);
     expect(instances).toEqual([]);
     expect(problems).toEqual([{ instance: "X", message: "interface nowhere has no IPv4 address to send adverts from" }]);
+  });
+});
+
+describe("enable_script_security on the VRRP side", () => {
+  const conf = (globals: string) => `global_defs {
+${globals}
+}
+vrrp_script chk {
+  script "/opt/unsafe/chk.sh"
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  notify_master "/usr/local/bin/safe.sh master"
+  notify_backup "/opt/unsafe/notify.sh"
+  track_script {
+    chk
+  }
+  virtual_ipaddress {
+    192.168.1.10/24
+  }
+}`;
+  const look = (uid: number) => ({
+    primaryAddress: () => "10.0.0.1",
+    user: () => ({ uid, gid: uid }),
+    insecure: (p: string) => (p.startsWith("/opt/unsafe/") ? `${p} is writable by a non-root user` : undefined),
+  });
+
+  it("drops scripts that would run as root from a path another user can change, and says why", () => {
+    const loaded = loadConfigText(conf("  enable_script_security"), "t.conf", { env });
+    const { config, problems } = vrrpRuntimeConfig(loaded.effective, look(0));
+    expect(config.instances[0]!.notify).toEqual({ master: "/usr/local/bin/safe.sh master", backup: undefined, fault: undefined, stop: undefined, generic: undefined });
+    expect(config.scripts).toEqual([]);
+    expect(problems).toEqual([
+      { instance: "VI_1", message: "not running '/opt/unsafe/notify.sh': /opt/unsafe/notify.sh is writable by a non-root user (enable_script_security)" },
+      { instance: "vrrp_script chk", message: "not running '/opt/unsafe/chk.sh': /opt/unsafe/chk.sh is writable by a non-root user (enable_script_security)" },
+    ]);
+  });
+
+  it("keeps them without enable_script_security, or when they run as another user", () => {
+    for (const [globals, uid] of [["  router_id x", 0], ["  enable_script_security\n  script_user nobody", 65534]] as const) {
+      const loaded = loadConfigText(conf(globals), "t.conf", { env });
+      const { config, problems } = vrrpRuntimeConfig(loaded.effective, look(uid));
+      expect(problems).toEqual([]);
+      expect(config.scripts?.map((s) => s.script)).toEqual(["/opt/unsafe/chk.sh"]);
+      expect(config.instances[0]!.notify?.backup).toBe("/opt/unsafe/notify.sh");
+    }
   });
 });
