@@ -15,7 +15,8 @@ import {
   type AdvertExpectations,
   type DecodeResult,
 } from "../../src/vrrp/packet.ts";
-import { VRRP_DEFAULTS, type VrrpInstanceParams } from "../../src/vrrp/types.ts";
+import type { VrrpInstanceParams } from "../../src/vrrp/types.ts";
+import { vrrpParams } from "../helpers/vrrp-params.ts";
 
 const capture = (name: string) => {
   const bytes = hexToBytes(readFileSync(new URL(`../fixtures/captures/${name}.hex`, import.meta.url), "utf8"));
@@ -24,18 +25,8 @@ const capture = (name: string) => {
 };
 
 // The captures are keepalived 2.2.7 frames: 02:00:77:01:00:01 (10.77.1.1) -> 224.0.0.18, VRID 51, VIP 10.77.1.100.
-const params = (over: Partial<VrrpInstanceParams> = {}): VrrpInstanceParams => ({
-  ...VRRP_DEFAULTS,
-  name: "VI_1",
-  vrid: 51,
-  family: 4,
-  interface: "veth0",
-  vips: ["10.77.1.100"],
-  primaryIp: "10.77.1.1",
-  authType: "pass",
-  authPass: "1111",
-  ...over,
-});
+const params = (over: Partial<VrrpInstanceParams> = {}): VrrpInstanceParams =>
+  vrrpParams({ primaryIp: "10.77.1.1", authType: "pass", authPass: "1111", ...over });
 
 const expectations = (over: Partial<AdvertExpectations> = {}): AdvertExpectations => ({
   family: 4,

@@ -13,18 +13,10 @@ import {
   type VrrpInstance,
 } from "../../src/vrrp/state-machine.ts";
 import { normalizeParams, validateParams } from "../../src/vrrp/params.ts";
-import { VRRP_DEFAULTS, type VrrpInstanceParams } from "../../src/vrrp/types.ts";
+import type { VrrpInstanceParams } from "../../src/vrrp/types.ts";
+import { vrrpParams } from "../helpers/vrrp-params.ts";
 
-const params = (over: Partial<VrrpInstanceParams> = {}): VrrpInstanceParams => ({
-  ...VRRP_DEFAULTS,
-  name: "VI_1",
-  vrid: 51,
-  family: 4,
-  interface: "veth0",
-  vips: ["10.77.1.100"],
-  primaryIp: "10.77.1.2",
-  ...over,
-});
+const params = vrrpParams;
 
 /** A virtual clock driving one instance the way the shell will: one timer at nextDeadline(). */
 class Sim {

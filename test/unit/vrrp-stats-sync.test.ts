@@ -3,18 +3,10 @@ import { buildIpv4Packet, decodeIpv4Advert, encodeInstanceAdvert, expectationsFo
 import { createInstance, nextDeadline, step, type VrrpAction, type VrrpInstance, type StepResult } from "../../src/vrrp/state-machine.ts";
 import { count, countActions, DROP_COUNTERS, emptyStats, type VrrpStats } from "../../src/vrrp/stats.ts";
 import { syncFaultSource, syncGroupFollowUps, syncGroupMayBecomeMaster, type SyncMember } from "../../src/vrrp/sync-group.ts";
-import { VRRP_DEFAULTS, type VrrpInstanceParams } from "../../src/vrrp/types.ts";
+import type { VrrpInstanceParams } from "../../src/vrrp/types.ts";
+import { vrrpParams } from "../helpers/vrrp-params.ts";
 
-const params = (over: Partial<VrrpInstanceParams> = {}): VrrpInstanceParams => ({
-  ...VRRP_DEFAULTS,
-  name: "VI_1",
-  vrid: 51,
-  family: 4,
-  interface: "veth0",
-  vips: ["10.77.1.100"],
-  primaryIp: "10.77.1.2",
-  ...over,
-});
+const params = vrrpParams;
 
 describe("stats", () => {
   it("every drop reason lands in its MIB counter", () => {
