@@ -1,0 +1,9 @@
+# IPVS and checker benchmarks in the IPVS test VM (bench/RESULTS.md). The VM image and its run lock are
+# shared with the main checkout's cache so that only one VM runs at a time on the machine.
+.PHONY: bench-ipvs bench-ipvs-change bench-checker-scale
+
+BENCH_VM_CACHE ?= $(if $(LBCTL_VM_CACHE),$(LBCTL_VM_CACHE),$(CURDIR)/.cache/vm)
+
+# Program services x dests from empty, lbctl vs `ipvsadm -R`: make bench-ipvs [BENCH_ARGS="10000 10 3"]
+bench-ipvs: deps ipvs-vm-image
+	LBCTL_VM_CACHE=$(BENCH_VM_CACHE) $(BUN) bench/ipvs-apply.ts $(BENCH_ARGS)
