@@ -7,3 +7,8 @@ BENCH_VM_CACHE ?= $(if $(LBCTL_VM_CACHE),$(LBCTL_VM_CACHE),$(CURDIR)/.cache/vm)
 # Program services x dests from empty, lbctl vs `ipvsadm -R`: make bench-ipvs [BENCH_ARGS="10000 10 3"]
 bench-ipvs: deps ipvs-vm-image
 	LBCTL_VM_CACHE=$(BENCH_VM_CACHE) $(BUN) bench/ipvs-apply.ts $(BENCH_ARGS)
+
+# One real server's change with a large table loaded (checker child's path), p50/p99 at two table sizes,
+# plus the same path on the host without a kernel: make bench-ipvs-change [BENCH_ARGS="10000 10 300 100"]
+bench-ipvs-change: deps ipvs-vm-image
+	LBCTL_VM_CACHE=$(BENCH_VM_CACHE) $(BUN) bench/ipvs-change.ts $(BENCH_ARGS)
