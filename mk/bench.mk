@@ -12,3 +12,8 @@ bench-ipvs: deps ipvs-vm-image
 # plus the same path on the host without a kernel: make bench-ipvs-change [BENCH_ARGS="10000 10 300 100"]
 bench-ipvs-change: deps ipvs-vm-image
 	LBCTL_VM_CACHE=$(BENCH_VM_CACHE) $(BUN) bench/ipvs-change.ts $(BENCH_ARGS)
+
+# keepalived's checker vs lbctl's on many real servers at delay_loop 1 (checks/s, CPU per 1,000 checks,
+# PSS, lbctl's reload time): make bench-checker-scale [BENCH_ARGS="1000,10000 10 20"] (sizes warm-up window)
+bench-checker-scale: deps build ipvs-vm-image
+	LBCTL_VM_CACHE=$(BENCH_VM_CACHE) $(BUN) bench/checker-scale/run.ts $(BENCH_ARGS)
