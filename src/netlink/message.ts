@@ -250,27 +250,43 @@ export function parseAttrs(b: Uint8Array): NlAttr[] {
 
 /** Parses attributes into a map by type (the last one wins for duplicates, as the kernel's nla_parse does). */
 export function parseAttrMap(b: Uint8Array): Map<number, Uint8Array> {
+  // Same walk as parseAttrs without the per-attribute objects: table dumps decode millions of attributes.
   const m = new Map<number, Uint8Array>();
-  for (const a of parseAttrs(b)) m.set(a.type, a.data);
+  let off = 0;
+  while (off + NLA_HDRLEN <= b.byteLength) {
+    const len = b[off] | (b[off + 1] << 8);
+    const rawType = b[off + 2] | (b[off + 3] << 8);
+    if (len < NLA_HDRLEN || off + len > b.byteLength) {
+      throw new NetlinkDecodeError(`bad nla_len ${len} for attribute type ${rawType & NLA_TYPE_MASK} at offset ${off}`);
+    }
+    m.set(rawType & NLA_TYPE_MASK, b.subarray(off + NLA_HDRLEN, off + len));
+    off += nlaAlign(len);
+  }
   return m;
 }
 
-function need(data: Uint8Array, n: number, what: string): DataView {
+function need(data: Uint8Array, n: number, what: string): Uint8Array {
   if (data.byteLength < n) throw new NetlinkDecodeError(`${what} attribute has ${data.byteLength} bytes, need ${n}`);
-  return view(data);
+  return data;
 }
 
-export const readU8 = (d: Uint8Array): number => need(d, 1, "u8").getUint8(0);
-export const readU16 = (d: Uint8Array): number => need(d, 2, "u16").getUint16(0, true);
-export const readU32 = (d: Uint8Array): number => need(d, 4, "u32").getUint32(0, true);
-export const readS32 = (d: Uint8Array): number => need(d, 4, "s32").getInt32(0, true);
-export const readU64 = (d: Uint8Array): bigint => need(d, 8, "u64").getBigUint64(0, true);
-export const readBe16 = (d: Uint8Array): number => need(d, 2, "be16").getUint16(0, false);
-export const readBe32 = (d: Uint8Array): number => need(d, 4, "be32").getUint32(0, false);
+// Byte arithmetic rather than a DataView per read (see the encoders above).
+const le32At = (d: Uint8Array, o: number): number => (d[o] | (d[o + 1] << 8) | (d[o + 2] << 16) | (d[o + 3] << 24)) >>> 0;
+
+export const readU8 = (d: Uint8Array): number => need(d, 1, "u8")[0];
+export const readU16 = (d: Uint8Array): number => { need(d, 2, "u16"); return d[0] | (d[1] << 8); };
+export const readU32 = (d: Uint8Array): number => le32At(need(d, 4, "u32"), 0);
+export const readS32 = (d: Uint8Array): number => le32At(need(d, 4, "s32"), 0) | 0;
+export const readU64 = (d: Uint8Array): bigint => view(need(d, 8, "u64")).getBigUint64(0, true);
+/** A u64 as a number: exact below 2^53, above it rounded once to the nearest double (as Number(readU64(d))). */
+export const readU64Number = (d: Uint8Array): number => { need(d, 8, "u64"); return le32At(d, 4) * 0x1_0000_0000 + le32At(d, 0); };
+export const readBe16 = (d: Uint8Array): number => { need(d, 2, "be16"); return (d[0] << 8) | d[1]; };
+export const readBe32 = (d: Uint8Array): number => { need(d, 4, "be32"); return ((d[0] << 24) | (d[1] << 16) | (d[2] << 8) | d[3]) >>> 0; };
+const utf8Decoder = new TextDecoder();
 /** String attribute, up to the first NUL (or the whole value if there is none). */
 export const readString = (d: Uint8Array): string => {
   const end = d.indexOf(0);
-  return new TextDecoder().decode(end < 0 ? d : d.subarray(0, end));
+  return utf8Decoder.decode(end < 0 ? d : d.subarray(0, end));
 };
 
 // ---- NLMSG_ERROR ----
