@@ -8,7 +8,7 @@
 // - flags are struct ip_vs_flags { u32 flags; u32 mask } and the mask is always ~0.
 import {
   NetlinkDecodeError, attrBe16, attrBe32, attrBytes, attrNested, attrS32, attrString, attrU16, attrU32, attrU8, decodeGenlMessage,
-  genlPayload, parseAttrMap, readBe16, readBe32, readString, readU16, readU32, readU64, readU8,
+  genlPayload, parseAttrMap, readBe16, readBe32, readString, readU16, readU32, readU64Number, readU8,
   type NetlinkMessage, type NlAttrSpec,
 } from "../netlink/message.ts";
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../net/inet.ts";
@@ -341,7 +341,7 @@ export function decodeStats(stats64: Uint8Array | undefined, stats32: Uint8Array
   const num = (type: number, alwaysU64 = false): number => {
     const d = m.get(type);
     if (!d) return 0;
-    return wide || alwaysU64 ? Number(readU64(d)) : readU32(d);
+    return wide || alwaysU64 ? readU64Number(d) : readU32(d);
   };
   return {
     conns: num(T.IPVS_STATS_ATTR_CONNS), inPkts: num(T.IPVS_STATS_ATTR_INPKTS), outPkts: num(T.IPVS_STATS_ATTR_OUTPKTS),
