@@ -7,7 +7,11 @@ import { IFA_F_SECONDARY, Rtnl, type AddressInfo } from "../netlink/rtnetlink.ts
 import { insecureScript, statOwner } from "../util/script-security.ts";
 import { lookupUser } from "../util/users.ts";
 import { startVrrpRuntime, type RuntimeStatus, type VrrpRuntime } from "../vrrp/runtime.ts";
-import type { RoleFactory, RoleWorker } from "./role.ts";
+import type { RoleContext, RoleFactory, RoleWorker } from "./role.ts";
+import type { LvsSyncDaemonConfig } from "../config/spec/global.ts";
+import { IpvsClient } from "../ipvs/client.ts";
+import type { SyncDaemonState } from "../ipvs/types.ts";
+import { syncDaemonCommands, wantedSyncDaemon } from "./lvs-syncd.ts";
 import { vrrpRuntimeConfig, type PrimaryAddressLookup } from "./vrrp-config.ts";
 
 const STATUS_EVERY_MS = 2000;
@@ -59,8 +63,62 @@ function wallClockStatus(s: RuntimeStatus): RuntimeStatus {
   };
 }
 
+/** The sync daemon of lvs_sync_daemon, driven by its instance's transitions (see lvs-syncd.ts). */
+class SyncDaemonDriver {
+  private running: SyncDaemonState | null = null;
+  private client: IpvsClient | null = null;
+  private unavailable = false;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly ctx: RoleContext, private cfg: LvsSyncDaemonConfig) {}
+
+  reconfigure(cfg: LvsSyncDaemonConfig, state: string | null): void {
+    const changed = JSON.stringify(cfg) !== JSON.stringify(this.cfg);
+    if (changed) this.set(null); // restart with the new settings
+    this.cfg = cfg;
+    this.set(state);
+  }
+
+  get instance(): string | undefined { return this.cfg.instance; }
+
+  /** `state` is the instance's VRRP state (null: stop everything). */
+  set(state: string | null): Promise<void> {
+    this.queue = this.queue.then(async () => {
+      const wanted = wantedSyncDaemon(state);
+      const commands = syncDaemonCommands(this.cfg, this.running, wanted);
+      if (commands.length === 0) return;
+      if (!this.client && !this.unavailable) {
+        const opened = await IpvsClient.open();
+        if (opened.ok) this.client = opened.value;
+        else {
+          this.unavailable = true;
+          this.ctx.log("err", `lvs_sync_daemon not started: ${opened.error}`);
+        }
+      }
+      if (!this.client) return;
+      for (const c of commands) {
+        const r = c.op === "stop" ? await this.client.stopDaemon(c.state) : await this.client.startDaemon(c.daemon);
+        if (!r.ok) this.ctx.log("err", `lvs_sync_daemon: ${c.op} ${c.op === "stop" ? c.state : c.daemon.state} sync daemon on ${this.cfg.interface}: ${r.error}`);
+        else this.ctx.log("info", `lvs_sync_daemon: ${c.op === "stop" ? "stopped" : "started"} the ${c.op === "stop" ? c.state : c.daemon.state} sync daemon on ${this.cfg.interface}`);
+      }
+      this.running = wanted;
+      if (wanted === null) { this.client.close(); this.client = null; }
+    });
+    return this.queue;
+  }
+}
+
 const vrrpRole: RoleFactory = (ctx): RoleWorker => {
   let runtime: VrrpRuntime | null = null;
+  let syncd: SyncDaemonDriver | null = null;
+  const instanceState = (name: string | undefined): string =>
+    (name && runtime?.status().instances.find((i) => i.name === name)?.state) || "BACKUP";
+  const followSyncd = (effective: Model) => {
+    const cfg = ((effective.global_defs ?? {}) as Partial<GlobalDefsConfig>).lvs_sync_daemon;
+    if (!cfg) { void syncd?.set(null); syncd = null; return; }
+    syncd ??= new SyncDaemonDriver(ctx, cfg);
+    syncd.reconfigure(cfg, instanceState(cfg.instance));
+  };
   let statusTimer: ReturnType<typeof setInterval> | null = null;
   const publish = () => { if (runtime) ctx.send({ type: "status", status: wallClockStatus(runtime.status()) as unknown as Record<string, unknown> }); };
 
@@ -80,6 +138,7 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
           log: (level, message) => ctx.log(level === "error" ? "err" : level, message),
           onEvent: (event) => {
             if (event.type === "transition") {
+              if (syncd && event.instance === syncd.instance) void syncd.set(event.to);
               ctx.send({ type: "event", event: { ...event, at: Math.round(Date.now() - (performance.now() - event.at)) } });
               publish();
             }
@@ -96,12 +155,14 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
         for (const e of r.errors) ctx.log("err", e);
         ctx.log("info", `reload: ${r.kept.length} kept, ${r.started.length} started, ${r.restarted.length} restarted, ${r.removed.length} removed`);
       }
+      followSyncd(effective);
       publish();
     },
     async stop() {
       if (statusTimer) clearInterval(statusTimer);
       await runtime?.stop();
       runtime = null;
+      await syncd?.set(null);
     },
     async action(action, args) {
       if (!runtime) return { ok: false, message: "VRRP is not running" };

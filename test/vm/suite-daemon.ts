@@ -24,7 +24,8 @@ export const CASE_HEALTH = "health: a stopped real server leaves the table (NAT)
 export const CASE_RELOAD = "reload: added/removed/reweighted real servers and services give keepalived's table; an unchanged service's connection survives";
 export const sampleCase = (s: string): string => `sample keepalived.conf.${s}: same IPVS table as keepalived (all real servers up)`;
 export const CASE_HA_SUSPEND = "ha_suspend: checkers run only while the service address is on the director; the service stays programmed, like keepalived";
-export const daemonCaseNames = [CASE_SEED, ...IPVS_SAMPLES.map(sampleCase), CASE_HEALTH, CASE_RELOAD, CASE_HA_SUSPEND];
+export const CASE_SYNCD = "lvs_sync_daemon: the master sync daemon runs while its VRRP instance is MASTER and stops with the daemon, like keepalived";
+export const daemonCaseNames = [CASE_SEED, ...IPVS_SAMPLES.map(sampleCase), CASE_HEALTH, CASE_RELOAD, CASE_HA_SUSPEND, CASE_SYNCD];
 
 const D = "lbt-cr-d", C = "lbt-cr-c", R1 = "lbt-cr-r1", R2 = "lbt-cr-r2";
 const NAMESPACES = [D, C, R1, R2];
@@ -273,6 +274,40 @@ function labConfig(version: 1 | 2): string {
 }
 
 // ---------- cases ----------
+
+/** The kernel's sync daemons, as `ipvsadm -L --daemon` lists them. */
+const syncDaemons = (): string => shOk(`ip netns exec ${D} ipvsadm -L --daemon`).trim();
+
+/** lvs_sync_daemon is run by the VRRP side (keepalived's VRRP process; lbctl's VRRP child). */
+async function syncdCase(): Promise<void> {
+  const conf = `${WORK}/syncd.conf`;
+  writeFileSync(conf, "global_defs {\n  lvs_sync_daemon br0 VI_S id 7\n}\nvrrp_instance VI_S {\n  state MASTER\n  interface br0\n" +
+    "  virtual_router_id 99\n  priority 255\n  advert_int 1\n  virtual_ipaddress {\n    192.168.26.99/32\n  }\n}\n");
+  const seen: Record<string, string> = {};
+  for (const tool of ["lbctl", "keepalived"] as const) {
+    const argv = tool === "lbctl"
+      ? [process.env.LBCTL_BIN ?? "dist/lbctl", "daemon", "-P", "-f", conf, "--socket", `${WORK}/syncd.sock`]
+      : ["keepalived", "-n", "-l", "-D", "-G", "-P", "-f", conf, "-p", `${WORK}/syncd.pid`, "-r", `${WORK}/syncd-vrrp.pid`, "-c", `${WORK}/syncd-check.pid`];
+    const proc = spawn("ip", ["netns", "exec", D, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+    let log = "";
+    proc.stdout?.on("data", (d: Buffer) => (log += d.toString()));
+    proc.stderr?.on("data", (d: Buffer) => (log += d.toString()));
+    const exited = new Promise<void>((res) => proc.on("exit", () => res()));
+    try {
+      const t0 = Date.now();
+      while (!/master sync daemon/.test(syncDaemons())) {
+        if (Date.now() - t0 > 20_000) throw new Error(`${tool}: no master sync daemon: '${syncDaemons()}'\n${log.slice(-2000)}`);
+        await sleep(200);
+      }
+      seen[tool] = syncDaemons();
+    } finally {
+      proc.kill("SIGTERM");
+      await exited;
+    }
+    expectEqual(syncDaemons(), "", `${tool}: sync daemons after stop`);
+  }
+  expectEqual(seen.lbctl, seen.keepalived, "lbctl's sync daemons vs keepalived's while MASTER");
+}
 
 /**
  * keepalived.conf(5): "If VS IP address is not set, suspend healthchecker's activity". keepalived
@@ -524,6 +559,7 @@ export async function runDaemonSuite(only?: (name: string) => boolean): Promise<
     [CASE_HEALTH, healthCase],
     [CASE_RELOAD, reloadCase],
     [CASE_HA_SUSPEND, haSuspendCase],
+    [CASE_SYNCD, syncdCase],
   ];
   const results: DaemonCaseResult[] = [];
   setupNetwork();
