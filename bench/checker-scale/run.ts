@@ -72,9 +72,11 @@ const extraAddress = vip(extraVsIndex);
 let accepted = 0;
 const HTTP_REPLY = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
 
-function startListeners(): void {
+/** The listeners; stop them at the end, or they keep the process (and the VM) alive. */
+function startListeners(): { stop(closeActive?: boolean): void }[] {
+  const listeners: { stop(closeActive?: boolean): void }[] = [];
   for (const port of HTTP_PORTS) {
-    Bun.listen<{ answered: boolean }>({
+    listeners.push(Bun.listen<{ answered: boolean }>({
       hostname: "0.0.0.0", port,
       socket: {
         open(s) { accepted++; s.data = { answered: false }; },
@@ -84,11 +86,12 @@ function startListeners(): void {
         },
         error() {},
       },
-    });
+    }));
   }
   for (const port of TCP_PORTS) {
-    Bun.listen({ hostname: "0.0.0.0", port, socket: { open() { accepted++; }, data() {}, error() {} } });
+    listeners.push(Bun.listen({ hostname: "0.0.0.0", port, socket: { open() { accepted++; }, data() {}, error() {} } }));
   }
+  return listeners;
 }
 
 // ---------- /proc ----------
@@ -218,7 +221,7 @@ async function runTool(tool: "keepalived" | "lbctl", size: number, client: IpvsC
 
 async function inVm(): Promise<void> {
   Bun.spawnSync(["mkdir", "-p", WORK]);
-  startListeners();
+  const listeners = startListeners();
   const opened = await IpvsClient.open();
   if (!opened.ok) throw new Error(opened.error);
   const client = opened.value;
@@ -244,6 +247,7 @@ async function inVm(): Promise<void> {
     console.log(`  lbctl reload (SIGHUP -> kernel table changed), ms: ${shown.join(", ")}; median ${f1(median(reload))}; check child restarts: ${l.restarts ?? 0}`);
   }
   client.close();
+  for (const l of listeners) l.stop(true);
 }
 
 if (!import.meta.main) {
@@ -260,7 +264,7 @@ if (!import.meta.main) {
   // makes every address of it local, so four listeners serve all the real servers.
   const inner = `ip link set lo up && ip addr add 10.200.0.1/16 dev lo && ulimit -n 65536 && LBCTL_BIN=${lbctl} ${bundle} ${sizes.join(",")} ${warmupS} ${windowS} ${heartbeatS ?? ""}`;
   const command = `ip netns add ${NS} && ip netns exec ${NS} sh -c '${inner.replaceAll("'", `'\\''`)}'; rc=$?; ip netns del ${NS}; exit $rc`;
-  const r = await runInVm({ command, cacheDir: cache, timeoutMs: 1_500_000 });
+  const r = await runInVm({ command, cacheDir: cache, timeoutMs: 900_000 });
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);
   if (r.exitCode === null) process.stderr.write(r.console.slice(-3000));
