@@ -6,7 +6,9 @@
 // tree (utime+stime from /proc) per 1,000 checks, PSS of the tree; and for lbctl the reload time of
 // the set (SIGHUP -> the added / removed virtual server is in / out of the kernel table).
 // Ratios are lbctl / keepalived (below 1.0: lbctl uses less, or for checks/s: fewer checks done).
-//   ./node_modules/.bin/bun bench/checker-scale/run.ts [sizes=1000,10000] [warmupS=10] [windowS=20]
+//   ./node_modules/.bin/bun bench/checker-scale/run.ts [sizes=1000,10000] [warmupS=10] [windowS=20] [heartbeatS]
+// heartbeatS, when given, is passed as lbctl's --heartbeat-timeout (the supervisor kills a check child
+// whose event loop is blocked longer; under TCG a 10,000-server child can block past the default).
 // Needs dist/lbctl (make build); LBCTL_BIN overrides it.
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -17,6 +19,7 @@ import { median } from "../ipvs-table.ts";
 const sizes = (process.argv[2] ?? "1000,10000").split(",").map(Number);
 const warmupS = Number(process.argv[3] ?? 10);
 const windowS = Number(process.argv[4] ?? 20);
+const heartbeatS = process.argv[5];
 const NS = "lbb-scale";
 const WORK = "/tmp/lbb-scale";
 const HTTP_PORTS = [8001, 8002];
@@ -69,9 +72,11 @@ const extraAddress = vip(extraVsIndex);
 let accepted = 0;
 const HTTP_REPLY = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
 
-function startListeners(): void {
+/** The listeners; stop them at the end, or they keep the process (and the VM) alive. */
+function startListeners(): { stop(closeActive?: boolean): void }[] {
+  const listeners: { stop(closeActive?: boolean): void }[] = [];
   for (const port of HTTP_PORTS) {
-    Bun.listen<{ answered: boolean }>({
+    listeners.push(Bun.listen<{ answered: boolean }>({
       hostname: "0.0.0.0", port,
       socket: {
         open(s) { accepted++; s.data = { answered: false }; },
@@ -81,11 +86,12 @@ function startListeners(): void {
         },
         error() {},
       },
-    });
+    }));
   }
   for (const port of TCP_PORTS) {
-    Bun.listen({ hostname: "0.0.0.0", port, socket: { open() { accepted++; }, data() {}, error() {} } });
+    listeners.push(Bun.listen({ hostname: "0.0.0.0", port, socket: { open() { accepted++; }, data() {}, error() {} } }));
   }
+  return listeners;
 }
 
 // ---------- /proc ----------
@@ -111,14 +117,17 @@ function tree(root: number): number[] {
   return out;
 }
 
-/** utime + stime of the live processes of the tree, in seconds. */
-function cpuSeconds(pids: number[]): number {
+/**
+ * utime + stime + cutime + cstime of the tree's live processes, in seconds: a child that was killed and
+ * reaped (a restarted check child) still counts, through its parent's cutime/cstime.
+ */
+function cpuSeconds(root: number): number {
   let ticks = 0;
-  for (const p of pids) {
+  for (const p of tree(root)) {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, "utf8");
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(f[11]) + Number(f[12]);
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
     } catch { /* exited */ }
   }
   return ticks / CLK_TCK;
@@ -159,7 +168,7 @@ async function runTool(tool: "keepalived" | "lbctl", size: number, client: IpvsC
   writeFileSync(conf, config(size, false));
   const lbctl = process.env.LBCTL_BIN ?? resolve(import.meta.dirname, "../../dist/lbctl");
   const argv = tool === "lbctl"
-    ? [lbctl, "daemon", "-C", "-f", conf, "--socket", `${WORK}/lbctl.sock`]
+    ? [lbctl, "daemon", "-C", "-f", conf, "--socket", `${WORK}/lbctl.sock`, ...(heartbeatS ? ["--heartbeat-timeout", heartbeatS] : [])]
     : ["keepalived", "-n", "-l", "-G", "-C", "-f", conf, "-p", `${WORK}/k.pid`, "-c", `${WORK}/k-check.pid`, "-r", `${WORK}/k-vrrp.pid`];
   const logPath = `${WORK}/${tool}-${size}.log`;
   const t0 = performance.now();
@@ -170,9 +179,9 @@ async function runTool(tool: "keepalived" | "lbctl", size: number, client: IpvsC
     const startS = (performance.now() - t0) / 1000;
     await sleep(warmupS * 1000);
     const pids = tree(proc.pid);
-    const c0 = cpuSeconds(pids), a0 = accepted, w0 = performance.now();
+    const c0 = cpuSeconds(proc.pid), a0 = accepted, w0 = performance.now();
     await sleep(windowS * 1000);
-    const c1 = cpuSeconds(pids), a1 = accepted, secs = (performance.now() - w0) / 1000;
+    const c1 = cpuSeconds(proc.pid), a1 = accepted, secs = (performance.now() - w0) / 1000;
     const checks = a1 - a0;
     const figures: Figures = {
       startS, checksPerS: checks / secs, cpuMsPer1000: ((c1 - c0) * 1000) / (checks / 1000), cpuPct: ((c1 - c0) / secs) * 100,
@@ -212,7 +221,7 @@ async function runTool(tool: "keepalived" | "lbctl", size: number, client: IpvsC
 
 async function inVm(): Promise<void> {
   Bun.spawnSync(["mkdir", "-p", WORK]);
-  startListeners();
+  const listeners = startListeners();
   const opened = await IpvsClient.open();
   if (!opened.ok) throw new Error(opened.error);
   const client = opened.value;
@@ -238,6 +247,7 @@ async function inVm(): Promise<void> {
     console.log(`  lbctl reload (SIGHUP -> kernel table changed), ms: ${shown.join(", ")}; median ${f1(median(reload))}; check child restarts: ${l.restarts ?? 0}`);
   }
   client.close();
+  for (const l of listeners) l.stop(true);
 }
 
 if (!import.meta.main) {
@@ -252,9 +262,9 @@ if (!import.meta.main) {
   const bundle = bundleForVm(join(repoRoot, "bench/checker-scale/run.ts"), join(vmCacheDir(), "bench-checker-scale.js"));
   // Everything (listeners, daemons, this bench) runs in one namespace of the guest; the /16 on lo
   // makes every address of it local, so four listeners serve all the real servers.
-  const inner = `ip link set lo up && ip addr add 10.200.0.1/16 dev lo && ulimit -n 65536 && LBCTL_BIN=${lbctl} ${bundle} ${sizes.join(",")} ${warmupS} ${windowS}`;
+  const inner = `ip link set lo up && ip addr add 10.200.0.1/16 dev lo && ulimit -n 65536 && LBCTL_BIN=${lbctl} ${bundle} ${sizes.join(",")} ${warmupS} ${windowS} ${heartbeatS ?? ""}`;
   const command = `ip netns add ${NS} && ip netns exec ${NS} sh -c '${inner.replaceAll("'", `'\\''`)}'; rc=$?; ip netns del ${NS}; exit $rc`;
-  const r = await runInVm({ command, cacheDir: cache, timeoutMs: 1_500_000 });
+  const r = await runInVm({ command, cacheDir: cache, timeoutMs: 900_000 });
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);
   if (r.exitCode === null) process.stderr.write(r.console.slice(-3000));
