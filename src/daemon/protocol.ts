@@ -13,6 +13,8 @@ export type ChildLevel = "err" | "warning" | "notice" | "info" | "debug";
 
 export type FromChild =
   | { type: "ready" }
+  /** A configuration (first or reload) has been applied; the child may have been busy until now. */
+  | { type: "configured" }
   | { type: "heartbeat"; at: number }
   | { type: "log"; level: ChildLevel; message: string; key?: string }
   /** A state change worth an event-stream entry (instance transition, real server up/down ...). */

@@ -60,8 +60,14 @@ export async function runRole(argv: string[]): Promise<number> {
     if (msg.type === "config") {
       // Configurations apply one at a time, in order.
       queue = queue.then(() => worker.configure(msg.effective, msg.reload)).then(
-        () => { if (!ready) { ready = true; parent.send({ type: "ready" }); } },
-        (e: unknown) => ctx.log("err", `applying the configuration failed: ${(e as Error).message}`),
+        () => {
+          parent.send({ type: "configured" });
+          if (!ready) { ready = true; parent.send({ type: "ready" }); }
+        },
+        (e: unknown) => {
+          ctx.log("err", `applying the configuration failed: ${(e as Error).message}`);
+          parent.send({ type: "configured" });
+        },
       );
       return;
     }

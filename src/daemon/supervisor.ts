@@ -29,6 +29,9 @@ export interface SupervisorOptions {
   onChildReady?(role: Role): void;
 }
 
+/** How long a child may stay silent while it applies a configuration. */
+export const BUSY_TIMEOUT_MS = 300_000;
+
 export interface ReloadResult { ok: boolean; errors: string[]; warnings: string[] }
 
 interface Managed {
@@ -36,6 +39,8 @@ interface Managed {
   child: ChildHandle | null;
   ready: boolean;
   lastHeartbeat: number;
+  /** Since when the child has been applying a configuration we sent (null: idle). */
+  busySince: number | null;
   restart: RestartState;
   restartTimer: ReturnType<typeof setTimeout> | null;
   status: Record<string, unknown>;
@@ -97,7 +102,7 @@ export class Supervisor {
     const wanted = new Set(this.o.rolesFor(this.effective));
     for (const role of wanted) {
       const m = this.children.get(role);
-      if (m?.child) m.child.send({ type: "config", effective: this.effective, reload: true } satisfies ToChild);
+      if (m?.child) this.sendConfig(m, true);
       else this.ensureChild(role);
     }
     for (const [role, m] of this.children) if (!wanted.has(role)) void this.stopChild(m);
@@ -139,7 +144,7 @@ export class Supervisor {
   private ensureChild(role: Role): void {
     let m = this.children.get(role);
     if (!m) {
-      m = { role, child: null, ready: false, lastHeartbeat: this.now(), restart: initialRestartState(this.now()), restartTimer: null, status: {}, stopping: false, pendingActions: new Map() };
+      m = { role, child: null, ready: false, lastHeartbeat: this.now(), busySince: null, restart: initialRestartState(this.now()), restartTimer: null, status: {}, stopping: false, pendingActions: new Map() };
       this.children.set(role, m);
     }
     this.spawn(m);
@@ -151,8 +156,13 @@ export class Supervisor {
     const child = spawnChild({ role: m.role, args: this.o.childArgs, onMessage: (msg) => this.onMessage(m, msg) });
     m.child = child;
     this.o.onChild?.(m.role, child.pid, restarted ? "restarted" : "started", "");
-    child.send({ type: "config", effective: this.effective, reload: false } satisfies ToChild);
+    this.sendConfig(m, false);
     void child.exited.then((code) => this.onExit(m, child, code));
+  }
+
+  private sendConfig(m: Managed, reload: boolean): void {
+    m.busySince = this.now();
+    m.child?.send({ type: "config", effective: this.effective, reload } satisfies ToChild);
   }
 
   private onMessage(m: Managed, msg: unknown): void {
@@ -166,6 +176,7 @@ export class Supervisor {
         if (this.allReady()) for (const w of this.readyWaiters.splice(0)) w();
         break;
       case "heartbeat": break;
+      case "configured": m.busySince = null; break;
       case "log": this.o.log.log(fm.level, `${m.role}: ${fm.message}`, fm.key); break;
       case "event": this.o.onEvent?.(m.role, fm.event); break;
       case "status": m.status = fm.status; break;
@@ -194,7 +205,10 @@ export class Supervisor {
   private checkHeartbeats(timeoutMs: number): void {
     const now = this.now();
     for (const m of this.children.values()) {
-      if (!m.child || m.stopping || !isHung(m.lastHeartbeat, now, timeoutMs)) continue;
+      // Applying a large configuration can keep a child's loop busy for a while (10,000 real
+      // servers in a slow VM: tens of seconds); only a child past the longer limit is hung then.
+      const limit = m.busySince !== null ? Math.max(timeoutMs, BUSY_TIMEOUT_MS) : timeoutMs;
+      if (!m.child || m.stopping || !isHung(m.lastHeartbeat, now, limit)) continue;
       this.o.log.err(`${m.role} process ${m.child.pid} sent no heartbeat for ${now - m.lastHeartbeat} ms; killing it`);
       m.child.kill("SIGKILL");
     }
