@@ -74,3 +74,7 @@ bench-vrrp-failover: build
 .PHONY: bench-vrrp-load
 bench-vrrp-load: build
 	$(BUN) bench/vrrp-load/run.ts
+
+.PHONY: bench-vrrp-isolation
+bench-vrrp-isolation: build
+	$(BUN) bench/vrrp-isolation/run.ts
