@@ -77,6 +77,7 @@ export function formatStatus(s: StatusV1, now: number): string {
   else out.push(...table(INSTANCE_HEADER, s.vrrp.instances.map((i) => instanceRow(i, now))));
   out.push("");
   if (s.virtualServers.length === 0) out.push("no virtual servers");
+  else if (s.ipvs && !s.ipvs.available) out.push(`IPVS not available: ${s.ipvs.error ?? "unknown reason"}`, "");
   for (const vs of s.virtualServers) {
     out.push(virtualServerLine(vs));
     if (vs.realServers.length) out.push(...table(REAL_SERVER_HEADER, vs.realServers.map(realServerRow)).map((l) => `  ${l}`));

@@ -147,6 +147,15 @@ export interface ChildV1 { role: ChildRole; pid: number | null; ready: boolean; 
 
 export interface ReloadInfoV1 { at: number; ok: boolean; message: string }
 
+export interface IpvsStateV1 { available: boolean; error: string | null; ownedServices: number }
+
+/** The IPVS block of the checker child's status, tolerant of missing fields. */
+export function ipvsFromChild(v: unknown): IpvsStateV1 | null {
+  const o = obj(obj(v)?.ipvs);
+  if (!o) return null;
+  return { available: o.available === true, error: str(o.error) ?? null, ownedServices: count(o.ownedServices) };
+}
+
 export interface StatusV1 {
   apiVersion: typeof API_VERSION;
   daemon: {
@@ -164,6 +173,8 @@ export interface StatusV1 {
     unmatched: { unknownVrid: number; malformed: number };
   };
   virtualServers: VirtualServerV1[];
+  /** The checker child's IPVS: null without a checker child; available false with the reason otherwise. */
+  ipvs: IpvsStateV1 | null;
 }
 
 /** `POST /v1/reload`: the diagnostics as `FILE:LINE:COL: severity: message`. */

@@ -4,7 +4,7 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import {
-  API_VERSION, eventFromChild, virtualServersFromChild, vrrpFromChild,
+  API_VERSION, eventFromChild, ipvsFromChild, virtualServersFromChild, vrrpFromChild,
   type ActionResultV1, type ApiErrorV1, type ChildRole, type EventInput, type EventV1, type RealServerV1,
   type ReloadResultV1, type StatusV1, type VirtualServerV1,
 } from "./api-types.ts";
@@ -398,6 +398,7 @@ export class SupervisorFacade implements DaemonFacade {
       children: s.childInfo().map((c) => ({ ...c })),
       vrrp: vrrpFromChild(s.statusOf("vrrp")),
       virtualServers,
+      ipvs: ipvsFromChild(s.statusOf("check")),
     };
   }
 

@@ -98,10 +98,13 @@ describe("checker child without IPVS in the kernel", () => {
     expect(rsOf(s, RS_TCP)!.checkers[0]!.lastResult?.ok).toBe(true);
   });
 
-  it("says once that IPVS is missing and keeps the child running", () => {
+  it("says once that IPVS is missing and keeps the child running, and status says so too", async () => {
     const out = daemon.output();
     const text = out.stdout + out.stderr;
     expect(text.split(IPVS_MISSING).length - 1).toBe(1);
+    const s = await api<{ ipvs: { available: boolean; error: string | null } | null }>("GET", "/v1/status");
+    expect(s.ipvs?.available).toBe(false);
+    expect(s.ipvs?.error).toContain(IPVS_MISSING);
   });
 
   it("takes a real server down with the checker's reason and runs notify_down", async () => {

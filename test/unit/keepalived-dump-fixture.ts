@@ -50,6 +50,7 @@ export function fixtureStatus(node: "a" | "b"): StatusV1 {
     children: [{ role: "vrrp", pid: 2, ready: true, restarts: 0 }],
     vrrp: { instances, unmatched: { unknownVrid: 0, malformed: 0 } },
     virtualServers: [],
+    ipvs: null,
   };
 }
 
