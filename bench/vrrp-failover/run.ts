@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { createLab, type Lab, type SpawnedProcess } from "../../src/lab/netns.ts";
 import { inNetns } from "../../src/net/netns.ts";
 import { Rtnl } from "../../src/netlink/rtnetlink.ts";
+import { processTree } from "../vrrp-common.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const LBCTL = join(ROOT, "dist/lbctl");
@@ -31,11 +32,6 @@ function start(lab: Lab, ns: string, impl: Impl, conf: string, dir: string, tag:
   if (impl === "lbctl") return lab.spawnIn(ns, [LBCTL, "daemon", "-f", conf, "--socket", join(dir, `${tag}.sock`)]);
   const pid = (s: string) => join(dir, `${tag}.${s}.pid`);
   return lab.spawnIn(ns, ["keepalived", "-n", "-l", "-P", "-G", "-f", conf, "-p", pid("m"), "-r", pid("v"), "-c", pid("c")]);
-}
-
-function treePids(pid: number): number[] {
-  const kids = Bun.spawnSync(["pgrep", "-P", String(pid)]).stdout.toString().trim().split("\n").filter(Boolean).map(Number);
-  return [pid, ...kids.flatMap(treePids)];
 }
 
 async function holds(rtnl: Rtnl): Promise<boolean> {
@@ -68,7 +64,7 @@ async function once(impl: Impl, m: Mode, kind: "crash" | "graceful", dir: string
       if (await holds(rB)) throw new Error("backup holds the VIP before the failover");
       const t0 = performance.now();
       if (kind === "crash") {
-        const pids = treePids(master.pid);
+        const pids = processTree(master.pid);
         for (const p of pids) process.kill(p, "SIGSTOP");
         for (const p of pids) process.kill(p, "SIGKILL");
       } else {

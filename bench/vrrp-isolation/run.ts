@@ -6,10 +6,11 @@
 // child's CPU. No keepalived column: keepalived's checker exits on a kernel without IPVS, and the
 // question here is only whether lbctl's VRRP keeps time while its checker is busy.
 //   make bench-vrrp-isolation   or   bun bench/vrrp-isolation/run.ts [--servers N] [--instances N] [--seconds S]
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLab } from "../../src/lab/netns.ts";
+import { advertTiming, cpuTicks, manyInstancesConfig, percentile, processTree } from "../vrrp-common.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const LBCTL = join(ROOT, "dist/lbctl");
@@ -19,15 +20,6 @@ const SERVERS = arg("--servers", 10_000);
 const INSTANCES = arg("--instances", 200);
 const SECONDS = arg("--seconds", 30);
 const PORTS = 100;
-
-function vrrp(prio: number): string {
-  let s = "global_defs {\n  vrrp_version 3\n  vrrp_garp_master_delay 0\n}\n";
-  for (let i = 1; i <= INSTANCES; i++) {
-    s += `vrrp_instance V${i} {\n  state BACKUP\n  interface eth0\n  virtual_router_id ${i}\n  priority ${prio}\n  advert_int 0.1\n` +
-      `  virtual_ipaddress {\n    10.90.${1 + (i >> 8)}.${i & 255}/16 dev eth0\n  }\n}\n`;
-  }
-  return s;
-}
 
 /** One virtual server per 100 real servers; real server k is 127.0.0.(1 + k/PORTS):(30000 + k%PORTS). */
 function checks(): string {
@@ -50,19 +42,6 @@ for (let p = 30000; p < 30000 + ${PORTS}; p++) {
 setInterval(() => console.log("accepted", accepted), 1000);
 `;
 
-const pct = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN; };
-
-function treeCpuTicks(pid: number): number {
-  const kids = Bun.spawnSync(["pgrep", "-P", String(pid)]).stdout.toString().trim().split("\n").filter(Boolean).map(Number);
-  let t = 0;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const r = f.slice(f.lastIndexOf(")") + 2).split(" ");
-    t = Number(r[11]) + Number(r[12]);
-  } catch { /* gone */ }
-  return t + kids.reduce((a, k) => a + treeCpuTicks(k), 0);
-}
-
 if (!existsSync(LBCTL)) { console.error("dist/lbctl is missing: run `make build`"); process.exit(1); }
 const dir = mkdtempSync(join(tmpdir(), "lbt-bi-"));
 const lab = createLab("lbt-bi-");
@@ -76,8 +55,8 @@ try {
   // The real servers live on 127.x.y.z: all of 127/8 is local on lo, no address to add.
   writeFileSync(join(dir, "listen.ts"), LISTENER);
   const listener = lab.spawnIn(a!, [BUN, join(dir, "listen.ts")]);
-  writeFileSync(join(dir, "a.conf"), vrrp(150) + checks());
-  writeFileSync(join(dir, "b.conf"), vrrp(100));
+  writeFileSync(join(dir, "a.conf"), manyInstancesConfig(INSTANCES, 150) + checks());
+  writeFileSync(join(dir, "b.conf"), manyInstancesConfig(INSTANCES, 100));
   const master = lab.spawnIn(a!, [LBCTL, "daemon", "-f", join(dir, "a.conf"), "--socket", join(dir, "a.sock")]);
   await Bun.sleep(2000);
   lab.spawnIn(b!, [LBCTL, "daemon", "-f", join(dir, "b.conf"), "--socket", join(dir, "b.sock")]);
@@ -86,31 +65,18 @@ try {
   const capture = lab.spawnIn(lan, ["tcpdump", "-i", "br0", "-n", "-B", "16384", "-w", pcap, "ip proto 112"]);
   await Bun.sleep(1000);
   const acceptedAt = () => Number(/accepted (\d+)\s*$/.exec(listener.output().stdout)?.[1] ?? 0);
-  const acc0 = acceptedAt(), cpu0 = treeCpuTicks(master.pid), t0 = performance.now();
+  const acc0 = acceptedAt(), cpu0 = cpuTicks(processTree(master.pid)), t0 = performance.now();
   await Bun.sleep(SECONDS * 1000);
   const secs = (performance.now() - t0) / 1000;
   const checksPerSec = (acceptedAt() - acc0) / secs;
-  const cpuPct = ((treeCpuTicks(master.pid) - cpu0) / 100 / secs) * 100;
+  const cpuPct = ((cpuTicks(processTree(master.pid)) - cpu0) / 100 / secs) * 100;
   capture.kill("SIGINT");
   await capture.exited;
-  const last = new Map<number, number>();
-  const jitter: number[] = [];
-  let spurious = 0, seen = 0;
-  const text = Bun.spawnSync(["tcpdump", "-r", pcap, "-tt", "-n"], { stdout: "pipe", stderr: "ignore" }).stdout.toString();
-  for (const line of text.split("\n")) {
-    const m = /^(\d+\.\d+) IP (\S+) > \S+ VRRPv3, Advertisement, vrid (\d+)/.exec(line);
-    if (!m) continue;
-    if (m[2] === "10.89.0.2") { spurious++; continue; }
-    const t = Number(m[1]) * 1000, vrid = Number(m[3]);
-    seen++;
-    const prev = last.get(vrid);
-    if (prev !== undefined) jitter.push(Math.abs(t - prev - 100));
-    last.set(vrid, t);
-  }
+  const { seen, spurious, jitter } = advertTiming(pcap, "10.89.0.2", 100);
   console.log(`lbctl, ${INSTANCES} VRRPv3 instances at 0.1 s + ${SERVERS} TCP_CHECK real servers at delay_loop 1, ${SECONDS} s`);
   console.log(`adverts from the master      ${seen}`);
   console.log(`spurious adverts (backup)    ${spurious}`);
-  console.log(`advert jitter p50/p99/max    ${pct(jitter, 0.5).toFixed(2)} / ${pct(jitter, 0.99).toFixed(2)} / ${pct(jitter, 1).toFixed(2)} ms`);
+  console.log(`advert jitter p50/p99/max    ${percentile(jitter, 0.5).toFixed(2)} / ${percentile(jitter, 0.99).toFixed(2)} / ${percentile(jitter, 1).toFixed(2)} ms`);
   console.log(`checks per second            ${checksPerSec.toFixed(0)} (asked: ${SERVERS})`);
   console.log(`master CPU, all processes    ${cpuPct.toFixed(1)} % of one core`);
 } finally {

@@ -8,10 +8,11 @@
 //   memory:    PSS of each node's process tree (from /proc/PID/smaps_rollup)
 // While measuring, two busy-loop processes load both cores (pass --idle to skip them).
 //   make bench-vrrp-load      or      bun bench/vrrp-load/run.ts [--instances N] [--seconds S] [--idle]
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLab, type Lab, type SpawnedProcess } from "../../src/lab/netns.ts";
+import { advertTiming, cpuTicks, manyInstancesConfig, percentile, processTree, pssKb } from "../vrrp-common.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const LBCTL = join(ROOT, "dist/lbctl");
@@ -22,48 +23,11 @@ const IDLE = process.argv.includes("--idle");
 const ADVERT_MS = 100;
 type Impl = "lbctl" | "keepalived";
 
-function config(prio: number): string {
-  let s = "global_defs {\n  vrrp_version 3\n  vrrp_garp_master_delay 0\n}\n";
-  for (let i = 1; i <= INSTANCES; i++) {
-    const vrid = i;
-    s += `vrrp_instance V${i} {\n  state BACKUP\n  interface eth0\n  virtual_router_id ${vrid}\n  priority ${prio}\n  advert_int 0.1\n` +
-      `  virtual_ipaddress {\n    10.90.${1 + (i >> 8)}.${i & 255}/16 dev eth0\n  }\n}\n`;
-  }
-  return s;
-}
-
 function start(lab: Lab, ns: string, impl: Impl, conf: string, dir: string, tag: string): SpawnedProcess {
   if (impl === "lbctl") return lab.spawnIn(ns, [LBCTL, "daemon", "-f", conf, "--socket", join(dir, `${tag}.sock`)]);
   const pid = (s: string) => join(dir, `${tag}.${s}.pid`);
   return lab.spawnIn(ns, ["keepalived", "-n", "-l", "-P", "-G", "-f", conf, "-p", pid("m"), "-r", pid("v"), "-c", pid("c")]);
 }
-
-function tree(pid: number): number[] {
-  const kids = Bun.spawnSync(["pgrep", "-P", String(pid)]).stdout.toString().trim().split("\n").filter(Boolean).map(Number);
-  return [pid, ...kids.flatMap(tree)];
-}
-
-function cpuTicks(pids: number[]): number {
-  let t = 0;
-  for (const p of pids) {
-    try {
-      const f = readFileSync(`/proc/${p}/stat`, "utf8");
-      const rest = f.slice(f.lastIndexOf(")") + 2).split(" ");
-      t += Number(rest[11]) + Number(rest[12]); // utime, stime
-    } catch { /* exited */ }
-  }
-  return t;
-}
-
-function pssKb(pids: number[]): number {
-  let kb = 0;
-  for (const p of pids) {
-    try { kb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, "utf8"))?.[1] ?? 0); } catch { /* exited */ }
-  }
-  return kb;
-}
-
-const pct = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN; };
 
 async function measure(impl: Impl, dir: string): Promise<Record<string, number>> {
   const lab = createLab("lbt-bl-");
@@ -76,8 +40,8 @@ async function measure(impl: Impl, dir: string): Promise<Record<string, number>>
       { ns: obs!, ifname: "eth0", address: "10.89.0.3/24" },
     ]);
     const ca = join(dir, `${impl}-a.conf`), cb = join(dir, `${impl}-b.conf`);
-    writeFileSync(ca, config(150));
-    writeFileSync(cb, config(100));
+    writeFileSync(ca, manyInstancesConfig(INSTANCES, 150));
+    writeFileSync(cb, manyInstancesConfig(INSTANCES, 100));
     const master = start(lab, a!, impl, ca, dir, "a");
     await Bun.sleep(1500);
     const backup = start(lab, b!, impl, cb, dir, "b");
@@ -87,7 +51,7 @@ async function measure(impl: Impl, dir: string): Promise<Record<string, number>>
     const capture = lab.spawnIn(obs!, ["tcpdump", "-i", "eth0", "-n", "-B", "16384", "-w", pcap, "ip proto 112"]);
     await Bun.sleep(1000);
     if (!IDLE) for (let i = 0; i < 2; i++) hogs.push(Bun.spawn(["sh", "-c", "while :; do :; done"]));
-    const pidsA = tree(master.pid), pidsB = tree(backup.pid);
+    const pidsA = processTree(master.pid), pidsB = processTree(backup.pid);
     const hz = 100; // USER_HZ
     const cpuA0 = cpuTicks(pidsA), cpuB0 = cpuTicks(pidsB);
     await Bun.sleep(SECONDS * 1000);
@@ -97,22 +61,9 @@ async function measure(impl: Impl, dir: string): Promise<Record<string, number>>
     capture.kill("SIGINT");
     await capture.exited;
 
-    const last = new Map<number, number>();
-    const jitter: number[] = [];
-    let spurious = 0, seen = 0;
-    const text = Bun.spawnSync(["tcpdump", "-r", pcap, "-tt", "-n"], { stdout: "pipe", stderr: "ignore" }).stdout.toString();
-    for (const line of text.split("\n")) {
-      const m = /^(\d+\.\d+) IP (\S+) > \S+ VRRPv3, Advertisement, vrid (\d+)/.exec(line);
-      if (!m) continue;
-      if (m[2] === "10.89.0.2") { spurious++; continue; }
-      const t = Number(m[1]) * 1000, vrid = Number(m[3]);
-      seen++;
-      const prev = last.get(vrid);
-      if (prev !== undefined) jitter.push(Math.abs(t - prev - ADVERT_MS));
-      last.set(vrid, t);
-    }
+    const { seen, spurious, jitter } = advertTiming(pcap, "10.89.0.2", ADVERT_MS);
     return {
-      adverts: seen, spurious, jitterP50: pct(jitter, 0.5), jitterP99: pct(jitter, 0.99), jitterMax: pct(jitter, 1),
+      adverts: seen, spurious, jitterP50: percentile(jitter, 0.5), jitterP99: percentile(jitter, 0.99), jitterMax: percentile(jitter, 1),
       cpuMaster: cpuA, cpuBackup: cpuB, pssMb: pss,
     };
   } finally {
