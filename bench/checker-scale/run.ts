@@ -70,10 +70,11 @@ const extraAddress = vip(extraVsIndex);
 // ---------- the listeners ----------
 
 let accepted = 0;
+export const listenerStats = () => ({ accepted });
 const HTTP_REPLY = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
 
 /** The listeners; stop them at the end, or they keep the process (and the VM) alive. */
-function startListeners(): { stop(closeActive?: boolean): void }[] {
+export function startListeners(): { stop(closeActive?: boolean): void }[] {
   const listeners: { stop(closeActive?: boolean): void }[] = [];
   for (const port of HTTP_PORTS) {
     listeners.push(Bun.listen<{ answered: boolean }>({
