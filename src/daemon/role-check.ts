@@ -20,7 +20,6 @@ import { Rtnl } from "../netlink/rtnetlink.ts";
 import { subscribeRtnlEvents } from "../netlink/events.ts";
 import type { RoleContext, RoleFactory, RoleWorker } from "./role.ts";
 
-const STATUS_EVERY_MS = 3000;
 const NOTIFY_TIMEOUT_MS = 30_000;
 export const IPVS_MISSING = "IPVS is not available in this kernel: virtual servers are not programmed; VRRP keeps running";
 
@@ -92,7 +91,6 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
   let ipvsError: string | null = null;
   /** The kernel table by serviceKeyId, as last read (counters for status). */
   let ipvsTable: Map<string, IpvsTable[number]> | null = null;
-  let statusTimer: ReturnType<typeof setInterval> | null = null;
   let scriptUser: ScriptUser | undefined;
   let scriptSecurity = false;
   const scripts = new ScriptQueue(ctx);
@@ -141,7 +139,12 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
 
   const request = (key: string) => { pending.add(key); void applyPending(); };
 
-  const publish = () => ctx.send({ type: "status", status: status() });
+  /** One status build (with a fresh read of the kernel's counters) shared by the requests that arrive meanwhile. */
+  let building: Promise<Record<string, unknown>> | null = null;
+  const currentStatus = (): Promise<Record<string, unknown>> => {
+    building ??= refreshCounters().then(status).finally(() => { building = null; });
+    return building;
+  };
 
   function onEvent(e: HealthEvent, gen: number, quiet: ReadonlySet<string>): void {
     if (gen !== generation) return;
@@ -159,7 +162,6 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     const { smtpAlert: _s, ...rest } = e as HealthEvent & { smtpAlert?: boolean };
     ctx.send({ type: "event", event: { ...rest, ...(smtp ? { smtpAlert: true } : {}) } });
     if ("notify" in e && e.notify) void scripts.run(e.notify, scriptUser, scriptSecurity);
-    publish();
   }
 
   /** (Re)builds the scheduler from `effective`, keeping the verdicts of unchanged checkers (keepalived's migrate_checkers). */
@@ -229,7 +231,6 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     if (changed.length === 0) return;
     for (const k of changed) ctx.log("notice", `${k}: ${now.has(k) ? "address gone, suspending its checkers (ha_suspend)" : "address present, resuming its checkers (ha_suspend)"}`, k);
     build(effective, true);
-    publish();
   }
 
   async function watchLocalAddresses(): Promise<void> {
@@ -343,17 +344,16 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
           ipvsError = `${IPVS_MISSING} (${opened.error})`;
           ctx.log("err", IPVS_MISSING);
         }
-        statusTimer = setInterval(() => { void refreshCounters().then(publish); }, STATUS_EVERY_MS);
       }
       if (!addressEvents && ((eff.virtual_server ?? []) as { ha_suspend?: boolean }[]).some((v) => v.ha_suspend)) await watchLocalAddresses();
       effective = eff;
       build(eff, reload);
       await applyPending();
-      await refreshCounters();
-      publish();
+    },
+    async status() {
+      return effective ? currentStatus() : undefined;
     },
     async stop() {
-      if (statusTimer) clearInterval(statusTimer);
       await addressEvents?.close();
       generation++;
       // omega: the down notifiers of what was up, as keepalived runs them at shutdown.
@@ -381,7 +381,6 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
         request(vs.key);
         await applyPending();
         ctx.send({ type: "event", event: { type: action, vsKey: vs.key, rs, reason: `${action === "drain" ? "Draining" : "Undraining"} ${rs} of VS ${vs.key} (operator)` } });
-        publish();
         return { ok: true, message: `${action} ${rs} of ${vs.key}` };
       }
       if (action === "disable-checker" || action === "enable-checker") {
@@ -393,7 +392,6 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
         for (const id of ids) { if (action === "disable-checker") disabled.add(id); else disabled.delete(id); }
         build(effective, true);
         await applyPending();
-        publish();
         return { ok: true, message: `${action}: ${ids.join(", ")}` };
       }
       return { ok: false, message: `unknown action '${action}'` };
