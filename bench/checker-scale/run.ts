@@ -110,7 +110,7 @@ function childrenOf(): Map<number, number[]> {
   return kids;
 }
 
-function tree(root: number): number[] {
+export function tree(root: number): number[] {
   const kids = childrenOf();
   const out: number[] = [];
   const walk = (p: number) => { out.push(p); for (const c of kids.get(p) ?? []) walk(c); };
@@ -122,7 +122,7 @@ function tree(root: number): number[] {
  * utime + stime + cutime + cstime of the tree's live processes, in seconds: a child that was killed and
  * reaped (a restarted check child) still counts, through its parent's cutime/cstime.
  */
-function cpuSeconds(root: number): number {
+export function cpuSeconds(root: number): number {
   let ticks = 0;
   for (const p of tree(root)) {
     try {
@@ -134,7 +134,7 @@ function cpuSeconds(root: number): number {
   return ticks / CLK_TCK;
 }
 
-function pssMb(pids: number[]): number {
+export function pssMb(pids: number[]): number {
   let kb = 0;
   for (const p of pids) {
     try {

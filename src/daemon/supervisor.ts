@@ -92,6 +92,7 @@ export class Supervisor {
   /** Checks the new file first; only a clean load replaces the running configuration. */
   reload(): ReloadResult {
     this.o.notifier.reloading();
+    const startedAt = this.now();
     const loaded = this.o.load(this.o.configPath);
     const r = summarize(loaded);
     this.report(r);
@@ -111,7 +112,7 @@ export class Supervisor {
     }
     for (const [role, m] of this.children) if (!wanted.has(role)) void this.stopChild(m);
     this.lastReload = { at: this.now(), ok: true, message: "reloaded" };
-    this.o.log.notice(`reloaded ${this.o.configPath}`);
+    this.o.log.notice(`reloaded ${this.o.configPath} (read and checked in ${this.now() - startedAt} ms)`);
     this.o.notifier.ready("running");
     return r;
   }
@@ -194,7 +195,11 @@ export class Supervisor {
         if (this.allReady()) for (const w of this.readyWaiters.splice(0)) w();
         break;
       case "heartbeat": break;
-      case "configured": m.busySince = null; break;
+      case "configured":
+        // How long a reload takes to reach the kernel is what operators of big configurations ask.
+        if (m.busySince !== null) this.o.log.info(`${m.role} process applied the configuration in ${this.now() - m.busySince} ms`);
+        m.busySince = null;
+        break;
       case "log": this.o.log.log(fm.level, `${m.role}: ${fm.message}`, fm.key); break;
       case "event": this.o.onEvent?.(m.role, fm.event); break;
       case "status":

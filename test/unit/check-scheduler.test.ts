@@ -242,6 +242,20 @@ describe("health scheduler reload (reconfigure)", () => {
     expect(s.desired()[0].dests.map((d) => d.addr)).toEqual(["10.0.0.1"]);
   });
 
+  it("a UDP_CHECK whose payload bytes change is a changed checker", async () => {
+    const clock = new FakeClock();
+    const udp = (payload: number[]): CheckerSpec => ({
+      kind: "UDP_CHECK", params: { connectIp: "10.0.0.1", connectPort: 53, connectTimeoutMs: 5000, payload: new Uint8Array(payload), requireReply: false, minReplyLength: 0, maxReplyLength: 255 },
+    });
+    const s = new HealthScheduler([vsCfg(1)], [checker(1, {}, udp([1, 2]))], { clock, runner: async () => result(true) });
+    s.start();
+    await clock.advanceTo(0);
+    s.reconfigure([vsCfg(1)], [checker(1, {}, udp([1, 2]))]);
+    expect(s.checkerState("c1")?.hasRun).toBe(true);
+    s.reconfigure([vsCfg(1)], [checker(1, {}, udp([1, 3]))]);
+    expect(s.checkerState("c1")?.hasRun).toBe(false);
+  });
+
   it("rejects invalid input without changing anything", async () => {
     const clock = new FakeClock();
     const s = new HealthScheduler([vsCfg(1)], [checker(1)], { clock, runner: async () => result(true) });
