@@ -17,3 +17,14 @@ bench-ipvs-change: deps ipvs-vm-image
 # PSS, lbctl's reload time): make bench-checker-scale [BENCH_ARGS="1000,10000 10 20"] (sizes warm-up window)
 bench-checker-scale: deps build ipvs-vm-image
 	LBCTL_VM_CACHE=$(BENCH_VM_CACHE) $(BUN) bench/checker-scale/run.ts $(BENCH_ARGS)
+
+# The whole daemon on the host kernel (no IPVS): checks/s, CPU per 1,000 checks, PSS per process and the
+# SIGHUP-to-applied reload time at full speed: make bench-checker-host [BENCH_ARGS="1000,10000 10 20"]
+.PHONY: bench-checker-host bench-checker-profile
+bench-checker-host: deps build
+	$(BUN) bench/checker-scale/host.ts $(BENCH_ARGS)
+
+# The checker role alone in this process, under Bun's profiler (markdown in /tmp/lbctl-checker-profile):
+# make bench-checker-profile [BENCH_ARGS="10000 10 20"]
+bench-checker-profile: deps
+	$(BUN) --cpu-prof-md --cpu-prof-dir=/tmp/lbctl-checker-profile bench/checker-scale/profile.ts $(BENCH_ARGS)

@@ -4,7 +4,7 @@
 // checks, the state and the status, not the netlink. Prints checks/s, CPU per 1,000 checks, RSS, the
 // bytes sent to the supervisor, and the time a reload (one virtual server added, then removed) takes.
 // Run it under `--cpu-prof-md` to see where the time goes:
-//   make bench-checker-profile BENCH_ARGS="10000 10 20"        (size, warm-up s, window s)
+//   make bench-checker-profile BENCH_ARGS="10000 10 20"        (size, warm-up s, window s; profile in /tmp/lbctl-checker-profile)
 // Needs root: it makes (and removes) its own namespace with 10.200.0.0/16 on lo.
 import { spawn, spawnSync } from "node:child_process";
 import { resolve } from "node:path";
