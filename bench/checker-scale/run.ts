@@ -3,7 +3,7 @@
 // keepalived 2.2.7's checker (`keepalived -C`) and `lbctl daemon -C` run one after the other on the
 // same generated configuration in one IPVS test VM boot, inside one network namespace. For a fixed
 // window after a warm-up: checks/s (connections accepted by the listeners), CPU of the daemon's process
-// tree (utime+stime from /proc) per 1,000 checks, PSS of the tree; and for lbctl the reload time of
+// tree (utime+stime from /proc) per 1,000 checks, PSS of the tree; and the reload time of
 // the set (SIGHUP -> the added / removed virtual server is in / out of the kernel table).
 // Ratios are lbctl / keepalived (below 1.0: lbctl uses less, or for checks/s: fewer checks done).
 //   ./node_modules/.bin/bun bench/checker-scale/run.ts [sizes=1000,10000] [warmupS=10] [windowS=20] [heartbeatS]
@@ -188,9 +188,10 @@ async function runTool(tool: "keepalived" | "lbctl", size: number, client: IpvsC
       startS, checksPerS: checks / secs, cpuMsPer1000: ((c1 - c0) * 1000) / (checks / 1000), cpuPct: ((c1 - c0) / secs) * 100,
       pssMb: pssMb(tree(proc.pid)), procs: pids.length,
     };
-    if (tool === "lbctl") {
-      // Reload: add one virtual server, then remove it again; time until the kernel shows it.
-      // A reload that never shows is reported (with the checker restarts seen in the log), not fatal.
+    {
+      // Reload (both daemons, SIGHUP to the parent): add one virtual server, then remove it again; time
+      // until the kernel shows it. A reload that never shows is reported (with lbctl's checker restarts
+      // seen in the log), not fatal.
       figures.reloadMs = [];
       for (const extra of [true, false, true, false]) {
         writeFileSync(conf, config(size, extra));
@@ -205,7 +206,7 @@ async function runTool(tool: "keepalived" | "lbctl", size: number, client: IpvsC
         figures.reloadMs.push(performance.now() - r0);
         await sleep(2000);
       }
-      figures.restarts = (readFileSync(logPath, "utf8").match(/check process \d+ exited/g) ?? []).length;
+      if (tool === "lbctl") figures.restarts = (readFileSync(logPath, "utf8").match(/check process \d+ exited/g) ?? []).length;
     }
     return figures;
   } catch (e) {
@@ -227,7 +228,6 @@ async function inVm(): Promise<void> {
   if (!opened.ok) throw new Error(opened.error);
   const client = opened.value;
   console.log(`checker scale: warm-up ${warmupS} s, window ${windowS} s, ${RS_PER_VS} real servers per virtual server, half HTTP_GET half TCP_CHECK, delay_loop 1`);
-  const f1 = (x: number) => x.toFixed(1);
   for (const size of sizes) {
     // Each daemon's figures are printed as soon as they exist, so a failure later keeps them.
     const k = await runTool("keepalived", size, client);
@@ -243,9 +243,9 @@ async function inVm(): Promise<void> {
     row("CPU (% of one core)", k.cpuPct, l.cpuPct);
     row("PSS (MB)", k.pssMb, l.pssMb);
     console.log(`  processes: keepalived ${k.procs}, lbctl ${l.procs}`);
-    const reload = l.reloadMs ?? [];
-    const shown = reload.map((x) => (Number.isFinite(x) ? x.toFixed(0) : `not within ${RELOAD_TIMEOUT_MS / 1000} s`));
-    console.log(`  lbctl reload (SIGHUP -> kernel table changed), ms: ${shown.join(", ")}; median ${f1(median(reload))}; check child restarts: ${l.restarts ?? 0}`);
+    const shown = (r: number[]) => r.map((x) => (Number.isFinite(x) ? x.toFixed(0) : `not within ${RELOAD_TIMEOUT_MS / 1000} s`)).join(", ");
+    row("reload, median (ms)", median(k.reloadMs ?? []), median(l.reloadMs ?? []), 0);
+    console.log(`  reload (SIGHUP -> kernel table changed), ms: keepalived ${shown(k.reloadMs ?? [])}; lbctl ${shown(l.reloadMs ?? [])}; lbctl check child restarts: ${l.restarts ?? 0}`);
   }
   client.close();
   for (const l of listeners) l.stop(true);

@@ -343,6 +343,9 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
       effective = eff;
       build(eff, reload);
       await applyPending();
+      // A large configuration leaves its parse and the previous model behind: collect them now rather
+      // than let the heap settle tens of MB higher (10,000 real servers: 167 -> 131 MB PSS).
+      Bun.gc(true);
     },
     async status() {
       return effective ? currentStatus() : undefined;
