@@ -12,6 +12,20 @@ export type ToChild =
    *  because a checker's full status at 10,000 real servers is megabytes. */
   | { type: "status-request" };
 
+/** Top-level sections a role never reads. The configuration travels as JSON; 10,000 real servers are
+ *  megabytes that the VRRP process would otherwise parse on its timing-critical loop at every reload. */
+const NOT_FOR_ROLE: Record<"vrrp" | "check", readonly string[]> = {
+  vrrp: ["virtual_server", "virtual_server_group"],
+  check: ["vrrp_instance", "vrrp_sync_group", "vrrp_script"],
+};
+
+/** The part of the effective configuration a child is sent. */
+export function configForRole(role: "vrrp" | "check", effective: Model): Model {
+  const out: Model = {};
+  for (const [k, v] of Object.entries(effective)) if (!NOT_FOR_ROLE[role].includes(k)) out[k] = v;
+  return out;
+}
+
 export type ChildLevel = "err" | "warning" | "notice" | "info" | "debug";
 
 export type FromChild =

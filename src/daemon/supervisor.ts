@@ -7,7 +7,7 @@ import type { LoadedConfig } from "../config/load.ts";
 import type { Model } from "../config/schema.ts";
 import type { Logger } from "../util/log.ts";
 import { spawnChild, type ChildHandle, type Role } from "./child.ts";
-import { isFromChild, type FromChild, type ToChild } from "./protocol.ts";
+import { configForRole, isFromChild, type FromChild, type ToChild } from "./protocol.ts";
 import { DEFAULT_RESTART, initialRestartState, isHung, nextRestart, type RestartState } from "./restart-policy.ts";
 import type { SystemdNotifier } from "./sd-notify.ts";
 
@@ -181,7 +181,7 @@ export class Supervisor {
 
   private sendConfig(m: Managed, reload: boolean): void {
     m.busySince = this.now();
-    m.child?.send({ type: "config", effective: this.effective, reload } satisfies ToChild);
+    m.child?.send({ type: "config", effective: configForRole(m.role, this.effective), reload } satisfies ToChild);
   }
 
   private onMessage(m: Managed, msg: unknown): void {
