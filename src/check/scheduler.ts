@@ -147,9 +147,7 @@ export class HealthScheduler {
       this.initVs(key, cfg);
     }
     for (const r of fresh) this.schedule(r, firstRunDelayMs(r.sc.policy, this.random()));
-    for (const w of this.watchers) w.close();
-    this.watchers.length = 0;
-    if (this.opts.watchFiles !== false) this.watchTrackedFiles();
+    this.watchTrackedFiles();
     return restarted;
   }
 
@@ -173,12 +171,27 @@ export class HealthScheduler {
 
   /** Initial state and events, then the first run of every checker within its warmup. */
   start(): void {
-    for (const [key, cfg] of this.vsConfigs) this.initVs(key, cfg);
-    for (const r of this.running.values()) this.schedule(r, firstRunDelayMs(r.sc.policy, this.random()));
-    if (this.opts.watchFiles !== false) this.watchTrackedFiles();
+    this.initialise();
+    this.startChecks();
   }
 
+  /** start() in two steps, so that the caller can program the initial table (onDesired) before any
+   *  check competes with it for the event loop, as keepalived programs IPVS before its checkers run. */
+  initialise(): void {
+    for (const [key, cfg] of this.vsConfigs) this.initVs(key, cfg);
+  }
+
+  startChecks(): void {
+    if (this.stopped) return;
+    for (const r of this.running.values()) if (r.timer === undefined && !r.abort) this.schedule(r, firstRunDelayMs(r.sc.policy, this.random()));
+    this.watchTrackedFiles();
+  }
+
+  /** (Re)places the inotify watches on the FILE_CHECK files' directories. */
   private watchTrackedFiles(): void {
+    for (const w of this.watchers) w.close();
+    this.watchers.length = 0;
+    if (this.opts.watchFiles === false) return;
     const byDir = new Map<string, Running[]>();
     for (const r of this.running.values()) {
       if (r.sc.spec.kind !== "FILE_CHECK") continue;

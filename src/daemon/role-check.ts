@@ -198,7 +198,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
         onDesired: (d) => { if (gen !== generation) return; desired.set(d.vsKey, d); request(d.vsKey); },
         onVerdict: (v) => onVerdict(v, gen),
       });
-      scheduler.start();
+      scheduler.initialise();
       return;
     }
     const changed = new Set(next.virtualServers.filter((v) => before.get(v.key) !== programming(v)).map((v) => v.key));
@@ -341,8 +341,11 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
       }
       if (!addressEvents && ((eff.virtual_server ?? []) as { ha_suspend?: boolean }[]).some((v) => v.ha_suspend)) await watchLocalAddresses();
       effective = eff;
+      const first = !scheduler;
       build(eff, reload);
       await applyPending();
+      // The initial table is in the kernel before the first check competes with it for the loop.
+      if (first) scheduler?.startChecks();
       // A large configuration leaves its parse and the previous model behind: collect them now rather
       // than let the heap settle tens of MB higher (10,000 real servers: 167 -> 131 MB PSS).
       Bun.gc(true);

@@ -153,6 +153,22 @@ describe("health scheduler (virtual clock)", () => {
     expect(ev.map((e) => e.type)).toEqual(["rs-down", "rs-down", "quorum-down"]);
   });
 
+  it("initialise() reports the initial table without running a check; startChecks() starts them", async () => {
+    const clock = new FakeClock();
+    let runs = 0;
+    const desired: string[] = [];
+    const s = new HealthScheduler([vsCfg(2)], [checker(1), checker(2)], {
+      clock, runner: async () => { runs++; return result(true); }, onDesired: (d) => desired.push(d.vsKey),
+    });
+    s.initialise();
+    await clock.advanceTo(5_000);
+    expect(desired).toEqual(["TCP 10.0.0.100:80"]);
+    expect(runs).toBe(0);
+    s.startChecks();
+    await clock.advanceTo(5_000);
+    expect(runs).toBe(2);
+  });
+
   it("rejects checkers that point at unknown real servers", () => {
     expect(() => new HealthScheduler([vsCfg(1)], [checker(2)])).toThrow(/unknown real server 10.0.0.2:80/);
   });
