@@ -68,6 +68,10 @@ export interface SchedulerOptions {
 
 interface Running {
   sc: ScheduledChecker;
+  /** Spec and policy as JSON: a reload keeps a checker whose fingerprint is unchanged. */
+  fingerprint: string;
+  /** Dropped by a reload: a check still in flight has no verdict. */
+  retired: boolean;
   state: CheckerState;
   timer: unknown;
   abort: AbortController | undefined;
@@ -84,10 +88,10 @@ export class HealthScheduler {
   private readonly random: () => number;
   private readonly runner: CheckRunner;
   private readonly maxInFlight: number;
-  private readonly vsConfigs = new Map<string, VirtualServerConfig>();
+  private vsConfigs: Map<string, VirtualServerConfig>;
   private readonly vsStates = new Map<string, VirtualServerState>();
-  private readonly running = new Map<string, Running>();
-  private readonly waiting: Running[] = [];
+  private running = new Map<string, Running>();
+  private waiting: Running[] = [];
   private readonly watchers: FSWatcher[] = [];
   private inFlight = 0;
   private checks = 0;
@@ -98,37 +102,77 @@ export class HealthScheduler {
     this.random = opts.random ?? Math.random;
     this.runner = opts.runner ?? defaultRunner;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 256);
+    this.vsConfigs = attachCheckers(virtualServers, checkers);
+    for (const sc of checkers) this.running.set(sc.id, newRunning(sc));
+  }
+
+  /**
+   * A reload as a diff (keepalived's migrate_checkers): a checker whose id, spec and policy are unchanged
+   * keeps running untouched (its timer, its verdict, a check in flight); a new or changed one starts
+   * within its warmup; a removed one stops. A virtual server whose configuration and checker set are
+   * unchanged keeps its state and is not reported again; the others start again from their checkers'
+   * current verdicts, with events and onDesired as at start. Returns the keys of those virtual servers.
+   * Invalid input throws before anything changes.
+   */
+  reconfigure(virtualServers: VirtualServerConfig[], checkers: ScheduledChecker[]): string[] {
+    if (this.stopped) throw new Error("reconfigure of a stopped scheduler");
+    const nextConfigs = attachCheckers(virtualServers, checkers);
+    const next = new Map<string, Running>();
+    const fresh: Running[] = [];
     for (const sc of checkers) {
-      if (this.running.has(sc.id)) throw new Error(`duplicate checker id ${sc.id}`);
-      this.running.set(sc.id, { sc, state: initialCheckerState(sc.policy), timer: undefined, abort: undefined, urlCursor: 0, rerun: false });
+      const old = this.running.get(sc.id);
+      const r = newRunning(sc);
+      if (old && old.fingerprint === r.fingerprint) { old.sc = sc; next.set(sc.id, old); continue; }
+      next.set(sc.id, r);
+      fresh.push(r);
     }
-    // The real servers' checker lists come from the scheduled checkers, so the two cannot disagree.
-    const byRs = new Map<string, { id: string; startsUp: boolean }[]>();
-    for (const c of checkers) {
-      const key = `${c.vsKey}\n${c.rs}`;
-      byRs.set(key, [...(byRs.get(key) ?? []), { id: c.id, startsUp: !c.policy.alpha }]);
+    for (const [id, r] of this.running) {
+      if (next.get(id) === r) continue;
+      r.retired = true;
+      if (r.timer !== undefined) this.clock.clearTimer(r.timer);
+      r.timer = undefined;
+      r.abort?.abort();
     }
-    for (const vs of virtualServers) {
-      const realServers = vs.realServers.map((rs) => {
-        const key = `${vs.vsKey}\n${rsKey(rs)}`;
-        const list = byRs.get(key) ?? [];
-        byRs.delete(key);
-        return { ...rs, checkers: list };
-      });
-      this.vsConfigs.set(vs.vsKey, { ...vs, realServers });
+    this.running = next;
+    this.waiting = this.waiting.filter((r) => !r.retired);
+    const previous = this.vsConfigs;
+    this.vsConfigs = nextConfigs;
+    for (const key of previous.keys()) if (!nextConfigs.has(key)) this.vsStates.delete(key);
+    const restarted: string[] = [];
+    for (const [key, cfg] of nextConfigs) {
+      const before = previous.get(key);
+      if (before && this.vsStates.has(key) && JSON.stringify(before) === JSON.stringify(cfg)) continue;
+      restarted.push(key);
+      this.initVs(key, cfg);
     }
-    const orphan = checkers.find((c) => byRs.has(`${c.vsKey}\n${c.rs}`));
-    if (orphan) throw new Error(`checker ${orphan.id} refers to unknown real server ${orphan.rs} of ${orphan.vsKey}`);
+    for (const r of fresh) this.schedule(r, firstRunDelayMs(r.sc.policy, this.random()));
+    for (const w of this.watchers) w.close();
+    this.watchers.length = 0;
+    if (this.opts.watchFiles !== false) this.watchTrackedFiles();
+    return restarted;
+  }
+
+  /** A virtual server's state from its checkers' current verdicts (their configured start before the first). */
+  private initVs(key: string, cfg: VirtualServerConfig): void {
+    const withVerdicts: VirtualServerConfig = {
+      ...cfg,
+      realServers: cfg.realServers.map((rs) => ({
+        ...rs,
+        checkers: rs.checkers.map((c) => {
+          const st = this.running.get(c.id)?.state;
+          return st?.hasRun ? { id: c.id, startsUp: st.up } : c;
+        }),
+      })),
+    };
+    const t = initVirtualServer(withVerdicts);
+    this.vsStates.set(key, t.state);
+    for (const e of t.events) this.opts.onEvent?.(e);
+    this.opts.onDesired?.(desiredDests(cfg, t.state));
   }
 
   /** Initial state and events, then the first run of every checker within its warmup. */
   start(): void {
-    for (const [key, cfg] of this.vsConfigs) {
-      const t = initVirtualServer(cfg);
-      this.vsStates.set(key, t.state);
-      for (const e of t.events) this.opts.onEvent?.(e);
-      this.opts.onDesired?.(desiredDests(cfg, t.state));
-    }
+    for (const [key, cfg] of this.vsConfigs) this.initVs(key, cfg);
     for (const r of this.running.values()) this.schedule(r, firstRunDelayMs(r.sc.policy, this.random()));
     if (this.opts.watchFiles !== false) this.watchTrackedFiles();
   }
@@ -194,6 +238,12 @@ export class HealthScheduler {
     return this.running.get(id)?.state;
   }
 
+  /** Quorum and sorry-server state of a virtual server. */
+  virtualServerState(vsKey: string): { quorumUp: boolean; sorryActive: boolean } | undefined {
+    const st = this.vsStates.get(vsKey);
+    return st && { quorumUp: st.quorumUp, sorryActive: st.sorryActive };
+  }
+
   stats(): SchedulerStats {
     return { checks: this.checks, inFlight: this.inFlight, queued: this.waiting.length };
   }
@@ -204,7 +254,7 @@ export class HealthScheduler {
   }
 
   private fire(r: Running): void {
-    if (this.stopped) return;
+    if (this.stopped || r.retired) return;
     if (this.inFlight >= this.maxInFlight) { this.waiting.push(r); return; }
     this.launch(r);
   }
@@ -228,7 +278,7 @@ export class HealthScheduler {
       .then((result) => {
         this.inFlight--;
         r.abort = undefined;
-        if (!this.stopped) this.complete(r, result, urlIndex);
+        if (!this.stopped && !r.retired) this.complete(r, result, urlIndex);
         const next = this.waiting.shift();
         if (next && !this.stopped) this.launch(next);
       });
@@ -271,6 +321,39 @@ export class HealthScheduler {
     r.rerun = false;
     this.schedule(r, rerun ? 0 : step.nextDelayMs);
   }
+}
+
+function newRunning(sc: ScheduledChecker): Running {
+  const fingerprint = JSON.stringify({ spec: sc.spec, policy: sc.policy }, (_k, v: unknown) => (v instanceof Uint8Array ? [...v] : v));
+  return { sc, fingerprint, retired: false, state: initialCheckerState(sc.policy), timer: undefined, abort: undefined, urlCursor: 0, rerun: false };
+}
+
+/** The virtual servers with each real server's checker list taken from the scheduled checkers, so
+ *  that the two cannot disagree. Throws on a duplicate checker id or a checker of an unknown server. */
+function attachCheckers(virtualServers: readonly VirtualServerConfig[], checkers: readonly ScheduledChecker[]): Map<string, VirtualServerConfig> {
+  const ids = new Set<string>();
+  const byRs = new Map<string, { id: string; startsUp: boolean }[]>();
+  for (const c of checkers) {
+    if (ids.has(c.id)) throw new Error(`duplicate checker id ${c.id}`);
+    ids.add(c.id);
+    const key = `${c.vsKey}\n${c.rs}`;
+    const entry = { id: c.id, startsUp: !c.policy.alpha };
+    const list = byRs.get(key);
+    if (list) list.push(entry); else byRs.set(key, [entry]);
+  }
+  const out = new Map<string, VirtualServerConfig>();
+  for (const vs of virtualServers) {
+    const realServers = vs.realServers.map((rs) => {
+      const key = `${vs.vsKey}\n${rsKey(rs)}`;
+      const list = byRs.get(key) ?? [];
+      byRs.delete(key);
+      return { ...rs, checkers: list };
+    });
+    out.set(vs.vsKey, { ...vs, realServers });
+  }
+  const orphan = checkers.find((c) => byRs.has(`${c.vsKey}\n${c.rs}`));
+  if (orphan) throw new Error(`checker ${orphan.id} refers to unknown real server ${orphan.rs} of ${orphan.vsKey}`);
+  return out;
 }
 
 function urlCount(spec: CheckerSpec): number {

@@ -103,7 +103,7 @@ const cmd: Command = {
     const controlPlane = plane;
     // keepalived's dump signals (SIGUSR1/SIGUSR2/36 -> /tmp/keepalived.*), installed before the
     // children start so that an early signal finds a handler instead of killing the daemon.
-    installKeepalivedSignals({ dir: dumpDir(process.env), status: () => controlPlane.facade.status(), config: () => sup.config, hostname: hostname(), log });
+    installKeepalivedSignals({ dir: dumpDir(process.env), status: () => controlPlane.facade.status(), refresh: () => controlPlane.facade.freshStatus().then(() => {}), config: () => sup.config, hostname: hostname(), log });
     const started = sup.start();
     if (!started.ok) {
       process.stderr.write(`lbctl daemon: not starting, ${started.errors.length} error(s) in ${configPath}\n`);
@@ -118,7 +118,7 @@ const cmd: Command = {
       if ("error" in listen) log.err(`metrics_listen: ${listen.error}; metrics are off`);
       else {
         try {
-          configMetrics = serveMetrics({ ...listen, status: () => controlPlane.facade.status() });
+          configMetrics = serveMetrics({ ...listen, status: () => controlPlane.facade.freshStatus() });
           log.notice(`metrics on ${listen.hostname}:${listen.port}`);
         } catch (e) { log.err(`cannot serve metrics on ${fromConfig}: ${(e as Error).message}`); }
       }

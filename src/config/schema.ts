@@ -226,7 +226,8 @@ export function withDefaults(obj: Model, spec: BlockSpec): Model {
   for (const f of spec.fields) {
     const v = obj[f.key];
     if (v !== undefined) out[f.key] = f.type.effective ? f.type.effective(v) : v;
-    else if (f.default !== undefined) out[f.key] = structuredClone(f.default);
+    // Only object defaults (lists, ranges) need a copy the caller may change; most are numbers or strings.
+    else if (f.default !== undefined) out[f.key] = typeof f.default === "object" ? structuredClone(f.default) : f.default;
   }
   // Carry positions over so checks on the effective model still point at the source.
   const from = LOCS.get(obj);

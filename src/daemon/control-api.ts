@@ -21,7 +21,10 @@ export type ControlAction =
 
 /** What the daemon (the supervisor) offers the API. The router validates before calling it. */
 export interface DaemonFacade {
+  /** The status as last reported by the children. */
   status(): StatusV1;
+  /** The children's current status (asked for now; what they last said if they are busy). */
+  freshStatus(): Promise<StatusV1>;
   /** Check the configuration file and apply it only when it has no errors. */
   reload(): Promise<ReloadResultV1>;
   /** Called only with objects that exist in status(). */
@@ -66,7 +69,7 @@ interface Route { pattern: string[]; methods: Record<string, Handler> }
 function post(h: Handler): Record<string, Handler> { return { POST: h }; }
 
 const ROUTES: Route[] = [
-  { pattern: ["v1", "status"], methods: { GET: (req, _p, f) => noQuery(req) ?? json(200, f.status()) } },
+  { pattern: ["v1", "status"], methods: { GET: async (req, _p, f) => noQuery(req) ?? json(200, await f.freshStatus()) } },
   { pattern: ["v1", "events"], methods: { GET: (req, _p, f) => events(req, f.status().daemon.startedAt) } },
   { pattern: ["v1", "reload"], methods: post(reload) },
   ...(["drain", "undrain"] as const).map((kind): Route => ({
@@ -86,7 +89,7 @@ const ROUTES: Route[] = [
     methods: post(async (req, p, f) => {
       const bad = checkBody(req) ?? noQuery(req);
       if (bad) return bad;
-      const inst = f.status().vrrp.instances.find((i) => i.name === p.name);
+      const inst = (await f.freshStatus()).vrrp.instances.find((i) => i.name === p.name);
       if (!inst) return apiError(404, "not_found", `no VRRP instance '${p.name}'`);
       return actionResponse(await f.action({ kind, instance: inst.name }));
     }),
@@ -197,7 +200,7 @@ async function realServerAction(
 ): Promise<ApiResponse> {
   const bad = checkBody(req) ?? noQuery(req);
   if (bad) return bad;
-  const vs = findVirtualServer(f.status().virtualServers, p.vs);
+  const vs = findVirtualServer((await f.freshStatus()).virtualServers, p.vs);
   if ("error" in vs) return apiError(404, "not_found", vs.error);
   const rs = vs.realServers.find((r) => r.key === p.rs);
   if (!rs) return apiError(404, "not_found", `virtual server ${vs.key} has no real server '${p.rs}'`);
@@ -333,6 +336,7 @@ export interface SupervisorLike {
   reload(): { ok: boolean; errors: string[]; warnings: string[] } | Promise<{ ok: boolean; errors: string[]; warnings: string[] }>;
   action(role: ChildRole, action: string, args: Record<string, string>): Promise<{ ok: boolean; message: string }>;
   statusOf(role: ChildRole): Record<string, unknown> | undefined;
+  refreshStatus(): Promise<void>;
   childInfo(): { role: ChildRole; pid: number | null; ready: boolean; restarts: number }[];
 }
 
@@ -400,6 +404,11 @@ export class SupervisorFacade implements DaemonFacade {
       virtualServers,
       ipvs: ipvsFromChild(s.statusOf("check")),
     };
+  }
+
+  async freshStatus(): Promise<StatusV1> {
+    await this.o.supervisor.refreshStatus();
+    return this.status();
   }
 
   async reload(): Promise<ReloadResultV1> {
@@ -485,7 +494,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   const api = await serveControlApi({ socketPath, facade });
   let metrics: ReturnType<typeof serveMetrics> | null = null;
   try {
-    if (o.metrics) metrics = serveMetrics({ ...o.metrics, status: () => facade.status() });
+    if (o.metrics) metrics = serveMetrics({ ...o.metrics, status: () => facade.freshStatus() });
   } catch (e) {
     await api.stop();
     throw new Error(`cannot serve metrics on ${o.metrics?.hostname}:${o.metrics?.port}: ${e instanceof Error ? e.message : String(e)}`);

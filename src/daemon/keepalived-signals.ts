@@ -48,6 +48,8 @@ export type DumpKind = "data" | "stats" | "json";
 export interface DumpWriterOptions {
   dir: string;
   status: () => StatusV1;
+  /** Brings status() up to date before a signal's dump (the children are asked). */
+  refresh?: () => Promise<void>;
   config: () => Model;
   hostname: string;
   log: { warning(m: string, key?: string): void; info(m: string, key?: string): void };
@@ -168,9 +170,10 @@ export interface KeepalivedSignals { jsonSignal: RealtimeSignalResult }
 
 /** Installs SIGUSR1, SIGUSR2 and signal 36 for the daemon. */
 export function installKeepalivedSignals(o: DumpWriterOptions): KeepalivedSignals {
-  process.on("SIGUSR1", () => { writeDump("data", o); });
-  process.on("SIGUSR2", () => { writeDump("stats", o); });
-  const jsonSignal = onRealtimeSignal(SIGNUM_JSON, () => { writeDump("json", o); });
+  const dump = (kind: DumpKind) => { void (o.refresh?.() ?? Promise.resolve()).then(() => writeDump(kind, o)); };
+  process.on("SIGUSR1", () => dump("data"));
+  process.on("SIGUSR2", () => dump("stats"));
+  const jsonSignal = onRealtimeSignal(SIGNUM_JSON, () => dump("json"));
   if (!jsonSignal.ok) o.log.warning(`signal ${SIGNUM_JSON} (keepalived's JSON dump) is ignored: ${jsonSignal.error}`);
   return { jsonSignal };
 }

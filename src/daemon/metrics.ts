@@ -156,15 +156,15 @@ export function parseListen(spec: string): { hostname: string; port: number } | 
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** Serves GET /metrics (only) over TCP. */
-export function serveMetrics(o: { hostname: string; port: number; status: () => StatusV1 }): { port: number; stop(): Promise<void> } {
+export function serveMetrics(o: { hostname: string; port: number; status: () => Promise<StatusV1> }): { port: number; stop(): Promise<void> } {
   const server = Bun.serve({
     hostname: o.hostname,
     port: o.port,
-    fetch(req) {
+    async fetch(req) {
       const url = new URL(req.url);
       if (url.pathname !== "/metrics") return new Response("not found: metrics are at /metrics\n", { status: 404 });
       if (req.method !== "GET" && req.method !== "HEAD") return new Response("method not allowed\n", { status: 405, headers: { Allow: "GET, HEAD" } });
-      return new Response(renderMetrics(o.status()), { headers: { "content-type": METRICS_CONTENT_TYPE } });
+      return new Response(renderMetrics(await o.status()), { headers: { "content-type": METRICS_CONTENT_TYPE } });
     },
   });
   return { port: server.port ?? o.port, async stop() { await server.stop(true); } };

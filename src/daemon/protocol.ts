@@ -7,7 +7,10 @@ export type ToChild =
   | { type: "config"; effective: Model; reload: boolean }
   | { type: "stop" }
   /** Control actions routed to the child that owns the object. */
-  | { type: "action"; id: number; action: string; args: Record<string, string> };
+  | { type: "action"; id: number; action: string; args: Record<string, string> }
+  /** Answered with one `status` message: status is built when someone (API, metrics, a dump) asks,
+   *  because a checker's full status at 10,000 real servers is megabytes. */
+  | { type: "status-request" };
 
 export type ChildLevel = "err" | "warning" | "notice" | "info" | "debug";
 
@@ -19,7 +22,7 @@ export type FromChild =
   | { type: "log"; level: ChildLevel; message: string; key?: string }
   /** A state change worth an event-stream entry (instance transition, real server up/down ...). */
   | { type: "event"; event: Record<string, unknown> }
-  /** The child's full status, sent on change and on request. */
+  /** The child's full status: on request, and (VRRP, whose status is small) on every change. */
   | { type: "status"; status: Record<string, unknown> }
   | { type: "actionResult"; id: number; ok: boolean; message: string }
   /** The child has released everything it held and is about to exit. */

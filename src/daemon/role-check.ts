@@ -3,12 +3,12 @@
 // reports status, events and IPVS counters to the supervisor.
 // A kernel without IPVS is reported once; the checkers keep running so status still tells the truth.
 import { hostname } from "node:os";
-import { HealthScheduler, type ScheduledChecker } from "../check/scheduler.ts";
-import { initVirtualServer, rsKey, type DesiredVirtualServer, type HealthEvent, type VirtualServerConfig as HealthVirtualServer } from "../check/vs-state.ts";
+import { HealthScheduler, type ScheduledChecker, type Verdict } from "../check/scheduler.ts";
+import { rsKey, type DesiredVirtualServer, type HealthEvent } from "../check/vs-state.ts";
 import type { IpvsTable } from "../ipvs/client.ts";
 import { describeOp } from "../ipvs/reconcile.ts";
 import { describeService, serviceKeyId, type IpvsStats } from "../ipvs/types.ts";
-import { emptyLatencyHistogram, observeLatency, type LatencyHistogramV1 } from "./api-types.ts";
+import { emptyLatencyHistogram, observeLatencyInPlace, type LatencyHistogramV1 } from "./api-types.ts";
 import type { Model } from "../config/schema.ts";
 import type { GlobalDefsConfig } from "../config/spec/global.ts";
 import { lookupUser } from "../util/users.ts";
@@ -20,7 +20,6 @@ import { Rtnl } from "../netlink/rtnetlink.ts";
 import { subscribeRtnlEvents } from "../netlink/events.ts";
 import type { RoleContext, RoleFactory, RoleWorker } from "./role.ts";
 
-const STATUS_EVERY_MS = 3000;
 const NOTIFY_TIMEOUT_MS = 30_000;
 export const IPVS_MISSING = "IPVS is not available in this kernel: virtual servers are not programmed; VRRP keeps running";
 
@@ -46,17 +45,6 @@ function byRealServer<C extends ScheduledChecker>(checkers: readonly C[]): Map<s
   return out;
 }
 
-/** The health model the scheduler builds from its checkers, built the same way for initial state. */
-function withCheckers(vs: HealthVirtualServer, checkers: ReadonlyMap<string, ScheduledChecker[]>): HealthVirtualServer {
-  return {
-    ...vs,
-    realServers: vs.realServers.map((rs) => ({
-      ...rs,
-      checkers: (checkers.get(`${vs.vsKey}\n${rsKey(rs)}`) ?? []).map((c) => ({ id: c.id, startsUp: !c.policy.alpha })),
-    })),
-  };
-}
-
 const fingerprint = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (v instanceof Uint8Array ? [...v] : v));
 
 /** Notify scripts run one after another in event order, as their configured user (keepalived execs them without a shell). */
@@ -79,8 +67,6 @@ class ScriptQueue {
   idle(): Promise<void> { return this.queue; }
 }
 
-interface VsView { quorumUp: boolean; sorryActive: boolean }
-
 const checkRole: RoleFactory = (ctx): RoleWorker => {
   let effective: Model | null = null;
   let mapping: CheckMapping = { virtualServers: [], checkers: [], problems: [] };
@@ -92,14 +78,12 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
   let ipvsError: string | null = null;
   /** The kernel table by serviceKeyId, as last read (counters for status). */
   let ipvsTable: Map<string, IpvsTable[number]> | null = null;
-  let statusTimer: ReturnType<typeof setInterval> | null = null;
   let scriptUser: ScriptUser | undefined;
   let scriptSecurity = false;
   const scripts = new ScriptQueue(ctx);
   /** Services programmed per virtual server (serviceKeyIds), to remove what a reload drops. */
   const programmed = new Map<string, string[]>();
   const desired = new Map<string, DesiredVirtualServer>();
-  const views = new Map<string, VsView>();
   const drained = new Map<string, Set<string>>();
   const disabled = new Set<string>();
   /**
@@ -141,79 +125,90 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
 
   const request = (key: string) => { pending.add(key); void applyPending(); };
 
-  const publish = () => ctx.send({ type: "status", status: status() });
+  /** One status build (with a fresh read of the kernel's counters) shared by the requests that arrive meanwhile. */
+  let building: Promise<Record<string, unknown>> | null = null;
+  const currentStatus = (): Promise<Record<string, unknown>> => {
+    building ??= refreshCounters().then(status).finally(() => { building = null; });
+    return building;
+  };
 
-  function onEvent(e: HealthEvent, gen: number, quiet: ReadonlySet<string>): void {
-    if (gen !== generation) return;
-    const view = views.get(e.vsKey);
-    if (view) {
-      if (e.type === "quorum-up") view.quorumUp = true;
-      else if (e.type === "quorum-down") view.quorumUp = false;
-      else if (e.type === "sorry-in") view.sorryActive = true;
-      else if (e.type === "sorry-out") view.sorryActive = false;
-    }
-    // A reload re-derives the state of unchanged virtual servers: nothing happened to them.
-    if (quiet.has(e.vsKey)) return;
+  /** A reload re-derives the state of virtual servers whose checker set changed but not their
+   *  configuration (a checker disabled, ha_suspend): nothing happened to them, so no events. */
+  let quiet: ReadonlySet<string> = new Set();
+
+  function onEvent(e: HealthEvent, gen: number): void {
+    if (gen !== generation || quiet.has(e.vsKey)) return;
     ctx.log(e.type === "rs-down" || e.type === "quorum-down" || e.type === "sorry-in" ? "warning" : "notice", e.reason, e.vsKey);
     const smtp = "smtpAlert" in e && e.smtpAlert;
     const { smtpAlert: _s, ...rest } = e as HealthEvent & { smtpAlert?: boolean };
     ctx.send({ type: "event", event: { ...rest, ...(smtp ? { smtpAlert: true } : {}) } });
     if ("notify" in e && e.notify) void scripts.run(e.notify, scriptUser, scriptSecurity);
-    publish();
   }
 
-  /** (Re)builds the scheduler from `effective`, keeping the verdicts of unchanged checkers (keepalived's migrate_checkers). */
+  function onVerdict(v: Verdict, gen: number): void {
+    if (gen !== generation) return;
+    const h = history.get(v.checker.id);
+    if (h) {
+      h.last = { ok: v.result.ok, reason: v.result.reason, latencyMs: v.result.latencyMs, at: Date.now() };
+      if (v.result.ok) h.successes++; else h.failures++;
+      observeLatencyInPlace(h.latency, v.result.latencyMs / 1000);
+    } else {
+      const latency = emptyLatencyHistogram();
+      observeLatencyInPlace(latency, v.result.latencyMs / 1000);
+      history.set(v.checker.id, {
+        last: { ok: v.result.ok, reason: v.result.reason, latencyMs: v.result.latencyMs, at: Date.now() },
+        successes: v.result.ok ? 1 : 0, failures: v.result.ok ? 0 : 1, latency,
+      });
+    }
+    if (!v.result.ok && v.step.logFailure) ctx.log("info", `${v.checker.id}: ${v.step.summary}: ${v.result.reason}`, v.checker.vsKey);
+  }
+
+  /**
+   * Applies `eff` to the health checks. The first time it starts the scheduler; after that it is a
+   * diff (HealthScheduler.reconfigure, keepalived's migrate_checkers): unchanged checkers keep
+   * running with their verdicts and only changed virtual servers are re-derived and reprogrammed,
+   * so the work of a reload follows the change, not the size of the configuration.
+   */
   function build(eff: Model, reload: boolean): void {
     const global = (eff.global_defs ?? {}) as Partial<GlobalDefsConfig>;
     scriptUser = global.script_user ? lookupUser(global.script_user.user, global.script_user.group) : lookupUser("keepalived_script");
     scriptSecurity = global.enable_script_security ?? false;
     const next = checkMapping(eff, { user: (u, g) => lookupUser(u, g), hostname: hostname() });
     for (const p of next.problems) ctx.log("err", p);
-    const old = scheduler;
-    const oldCheckers = new Map(mapping.checkers.map((c) => [c.id, fingerprint(c)]));
     suspended = suspendedOf(next.virtualServers);
-    const checkers = next.checkers.filter((c) => !disabled.has(c.id) && !suspended.has(c.vsKey)).map((c) => {
-      const st = old?.checkerState(c.id);
-      if (!st?.hasRun || oldCheckers.get(c.id) !== fingerprint(c)) return c;
-      // An unchanged checker that has run keeps its verdict: a down one starts down (as alpha does).
-      return { ...c, policy: { ...c.policy, alpha: !st.up } };
-    });
-    const oldHealth = new Map(mapping.virtualServers.map((v) => [v.key, fingerprint({ h: v.health, s: v.services, d: v.dests })]));
-    const quiet = new Set(reload ? next.virtualServers.filter((v) => oldHealth.get(v.key) === fingerprint({ h: v.health, s: v.services, d: v.dests })).map((v) => v.key) : []);
-    generation++;
-    old?.stop();
+    const checkers = next.checkers.filter((c) => !disabled.has(c.id) && !suspended.has(c.vsKey));
+    const programming = (v: MappedVirtualServer) => fingerprint({ h: v.health, s: v.services, d: v.dests });
+    const before = new Map(mapping.virtualServers.map((v) => [v.key, programming(v)]));
     const nextKeys = new Set(next.virtualServers.map((v) => v.key));
     for (const key of byKey.keys()) {
-      if (!nextKeys.has(key)) { desired.delete(key); views.delete(key); drained.delete(key); request(key); }
+      if (!nextKeys.has(key)) { desired.delete(key); drained.delete(key); request(key); }
     }
     const nextIds = new Set(next.checkers.map((c) => c.id));
     for (const id of history.keys()) if (!nextIds.has(id)) history.delete(id);
     mapping = next;
     byKey = new Map(next.virtualServers.map((v) => [v.key, v]));
-    const running = byRealServer(checkers);
     checkersByRs = byRealServer(next.checkers);
-    const healths = next.virtualServers.map((v) => withCheckers(v.health, running));
-    for (const h of healths) {
-      const st = initVirtualServer(h).state;
-      views.set(h.vsKey, { quorumUp: st.quorumUp, sorryActive: st.sorryActive });
+    const healths = next.virtualServers.map((v) => v.health);
+    if (!scheduler) {
+      generation++;
+      const gen = generation;
+      scheduler = new HealthScheduler(healths, checkers, {
+        onEvent: (e) => onEvent(e, gen),
+        onDesired: (d) => { if (gen !== generation) return; desired.set(d.vsKey, d); request(d.vsKey); },
+        onVerdict: (v) => onVerdict(v, gen),
+      });
+      scheduler.start();
+      return;
     }
-    const gen = generation;
-    scheduler = new HealthScheduler(next.virtualServers.map((v) => v.health), checkers, {
-      onEvent: (e) => onEvent(e, gen, quiet),
-      onDesired: (d) => { if (gen !== generation) return; desired.set(d.vsKey, d); request(d.vsKey); },
-      onVerdict: (v) => {
-        if (gen !== generation) return;
-        const h = history.get(v.checker.id);
-        history.set(v.checker.id, {
-          last: { ok: v.result.ok, reason: v.result.reason, latencyMs: v.result.latencyMs, at: Date.now() },
-          successes: (h?.successes ?? 0) + (v.result.ok ? 1 : 0), failures: (h?.failures ?? 0) + (v.result.ok ? 0 : 1),
-          latency: observeLatency(h?.latency ?? emptyLatencyHistogram(), v.result.latencyMs / 1000),
-        });
-        if (!v.result.ok && v.step.logFailure) ctx.log("info", `${v.checker.id}: ${v.step.summary}: ${v.result.reason}`, v.checker.vsKey);
-      },
-    });
-    scheduler.start();
-    quiet.clear();
+    const changed = new Set(next.virtualServers.filter((v) => before.get(v.key) !== programming(v)).map((v) => v.key));
+    quiet = new Set(reload ? next.virtualServers.filter((v) => !changed.has(v.key)).map((v) => v.key) : []);
+    try {
+      scheduler.reconfigure(healths, checkers);
+    } finally {
+      quiet = new Set();
+    }
+    // Services or destination settings changed with the same health model: reprogram those too.
+    for (const key of changed) request(key);
   }
 
   function suspendedOf(list: readonly MappedVirtualServer[]): Set<string> {
@@ -229,7 +224,6 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     if (changed.length === 0) return;
     for (const k of changed) ctx.log("notice", `${k}: ${now.has(k) ? "address gone, suspending its checkers (ha_suspend)" : "address present, resuming its checkers (ha_suspend)"}`, k);
     build(effective, true);
-    publish();
   }
 
   async function watchLocalAddresses(): Promise<void> {
@@ -271,7 +265,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
   /** The shape the supervisor's control API reads (api-types.ts virtualServersFromChild), plus details. */
   function status(): Record<string, unknown> {
     const virtualServers = mapping.virtualServers.map((vs) => {
-      const view = views.get(vs.key);
+      const view = scheduler?.virtualServerState(vs.key);
       const kernel = kernelView(vs.key, vs);
       const first = vs.services[0]?.key;
       const realServers = vs.health.realServers.map((rs) => {
@@ -343,17 +337,16 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
           ipvsError = `${IPVS_MISSING} (${opened.error})`;
           ctx.log("err", IPVS_MISSING);
         }
-        statusTimer = setInterval(() => { void refreshCounters().then(publish); }, STATUS_EVERY_MS);
       }
       if (!addressEvents && ((eff.virtual_server ?? []) as { ha_suspend?: boolean }[]).some((v) => v.ha_suspend)) await watchLocalAddresses();
       effective = eff;
       build(eff, reload);
       await applyPending();
-      await refreshCounters();
-      publish();
+    },
+    async status() {
+      return effective ? currentStatus() : undefined;
     },
     async stop() {
-      if (statusTimer) clearInterval(statusTimer);
       await addressEvents?.close();
       generation++;
       // omega: the down notifiers of what was up, as keepalived runs them at shutdown.
@@ -381,7 +374,6 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
         request(vs.key);
         await applyPending();
         ctx.send({ type: "event", event: { type: action, vsKey: vs.key, rs, reason: `${action === "drain" ? "Draining" : "Undraining"} ${rs} of VS ${vs.key} (operator)` } });
-        publish();
         return { ok: true, message: `${action} ${rs} of ${vs.key}` };
       }
       if (action === "disable-checker" || action === "enable-checker") {
@@ -393,7 +385,6 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
         for (const id of ids) { if (action === "disable-checker") disabled.add(id); else disabled.delete(id); }
         build(effective, true);
         await applyPending();
-        publish();
         return { ok: true, message: `${action}: ${ids.join(", ")}` };
       }
       return { ok: false, message: `unknown action '${action}'` };

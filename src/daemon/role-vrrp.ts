@@ -158,6 +158,9 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
       followSyncd(effective);
       publish();
     },
+    async status() {
+      return runtime ? wallClockStatus(runtime.status()) as unknown as Record<string, unknown> : undefined;
+    },
     async stop() {
       if (statusTimer) clearInterval(statusTimer);
       await runtime?.stop();

@@ -11,6 +11,8 @@ export interface RoleWorker {
   /** Releases everything held (addresses, IPVS entries) and resolves when done. */
   stop(): Promise<void>;
   action?(action: string, args: Record<string, string>): Promise<{ ok: boolean; message: string }>;
+  /** The current status, for a status request (undefined before the first configuration). */
+  status(): Promise<Record<string, unknown> | undefined>;
 }
 
 export interface RoleContext {
@@ -68,6 +70,13 @@ export async function runRole(argv: string[]): Promise<number> {
           ctx.log("err", `applying the configuration failed: ${(e as Error).message}`);
           parent.send({ type: "configured" });
         },
+      );
+      return;
+    }
+    if (msg.type === "status-request") {
+      void worker.status().then(
+        (status) => parent.send({ type: "status", status: status ?? {} }),
+        (e: unknown) => ctx.log("err", `building the status failed: ${(e as Error).message}`),
       );
       return;
     }

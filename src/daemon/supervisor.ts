@@ -31,6 +31,8 @@ export interface SupervisorOptions {
 
 /** How long a child may stay silent while it applies a configuration. */
 export const BUSY_TIMEOUT_MS = 300_000;
+/** How long a status request waits for the children before the last known status is shown. */
+export const STATUS_REQUEST_TIMEOUT_MS = 2000;
 
 export interface ReloadResult { ok: boolean; errors: string[]; warnings: string[] }
 
@@ -48,6 +50,8 @@ interface Managed {
   /** Resolves the pending "stopped" wait during shutdown. */
   onStopped?: () => void;
   pendingActions: Map<number, (r: { ok: boolean; message: string }) => void>;
+  /** Waiting for the answer to a status request. */
+  statusWaiters: (() => void)[];
 }
 
 export class Supervisor {
@@ -133,6 +137,20 @@ export class Supervisor {
 
   statusOf(role: Role): Record<string, unknown> | undefined { return this.children.get(role)?.status; }
 
+  /**
+   * Asks every running child for its status and resolves once each has answered, or after
+   * `timeoutMs` (a child busy applying a large configuration): statusOf() then has the last known.
+   */
+  refreshStatus(timeoutMs = STATUS_REQUEST_TIMEOUT_MS): Promise<void> {
+    const answers = [...this.children.values()].filter((m) => m.child && m.ready).map((m) => new Promise<void>((res) => {
+      m.statusWaiters.push(res);
+      m.child!.send({ type: "status-request" } satisfies ToChild);
+    }));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((res) => { timer = setTimeout(res, timeoutMs); });
+    return Promise.race([Promise.all(answers).then(() => {}), timeout]).finally(() => clearTimeout(timer));
+  }
+
   childInfo(): { role: Role; pid: number | null; ready: boolean; restarts: number }[] {
     return [...this.children.values()].map((m) => ({ role: m.role, pid: m.child?.pid ?? null, ready: m.ready, restarts: m.restart.consecutive }));
   }
@@ -144,7 +162,7 @@ export class Supervisor {
   private ensureChild(role: Role): void {
     let m = this.children.get(role);
     if (!m) {
-      m = { role, child: null, ready: false, lastHeartbeat: this.now(), busySince: null, restart: initialRestartState(this.now()), restartTimer: null, status: {}, stopping: false, pendingActions: new Map() };
+      m = { role, child: null, ready: false, lastHeartbeat: this.now(), busySince: null, restart: initialRestartState(this.now()), restartTimer: null, status: {}, stopping: false, pendingActions: new Map(), statusWaiters: [] };
       this.children.set(role, m);
     }
     this.spawn(m);
@@ -179,7 +197,10 @@ export class Supervisor {
       case "configured": m.busySince = null; break;
       case "log": this.o.log.log(fm.level, `${m.role}: ${fm.message}`, fm.key); break;
       case "event": this.o.onEvent?.(m.role, fm.event); break;
-      case "status": m.status = fm.status; break;
+      case "status":
+        m.status = fm.status;
+        for (const w of m.statusWaiters.splice(0)) w();
+        break;
       case "actionResult": {
         const done = m.pendingActions.get(fm.id);
         m.pendingActions.delete(fm.id);
@@ -194,6 +215,7 @@ export class Supervisor {
     if (m.child !== child) return;
     m.child = null;
     m.ready = false;
+    for (const w of m.statusWaiters.splice(0)) w();
     if (m.stopping) return;
     const { delayMs, state } = nextRestart(m.restart, this.now(), DEFAULT_RESTART);
     m.restart = state;

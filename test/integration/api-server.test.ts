@@ -245,7 +245,7 @@ describe("root only", () => {
 describe("metrics over HTTP", () => {
   it("GET /metrics on loopback parses strictly and matches the status", async () => {
     daemon.sup.lastReload = { at: T0, ok: true, message: "reloaded" };
-    const m = serveMetrics({ hostname: "127.0.0.1", port: 0, status: () => daemon.facade.status() });
+    const m = serveMetrics({ hostname: "127.0.0.1", port: 0, status: () => daemon.facade.freshStatus() });
     try {
       const r = await fetch(`http://127.0.0.1:${m.port}/metrics`);
       expect(r.status).toBe(200);

@@ -37,6 +37,17 @@ describe("SupervisorFacade.status", () => {
   });
 });
 
+describe("SupervisorFacade.freshStatus", () => {
+  it("asks the children first, then shows what they answered", async () => {
+    const { facade, sup } = sampleFacade();
+    sup.onRefresh = () => { sup.children.check = { virtualServers: [] }; };
+    expect(facade.status().virtualServers.length).toBeGreaterThan(0);
+    const s = await facade.freshStatus();
+    expect(sup.refreshes).toBe(1);
+    expect(s.virtualServers).toEqual([]);
+  });
+});
+
 describe("SupervisorFacade actions", () => {
   it("routes each action to the child that owns it, with its arguments", async () => {
     const { facade, sup } = sampleFacade();

@@ -80,6 +80,10 @@ export class FakeSupervisor implements SupervisorLike {
     return this.answer(action);
   }
   statusOf(role: "vrrp" | "check") { return this.children[role]; }
+  /** Status requests seen; `onRefresh` stands for the children answering (it may change `children`). */
+  refreshes = 0;
+  onRefresh: () => void = () => {};
+  async refreshStatus() { this.refreshes++; this.onRefresh(); }
   childInfo() {
     return [
       { role: "vrrp" as const, pid: 1001, ready: true, restarts: 0 },
@@ -104,6 +108,8 @@ export class RecordingFacade implements DaemonFacade {
   readonly log = new EventLog(10);
   constructor(private readonly snapshot: StatusV1) {}
   status(): StatusV1 { return this.snapshot; }
+  freshStatusCalls = 0;
+  async freshStatus(): Promise<StatusV1> { this.freshStatusCalls++; return this.snapshot; }
   async reload(): Promise<ReloadResultV1> { this.calls.push("reload"); return this.reloadResult; }
   async action(a: ControlAction): Promise<ActionResultV1> { this.calls.push(JSON.stringify(a)); return this.actionResult; }
   eventsSince(since: number): EventV1[] { return this.log.since(since); }

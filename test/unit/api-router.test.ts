@@ -31,6 +31,8 @@ describe("GET /v1/status", () => {
     expect(r.status).toBe(200);
     const s = r.body as unknown as StatusV1;
     expect(s.apiVersion).toBe(1);
+    // Built on request: the children are asked (checker status is too big to push periodically).
+    expect(f.freshStatusCalls).toBe(1);
     expect(s.vrrp.instances.map((i) => i.name)).toEqual(["VI_1", "VI_6"]);
     expect(s.virtualServers[0].realServers[0].key).toBe("10.0.0.2:80");
   });

@@ -157,3 +157,98 @@ describe("health scheduler (virtual clock)", () => {
     expect(() => new HealthScheduler([vsCfg(1)], [checker(2)])).toThrow(/unknown real server 10.0.0.2:80/);
   });
 });
+
+describe("health scheduler reload (reconfigure)", () => {
+  const vsKey2 = "TCP 10.0.0.200:80";
+  const vs2 = (): VirtualServerConfig => ({ ...vsCfg(1), vsKey: vsKey2, realServers: [{ ...vsCfg(1).realServers[0], addr: "10.0.1.1" }] });
+  /** Checker i with its own address, so the runner can tell them apart; retry 0 goes down on the first failure. */
+  const own = (i: number, over: Partial<CheckerPolicy> = {}): ScheduledChecker =>
+    checker(i, { retry: 0, ...over }, { kind: "TCP_CHECK", params: { connectIp: `10.0.0.${i}`, connectPort: 80, connectTimeoutMs: 5000 } });
+  const checker2 = (over: Partial<CheckerPolicy> = {}): ScheduledChecker =>
+    ({ id: "d1", vsKey: vsKey2, rs: "10.0.1.1:80", spec: { kind: "TCP_CHECK", params: { connectIp: "10.0.1.1", connectPort: 80, connectTimeoutMs: 5000 } }, policy: policy({ retry: 0, ...over }) });
+
+  it("keeps unchanged checkers running untouched, starts new ones, and reports only the changed virtual server", async () => {
+    const clock = new FakeClock();
+    const runs: string[] = [];
+    const down = new Set(["c2"]);
+    const events: HealthEvent[] = [];
+    const desired: string[] = [];
+    const s = new HealthScheduler([vsCfg(2)], [own(1), own(2)], {
+      clock, runner: async (spec) => {
+        const id = spec.kind === "TCP_CHECK" ? `${spec.params.connectIp}` : "";
+        runs.push(`${clock.now()} ${id}`);
+        return result(!down.has(id === "10.0.0.2" ? "c2" : ""));
+      },
+      onEvent: (e) => events.push(e), onDesired: (d) => desired.push(d.vsKey),
+    });
+    s.start();
+    await clock.advanceTo(0);
+    expect(events.map((e) => e.type)).toEqual(["rs-down"]);
+    expect(s.checkerState("c2")).toMatchObject({ up: false, hasRun: true });
+    events.length = 0; desired.length = 0; runs.length = 0;
+    await clock.advanceTo(4_000);
+    const timersBefore = clock.pending();
+    // Reload: the first virtual server unchanged, a second one added.
+    const restarted = s.reconfigure([vsCfg(2), vs2()], [own(1), own(2), checker2()]);
+    expect(restarted).toEqual([vsKey2]);
+    expect(desired).toEqual([vsKey2]);
+    expect(events).toEqual([]);
+    // The kept checkers keep their timers (next run at 10,000, not now) and their verdicts.
+    expect(clock.pending()).toBe(timersBefore + 1);
+    expect(s.checkerState("c2")).toMatchObject({ up: false, hasRun: true });
+    await clock.advanceTo(9_999);
+    expect(runs).toEqual(["4000 10.0.1.1"]);
+    await clock.advanceTo(10_000);
+    expect(runs).toEqual(["4000 10.0.1.1", "10000 10.0.0.1", "10000 10.0.0.2"]);
+    expect(s.desired().find((d) => d.vsKey === "TCP 10.0.0.100:80")?.dests.map((d) => d.addr)).toEqual(["10.0.0.1"]);
+  });
+
+  it("a changed checker starts again; a removed one stops, and its check in flight gives no verdict", async () => {
+    const clock = new FakeClock();
+    const verdicts: string[] = [];
+    let release: (() => void) | undefined;
+    const s = new HealthScheduler([vsCfg(2)], [own(1), own(2)], {
+      clock,
+      runner: (spec) => spec.kind === "TCP_CHECK" && spec.params.connectIp === "10.0.0.2"
+        ? new Promise((r) => { release = () => r(result(true)); })
+        : Promise.resolve(result(true)),
+      onVerdict: (v) => verdicts.push(`${clock.now()} ${v.checker.id} ${v.checker.policy.delayLoopMs}`),
+    });
+    s.start();
+    await clock.advanceTo(0);
+    expect(verdicts).toEqual(["0 c1 10000"]);
+    // c1's delay_loop changes; c2 (still checking) goes away with its real server.
+    const one = vsCfg(1);
+    const restarted = s.reconfigure([one], [own(1, { delayLoopMs: 3_000 })]);
+    expect(restarted).toEqual(["TCP 10.0.0.100:80"]);
+    release?.();
+    await clock.advanceTo(3_000);
+    expect(verdicts).toEqual(["0 c1 10000", "0 c1 3000", "3000 c1 3000"]);
+    expect(s.checkerState("c2")).toBeUndefined();
+    expect(s.stats().inFlight).toBe(0);
+  });
+
+  it("a virtual server re-derived by a reload starts from its checkers' verdicts, not from their configured start", async () => {
+    const clock = new FakeClock();
+    const s = new HealthScheduler([vsCfg(2)], [own(1), own(2)], {
+      clock, runner: async (spec) => result(!(spec.kind === "TCP_CHECK" && spec.params.connectIp === "10.0.0.2")),
+    });
+    s.start();
+    await clock.advanceTo(0);
+    // quorum raised to 2: only one real server is alive, so the reload finds quorum down.
+    const s2 = s.reconfigure([vsCfg(2, { quorum: 2 })], [own(1), own(2)]);
+    expect(s2).toEqual(["TCP 10.0.0.100:80"]);
+    expect(s.virtualServerState("TCP 10.0.0.100:80")).toEqual({ quorumUp: false, sorryActive: false });
+    expect(s.desired()[0].dests.map((d) => d.addr)).toEqual(["10.0.0.1"]);
+  });
+
+  it("rejects invalid input without changing anything", async () => {
+    const clock = new FakeClock();
+    const s = new HealthScheduler([vsCfg(1)], [checker(1)], { clock, runner: async () => result(true) });
+    s.start();
+    expect(() => s.reconfigure([vsCfg(1)], [checker(1), checker(1)])).toThrow(/duplicate checker id c1/);
+    expect(() => s.reconfigure([vsCfg(1)], [checker(1), checker(5)])).toThrow(/unknown real server 10\.0\.0\.5:80/);
+    expect(s.checkerState("c1")).toBeDefined();
+    expect(s.desired()).toHaveLength(1);
+  });
+});
