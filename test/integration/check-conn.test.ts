@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import * as http from "../../src/check/http.ts";
+import { buildRequest } from "../../src/check/http.ts";
 import * as smtp from "../../src/check/smtp.ts";
 import * as tcp from "../../src/check/tcp.ts";
 import type { CheckResult, ConnectOptions, HttpCheckParams, HttpUrl, SmtpCheckParams } from "../../src/check/types.ts";
@@ -155,6 +156,21 @@ describe("failure reasons are the same on both paths", () => {
       return http.run(httpParams(port, { path: "/a" }, o), ac.signal);
     });
     expect(reasons).toEqual(["check aborted", "check aborted"]);
+  });
+});
+
+describe("writes", () => {
+  it("a request larger than the socket takes at once is sent whole (the rest on 'drain')", async () => {
+    let got = 0;
+    const port = await lineServer((s, req) => {
+      if (!req.endsWith("\r\n\r\n")) return;
+      got = req.length;
+      s.end("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n");
+    });
+    const path = `/${"a".repeat(8 << 20)}`;
+    const r = await http.run(httpParams(port, { path }, { connectTimeoutMs: 5000 }));
+    expect(r.ok).toBe(true);
+    expect(got).toBe(Buffer.byteLength(buildRequest(httpParams(port, { path }), { path })));
   });
 });
 
