@@ -203,7 +203,8 @@ export class StreamConn {
     const conn = new StreamConn(co, startedAt, signal);
     try {
       // Bun's typings lack the `fd` form of Bun.connect; this is the shape Bun accepts.
-      await Bun.connect({ fd, socket: StreamConn.nativeHandlers, data: conn } as unknown as TCPSocketConnectOptions<StreamConn>);
+      const sock = await Bun.connect({ fd, socket: StreamConn.nativeHandlers, data: conn } as unknown as TCPSocketConnectOptions<StreamConn>);
+      conn.native ??= sock;
     } catch (e) {
       // Not adopted (no 'open'): the descriptor is still ours to close.
       if (!conn.native) libc.close(fd);
