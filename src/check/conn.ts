@@ -236,7 +236,7 @@ export class StreamConn {
       return;
     }
     if (n < (typeof data === "string" ? Buffer.byteLength(data) : data.byteLength)) {
-      this.unsent = Buffer.from(Buffer.from(data).subarray(n));
+      this.unsent = Buffer.from(data).subarray(n); // a copy: the caller's bytes are theirs again
     }
   }
 
