@@ -103,6 +103,14 @@ export function connect(fd: number, addr: Uint8Array): void {
   check("connect", c.connect(fd, addr, addr.byteLength));
 }
 
+export const EINPROGRESS = 115;
+
+/** connect() on a non-blocking socket, for the checkers' 10,000 a second: EINPROGRESS is the normal
+ *  answer there, so it is returned (as any other errno, 0 on success) rather than thrown. */
+export function connectNonBlocking(fd: number, addr: Uint8Array): number {
+  return c.connect(fd, addr, addr.byteLength) < 0 ? errno() : 0;
+}
+
 export function setsockopt(fd: number, level: number, name: number, value: Uint8Array | number, detail?: string): void {
   const buf = typeof value === "number" ? int32Bytes(value) : value;
   check("setsockopt", c.setsockopt(fd, level, name, buf, buf.byteLength), detail ?? `level ${level} opt ${name}`);

@@ -192,13 +192,10 @@ export class StreamConn {
     } catch (e) {
       throw new CheckFailure(connectErrorReason(co, connectError(co, e)));
     }
-    try {
-      libc.connect(fd, target);
-    } catch (e) {
-      if (!(e instanceof libc.SysError && e.code === "EINPROGRESS")) {
-        libc.close(fd);
-        throw new CheckFailure(connectErrorReason(co, connectError(co, e)));
-      }
+    const err = libc.connectNonBlocking(fd, target);
+    if (err !== 0 && err !== libc.EINPROGRESS) {
+      libc.close(fd);
+      throw new CheckFailure(connectErrorReason(co, connectError(co, new libc.SysError("connect", err))));
     }
     const conn = new StreamConn(co, startedAt, signal);
     try {
