@@ -123,15 +123,22 @@ export function tree(root: number): number[] {
  * reaped (a restarted check child) still counts, through its parent's cutime/cstime.
  */
 export function cpuSeconds(root: number): number {
-  let ticks = 0;
+  const t = cpuTimes(root);
+  return t.user + t.system;
+}
+
+/** The same, split into user and system time (children's included in each). */
+export function cpuTimes(root: number): { user: number; system: number } {
+  let user = 0, system = 0;
   for (const p of tree(root)) {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, "utf8");
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      user += Number(f[11]) + Number(f[13]);
+      system += Number(f[12]) + Number(f[14]);
     } catch { /* exited */ }
   }
-  return ticks / CLK_TCK;
+  return { user: user / CLK_TCK, system: system / CLK_TCK };
 }
 
 export function pssMb(pids: number[]): number {
@@ -149,7 +156,7 @@ export function pssMb(pids: number[]): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Figures { startS: number; checksPerS: number; cpuMsPer1000: number; cpuPct: number; pssMb: number; procs: number; reloadMs?: number[]; restarts?: number }
+interface Figures { startS: number; checksPerS: number; cpuMsPer1000: number; userMsPer1000: number; systemMsPer1000: number; cpuPct: number; pssMb: number; procs: number; reloadMs?: number[]; restarts?: number }
 
 async function waitServices(client: IpvsClient, want: (n: number, hasExtra: boolean) => boolean, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
@@ -180,12 +187,14 @@ async function runTool(tool: "keepalived" | "lbctl", size: number, client: IpvsC
     const startS = (performance.now() - t0) / 1000;
     await sleep(warmupS * 1000);
     const pids = tree(proc.pid);
-    const c0 = cpuSeconds(proc.pid), a0 = accepted, w0 = performance.now();
+    const t0c = cpuTimes(proc.pid), a0 = accepted, w0 = performance.now();
     await sleep(windowS * 1000);
-    const c1 = cpuSeconds(proc.pid), a1 = accepted, secs = (performance.now() - w0) / 1000;
+    const t1c = cpuTimes(proc.pid), a1 = accepted, secs = (performance.now() - w0) / 1000;
+    const c0 = t0c.user + t0c.system, c1 = t1c.user + t1c.system;
     const checks = a1 - a0;
     const figures: Figures = {
       startS, checksPerS: checks / secs, cpuMsPer1000: ((c1 - c0) * 1000) / (checks / 1000), cpuPct: ((c1 - c0) / secs) * 100,
+      userMsPer1000: ((t1c.user - t0c.user) * 1000) / (checks / 1000), systemMsPer1000: ((t1c.system - t0c.system) * 1000) / (checks / 1000),
       pssMb: pssMb(tree(proc.pid)), procs: pids.length,
     };
     {
@@ -240,6 +249,8 @@ async function inVm(): Promise<void> {
     row("start to full table (s)", k.startS, l.startS);
     row("checks/s", k.checksPerS, l.checksPerS);
     row("CPU ms per 1,000 checks", k.cpuMsPer1000, l.cpuMsPer1000);
+    row("  of which user", k.userMsPer1000, l.userMsPer1000);
+    row("  of which system", k.systemMsPer1000, l.systemMsPer1000);
     row("CPU (% of one core)", k.cpuPct, l.cpuPct);
     row("PSS (MB)", k.pssMb, l.pssMb);
     console.log(`  processes: keepalived ${k.procs}, lbctl ${l.procs}`);
