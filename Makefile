@@ -24,7 +24,7 @@ build: dist/lbctl
 
 dist/lbctl: node_modules/.installed $(SOURCES)
 	mkdir -p dist
-	$(BUN) build --compile --minify-syntax --outfile dist/lbctl src/cli/main.ts src/net/rx-worker.ts
+	$(BUN) build --compile --bytecode --minify-syntax --outfile dist/lbctl src/cli/main.ts src/net/rx-worker.ts
 	@echo "built dist/lbctl"
 
 # The README's first command: a two-node demo cluster in network namespaces.
