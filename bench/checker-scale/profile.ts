@@ -60,6 +60,7 @@ async function profileMode(size: number, warmupS: number, windowS: number): Prom
   }
   console.log(JSON.stringify({
     size, startMs: Math.round(startMs), checksPerS: Math.round(checks / secs), cpuMsPer1000: +((cpuS * 1e6) / checks).toFixed(1),
+    userMsPer1000: +((cpu.user / 1e3) / (checks / 1000)).toFixed(1), systemMsPer1000: +((cpu.system / 1e3) / (checks / 1000)).toFixed(1),
     cpuPct: +((cpuS / secs) * 100).toFixed(1), rssMb: +(process.memoryUsage().rss / 2 ** 20).toFixed(1),
     sentKBperS: Math.round((sentBytes - b0) / secs / 1024), sentMessages, statusMessages,
     reloadMs: reloads.map((x) => Math.round(x)),
