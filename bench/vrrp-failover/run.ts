@@ -28,7 +28,7 @@ function config(prio: number, m: Mode): string {
 }
 
 function start(lab: Lab, ns: string, impl: Impl, conf: string, dir: string, tag: string): SpawnedProcess {
-  if (impl === "lbctl") return lab.spawnIn(ns, [LBCTL, "daemon", "-f", conf]);
+  if (impl === "lbctl") return lab.spawnIn(ns, [LBCTL, "daemon", "-f", conf, "--socket", join(dir, `${tag}.sock`)]);
   const pid = (s: string) => join(dir, `${tag}.${s}.pid`);
   return lab.spawnIn(ns, ["keepalived", "-n", "-l", "-P", "-G", "-f", conf, "-p", pid("m"), "-r", pid("v"), "-c", pid("c")]);
 }

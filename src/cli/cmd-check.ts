@@ -1,7 +1,7 @@
 // lbctl check: `keepalived -t`, with every problem at FILE:LINE:COL and an exit code that
 // separates errors from warnings.
 import type { Command } from "./command.ts";
-import { formatDiagnostics, LOAD_OPTIONS, loadFromArgs, parseCommandArgs, summaryLine, USAGE_EXIT, writeFully } from "./config-cli.ts";
+import { formatDiagnostics, LOAD_OPTIONS, loadFromArgs, parseCommandArgs, summaryLine, USAGE_EXIT } from "./config-cli.ts";
 
 const usage = "lbctl check [-f FILE] [--config-id ID] [--no-interfaces]";
 
@@ -19,7 +19,7 @@ const cmd: Command = {
     const args = parseCommandArgs(argv, LOAD_OPTIONS, usage);
     if (!args) return USAGE_EXIT;
     const { path, loaded } = loadFromArgs(args.values);
-    await writeFully(process.stdout, formatDiagnostics(loaded.diag) + summaryLine(loaded.diag, path) + "\n");
+    process.stdout.write(formatDiagnostics(loaded.diag) + summaryLine(loaded.diag, path) + "\n");
     return loaded.diag.hasErrors ? 1 : loaded.diag.warningCount > 0 ? 2 : 0;
   },
 };

@@ -3,7 +3,7 @@ import { stringify } from "smol-toml";
 import { blockToToml } from "../config/schema.ts";
 import { rootSpec } from "../config/spec/root.ts";
 import type { Command } from "./command.ts";
-import { formatDiagnostics, LOAD_OPTIONS, loadFromArgs, parseCommandArgs, summaryLine, USAGE_EXIT, writeFully } from "./config-cli.ts";
+import { formatDiagnostics, LOAD_OPTIONS, loadFromArgs, parseCommandArgs, summaryLine, USAGE_EXIT } from "./config-cli.ts";
 
 const usage = "lbctl config show [-f FILE] [--json] [--config-id ID] [--no-interfaces]";
 
@@ -21,9 +21,9 @@ const cmd: Command = {
       return USAGE_EXIT;
     }
     const { path, loaded } = loadFromArgs(args.values);
-    await writeFully(process.stderr, formatDiagnostics(loaded.diag));
-    if (loaded.diag.hasErrors) { await writeFully(process.stderr, summaryLine(loaded.diag, path) + "\n"); return 1; }
-    await writeFully(process.stdout, args.values.json
+    process.stderr.write(formatDiagnostics(loaded.diag));
+    if (loaded.diag.hasErrors) { process.stderr.write(summaryLine(loaded.diag, path) + "\n"); return 1; }
+    process.stdout.write(args.values.json
       ? JSON.stringify(loaded.effective, null, 2) + "\n"
       : stringify(blockToToml(loaded.effective, rootSpec)) + "\n");
     return 0;

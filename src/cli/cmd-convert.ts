@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { modelToToml } from "../config/convert.ts";
 import type { Command } from "./command.ts";
-import { formatDiagnostics, loadFromArgs, parseCommandArgs, summaryLine, USAGE_EXIT, writeFully } from "./config-cli.ts";
+import { formatDiagnostics, loadFromArgs, parseCommandArgs, summaryLine, USAGE_EXIT } from "./config-cli.ts";
 
 const usage = "lbctl convert FILE [-o OUT] [--config-id ID]";
 
@@ -20,12 +20,12 @@ const cmd: Command = {
     if (!file) { process.stderr.write(`lbctl: convert needs a FILE\nusage: ${usage}\n`); return USAGE_EXIT; }
     // Interfaces of this machine say nothing about the file being converted.
     const { path, loaded } = loadFromArgs({ ...args.values, "no-interfaces": true }, file);
-    await writeFully(process.stderr, formatDiagnostics(loaded.diag));
-    if (loaded.diag.hasErrors) { await writeFully(process.stderr, summaryLine(loaded.diag, path) + "; not converted\n"); return 1; }
+    process.stderr.write(formatDiagnostics(loaded.diag));
+    if (loaded.diag.hasErrors) { process.stderr.write(summaryLine(loaded.diag, path) + "; not converted\n"); return 1; }
     const id = args.values["config-id"] as string | undefined;
     const toml = modelToToml(loaded.model, id === undefined ? path : `${path} (config id ${id})`);
     const out = args.values.output as string | undefined;
-    if (!out) { await writeFully(process.stdout, toml); return 0; }
+    if (!out) { process.stdout.write(toml); return 0; }
     try {
       writeFileSync(out, toml);
     } catch (e) {

@@ -8,4 +8,11 @@ export const commands: Record<string, () => Promise<Command>> = {
   config: async () => (await import("./cmd-config.ts")).default,
   daemon: async () => (await import("./cmd-daemon.ts")).default,
   demo: async () => (await import("./cmd-demo.ts")).default,
+  ipvs: async () => (await import("./cmd-ipvs.ts")).default,
+  status: async () => (await import("./cmd-status.ts")).default,
+  events: async () => (await import("./cmd-events.ts")).default,
+  reload: async () => (await import("./cmd-reload.ts")).default,
+  drain: async () => (await import("./cmd-drain.ts")).default,
+  undrain: async () => (await import("./cmd-drain.ts")).undrain,
+  top: async () => (await import("./cmd-top.ts")).default,
 };

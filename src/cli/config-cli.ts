@@ -8,15 +8,6 @@ import { machineEnv } from "../config/machine-env.ts";
 
 export const USAGE_EXIT = 64;
 
-/**
- * Writes and waits until the text is handed to the OS: main() exits the process right after
- * a command returns, which would cut a long report short when stdout is a pipe.
- */
-export function writeFully(stream: NodeJS.WriteStream, text: string): Promise<void> {
-  if (text === "") return Promise.resolve();
-  return new Promise((resolve) => { stream.write(text, () => resolve()); });
-}
-
 type Options = NonNullable<ParseArgsConfig["options"]>;
 export type Parsed = { values: Record<string, string | boolean | undefined>; positionals: string[] };
 

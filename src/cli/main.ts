@@ -35,9 +35,17 @@ export async function main(argv: string[]): Promise<number> {
   return c.run(rest);
 }
 
+/** Waits until everything written so far is handed to the OS (a pipe may be slower than us). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => { stream.write("", () => resolve()); });
+}
+
 if (import.meta.main) {
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    async (code) => {
+      await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+      process.exit(code);
+    },
     (err: unknown) => {
       // Last resort: never a stack trace for the user, unless debugging.
       const msg = err instanceof Error ? err.message : String(err);

@@ -4,11 +4,19 @@ import type { GlobalDefsConfig } from "../config/spec/global.ts";
 import type { Model } from "../config/schema.ts";
 import { IFA_F_SECONDARY, Rtnl, type AddressInfo } from "../netlink/rtnetlink.ts";
 import { lookupUser } from "../util/users.ts";
-import { startVrrpRuntime, type VrrpRuntime } from "../vrrp/runtime.ts";
+import { startVrrpRuntime, type RuntimeStatus, type VrrpRuntime } from "../vrrp/runtime.ts";
 import type { RoleFactory, RoleWorker } from "./role.ts";
 import { vrrpRuntimeConfig, type PrimaryAddressLookup } from "./vrrp-config.ts";
 
 const STATUS_EVERY_MS = 2000;
+
+/**
+ * keepalived runs VRRP at normal priority unless vrrp_rt_priority is set; lbctl defaults to a
+ * low real-time priority instead, because a JavaScript runtime on a busy machine misses 100 ms
+ * adverts without it (bench/vrrp-load: spurious takeovers with both cores loaded). Threads the
+ * child creates afterwards (the receive worker) inherit it. vrrp_rt_priority overrides it.
+ */
+export const DEFAULT_VRRP_RT_PRIORITY = 5;
 
 /**
  * keepalived sends from the interface's primary IPv4 address and, for IPv6, its link-local
@@ -41,10 +49,18 @@ async function primaryLookup(effective: Model): Promise<PrimaryAddressLookup> {
   }
 }
 
+/** The runtime keeps time on the monotonic clock; the API speaks wall-clock milliseconds. */
+function wallClockStatus(s: RuntimeStatus, nowWall = Date.now(), nowMono = performance.now()): RuntimeStatus {
+  return {
+    ...s,
+    instances: s.instances.map((i) => (i.lastTransition ? { ...i, lastTransition: { ...i.lastTransition, at: Math.round(nowWall - (nowMono - i.lastTransition.at)) } } : i)),
+  };
+}
+
 const vrrpRole: RoleFactory = (ctx): RoleWorker => {
   let runtime: VrrpRuntime | null = null;
   let statusTimer: ReturnType<typeof setInterval> | null = null;
-  const publish = () => { if (runtime) ctx.send({ type: "status", status: runtime.status() as unknown as Record<string, unknown> }); };
+  const publish = () => { if (runtime) ctx.send({ type: "status", status: wallClockStatus(runtime.status()) as unknown as Record<string, unknown> }); };
 
   return {
     async configure(effective, reload) {
@@ -57,11 +73,11 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
         const global = (effective.global_defs ?? {}) as Partial<GlobalDefsConfig>;
         runtime = await startVrrpRuntime({
           ...config,
-          realtimePriority: global.vrrp_rt_priority,
+          realtimePriority: global.vrrp_rt_priority ?? DEFAULT_VRRP_RT_PRIORITY,
           log: (level, message) => ctx.log(level === "error" ? "err" : level, message),
           onEvent: (event) => {
             if (event.type === "transition") {
-              ctx.send({ type: "event", event: { ...event } });
+              ctx.send({ type: "event", event: { ...event, at: Math.round(Date.now() - (performance.now() - event.at)) } });
               publish();
             }
           },

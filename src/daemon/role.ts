@@ -22,6 +22,7 @@ export type RoleFactory = (ctx: RoleContext, argv: string[]) => RoleWorker;
 
 const roles: Partial<Record<Role, () => Promise<RoleFactory>>> = {
   vrrp: async () => (await import("./role-vrrp.ts")).default,
+  check: async () => (await import("./role-check.ts")).default,
 };
 
 /** Roles this build can run. */

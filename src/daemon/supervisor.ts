@@ -23,6 +23,10 @@ export interface SupervisorOptions {
   heartbeatTimeoutMs?: number;
   now?: () => number;
   onEvent?(role: Role, event: Record<string, unknown>): void;
+  /** A child started, exited or was restarted (for the event stream). */
+  onChild?(role: Role, pid: number | null, change: "started" | "exited" | "restarted", detail: string): void;
+  /** A child applied its first configuration (e.g. to re-send drains to a new checker). */
+  onChildReady?(role: Role): void;
 }
 
 export interface ReloadResult { ok: boolean; errors: string[]; warnings: string[] }
@@ -141,11 +145,12 @@ export class Supervisor {
     this.spawn(m);
   }
 
-  private spawn(m: Managed): void {
+  private spawn(m: Managed, restarted = false): void {
     m.ready = false;
     m.lastHeartbeat = this.now();
     const child = spawnChild({ role: m.role, args: this.o.childArgs, onMessage: (msg) => this.onMessage(m, msg) });
     m.child = child;
+    this.o.onChild?.(m.role, child.pid, restarted ? "restarted" : "started", "");
     child.send({ type: "config", effective: this.effective, reload: false } satisfies ToChild);
     void child.exited.then((code) => this.onExit(m, child, code));
   }
@@ -157,6 +162,7 @@ export class Supervisor {
     switch (fm.type) {
       case "ready":
         m.ready = true;
+        this.o.onChildReady?.(m.role);
         if (this.allReady()) for (const w of this.readyWaiters.splice(0)) w();
         break;
       case "heartbeat": break;
@@ -181,7 +187,8 @@ export class Supervisor {
     const { delayMs, state } = nextRestart(m.restart, this.now(), DEFAULT_RESTART);
     m.restart = state;
     this.o.log.err(`${m.role} process ${child.pid} exited (code ${code}); restarting in ${delayMs} ms`);
-    m.restartTimer = setTimeout(() => { m.restartTimer = null; if (!m.stopping) this.spawn(m); }, delayMs);
+    this.o.onChild?.(m.role, child.pid, "exited", `code ${code}`);
+    m.restartTimer = setTimeout(() => { m.restartTimer = null; if (!m.stopping) this.spawn(m, true); }, delayMs);
   }
 
   private checkHeartbeats(timeoutMs: number): void {

@@ -133,7 +133,7 @@ function startNode(lab: Lab, n: Node): SpawnedProcess {
     const p = (s: string) => join(n.dir, `${n.name}.${s}.pid`);
     return lab.spawnIn(n.ns, ["keepalived", "-n", "-l", "-D", "-P", "-G", "-f", n.conf, "-p", p("main"), "-r", p("vrrp"), "-c", p("check")]);
   }
-  return lab.spawnIn(n.ns, [...selfCommand(), "daemon", "-f", n.conf]);
+  return lab.spawnIn(n.ns, [...selfCommand(), "daemon", "-f", n.conf, "--socket", join(n.dir, `${n.name}.sock`)]);
 }
 
 /** A real crash: the whole process group stops at once, no cleanup, no goodbye advert. */

@@ -14,6 +14,7 @@ import { lbctlCommand } from "../helpers/lbctl-bin.ts";
 const lab = createLab("lbt-dm-");
 const dir = mkdtempSync(join(tmpdir(), "lbctl-daemon-test-"));
 const conf = join(dir, "keepalived.conf");
+const apiSocket = join(dir, "lbctl.sock");
 let ns = "";
 let daemon: SpawnedProcess;
 let notifyFd = -1;
@@ -75,7 +76,7 @@ beforeAll(async () => {
   notifyFd = inNetns(ns!, () => socket(1, SOCK_DGRAM, 0));
   bind(notifyFd, sockaddrUn(notifyPath));
   setNonBlocking(notifyFd);
-  daemon = lab.spawnIn(ns!, [...lbctlCommand(), "daemon", "-f", conf], { env: { NOTIFY_SOCKET: notifyPath } });
+  daemon = lab.spawnIn(ns!, [...lbctlCommand(), "daemon", "-f", conf, "--socket", apiSocket], { env: { NOTIFY_SOCKET: notifyPath } });
 }, 60_000);
 
 afterAll(async () => {
@@ -89,6 +90,14 @@ describe("lbctl daemon", () => {
     await until("VIP", vips, (v) => v.includes("10.60.0.100"));
     const msgs = await until("READY", async () => notifications(), (m) => m.some((x) => x.startsWith("READY=1")));
     expect(msgs.find((x) => x.startsWith("READY=1"))).toBe("READY=1\nSTATUS=running");
+  });
+
+  it("answers `lbctl status` on its control socket with the instance's state", async () => {
+    const p = Bun.spawn([...lbctlCommand(), "status", "--json", "--socket", apiSocket], { stdout: "pipe", stderr: "pipe" });
+    const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+    expect(code).toBe(0);
+    const status = JSON.parse(out) as { vrrp: { instances: { name: string; state: string; effectivePriority: number }[] } };
+    expect(status.vrrp.instances.map((i) => [i.name, i.state, i.effectivePriority])).toEqual([["VI_A", "MASTER", 255]]);
   });
 
   it("keeps the running configuration when a reload finds errors", async () => {

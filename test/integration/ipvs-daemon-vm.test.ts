@@ -1,0 +1,52 @@
+// Boots the IPVS test VM once and runs test/vm/suite-daemon.ts there: the checker child of the compiled
+// dist/lbctl (`lbctl daemon -C`) against keepalived 2.2.7 (`keepalived -C`) on the same configurations,
+// in namespaces inside the VM. One `it` per in-VM case. Needs root, the VM packages (test/vm/README.md),
+// keepalived and busybox-static; builds dist/lbctl when it is missing (`make test` builds it first).
+import { spawnSync } from "node:child_process";
+import { existsSync, realpathSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { bundleForVm, buildVm, runInVm, vmCacheDir, type VmRunResult } from "../vm/run-in-vm.ts";
+import { DAEMON_RESULT_PREFIX, daemonCaseNames, type DaemonCaseResult } from "../vm/suite-daemon.ts";
+
+const repoRoot = resolve(import.meta.dirname, "../..");
+const lbctl = join(repoRoot, "dist/lbctl");
+let run: VmRunResult;
+const results = new Map<string, DaemonCaseResult>();
+
+function buildLbctl(): void {
+  if (existsSync(lbctl)) return;
+  const bun = realpathSync(join(repoRoot, "node_modules/.bin/bun"));
+  const r = spawnSync(bun, ["build", "--compile", "--minify-syntax", "--outfile", lbctl, "src/cli/main.ts", "src/net/rx-worker.ts"], { cwd: repoRoot, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`building dist/lbctl failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+describe("lbctl daemon's checker child against keepalived 2.2.7 on a real IPVS kernel (VM)", () => {
+  beforeAll(async () => {
+    buildLbctl();
+    const cache = buildVm();
+    const command = bundleForVm(join(repoRoot, "test/vm/suite-daemon.ts"), join(vmCacheDir(), "suite-daemon.js"));
+    run = await runInVm({ command: `LBCTL_BIN='${lbctl}' ${command}`, cacheDir: cache, timeoutMs: 280_000, memoryMb: 1536 });
+    for (const line of run.stdout.split("\n")) {
+      if (line.startsWith(DAEMON_RESULT_PREFIX)) {
+        const r = JSON.parse(line.slice(DAEMON_RESULT_PREFIX.length)) as DaemonCaseResult;
+        results.set(r.name, r);
+      }
+    }
+  }, 320_000);
+
+  it("the VM booted and the suite ran to the end", () => {
+    const context = `exit ${run.exitCode}, ${Math.round(run.durationMs)} ms\nstderr:\n${run.stderr.slice(-3000)}\nconsole:\n${run.console.slice(-3000)}`;
+    expect(run.timedOut, context).toBe(false);
+    expect(results.size, context).toBe(daemonCaseNames.length);
+  });
+
+  for (const name of daemonCaseNames) {
+    it(name, () => {
+      const r = results.get(name);
+      expect(r, "the case did not report (see the first test)").toBeDefined();
+      expect(r?.error ?? "", `in-VM case failed after ${r?.ms} ms`).toBe("");
+      expect(r?.ok).toBe(true);
+    });
+  }
+});
