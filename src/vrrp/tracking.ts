@@ -247,6 +247,7 @@ export function startTracker(cfg: TrackerConfig, deps: TrackerDeps): TrackerSour
       for (const t of timers) clearTimeout(t);
       timers.clear();
       for (const w of watchers) w.close();
+      // Assigned inside watchInterfaces (a closure), which TypeScript's narrowing does not see.
       if (links) await (links as RtnlSubscription).close();
     },
   };

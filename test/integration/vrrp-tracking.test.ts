@@ -27,6 +27,7 @@ function config(primaryIp: string, priority: number, tracked: boolean): RuntimeC
         ...(tracked
           ? {
               trackScripts: [{ name: "chk_ok" }, { name: "chk_fault" }],
+              trackInterfaces: [{ name: "eth1", weight: -60 }],
               trackFiles: [{ name: "tf" }],
               trackProcesses: [{ name: "tp" }],
               notify: { master: `/bin/sh -c 'echo master-script >> ${notifyLog}'`, generic: `/bin/sh -c 'echo "$1 $2 $3 $4" >> ${notifyLog}' notify` },
@@ -58,6 +59,10 @@ beforeAll(async () => {
     { ns: a, ifname: "eth0", address: "10.80.1.1/24" },
     { ns: b, ifname: "eth0", address: "10.80.1.2/24" },
   ]);
+  // A second link on a, only to be tracked (weight -60).
+  await lab.run(a, ["ip", "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p"]);
+  await lab.run(a, ["ip", "link", "set", "eth1", "up"]);
+  await lab.run(a, ["ip", "link", "set", "eth1p", "up"]);
   writeFileSync(okFile, "");
   writeFileSync(valueFile, "0\n");
   copyFileSync("/bin/sleep", trackedBinary);
@@ -124,6 +129,16 @@ describe("tracking", () => {
     await na.waitState("VI_1", "MASTER", 4000);
     await na.waitState("VI_3", "MASTER", 4000);
     await waitHolders(lab, [a, b], VIP1, [a], 2000);
+  });
+
+  it("track_interface with weight -60: the other link going down (rtnetlink event) demotes; up again, it preempts", async () => {
+    await lab.run(a, ["ip", "link", "set", "eth1", "down"]);
+    await waitFor("priority 90", () => inst(na, "VI_1").effectivePriority === 90, 1000);
+    await nb.waitState("VI_1", "MASTER", 2000);
+    expect(inst(na, "VI_1").faults).toEqual([]);
+    await lab.run(a, ["ip", "link", "set", "eth1", "up"]);
+    await waitFor("priority 150", () => inst(na, "VI_1").effectivePriority === 150, 1000);
+    await na.waitState("VI_1", "MASTER", 2000);
   });
 
   it("track_file: value x weight moves the priority (fs.watch, no polling)", async () => {
