@@ -8,7 +8,7 @@ import { rsKey, type DesiredVirtualServer, type HealthEvent } from "../check/vs-
 import type { IpvsTable } from "../ipvs/client.ts";
 import { describeOp } from "../ipvs/reconcile.ts";
 import { describeService, serviceKeyId, type IpvsStats } from "../ipvs/types.ts";
-import { emptyLatencyHistogram, observeLatencyInPlace, type LatencyHistogramV1 } from "./api-types.ts";
+import { emptyLatencyHistogram, observeLatency, type LatencyHistogramV1 } from "./api-types.ts";
 import type { Model } from "../config/schema.ts";
 import type { GlobalDefsConfig } from "../config/spec/global.ts";
 import { lookupUser } from "../util/users.ts";
@@ -45,9 +45,6 @@ function byRealServer<C extends ScheduledChecker>(checkers: readonly C[]): Map<s
   return out;
 }
 
-/** Plain JSON, no replacer (it would dominate a reload of 10,000 real servers); Uint8Arrays come out exact as {"0":..}. */
-const fingerprint = (x: unknown): string => JSON.stringify(x);
-
 /** Notify scripts run one after another in event order, as their configured user (keepalived execs them without a shell). */
 class ScriptQueue {
   private queue: Promise<void> = Promise.resolve();
@@ -74,7 +71,9 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
   let byKey = new Map<string, MappedVirtualServer>();
   let checkersByRs = new Map<string, MappedChecker[]>();
   let scheduler: HealthScheduler | null = null;
-  let generation = 0;
+  /** The scheduler lives as long as the process (reloads reconfigure it); once stopping, its late
+   *  callbacks (omega events, a last verdict) are run by stop() itself or dropped. */
+  let stopping = false;
   let sync: IpvsSync | null = null;
   let ipvsError: string | null = null;
   /** The kernel table by serviceKeyId, as last read (counters for status). */
@@ -137,8 +136,8 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
    *  configuration (a checker disabled, ha_suspend): nothing happened to them, so no events. */
   let quiet: ReadonlySet<string> = new Set();
 
-  function onEvent(e: HealthEvent, gen: number): void {
-    if (gen !== generation || quiet.has(e.vsKey)) return;
+  function onEvent(e: HealthEvent): void {
+    if (stopping || quiet.has(e.vsKey)) return;
     ctx.log(e.type === "rs-down" || e.type === "quorum-down" || e.type === "sorry-in" ? "warning" : "notice", e.reason, e.vsKey);
     const smtp = "smtpAlert" in e && e.smtpAlert;
     const { smtpAlert: _s, ...rest } = e as HealthEvent & { smtpAlert?: boolean };
@@ -146,21 +145,14 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     if ("notify" in e && e.notify) void scripts.run(e.notify, scriptUser, scriptSecurity);
   }
 
-  function onVerdict(v: Verdict, gen: number): void {
-    if (gen !== generation) return;
-    const h = history.get(v.checker.id);
-    if (h) {
-      h.last = { ok: v.result.ok, reason: v.result.reason, latencyMs: v.result.latencyMs, at: Date.now() };
-      if (v.result.ok) h.successes++; else h.failures++;
-      observeLatencyInPlace(h.latency, v.result.latencyMs / 1000);
-    } else {
-      const latency = emptyLatencyHistogram();
-      observeLatencyInPlace(latency, v.result.latencyMs / 1000);
-      history.set(v.checker.id, {
-        last: { ok: v.result.ok, reason: v.result.reason, latencyMs: v.result.latencyMs, at: Date.now() },
-        successes: v.result.ok ? 1 : 0, failures: v.result.ok ? 0 : 1, latency,
-      });
-    }
+  function onVerdict(v: Verdict): void {
+    if (stopping) return;
+    const last = { ok: v.result.ok, reason: v.result.reason, latencyMs: v.result.latencyMs, at: Date.now() };
+    let h = history.get(v.checker.id);
+    if (h) h.last = last;
+    else history.set(v.checker.id, h = { last, successes: 0, failures: 0, latency: emptyLatencyHistogram() });
+    if (v.result.ok) h.successes++; else h.failures++;
+    observeLatency(h.latency, v.result.latencyMs / 1000);
     if (!v.result.ok && v.step.logFailure) ctx.log("info", `${v.checker.id}: ${v.step.summary}: ${v.result.reason}`, v.checker.vsKey);
   }
 
@@ -170,7 +162,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
    * running with their verdicts and only changed virtual servers are re-derived and reprogrammed,
    * so the work of a reload follows the change, not the size of the configuration.
    */
-  function build(eff: Model, reload: boolean): void {
+  function build(eff: Model): void {
     const global = (eff.global_defs ?? {}) as Partial<GlobalDefsConfig>;
     scriptUser = global.script_user ? lookupUser(global.script_user.user, global.script_user.group) : lookupUser("keepalived_script");
     scriptSecurity = global.enable_script_security ?? false;
@@ -178,7 +170,8 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     for (const p of next.problems) ctx.log("err", p);
     suspended = suspendedOf(next.virtualServers);
     const checkers = next.checkers.filter((c) => !disabled.has(c.id) && !suspended.has(c.vsKey));
-    const programming = (v: MappedVirtualServer) => fingerprint({ h: v.health, s: v.services, d: v.dests });
+    // Plain JSON, no replacer (one would dominate a reload of 10,000 real servers); a Uint8Array comes out exact as {"0":..}.
+    const programming = (v: MappedVirtualServer) => JSON.stringify({ h: v.health, s: v.services, d: v.dests });
     const before = new Map(mapping.virtualServers.map((v) => [v.key, programming(v)]));
     const nextKeys = new Set(next.virtualServers.map((v) => v.key));
     for (const key of byKey.keys()) {
@@ -191,18 +184,16 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     checkersByRs = byRealServer(next.checkers);
     const healths = next.virtualServers.map((v) => v.health);
     if (!scheduler) {
-      generation++;
-      const gen = generation;
       scheduler = new HealthScheduler(healths, checkers, {
-        onEvent: (e) => onEvent(e, gen),
-        onDesired: (d) => { if (gen !== generation) return; desired.set(d.vsKey, d); request(d.vsKey); },
-        onVerdict: (v) => onVerdict(v, gen),
+        onEvent,
+        onDesired: (d) => { if (stopping) return; desired.set(d.vsKey, d); request(d.vsKey); },
+        onVerdict,
       });
       scheduler.initialise();
       return;
     }
     const changed = new Set(next.virtualServers.filter((v) => before.get(v.key) !== programming(v)).map((v) => v.key));
-    quiet = new Set(reload ? next.virtualServers.filter((v) => !changed.has(v.key)).map((v) => v.key) : []);
+    quiet = new Set(next.virtualServers.filter((v) => !changed.has(v.key)).map((v) => v.key));
     try {
       scheduler.reconfigure(healths, checkers);
     } finally {
@@ -224,7 +215,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     const changed = [...new Set([...now, ...suspended])].filter((k) => now.has(k) !== suspended.has(k));
     if (changed.length === 0) return;
     for (const k of changed) ctx.log("notice", `${k}: ${now.has(k) ? "address gone, suspending its checkers (ha_suspend)" : "address present, resuming its checkers (ha_suspend)"}`, k);
-    build(effective, true);
+    build(effective);
   }
 
   async function watchLocalAddresses(): Promise<void> {
@@ -325,7 +316,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
   }
 
   return {
-    async configure(eff, reload) {
+    async configure(eff) {
       if (!effective) {
         const opened = await IpvsSync.open();
         if (opened.ok) {
@@ -342,7 +333,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
       if (!addressEvents && ((eff.virtual_server ?? []) as { ha_suspend?: boolean }[]).some((v) => v.ha_suspend)) await watchLocalAddresses();
       effective = eff;
       const first = !scheduler;
-      build(eff, reload);
+      build(eff);
       await applyPending();
       // The initial table is in the kernel before the first check competes with it for the loop.
       if (first) scheduler?.startChecks();
@@ -356,7 +347,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     },
     async stop() {
       await addressEvents?.close();
-      generation++;
+      stopping = true;
       // omega: the down notifiers of what was up, as keepalived runs them at shutdown.
       const events = scheduler?.stop() ?? [];
       scheduler = null;
@@ -391,7 +382,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
           .map((c) => c.id);
         if (ids.length === 0) return { ok: false, message: `no checker '${args.checker ?? "*"}' on real server '${args.rs ?? ""}' of '${args.vs ?? ""}'` };
         for (const id of ids) { if (action === "disable-checker") disabled.add(id); else disabled.delete(id); }
-        build(effective, true);
+        build(effective);
         await applyPending();
         return { ok: true, message: `${action}: ${ids.join(", ")}` };
       }
