@@ -66,10 +66,10 @@ describe("virtualServersFromChild", () => {
 
 describe("latency histogram", () => {
   it("counts cumulatively per bucket bound", () => {
-    let h = emptyLatencyHistogram();
-    h = observeLatency(h, 0.001);
-    h = observeLatency(h, 0.02);
-    h = observeLatency(h, 60);
+    const h = emptyLatencyHistogram();
+    observeLatency(h, 0.001);
+    observeLatency(h, 0.02);
+    observeLatency(h, 60);
     expect(h.count).toBe(3);
     expect(h.sumSeconds).toBeCloseTo(60.021);
     expect(h.buckets[0]).toBe(1); // <= 1 ms
