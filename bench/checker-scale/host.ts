@@ -5,10 +5,9 @@
 // checker process's "applied the configuration in N ms" log line (file read and checked, sent, applied).
 //   make bench-checker-host BENCH_ARGS="10000 10 20"        (sizes, warm-up s, window s)
 // Needs root and dist/lbctl (make build); LBCTL_BIN overrides it.
-import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { config, cpuSeconds, listenerStats, pssMb, startListeners, tree } from "./run.ts";
+import { config, cpuSeconds, listenerStats, pssMb, rerunInNamespace, startListeners, tree } from "./run.ts";
 
 const NS = "lbb-host";
 const WORK = "/tmp/lbb-host";
@@ -82,11 +81,5 @@ if (process.env.LBB_IN_NS) {
 } else {
   const lbctl = process.env.LBCTL_BIN ?? resolve(import.meta.dirname, "../../dist/lbctl");
   if (!existsSync(lbctl)) throw new Error(`${lbctl} is missing: make build`);
-  const self = resolve(import.meta.dirname, "host.ts");
-  const inner = `ip link set lo up && ip addr add 10.200.0.1/16 dev lo && ulimit -n $(ulimit -Hn) && LBB_IN_NS=1 LBCTL_BIN=${lbctl} ${process.execPath} ${self} ${process.argv.slice(2).join(" ")}`;
-  spawnSync("ip", ["netns", "del", NS], { stdio: "ignore" });
-  if (spawnSync("ip", ["netns", "add", NS], { stdio: "inherit" }).status !== 0) process.exit(1);
-  const r = spawnSync("ip", ["netns", "exec", NS, "sh", "-c", inner], { stdio: "inherit" });
-  spawnSync("ip", ["netns", "del", NS], { stdio: "inherit" });
-  process.exit(r.status ?? 1);
+  rerunInNamespace(NS, resolve(import.meta.dirname, "host.ts"), process.argv.slice(2), { LBCTL_BIN: lbctl });
 }

@@ -6,9 +6,9 @@
 // Run it under `--cpu-prof-md` to see where the time goes:
 //   make bench-checker-profile BENCH_ARGS="10000 10 20"        (size, warm-up s, window s; profile in /tmp/lbctl-checker-profile)
 // Needs root: it makes (and removes) its own namespace with 10.200.0.0/16 on lo.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { resolve } from "node:path";
-import { config, startListeners, listenerStats } from "./run.ts";
+import { config, listenerStats, rerunInNamespace, startListeners } from "./run.ts";
 
 const NS = "lbb-prof";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -75,15 +75,6 @@ if (process.argv[2] === "--listeners") {
 } else if (process.env.LBB_IN_NS) {
   await profileMode(Number(process.argv[2] ?? 10000), Number(process.argv[3] ?? 10), Number(process.argv[4] ?? 20));
 } else {
-  // Re-run this file inside a fresh namespace, forwarding bun's own flags (e.g. --cpu-prof-md).
-  const args = process.argv.slice(2);
-  const self = resolve(import.meta.dirname, "profile.ts");
-  const bunFlags = process.execArgv.map((a) => `'${a}'`).join(" ");
-  const inner = `ip link set lo up && ip addr add 10.200.0.1/16 dev lo && ulimit -n $(ulimit -Hn) && LBB_IN_NS=1 ${process.execPath} ${bunFlags} ${self} ${args.join(" ")}`;
-  spawnSync("ip", ["netns", "del", NS], { stdio: "ignore" });
-  const add = spawnSync("ip", ["netns", "add", NS], { stdio: "inherit" });
-  if (add.status !== 0) process.exit(1);
-  const r = spawnSync("ip", ["netns", "exec", NS, "sh", "-c", inner], { stdio: "inherit" });
-  spawnSync("ip", ["netns", "del", NS], { stdio: "inherit" });
-  process.exit(r.status ?? 1);
+  // Again inside a fresh namespace, forwarding bun's own flags (e.g. --cpu-prof-md).
+  rerunInNamespace(NS, resolve(import.meta.dirname, "profile.ts"), process.argv.slice(2), {}, process.execArgv);
 }

@@ -10,6 +10,7 @@
 // heartbeatS, when given, is passed as lbctl's --heartbeat-timeout (the supervisor kills a check child
 // whose event loop is blocked longer; under TCG a 10,000-server child can block past the default).
 // Needs dist/lbctl (make build); LBCTL_BIN overrides it.
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { IpvsClient } from "../../src/ipvs/client.ts";
@@ -93,6 +94,22 @@ export function startListeners(): { stop(closeActive?: boolean): void }[] {
     listeners.push(Bun.listen({ hostname: "0.0.0.0", port, socket: { open() { accepted++; }, data() {}, error() {} } }));
   }
   return listeners;
+}
+
+/**
+ * The host-side benches (host.ts, profile.ts): runs `script` again as `bun [bunFlags] script args`
+ * inside a fresh namespace `ns` whose lo carries the real servers' /16, with LBB_IN_NS=1 and `env`;
+ * removes the namespace afterwards and exits with the script's status.
+ */
+export function rerunInNamespace(ns: string, script: string, args: string[], env: Record<string, string> = {}, bunFlags: string[] = []): never {
+  const vars = Object.entries({ LBB_IN_NS: "1", ...env }).map(([k, v]) => `${k}=${v}`).join(" ");
+  const flags = bunFlags.map((a) => `'${a}'`).join(" ");
+  const inner = `ip link set lo up && ip addr add 10.200.0.1/16 dev lo && ulimit -n $(ulimit -Hn) && ${vars} ${process.execPath} ${flags} ${script} ${args.join(" ")}`;
+  spawnSync("ip", ["netns", "del", ns], { stdio: "ignore" });
+  if (spawnSync("ip", ["netns", "add", ns], { stdio: "inherit" }).status !== 0) process.exit(1);
+  const r = spawnSync("ip", ["netns", "exec", ns, "sh", "-c", inner], { stdio: "inherit" });
+  spawnSync("ip", ["netns", "del", ns], { stdio: "inherit" });
+  process.exit(r.status ?? 1);
 }
 
 // ---------- /proc ----------
