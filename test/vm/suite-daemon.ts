@@ -90,12 +90,13 @@ const destCount = (t: string[]) => t.reduce((n, s) => n + s.split("\n").length -
 
 interface Daemon { name: string; proc: ChildProcess; log: () => string; stop(): Promise<void>; reload(): void }
 
-function startDaemon(tool: "lbctl" | "keepalived", conf: string, ns: string): Daemon {
+/** `part`: -C runs the checker side only, -P the VRRP side only (both daemons take the same flag). */
+function startDaemon(tool: "lbctl" | "keepalived", conf: string, ns: string, part: "-C" | "-P" = "-C"): Daemon {
   const lbctl = process.env.LBCTL_BIN ?? "dist/lbctl";
   const argv = tool === "lbctl"
     // One control socket per daemon: several run at once, in different namespaces.
-    ? [lbctl, "daemon", "-C", "-f", conf, "--socket", `${WORK}/${ns}.sock`]
-    : ["keepalived", "-n", "-l", "-D", "-G", "-C", "-f", conf, "-p", `${WORK}/${ns}.pid`, "-c", `${WORK}/${ns}-check.pid`, "-r", `${WORK}/${ns}-vrrp.pid`];
+    ? [lbctl, "daemon", part, "-f", conf, "--socket", `${WORK}/${ns}.sock`]
+    : ["keepalived", "-n", "-l", "-D", "-G", part, "-f", conf, "-p", `${WORK}/${ns}.pid`, "-c", `${WORK}/${ns}-check.pid`, "-r", `${WORK}/${ns}-vrrp.pid`];
   const proc = spawn("ip", ["netns", "exec", ns, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   proc.stdout?.on("data", (d: Buffer) => (log += d.toString()));
@@ -285,24 +286,16 @@ async function syncdCase(): Promise<void> {
     "  virtual_router_id 99\n  priority 255\n  advert_int 1\n  virtual_ipaddress {\n    192.168.26.99/32\n  }\n}\n");
   const seen: Record<string, string> = {};
   for (const tool of ["lbctl", "keepalived"] as const) {
-    const argv = tool === "lbctl"
-      ? [process.env.LBCTL_BIN ?? "dist/lbctl", "daemon", "-P", "-f", conf, "--socket", `${WORK}/syncd.sock`]
-      : ["keepalived", "-n", "-l", "-D", "-G", "-P", "-f", conf, "-p", `${WORK}/syncd.pid`, "-r", `${WORK}/syncd-vrrp.pid`, "-c", `${WORK}/syncd-check.pid`];
-    const proc = spawn("ip", ["netns", "exec", D, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
-    let log = "";
-    proc.stdout?.on("data", (d: Buffer) => (log += d.toString()));
-    proc.stderr?.on("data", (d: Buffer) => (log += d.toString()));
-    const exited = new Promise<void>((res) => proc.on("exit", () => res()));
+    const d = startDaemon(tool, conf, D, "-P");
     try {
       const t0 = Date.now();
       while (!/master sync daemon/.test(syncDaemons())) {
-        if (Date.now() - t0 > 20_000) throw new Error(`${tool}: no master sync daemon: '${syncDaemons()}'\n${log.slice(-2000)}`);
+        if (Date.now() - t0 > 20_000) throw new Error(`${tool}: no master sync daemon: '${syncDaemons()}'\n${d.log().slice(-2000)}`);
         await sleep(200);
       }
       seen[tool] = syncDaemons();
     } finally {
-      proc.kill("SIGTERM");
-      await exited;
+      await d.stop();
     }
     expectEqual(syncDaemons(), "", `${tool}: sync daemons after stop`);
   }
