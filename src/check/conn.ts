@@ -42,7 +42,8 @@ export interface TlsSetup {
   passphrase?: string;
 }
 
-type Pick<T> = (buf: Buffer, ended: boolean) => { value: T; consumed: number } | undefined;
+/** What read() waits for: a value (and the bytes it used) from the unconsumed bytes, or undefined for more. */
+type ReadPick<T> = (buf: Buffer, ended: boolean) => { value: T; consumed: number } | undefined;
 
 const EMPTY = Buffer.alloc(0);
 const ONCE = { once: true };
@@ -239,7 +240,7 @@ export class StreamConn {
 
   /** Wait until `pick` returns a value, given the unconsumed bytes and whether the peer has closed.
    *  `pick` may consume bytes by returning how many along with the value. */
-  async read<T>(phase: string, pick: Pick<T>): Promise<T> {
+  async read<T>(phase: string, pick: ReadPick<T>): Promise<T> {
     this.phase = phase;
     return this.until((c) => {
       const r = pick(c.buf, c.ended);
