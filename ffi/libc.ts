@@ -32,6 +32,7 @@ const lib = dlopen("libc.so.6", {
   eventfd: { args: [FFIType.u32, FFIType.i32], returns: FFIType.i32 },
   read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
   setns: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
@@ -56,7 +57,7 @@ export const ICMP6_FILTER = 1;
 export const NETLINK_ADD_MEMBERSHIP = 1, NETLINK_DROP_MEMBERSHIP = 2, NETLINK_CAP_ACK = 10, NETLINK_EXT_ACK = 11;
 export const NETLINK_GET_STRICT_CHK = 12;
 export const MSG_PEEK = 0x2, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_CTRUNC = 0x8;
-export const F_GETFL = 3, F_SETFL = 4, F_SETOWN = 8, O_NONBLOCK = 0x800, O_ASYNC = 0x2000;
+export const F_GETFL = 3, F_SETFL = 4, F_SETOWN = 8, O_NONBLOCK = 0x800, O_ASYNC = 0x2000, O_CLOEXEC = 0x80000;
 export const POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
 export const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2;
 export const MCL_CURRENT = 1, MCL_FUTURE = 2, MCL_ONFAULT = 4;
@@ -265,6 +266,25 @@ export function eventfdDrain(fd: number): bigint {
     throw new SysError("read", e, "eventfd");
   }
   return v[0];
+}
+
+/** pipe2(2): [read end, write end]. */
+export function pipe(flags = O_NONBLOCK | O_CLOEXEC): [number, number] {
+  const fds = new Int32Array(2);
+  check("pipe2", c.pipe2(fds, flags));
+  return [fds[0], fds[1]];
+}
+
+export const F_SETPIPE_SZ = 1031, EAGAIN = 11;
+
+/** write(2) to a non-blocking descriptor: the bytes taken, 0 when it would block. */
+export function writeSome(fd: number, data: Uint8Array): number {
+  if (data.byteLength === 0) return 0;
+  const n = Number(c.write(fd, data, data.byteLength));
+  if (n >= 0) return n;
+  const e = errno();
+  if (e === EAGAIN || e === 4) return 0;
+  throw new SysError("write", e);
 }
 
 export function close(fd: number): void {

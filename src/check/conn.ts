@@ -106,10 +106,7 @@ export class StreamConn {
     return socket;
   }
 
-  private static onDeadline(conn: StreamConn): void {
-    conn.fail(new CheckFailure(`timeout after ${conn.co.connectTimeoutMs} ms ${conn.phase} (received ${conn.received} bytes)`,
-      { timeout: true, receivedBytes: conn.received }));
-  }
+  private static onDeadline(conn: StreamConn): void { conn.fail(timeoutFailure(conn.co, conn.phase, conn.received)); }
 
   private static isConnected(c: StreamConn): true | undefined { return c.connected || undefined; }
 
@@ -294,11 +291,29 @@ export class StreamConn {
   private describeSocketError(e: Error): string {
     if (this.phase === "connecting") return connectErrorReason(this.co, this.native ? connectError(this.co, e) : e);
     if (this.native) e = nativeError(e);
-    const code = errorCode(e) ?? "";
     if (this.phase === "in TLS handshake") return tlsErrorReason(e);
-    if (code === "ECONNRESET") return `connection reset by peer ${this.phase} (received ${this.received} bytes): ${describeError(e)}`;
-    return `${this.phase}: ${describeError(e)}`;
+    return streamErrorReason(this.phase, e, this.received);
   }
+}
+
+/** Time ran out while waiting in `phase`. */
+export function timeoutFailure(co: ConnectOptions, phase: string, received: number): CheckFailure {
+  return new CheckFailure(`timeout after ${co.connectTimeoutMs} ms ${phase} (received ${received} bytes)`, { timeout: true, receivedBytes: received });
+}
+
+/** An error on an established connection while waiting in `phase`. */
+function streamErrorReason(phase: string, e: unknown, received: number): string {
+  if (errorCode(e) === "ECONNRESET") return `connection reset by peer ${phase} (received ${received} bytes): ${describeError(e)}`;
+  return `${phase}: ${describeError(e)}`;
+}
+
+/** The reasons of the native check engine's errno results, worded as the socket paths here word them. */
+export function connectErrnoReason(co: ConnectOptions, errno: number): string {
+  return connectErrorReason(co, connectError(co, new libc.SysError("connect", errno)));
+}
+export function streamErrnoReason(phase: string, errno: number, received: number): string {
+  const code = errnoName(errno);
+  return streamErrorReason(phase, systemError(`read ${code}`, code, -errno, "read"), received);
 }
 
 const SOCKADDR_IN_LEN = 16;

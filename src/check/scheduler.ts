@@ -8,6 +8,7 @@ import { basename, dirname } from "node:path";
 import { runUrl } from "./http.ts";
 import { runChecker } from "./run.ts";
 import { applyCheckResult, firstRunDelayMs, initialCheckerState, type CheckerState, type CheckerStep } from "./state.ts";
+import type { NativeCounters } from "./native/protocol.ts";
 import type { CheckResult, CheckerPolicy, CheckerSpec } from "./types.ts";
 import {
   desiredDests, initVirtualServer, onCheckerVerdict, onWeight, rsKey, shutdownEvents,
@@ -50,6 +51,24 @@ export const defaultRunner: CheckRunner = (spec, signal, urlIndex) =>
     ? runUrl(spec.params, urlIndex, signal)
     : runChecker(spec, signal);
 
+export interface EngineHandle { readonly slot: number; readonly gen: number }
+export type EngineResultHandler = (result: CheckResult | "fallback", status: number) => void;
+
+/**
+ * Runs checkers off the event loop (native/engine.ts). The scheduler still times and judges every
+ * result the engine reports; the engine alone re-arms a steady checker (up, no retry pending) whose
+ * check succeeds again with the same HTTP status, since judging that result would change nothing.
+ */
+export interface CheckEngine {
+  /** A handle when the engine can run this checker, else undefined (it then runs in JavaScript). */
+  add(spec: CheckerSpec, policy: CheckerPolicy, onResult: EngineResultHandler): EngineHandle | undefined;
+  /** Run it in `delayMs`; with `steadyStatus` (0 for TCP) a success like that is not reported. */
+  schedule(h: EngineHandle, delayMs: number, steadyStatus: number | null): void;
+  remove(h: EngineHandle): void;
+  counters(h: EngineHandle): NativeCounters;
+  checks(): number;
+}
+
 export interface SchedulerOptions {
   clock?: Clock;
   /** Uniform in [0,1), for the warmup spread. */
@@ -64,6 +83,8 @@ export interface SchedulerOptions {
   /** FILE_CHECK: re-read a tracked file as soon as it changes (inotify through fs.watch, as keepalived
    *  does), besides the delay_loop poll. Default true. */
   watchFiles?: boolean;
+  /** Runs the checkers it can (TCP_CHECK, plain HTTP_GET); without it every checker runs in JavaScript. */
+  engine?: CheckEngine;
 }
 
 interface Running {
@@ -79,6 +100,10 @@ interface Running {
   urlCursor: number;
   /** A tracked file changed while this check was running or queued: run again as soon as it ends. */
   rerun: boolean;
+  /** Set when the check engine runs this checker. */
+  native: EngineHandle | undefined;
+  /** HTTP status of the last success (0 for TCP): the engine's steady case. */
+  okStatus: number;
 }
 
 export interface SchedulerStats { checks: number; inFlight: number; queued: number }
@@ -103,7 +128,32 @@ export class HealthScheduler {
     this.runner = opts.runner ?? defaultRunner;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 256);
     this.vsConfigs = attachCheckers(virtualServers, checkers);
-    for (const sc of checkers) this.running.set(sc.id, newRunning(sc));
+    for (const sc of checkers) this.running.set(sc.id, this.newRunning(sc));
+  }
+
+  private newRunning(sc: ScheduledChecker, fingerprint = checkerFingerprint(sc)): Running {
+    const r: Running = {
+      sc, fingerprint, retired: false, state: initialCheckerState(sc.policy), timer: undefined, abort: undefined,
+      urlCursor: 0, rerun: false, native: undefined, okStatus: 0,
+    };
+    r.native = this.opts.engine?.add(sc.spec, sc.policy, (result, status) => this.engineResult(r, result, status));
+    return r;
+  }
+
+  /** A result the engine reports; "fallback" asks for this check to be run in JavaScript. */
+  private engineResult(r: Running, result: CheckResult | "fallback", status: number): void {
+    if (this.stopped || r.retired) return;
+    if (result === "fallback") { this.fire(r); return; }
+    if (result.ok) r.okStatus = status;
+    this.complete(r, result, undefined);
+  }
+
+  /** Stops a checker's timer, engine slot and check in flight. */
+  private halt(r: Running): void {
+    if (r.timer !== undefined) this.clock.clearTimer(r.timer);
+    r.timer = undefined;
+    r.abort?.abort();
+    if (r.native) this.opts.engine?.remove(r.native);
   }
 
   /**
@@ -123,16 +173,14 @@ export class HealthScheduler {
       const old = this.running.get(sc.id);
       const fingerprint = checkerFingerprint(sc);
       if (old && old.fingerprint === fingerprint) { old.sc = sc; next.set(sc.id, old); continue; }
-      const r = newRunning(sc, fingerprint);
+      const r = this.newRunning(sc, fingerprint);
       next.set(sc.id, r);
       fresh.push(r);
     }
     for (const [id, r] of this.running) {
       if (next.get(id) === r) continue;
       r.retired = true;
-      if (r.timer !== undefined) this.clock.clearTimer(r.timer);
-      r.timer = undefined;
-      r.abort?.abort();
+      this.halt(r);
     }
     this.running = next;
     this.waiting = this.waiting.filter((r) => !r.retired);
@@ -224,11 +272,7 @@ export class HealthScheduler {
   /** Stop every timer and in-flight check; returns (and reports) the omega shutdown events. */
   stop(): HealthEvent[] {
     this.stopped = true;
-    for (const r of this.running.values()) {
-      if (r.timer !== undefined) this.clock.clearTimer(r.timer);
-      r.timer = undefined;
-      r.abort?.abort();
-    }
+    for (const r of this.running.values()) this.halt(r);
     this.waiting.length = 0;
     for (const w of this.watchers) w.close();
     this.watchers.length = 0;
@@ -252,6 +296,13 @@ export class HealthScheduler {
     return this.running.get(id)?.state;
   }
 
+  /** The engine's counters of a checker it runs (every check, including the steady ones it does not
+   *  report); undefined for a checker that runs in JavaScript. */
+  engineCounters(id: string): NativeCounters | undefined {
+    const r = this.running.get(id);
+    return r?.native && this.opts.engine?.counters(r.native);
+  }
+
   /** Quorum and sorry-server state of a virtual server. */
   virtualServerState(vsKey: string): { quorumUp: boolean; sorryActive: boolean } | undefined {
     const st = this.vsStates.get(vsKey);
@@ -259,11 +310,16 @@ export class HealthScheduler {
   }
 
   stats(): SchedulerStats {
-    return { checks: this.checks, inFlight: this.inFlight, queued: this.waiting.length };
+    return { checks: this.checks + (this.opts.engine?.checks() ?? 0), inFlight: this.inFlight, queued: this.waiting.length };
   }
 
   private schedule(r: Running, delayMs: number): void {
     if (this.stopped) return;
+    if (r.native && this.opts.engine) {
+      const steady = r.state.up && r.state.hasRun && r.state.retryIt === 0 && !r.rerun;
+      this.opts.engine.schedule(r.native, delayMs, steady ? r.okStatus : null);
+      return;
+    }
     r.timer = this.clock.setTimer(() => { r.timer = undefined; this.fire(r); }, Math.max(0, delayMs));
   }
 
@@ -341,10 +397,6 @@ export class HealthScheduler {
  *  payload) comes out as {"0":..,"1":..}, which is as exact. */
 function checkerFingerprint(sc: ScheduledChecker): string {
   return JSON.stringify({ spec: sc.spec, policy: sc.policy });
-}
-
-function newRunning(sc: ScheduledChecker, fingerprint = checkerFingerprint(sc)): Running {
-  return { sc, fingerprint, retired: false, state: initialCheckerState(sc.policy), timer: undefined, abort: undefined, urlCursor: 0, rerun: false };
 }
 
 /** The virtual servers with each real server's checker list taken from the scheduled checkers, so

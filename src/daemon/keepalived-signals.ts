@@ -7,9 +7,9 @@
 // Bun cannot listen for real-time signals (process.on accepts "SIGRTMIN+2" but the signal
 // still kills the process), so signal 36 gets a native handler, compiled at start by bun:ffi's
 // built-in TinyCC, that writes the signal number to a pipe the event loop reads.
-import { cc, dlopen, FFIType } from "bun:ffi";
-import { mkdtempSync, openSync, renameSync, rmSync, unlinkSync, writeSync, closeSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { dlopen, FFIType } from "bun:ffi";
+import { compileC } from "../../ffi/tcc.ts";
+import { openSync, renameSync, unlinkSync, writeSync, closeSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Model } from "../config/schema.ts";
@@ -138,18 +138,7 @@ export function onRealtimeSignal(signo: number, handler: () => void): RealtimeSi
   });
   let error: string;
   try {
-    // TinyCC compiles from a file: a private directory, removed right after.
-    const dir = mkdtempSync(join(tmpdir(), "lbctl-sig-"));
-    let compiled;
-    try {
-      const file = join(dir, "handler.c");
-      const fd = openSync(file, "wx", 0o600);
-      writeSync(fd, HANDLER_C);
-      closeSync(fd);
-      compiled = cc({ source: file, symbols: { lbctl_signal_to_pipe: { args: ["int", "int"], returns: "int" } } });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const compiled = compileC(HANDLER_C, { lbctl_signal_to_pipe: { args: ["int", "int"], returns: "int" } });
     const fds = new Int32Array(2);
     if (libc.symbols.pipe2(fds, O_NONBLOCK | O_CLOEXEC) !== 0) throw new Error("pipe2 failed");
     if (compiled.symbols.lbctl_signal_to_pipe(signo, fds[1]!) !== 0) throw new Error("sigaction failed");

@@ -3,11 +3,13 @@
 // reports status, events and IPVS counters to the supervisor.
 // A kernel without IPVS is reported once; the checkers keep running so status still tells the truth.
 import { hostname } from "node:os";
-import { HealthScheduler, type ScheduledChecker, type Verdict } from "../check/scheduler.ts";
+import { nativeCheckEngine } from "../check/native/engine.ts";
+import { HealthScheduler, type CheckEngine, type ScheduledChecker, type Verdict } from "../check/scheduler.ts";
 import { rsKey, type DesiredVirtualServer, type HealthEvent } from "../check/vs-state.ts";
 import type { IpvsTable } from "../ipvs/client.ts";
 import { describeOp } from "../ipvs/reconcile.ts";
 import { describeService, serviceKeyId, type IpvsStats } from "../ipvs/types.ts";
+import type { NativeCounters } from "../check/native/protocol.ts";
 import { emptyLatencyHistogram, observeLatency, type LatencyHistogramV1 } from "./api-types.ts";
 import type { Model } from "../config/schema.ts";
 import type { GlobalDefsConfig } from "../config/spec/global.ts";
@@ -32,6 +34,27 @@ function addStats(a: IpvsStats, b: IpvsStats): IpvsStats {
   const out = { ...a };
   for (const k of Object.keys(out) as (keyof IpvsStats)[]) out[k] += b[k];
   return out;
+}
+
+/** TCP_CHECK and plain HTTP_GET run in the native check engine (keepalived's cost per check) unless
+ *  LBCTL_NATIVE_CHECKS=0; without it (TinyCC cannot compile here) they run in JavaScript. */
+function checkEngine(ctx: RoleContext): CheckEngine | undefined {
+  if (process.env.LBCTL_NATIVE_CHECKS === "0") return undefined;
+  const engine = nativeCheckEngine();
+  if (engine instanceof Error) {
+    ctx.log("warning", `native check engine unavailable, TCP and HTTP checks run in JavaScript: ${engine.message}`);
+    return undefined;
+  }
+  engine.onError = (e) => ctx.log("err", `check engine result: ${e instanceof Error ? e.message : String(e)}`);
+  return engine;
+}
+
+/** The engine counts every check it runs, the steady ones it does not report included: its counters
+ *  stand for the checker's, and a newer steady success repeats the last reported one's reason. */
+function withEngineCounters(h: CheckHistory | undefined, c: NativeCounters | undefined): CheckHistory | undefined {
+  if (!c) return h;
+  const last = h?.last.ok && c.lastOk && c.lastAt > h.last.at ? { ok: true, reason: h.last.reason, latencyMs: c.lastLatencyMs, at: c.lastAt } : h?.last;
+  return last && { last, successes: c.successes, failures: c.failures, latency: c.latency };
 }
 
 /** Checkers grouped by virtual server and real server ("VS\nRS"): status and state are built per real server. */
@@ -185,6 +208,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     const healths = next.virtualServers.map((v) => v.health);
     if (!scheduler) {
       scheduler = new HealthScheduler(healths, checkers, {
+        engine: checkEngine(ctx),
         onEvent,
         onDesired: (d) => { if (stopping) return; desired.set(d.vsKey, d); request(d.vsKey); },
         onVerdict,
@@ -265,7 +289,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
         let decisive: LastResult | undefined;
         const checkers = (checkersByRs.get(`${vs.key}\n${k}`) ?? []).map((c) => {
           const st = scheduler?.checkerState(c.id);
-          const h = history.get(c.id);
+          const h = withEngineCounters(history.get(c.id), scheduler?.engineCounters(c.id));
           if (!disabled.has(c.id) && h?.last && (!decisive || (!h.last.ok && decisive.ok) || (h.last.ok === decisive.ok && h.last.at > decisive.at))) decisive = h.last;
           return {
             id: c.localId, type: c.spec.kind, up: disabled.has(c.id) ? null : st?.up ?? null, enabled: !disabled.has(c.id),

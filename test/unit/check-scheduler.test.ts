@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { HealthScheduler, type Clock, type ScheduledChecker } from "../../src/check/scheduler.ts";
+import type { NativeCounters } from "../../src/check/native/protocol.ts";
+import {
+  HealthScheduler, type CheckEngine, type Clock, type EngineHandle, type EngineResultHandler, type ScheduledChecker,
+} from "../../src/check/scheduler.ts";
 import { defaultPolicy, type CheckResult, type CheckerPolicy, type CheckerSpec } from "../../src/check/types.ts";
 import type { HealthEvent, VirtualServerConfig } from "../../src/check/vs-state.ts";
 
@@ -280,5 +283,62 @@ describe("health scheduler reload (reconfigure)", () => {
     expect(() => s.reconfigure([vsCfg(1)], [checker(1), checker(5)])).toThrow(/unknown real server 10\.0\.0\.5:80/);
     expect(s.checkerState("c1")).toBeDefined();
     expect(s.desired()).toHaveLength(1);
+  });
+});
+
+/** An engine that records what the scheduler asks of it; the test plays its results. */
+class FakeEngine implements CheckEngine {
+  calls: string[] = [];
+  handlers = new Map<number, EngineResultHandler>();
+  private next = 0;
+  add(spec: CheckerSpec, _policy: CheckerPolicy, onResult: EngineResultHandler): EngineHandle | undefined {
+    if (spec.kind !== "TCP_CHECK" && spec.kind !== "HTTP_GET") return undefined;
+    const h = { slot: this.next++, gen: 1 };
+    this.handlers.set(h.slot, onResult);
+    this.calls.push(`add ${h.slot}`);
+    return h;
+  }
+  schedule(h: EngineHandle, delayMs: number, steadyStatus: number | null): void { this.calls.push(`schedule ${h.slot} ${delayMs} ${steadyStatus}`); }
+  remove(h: EngineHandle): void { this.calls.push(`remove ${h.slot}`); }
+  counters(): NativeCounters { return { successes: 3, failures: 1, latency: { buckets: [], count: 4, sumSeconds: 0 }, lastAt: 0, lastOk: true, lastLatencyMs: 0 }; }
+  checks(): number { return 100; }
+}
+
+describe("health scheduler with a check engine", () => {
+  it("hands eligible checkers to the engine, steady only while up with no retry pending, and judges what it reports", async () => {
+    const clock = new FakeClock();
+    const engine = new FakeEngine();
+    const jsRuns: string[] = [];
+    const events: HealthEvent[] = [];
+    const misc: CheckerSpec = { kind: "MISC_CHECK", params: { path: "/bin/true", timeoutMs: 1000, dynamic: false } };
+    const s = new HealthScheduler([vsCfg(2)], [checker(1, { retry: 1, delayBeforeRetryMs: 1_000 }), checker(2, {}, misc)], {
+      clock, engine, runner: async (spec) => { jsRuns.push(spec.kind); return result(true); }, onEvent: (e) => events.push(e),
+    });
+    s.start();
+    await clock.advanceTo(0);
+    expect(engine.calls).toEqual(["add 0", "schedule 0 0 null"]);
+    expect(jsRuns).toEqual(["MISC_CHECK"]); // the engine does not take it
+    const report = engine.handlers.get(0)!;
+    report(result(true), 0);
+    expect(engine.calls.at(-1)).toBe("schedule 0 10000 0"); // up and judged: the engine may re-arm alone
+    report(result(false), 0);
+    expect(engine.calls.at(-1)).toBe("schedule 0 1000 null"); // a retry pending: every result comes back
+    report(result(false), 0);
+    expect(engine.calls.at(-1)).toBe("schedule 0 10000 null"); // down
+    expect(events.map((e) => e.type)).toContain("rs-down");
+    report(result(true), 200);
+    expect(engine.calls.at(-1)).toBe("schedule 0 10000 200");
+    // The engine cannot finish this check: it runs in JavaScript, and its result is judged the same way.
+    report("fallback", 0);
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(jsRuns).toEqual(["MISC_CHECK", "TCP_CHECK"]);
+    expect(engine.calls.at(-1)).toBe("schedule 0 10000 200");
+    expect(s.engineCounters("c1")?.successes).toBe(3);
+    expect(s.engineCounters("c2")).toBeUndefined();
+    expect(s.stats().checks).toBe(102);
+    s.reconfigure([vsCfg(2)], [checker(2, {}, misc)]);
+    expect(engine.calls.at(-1)).toBe("remove 0");
+    report(result(false), 0); // a late result of a retired checker is dropped
+    expect(engine.calls.at(-1)).toBe("remove 0");
   });
 });
