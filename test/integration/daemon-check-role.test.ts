@@ -98,6 +98,22 @@ describe("checker child without IPVS in the kernel", () => {
     expect(rsOf(s, RS_TCP)!.checkers[0]!.lastResult?.ok).toBe(true);
   });
 
+  it("counts the steady checks the native engine runs without reporting them, with their latency and time", async () => {
+    type Checker = Rs["checkers"][number] & { latency: { count: number }; lastResult: { ok: boolean; at: number; reason: string } };
+    const checkerOf = (s: Status, k: string) => rsOf(s, k)!.checkers[0]! as Checker;
+    const before = await api<Status>("GET", "/v1/status");
+    const after = await until("two more checks of each counted", () => api<Status>("GET", "/v1/status"),
+      (s) => [RS_HTTP, RS_TCP].every((k) => checkerOf(s, k).successes >= checkerOf(before, k).successes + 2));
+    for (const k of [RS_HTTP, RS_TCP]) {
+      const c = checkerOf(after, k);
+      expect(c.latency.count).toBe(c.successes + c.failures);
+      expect(c.lastResult.at).toBeGreaterThan(checkerOf(before, k).lastResult.at); // steady successes move it
+      expect(c.lastResult.reason).toBe(k === RS_TCP ? `connected to ${RS_TCP}` : "GET /: HTTP 200");
+    }
+    const out = daemon.output();
+    expect(out.stdout + out.stderr).not.toContain("native check engine unavailable");
+  });
+
   it("says once that IPVS is missing and keeps the child running, and status says so too", async () => {
     const out = daemon.output();
     const text = out.stdout + out.stderr;
