@@ -5,6 +5,7 @@
 // checks run at once, so 10,000 checkers neither fire together nor exhaust file descriptors.
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
+import { deepEqual } from "../util/deep-equal.ts";
 import { runUrl } from "./http.ts";
 import { runChecker } from "./run.ts";
 import { applyCheckResult, firstRunDelayMs, initialCheckerState, type CheckerState, type CheckerStep } from "./state.ts";
@@ -89,8 +90,6 @@ export interface SchedulerOptions {
 
 interface Running {
   sc: ScheduledChecker;
-  /** Spec and policy as JSON: a reload keeps a checker whose fingerprint is unchanged. */
-  fingerprint: string;
   /** Dropped by a reload: a check still in flight has no verdict. */
   retired: boolean;
   state: CheckerState;
@@ -131,9 +130,9 @@ export class HealthScheduler {
     for (const sc of checkers) this.running.set(sc.id, this.newRunning(sc));
   }
 
-  private newRunning(sc: ScheduledChecker, fingerprint = checkerFingerprint(sc)): Running {
+  private newRunning(sc: ScheduledChecker): Running {
     const r: Running = {
-      sc, fingerprint, retired: false, state: initialCheckerState(sc.policy), timer: undefined, abort: undefined,
+      sc, retired: false, state: initialCheckerState(sc.policy), timer: undefined, abort: undefined,
       urlCursor: 0, rerun: false, native: undefined, okStatus: 0,
     };
     r.native = this.opts.engine?.add(sc.spec, sc.policy, (result, status) => this.engineResult(r, result, status));
@@ -171,9 +170,8 @@ export class HealthScheduler {
     const fresh: Running[] = [];
     for (const sc of checkers) {
       const old = this.running.get(sc.id);
-      const fingerprint = checkerFingerprint(sc);
-      if (old && old.fingerprint === fingerprint) { old.sc = sc; next.set(sc.id, old); continue; }
-      const r = this.newRunning(sc, fingerprint);
+      if (old && deepEqual(old.sc.spec, sc.spec) && deepEqual(old.sc.policy, sc.policy)) { old.sc = sc; next.set(sc.id, old); continue; }
+      const r = this.newRunning(sc);
       next.set(sc.id, r);
       fresh.push(r);
     }
@@ -190,7 +188,7 @@ export class HealthScheduler {
     const restarted: string[] = [];
     for (const [key, cfg] of nextConfigs) {
       const before = previous.get(key);
-      if (before && this.vsStates.has(key) && JSON.stringify(before) === JSON.stringify(cfg)) continue;
+      if (before && this.vsStates.has(key) && deepEqual(before, cfg)) continue;
       restarted.push(key);
       this.initVs(key, cfg);
     }
@@ -391,12 +389,6 @@ export class HealthScheduler {
     r.rerun = false;
     this.schedule(r, rerun ? 0 : step.nextDelayMs);
   }
-}
-
-/** Plain JSON (a replacer function would cost more than the rest of a reload): a Uint8Array (UDP_CHECK's
- *  payload) comes out as {"0":..,"1":..}, which is as exact. */
-function checkerFingerprint(sc: ScheduledChecker): string {
-  return JSON.stringify({ spec: sc.spec, policy: sc.policy });
 }
 
 /** The virtual servers with each real server's checker list taken from the scheduled checkers, so

@@ -91,6 +91,9 @@ class ScriptQueue {
 const checkRole: RoleFactory = (ctx): RoleWorker => {
   let effective: Model | null = null;
   let mapping: CheckMapping = { virtualServers: [], checkers: [], problems: [] };
+  /** What each virtual server's IPVS programming was built from, as JSON, kept from one build to the
+   *  next so that a reload serialises only the new configuration. */
+  let programmedFrom = new Map<string, string>();
   let byKey = new Map<string, MappedVirtualServer>();
   let checkersByRs = new Map<string, MappedChecker[]>();
   let scheduler: HealthScheduler | null = null;
@@ -194,8 +197,8 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     suspended = suspendedOf(next.virtualServers);
     const checkers = next.checkers.filter((c) => !disabled.has(c.id) && !suspended.has(c.vsKey));
     // Plain JSON, no replacer (one would dominate a reload of 10,000 real servers); a Uint8Array comes out exact as {"0":..}.
-    const programming = (v: MappedVirtualServer) => JSON.stringify({ h: v.health, s: v.services, d: v.dests });
-    const before = new Map(mapping.virtualServers.map((v) => [v.key, programming(v)]));
+    const before = programmedFrom;
+    programmedFrom = new Map(next.virtualServers.map((v) => [v.key, JSON.stringify({ h: v.health, s: v.services, d: v.dests })]));
     const nextKeys = new Set(next.virtualServers.map((v) => v.key));
     for (const key of byKey.keys()) {
       if (!nextKeys.has(key)) { desired.delete(key); drained.delete(key); request(key); }
@@ -216,7 +219,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
       scheduler.initialise();
       return;
     }
-    const changed = new Set(next.virtualServers.filter((v) => before.get(v.key) !== programming(v)).map((v) => v.key));
+    const changed = new Set(next.virtualServers.filter((v) => before.get(v.key) !== programmedFrom.get(v.key)).map((v) => v.key));
     quiet = new Set(next.virtualServers.filter((v) => !changed.has(v.key)).map((v) => v.key));
     try {
       scheduler.reconfigure(healths, checkers);

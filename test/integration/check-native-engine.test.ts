@@ -141,6 +141,18 @@ describe("native engine: same verdicts and reasons as the JavaScript checkers", 
   });
 });
 
+describe("native engine: many checkers at once", () => {
+  it("takes more commands than its pipe holds at once (a start of thousands of checkers) and runs them all", async () => {
+    const closed = await closedPort();
+    const n = 8000; // 8,000 ADDs of 176 bytes: more than the 1 MiB command pipe
+    const reasons = await Promise.all(Array.from({ length: n }, () => new Promise<string>((resolve) => {
+      const h = engine.add(tcp(closed), policy, (r) => { engine.remove(h!); resolve(r === "fallback" ? "fallback" : r.reason); });
+      engine.schedule(h!, 0, null);
+    })));
+    expect(new Set(reasons)).toEqual(new Set([`connect to 127.0.0.1:${closed} failed: ECONNREFUSED (Connection refused)`]));
+  });
+});
+
 describe("native engine: the steady path", () => {
   /** A checker left running: every reported result, in order. */
   function keep(spec: CheckerSpec, steadyAfterFirst: (first: CheckResult, status: number) => number | null) {
