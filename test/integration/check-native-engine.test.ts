@@ -98,6 +98,16 @@ describe("native engine: same verdicts and reasons as the JavaScript checkers", 
     expect((await sameAsJs(tcp(port, { bindto: "10.9.9.9" }))).reason).toBe("bindto 10.9.9.9 failed: EADDRNOTAVAIL (Cannot assign requested address)");
   });
 
+  it("IPv6: TCP and HTTP to ::1", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const srv = net.createServer((s) => { sockets.add(s); s.on("error", () => {}); s.on("data", () => s.end(`HTTP/1.0 200 OK\r\n\r\n${BODY}`)); });
+      srv.listen(0, "::1", () => resolve((srv.address() as net.AddressInfo).port));
+      servers.push(srv);
+    });
+    expect((await sameAsJs(tcp(port, { connectIp: "::1" }))).reason).toBe(`connected to [::1]:${port}`);
+    expect((await sameAsJs(http(port, { path: "/", digest: BODY_MD5 }, { connectIp: "::1" }))).ok).toBe(true);
+  });
+
   it("HTTP: status, digest over Content-Length and chunked bodies, a framed response on a connection left open", async () => {
     expect((await sameAsJs(http(okPort, { path: "/index.html", digest: BODY_MD5 }))).ok).toBe(true);
     expect((await sameAsJs(http(okPort, { path: "/chunked", digest: BODY_MD5 }))).ok).toBe(true);
