@@ -9,8 +9,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { resolve } from "node:path";
 import { config, cpuSeconds, listenerStats, pssMb, rerunInNamespace, startListeners, tree } from "./run.ts";
 
-const NS = "lbb-host";
-const WORK = "/tmp/lbb-host";
+const NS = process.env.LBB_NS ?? "lbb-host";
+const WORK = process.env.LBB_NS ? `/tmp/${process.env.LBB_NS}` : "/tmp/lbb-host";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const APPLIED = /check process applied the configuration in (\d+) ms/g;
 

@@ -113,6 +113,8 @@ export class HealthScheduler {
   private readonly runner: CheckRunner;
   private readonly maxInFlight: number;
   private vsConfigs: Map<string, VirtualServerConfig>;
+  /** The virtual servers as last given (before their checkers were attached), to recognise them. */
+  private vsInputs: Map<string, VirtualServerConfig>;
   private readonly vsStates = new Map<string, VirtualServerState>();
   private running = new Map<string, Running>();
   private waiting: Running[] = [];
@@ -127,6 +129,7 @@ export class HealthScheduler {
     this.runner = opts.runner ?? defaultRunner;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 256);
     this.vsConfigs = attachCheckers(virtualServers, checkers);
+    this.vsInputs = new Map(virtualServers.map((v) => [v.vsKey, v]));
     for (const sc of checkers) this.running.set(sc.id, this.newRunning(sc));
   }
 
@@ -165,7 +168,8 @@ export class HealthScheduler {
    */
   reconfigure(virtualServers: VirtualServerConfig[], checkers: ScheduledChecker[]): string[] {
     if (this.stopped) throw new Error("reconfigure of a stopped scheduler");
-    const nextConfigs = attachCheckers(virtualServers, checkers);
+    const nextConfigs = attachCheckers(virtualServers, checkers, { inputs: this.vsInputs, configs: this.vsConfigs });
+    this.vsInputs = new Map(virtualServers.map((v) => [v.vsKey, v]));
     const next = new Map<string, Running>();
     const fresh: Running[] = [];
     for (const sc of checkers) {
@@ -393,7 +397,8 @@ export class HealthScheduler {
 
 /** The virtual servers with each real server's checker list taken from the scheduled checkers, so
  *  that the two cannot disagree. Throws on a duplicate checker id or a checker of an unknown server. */
-function attachCheckers(virtualServers: readonly VirtualServerConfig[], checkers: readonly ScheduledChecker[]): Map<string, VirtualServerConfig> {
+function attachCheckers(virtualServers: readonly VirtualServerConfig[], checkers: readonly ScheduledChecker[],
+  previous?: { inputs: Map<string, VirtualServerConfig>; configs: Map<string, VirtualServerConfig> }): Map<string, VirtualServerConfig> {
   const ids = new Set<string>();
   const byRs = new Map<string, { id: string; startsUp: boolean }[]>();
   for (const c of checkers) {
@@ -406,17 +411,25 @@ function attachCheckers(virtualServers: readonly VirtualServerConfig[], checkers
   }
   const out = new Map<string, VirtualServerConfig>();
   for (const vs of virtualServers) {
-    const realServers = vs.realServers.map((rs) => {
+    const lists = vs.realServers.map((rs) => {
       const key = `${vs.vsKey}\n${rsKey(rs)}`;
       const list = byRs.get(key) ?? [];
       byRs.delete(key);
-      return { ...rs, checkers: list };
+      return list;
     });
-    out.set(vs.vsKey, { ...vs, realServers });
+    // The same input with the same checkers: the very object attached last time (a reload's diff then
+    // recognises it by identity).
+    const before = previous?.inputs.get(vs.vsKey) === vs ? previous.configs.get(vs.vsKey) : undefined;
+    if (before && before.realServers.every((rs, i) => sameCheckers(rs.checkers, lists[i]))) { out.set(vs.vsKey, before); continue; }
+    out.set(vs.vsKey, { ...vs, realServers: vs.realServers.map((rs, i) => ({ ...rs, checkers: lists[i] })) });
   }
   const orphan = checkers.find((c) => byRs.has(`${c.vsKey}\n${c.rs}`));
   if (orphan) throw new Error(`checker ${orphan.id} refers to unknown real server ${orphan.rs} of ${orphan.vsKey}`);
   return out;
+}
+
+function sameCheckers(a: readonly { id: string; startsUp: boolean }[], b: readonly { id: string; startsUp: boolean }[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.id === b[i].id && x.startsUp === b[i].startsUp);
 }
 
 function urlCount(spec: CheckerSpec): number {

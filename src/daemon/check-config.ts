@@ -285,74 +285,116 @@ function smtpDefault(own: boolean | undefined, global: Partial<GlobalDefsConfig>
   return own ?? global.smtp_alert_checker ?? global.smtp_alert ?? fallback;
 }
 
-/** The whole checker-side mapping of an effective configuration. */
-export function checkMapping(effective: Model, look: CheckLookups): CheckMapping {
+/** One virtual server mapped, with what it contributes to the mapping's checkers and problems. */
+interface MappedEntry { vs: MappedVirtualServer; checkers: MappedChecker[]; problems: string[] }
+
+/**
+ * What a reload can reuse from the previous mapping: per virtual server key, its configuration block as
+ * JSON and what it mapped to, valid while everything else the mapping reads (`context`) is unchanged.
+ * checkMapping reads it and leaves the new mapping's in it.
+ */
+export interface MappingCache {
+  context: string;
+  entries: Map<string, MappedEntry & { json: string }>;
+}
+
+export function newMappingCache(): MappingCache { return { context: "", entries: new Map() }; }
+
+/** Checkers whose mapping reads the system (user ids) rather than only the configuration. */
+const READS_SYSTEM = new Set(["MISC_CHECK", "FILE_CHECK"]);
+
+/**
+ * The whole checker-side mapping of an effective configuration. Given a cache, a virtual server whose
+ * block and context are unchanged since the call that filled it maps to the very same objects, so
+ * that a reload of 37,000 real servers that changes one costs a JSON.stringify per block, and the
+ * scheduler's diff finds the unchanged checkers by identity.
+ */
+export function checkMapping(effective: Model, look: CheckLookups, cache?: MappingCache): CheckMapping {
   const global = (effective.global_defs ?? {}) as Partial<GlobalDefsConfig>;
   const groups = (effective.virtual_server_group ?? {}) as Record<string, VirtualServerGroupConfig>;
   const cx: CheckerContext = { effective, global, look };
+  const { virtual_server: list, ...rest } = effective;
+  const context = cache ? JSON.stringify([rest, look.hostname]) : "";
+  const usable = cache?.context === context ? cache.entries : undefined;
+  const entries: MappingCache["entries"] = new Map();
   const problems: string[] = [];
   const virtualServers: MappedVirtualServer[] = [];
   const checkers: MappedChecker[] = [];
   const seenKeys = new Set<string>();
-  for (const vs of (effective.virtual_server ?? []) as VirtualServerConfig[]) {
+  for (const vs of (list ?? []) as VirtualServerConfig[]) {
     let key = vsKeyOf(vs);
     // Two identical headers: keepalived keeps both blocks; keep the keys apart.
     for (let n = 2; seenKeys.has(key); n++) key = `${vsKeyOf(vs)}#${n}`;
     seenKeys.add(key);
-    let serviceKeys: ServiceKey[];
-    if (vs.group !== undefined) {
-      const g = groups[vs.group];
-      if (!g) { problems.push(`${key}: unknown virtual_server_group '${vs.group}'`); serviceKeys = []; }
-      else serviceKeys = groupServiceKeys(vs, g.entries, problems, key);
-    } else if (vs.fwmark !== undefined) {
-      serviceKeys = [{ kind: "fwmark", family: fwmarkFamily(vs), fwmark: vs.fwmark }];
-    } else {
-      serviceKeys = [{ kind: "addr", family: familyOf(vs.ip ?? ""), protocol: PROTO[vs.protocol], address: vs.ip ?? "", port: vs.port ?? 0 }];
-    }
-    const dests: Record<string, DestTemplate> = {};
-    const realServers: HealthRealServer[] = [];
-    for (const rs of vs.real_server ?? []) {
-      const port = rs.port ?? 0;
-      const rk = rsKey({ addr: rs.ip, port });
-      if (dests[rk]) { problems.push(`${key}: real server ${rk} listed twice, the first one is used`); continue; }
-      dests[rk] = destTemplate(rs.ip, port, rs.lvs_method, rs);
-      const h: HealthRealServer = {
-        addr: rs.ip, port, weight: rs.weight, inhibitOnFailure: rs.inhibit_on_failure,
-        smtpAlert: smtpDefault(rs.smtp_alert, global, true), checkers: [],
-      };
-      if (rs.notify_up) h.notifyUp = rs.notify_up.command;
-      if (rs.notify_down) h.notifyDown = rs.notify_down.command;
-      realServers.push(h);
-      (rs.checker ?? []).forEach((c, i) => {
-        const spec = checkerSpec(c, cx);
-        const localId = localCheckerId(c.type, i);
-        const id = `${key} ${rk} ${localId}`;
-        if (typeof spec === "string") { problems.push(`${id}: not run: ${spec}`); return; }
-        // FILE_CHECK has no timing of its own: it is read on the real server's delay_loop.
-        const timed = c.type === "FILE_CHECK" || c.type === "BFD_CHECK"
-          ? { ...c, retry: 0, delay_loop: rs.delay_loop, delay_before_retry: rs.delay_loop, warmup: 0, alpha: false }
-          : c;
-        checkers.push({ id, localId, vsKey: key, rs: rk, spec, policy: policyOf(timed, global) });
-      });
-    }
-    const health: HealthVirtualServer = {
-      vsKey: key, quorum: vs.quorum, hysteresis: vs.hysteresis, omega: vs.omega,
-      smtpAlert: smtpDefault(vs.smtp_alert, global, false), realServers,
-    };
-    if (vs.quorum_up) health.quorumUp = vs.quorum_up.command;
-    if (vs.quorum_down) health.quorumDown = vs.quorum_down.command;
-    if (vs.sorry_server) {
-      const port = vs.sorry_server.port ?? vs.port ?? 0;
-      health.sorryServer = { addr: vs.sorry_server.ip, port, weight: 1, inhibit: vs.sorry_server_inhibit };
-      const sk = rsKey({ addr: vs.sorry_server.ip, port });
-      dests[sk] ??= destTemplate(vs.sorry_server.ip, port, vs.sorry_server_lvs_method ?? vs.lvs_method);
-    }
-    const services = serviceKeys.map((k) => serviceSettings(vs, k));
-    // keepalived: "If VS IP address is not set, suspend healthchecker's activity" (fwmark services have no address).
-    const addresses = services.flatMap((sv) => (sv.key.kind === "addr" ? [sv.key.address] : []));
-    virtualServers.push({ key, health, services, dests, haSuspendOn: vs.ha_suspend && addresses.length > 0 ? addresses : null });
+    const cacheable = cache !== undefined && !(vs.real_server ?? []).some((rs) => (rs.checker ?? []).some((c) => READS_SYSTEM.has(c.type)));
+    const json = cacheable ? JSON.stringify(vs) : "";
+    const old = cacheable ? usable?.get(key) : undefined;
+    const entry = old && old.json === json ? old : { ...mapVirtualServer(vs, key, groups, cx), json };
+    if (cacheable) entries.set(key, entry);
+    virtualServers.push(entry.vs);
+    for (const c of entry.checkers) checkers.push(c);
+    for (const p of entry.problems) problems.push(p);
   }
+  if (cache) { cache.context = context; cache.entries = entries; }
   return { virtualServers, checkers, problems };
+}
+
+function mapVirtualServer(vs: VirtualServerConfig, key: string, groups: Record<string, VirtualServerGroupConfig>, cx: CheckerContext): MappedEntry {
+  const { global } = cx;
+  const problems: string[] = [];
+  const checkers: MappedChecker[] = [];
+  let serviceKeys: ServiceKey[];
+  if (vs.group !== undefined) {
+    const g = groups[vs.group];
+    if (!g) { problems.push(`${key}: unknown virtual_server_group '${vs.group}'`); serviceKeys = []; }
+    else serviceKeys = groupServiceKeys(vs, g.entries, problems, key);
+  } else if (vs.fwmark !== undefined) {
+    serviceKeys = [{ kind: "fwmark", family: fwmarkFamily(vs), fwmark: vs.fwmark }];
+  } else {
+    serviceKeys = [{ kind: "addr", family: familyOf(vs.ip ?? ""), protocol: PROTO[vs.protocol], address: vs.ip ?? "", port: vs.port ?? 0 }];
+  }
+  const dests: Record<string, DestTemplate> = {};
+  const realServers: HealthRealServer[] = [];
+  for (const rs of vs.real_server ?? []) {
+    const port = rs.port ?? 0;
+    const rk = rsKey({ addr: rs.ip, port });
+    if (dests[rk]) { problems.push(`${key}: real server ${rk} listed twice, the first one is used`); continue; }
+    dests[rk] = destTemplate(rs.ip, port, rs.lvs_method, rs);
+    const h: HealthRealServer = {
+      addr: rs.ip, port, weight: rs.weight, inhibitOnFailure: rs.inhibit_on_failure,
+      smtpAlert: smtpDefault(rs.smtp_alert, global, true), checkers: [],
+    };
+    if (rs.notify_up) h.notifyUp = rs.notify_up.command;
+    if (rs.notify_down) h.notifyDown = rs.notify_down.command;
+    realServers.push(h);
+    (rs.checker ?? []).forEach((c, i) => {
+      const spec = checkerSpec(c, cx);
+      const localId = localCheckerId(c.type, i);
+      const id = `${key} ${rk} ${localId}`;
+      if (typeof spec === "string") { problems.push(`${id}: not run: ${spec}`); return; }
+      // FILE_CHECK has no timing of its own: it is read on the real server's delay_loop.
+      const timed = c.type === "FILE_CHECK" || c.type === "BFD_CHECK"
+        ? { ...c, retry: 0, delay_loop: rs.delay_loop, delay_before_retry: rs.delay_loop, warmup: 0, alpha: false }
+        : c;
+      checkers.push({ id, localId, vsKey: key, rs: rk, spec, policy: policyOf(timed, global) });
+    });
+  }
+  const health: HealthVirtualServer = {
+    vsKey: key, quorum: vs.quorum, hysteresis: vs.hysteresis, omega: vs.omega,
+    smtpAlert: smtpDefault(vs.smtp_alert, global, false), realServers,
+  };
+  if (vs.quorum_up) health.quorumUp = vs.quorum_up.command;
+  if (vs.quorum_down) health.quorumDown = vs.quorum_down.command;
+  if (vs.sorry_server) {
+    const port = vs.sorry_server.port ?? vs.port ?? 0;
+    health.sorryServer = { addr: vs.sorry_server.ip, port, weight: 1, inhibit: vs.sorry_server_inhibit };
+    const sk = rsKey({ addr: vs.sorry_server.ip, port });
+    dests[sk] ??= destTemplate(vs.sorry_server.ip, port, vs.sorry_server_lvs_method ?? vs.lvs_method);
+  }
+  const services = serviceKeys.map((k) => serviceSettings(vs, k));
+  // keepalived: "If VS IP address is not set, suspend healthchecker's activity" (fwmark services have no address).
+  const addresses = services.flatMap((sv) => (sv.key.kind === "addr" ? [sv.key.address] : []));
+  return { vs: { key, health, services, dests, haSuspendOn: vs.ha_suspend && addresses.length > 0 ? addresses : null }, checkers, problems };
 }
 
 /**

@@ -15,7 +15,7 @@ import type { Model } from "../config/schema.ts";
 import type { GlobalDefsConfig } from "../config/spec/global.ts";
 import { lookupUser } from "../util/users.ts";
 import { runScript, splitCommand, type ScriptUser } from "../vrrp/scripts.ts";
-import { checkMapping, ipvsServices, type CheckMapping, type MappedChecker, type MappedVirtualServer } from "./check-config.ts";
+import { checkMapping, ipvsServices, newMappingCache, type CheckMapping, type MappedChecker, type MappedVirtualServer } from "./check-config.ts";
 import { IpvsSync } from "./ipvs-sync.ts";
 import { insecureScript, statOwner } from "../util/script-security.ts";
 import { Rtnl } from "../netlink/rtnetlink.ts";
@@ -94,6 +94,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
   /** What each virtual server's IPVS programming was built from, as JSON, kept from one build to the
    *  next so that a reload serialises only the new configuration. */
   let programmedFrom = new Map<string, string>();
+  const mappingCache = newMappingCache();
   let byKey = new Map<string, MappedVirtualServer>();
   let checkersByRs = new Map<string, MappedChecker[]>();
   let scheduler: HealthScheduler | null = null;
@@ -192,13 +193,15 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     const global = (eff.global_defs ?? {}) as Partial<GlobalDefsConfig>;
     scriptUser = global.script_user ? lookupUser(global.script_user.user, global.script_user.group) : lookupUser("keepalived_script");
     scriptSecurity = global.enable_script_security ?? false;
-    const next = checkMapping(eff, { user: (u, g) => lookupUser(u, g), hostname: hostname() });
+    const next = checkMapping(eff, { user: (u, g) => lookupUser(u, g), hostname: hostname() }, mappingCache);
     for (const p of next.problems) ctx.log("err", p);
     suspended = suspendedOf(next.virtualServers);
     const checkers = next.checkers.filter((c) => !disabled.has(c.id) && !suspended.has(c.vsKey));
     // Plain JSON, no replacer (one would dominate a reload of 10,000 real servers); a Uint8Array comes out exact as {"0":..}.
     const before = programmedFrom;
-    programmedFrom = new Map(next.virtualServers.map((v) => [v.key, JSON.stringify({ h: v.health, s: v.services, d: v.dests })]));
+    // A virtual server the mapping reused (the same object) was programmed from the same JSON.
+    programmedFrom = new Map(next.virtualServers.map((v) => [v.key,
+      (byKey.get(v.key) === v ? before.get(v.key) : undefined) ?? JSON.stringify({ h: v.health, s: v.services, d: v.dests })]));
     const nextKeys = new Set(next.virtualServers.map((v) => v.key));
     for (const key of byKey.keys()) {
       if (!nextKeys.has(key)) { desired.delete(key); drained.delete(key); request(key); }

@@ -275,6 +275,18 @@ describe("health scheduler reload (reconfigure)", () => {
     expect(s.checkerState("c1")?.hasRun).toBe(false);
   });
 
+  it("the same virtual server object with the same checkers is unchanged; a checker gone from it changes it", async () => {
+    const clock = new FakeClock();
+    const vs = vsCfg(2);
+    const s = new HealthScheduler([vs], [own(1), own(2)], { clock, runner: async () => result(true) });
+    s.start();
+    await clock.advanceTo(0);
+    expect(s.reconfigure([vs], [own(1), own(2)])).toEqual([]);
+    expect(s.reconfigure([vs], [own(1)])).toEqual(["TCP 10.0.0.100:80"]); // c2 disabled: 10.0.0.2 has no checker
+    expect(s.reconfigure([vs], [own(1), own(2, { alpha: true })])).toEqual(["TCP 10.0.0.100:80"]);
+    expect(s.reconfigure([vs], [own(1), own(2, { alpha: true })])).toEqual([]);
+  });
+
   it("rejects invalid input without changing anything", async () => {
     const clock = new FakeClock();
     const s = new HealthScheduler([vsCfg(1)], [checker(1)], { clock, runner: async () => result(true) });

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { desiredDests, initVirtualServer, onCheckerVerdict, type VirtualServerConfig } from "../../src/check/vs-state.ts";
 import { loadConfigText } from "../../src/config/load.ts";
-import { checkMapping, expandRange, ipvsServices, type CheckMapping, type MappedVirtualServer } from "../../src/daemon/check-config.ts";
+import { checkMapping, expandRange, ipvsServices, newMappingCache, type CheckMapping, type MappedVirtualServer } from "../../src/daemon/check-config.ts";
 import { insecureScript } from "../../src/util/script-security.ts";
 import { IP_VS_SVC_F_ONEPACKET, IP_VS_SVC_F_PERSISTENT, IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2 } from "../../src/ipvs/types.ts";
 
@@ -309,5 +309,45 @@ describe("enable_script_security for notify scripts run as root", () => {
     expect(insecureScript("/tmp/x.sh", stat)).toContain("/tmp is writable");
     expect(insecureScript("x.sh", stat)).toContain("not an absolute path");
     expect(insecureScript("/usr/bin/none.sh", stat)).toContain("not found");
+  });
+});
+
+describe("checkMapping reuse across reloads", () => {
+  const vsBlock = (vip: string, port: number, extra = "") => `virtual_server ${vip} 80 {
+  delay_loop 3
+  protocol TCP
+  real_server 10.0.0.1 ${port} {
+    TCP_CHECK {
+      connect_timeout 2
+    }
+  }${extra}
+}
+`;
+  const effective = (text: string) => loadConfigText(text, "k.conf").effective;
+
+  it("maps an unchanged virtual server to the very same objects; a changed one, or any change around them, anew", () => {
+    const cache = newMappingCache();
+    const first = checkMapping(effective(vsBlock("10.1.0.1", 80) + vsBlock("10.1.0.2", 80)), look, cache);
+    // A reload parses anew: new objects, one block changed.
+    const second = checkMapping(effective(vsBlock("10.1.0.1", 80) + vsBlock("10.1.0.2", 81)), look, cache);
+    expect(second.virtualServers[0]).toBe(first.virtualServers[0]);
+    expect(second.checkers[0]).toBe(first.checkers[0]);
+    expect(second.virtualServers[1]).not.toBe(first.virtualServers[1]);
+    expect(second.checkers[1]!.spec).toMatchObject({ kind: "TCP_CHECK", params: { connectPort: 81 } });
+    // Reused or not, the result is what a mapping from scratch gives.
+    expect(JSON.stringify(second)).toEqual(JSON.stringify(checkMapping(effective(vsBlock("10.1.0.1", 80) + vsBlock("10.1.0.2", 81)), look)));
+    // global_defs (read by every checker's mapping) changed: nothing is reused.
+    const third = checkMapping(effective(`global_defs {\n  checker_log_all_failures\n}\n${vsBlock("10.1.0.1", 80)}`), look, cache);
+    expect(third.virtualServers[0]).not.toBe(second.virtualServers[0]);
+    expect(third.checkers[0]!.policy.logAllFailures).toBe(true);
+  });
+
+  it("never reuses a virtual server whose checkers read the system (MISC_CHECK's user)", () => {
+    const misc = vsBlock("10.1.0.3", 80).replace("TCP_CHECK {\n      connect_timeout 2\n    }", "MISC_CHECK {\n      misc_path /bin/true\n      user nobody\n    }");
+    const cache = newMappingCache();
+    const first = checkMapping(effective(misc), look, cache);
+    const second = checkMapping(effective(misc), look, cache);
+    expect(second.virtualServers[0]).not.toBe(first.virtualServers[0]);
+    expect(second.checkers[0]!.spec).toMatchObject({ kind: "MISC_CHECK", params: { uid: 65534 } });
   });
 });
