@@ -4,7 +4,9 @@
 // daemon's process tree (per process too), and the reload time an operator sees — SIGHUP to the
 // checker process's "applied the configuration in N ms" log line (file read and checked, sent, applied).
 //   make bench-checker-host BENCH_ARGS="10000 10 20"        (sizes, warm-up s, window s)
-// Needs root and dist/lbctl (make build); LBCTL_BIN overrides it.
+// Needs root and dist/lbctl (make build); LBCTL_BIN overrides it. LBB_DELAY_LOOP=5 gives every virtual
+// server delay_loop 5 (37,000 real servers at 1 s ask more connections than a 2-core host's listeners
+// serve); LBB_NS=NAME runs in namespace NAME (and /tmp/NAME) instead of lbb-host, beside another run.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { config, cpuSeconds, listenerStats, pssMb, rerunInNamespace, startListeners, tree } from "./run.ts";
