@@ -6,7 +6,7 @@ import { formatDiagnostic, sortDiagnostics } from "../config/diagnostics.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import type { Model } from "../config/schema.ts";
 import type { Logger } from "../util/log.ts";
-import { spawnChild, type ChildHandle, type Role } from "./child.ts";
+import { ConfigDrop, spawnChild, type ChildHandle, type Role } from "./child.ts";
 import { configForRole, isFromChild, type FromChild, type ToChild } from "./protocol.ts";
 import { DEFAULT_RESTART, initialRestartState, isHung, nextRestart, type RestartState } from "./restart-policy.ts";
 import type { SystemdNotifier } from "./sd-notify.ts";
@@ -27,6 +27,8 @@ export interface SupervisorOptions {
   onChild?(role: Role, pid: number | null, change: "started" | "exited" | "restarted", detail: string): void;
   /** A child applied its first configuration (e.g. to re-send drains to a new checker). */
   onChildReady?(role: Role): void;
+  /** Where the private directory for the children's configuration files is made; the system's temporary directory by default. */
+  configDropParent?: string;
 }
 
 /** How long a child may stay silent while it applies a configuration. */
@@ -60,12 +62,14 @@ export class Supervisor {
   private watchdog: ReturnType<typeof setInterval> | null = null;
   private readyWaiters: (() => void)[] = [];
   private nextActionId = 1;
+  private readonly drop: ConfigDrop;
   readonly startedAt: number;
   lastReload: { at: number; ok: boolean; message: string } | null = null;
   reloadCount = 0;
 
   constructor(private readonly o: SupervisorOptions) {
     this.startedAt = this.now();
+    this.drop = new ConfigDrop(o.configDropParent);
   }
 
   private now(): number { return (this.o.now ?? Date.now)(); }
@@ -122,6 +126,7 @@ export class Supervisor {
     this.o.notifier.stopping();
     if (this.watchdog) clearInterval(this.watchdog);
     await Promise.all([...this.children.values()].map((m) => this.stopChild(m, graceMs)));
+    this.drop.remove();
   }
 
   /** Routes a control action to the child that owns it. */
@@ -180,8 +185,18 @@ export class Supervisor {
   }
 
   private sendConfig(m: Managed, reload: boolean): void {
+    if (!m.child) return;
     m.busySince = this.now();
-    m.child?.send({ type: "config", effective: configForRole(m.role, this.effective), reload } satisfies ToChild);
+    const effective = configForRole(m.role, this.effective);
+    let file: string;
+    try {
+      file = this.drop.put(m.role, JSON.stringify(effective));
+    } catch (e) {
+      this.o.log.warning(`cannot write the ${m.role} process's configuration file (${(e as Error).message}); sending it over IPC`);
+      m.child.send({ type: "config", effective, reload } satisfies ToChild);
+      return;
+    }
+    m.child.send({ type: "config", file, reload } satisfies ToChild);
   }
 
   private onMessage(m: Managed, msg: unknown): void {
@@ -220,6 +235,7 @@ export class Supervisor {
     if (m.child !== child) return;
     m.child = null;
     m.ready = false;
+    this.drop.discard(m.role);
     for (const w of m.statusWaiters.splice(0)) w();
     if (m.stopping) return;
     const { delayMs, state } = nextRestart(m.restart, this.now(), DEFAULT_RESTART);
