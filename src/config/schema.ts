@@ -72,19 +72,27 @@ export interface BlockSpec {
 }
 
 // ---------------------------------------------------------------------------
-// Source positions, kept off the model so models compare and serialise cleanly.
+// Source positions, kept off the model so models compare and serialise cleanly: each rides on
+// its object under a symbol that is not enumerable, which JSON, Object.keys, spreads and test
+// equality never see. (A WeakMap did the same at several times the cost: a 37,000-server file
+// made 300,000 entries, and every garbage collection walks them.)
 
-const LOCS = new WeakMap<object, Record<string, SourceLoc>>();
-const BLOCK_LOC = new WeakMap<object, SourceLoc>();
+const LOCS = Symbol("locs");
+const BLOCK_LOC = Symbol("blockLoc");
+interface Located { [LOCS]?: Record<string, SourceLoc>; [BLOCK_LOC]?: SourceLoc }
+
+function hide(obj: object, key: symbol, value: unknown): void {
+  Object.defineProperty(obj, key, { value, writable: true, configurable: true, enumerable: false });
+}
 
 export function locsOf(obj: object): Record<string, SourceLoc> {
-  let l = LOCS.get(obj);
-  if (!l) { l = {}; LOCS.set(obj, l); }
+  let l = (obj as Located)[LOCS];
+  if (!l) { l = {}; hide(obj, LOCS, l); }
   return l;
 }
-export function locOfKey(obj: object, key: string): SourceLoc | undefined { return LOCS.get(obj)?.[key]; }
-export function blockLoc(obj: object): SourceLoc | undefined { return BLOCK_LOC.get(obj); }
-export function setBlockLoc(obj: object, loc: SourceLoc): void { BLOCK_LOC.set(obj, loc); }
+export function locOfKey(obj: object, key: string): SourceLoc | undefined { return (obj as Located)[LOCS]?.[key]; }
+export function blockLoc(obj: object): SourceLoc | undefined { return (obj as Located)[BLOCK_LOC]; }
+export function setBlockLoc(obj: object, loc: SourceLoc): void { hide(obj, BLOCK_LOC, loc); }
 
 // ---------------------------------------------------------------------------
 // Field lookup by keepalived keyword, cached per spec.
@@ -227,12 +235,27 @@ export function withDefaults(obj: Model, spec: BlockSpec): Model {
     const v = obj[f.key];
     if (v !== undefined) out[f.key] = f.type.effective ? f.type.effective(v) : v;
     // Only object defaults (lists, ranges) need a copy the caller may change; most are numbers or strings.
-    else if (f.default !== undefined) out[f.key] = typeof f.default === "object" ? structuredClone(f.default) : f.default;
+    else if (f.default !== undefined) out[f.key] = typeof f.default === "object" ? cloneData(f.default) : f.default;
   }
-  // Carry positions over so checks on the effective model still point at the source.
-  const from = LOCS.get(obj);
-  if (from) LOCS.set(out, { ...from });
-  const bl = BLOCK_LOC.get(obj);
-  if (bl) BLOCK_LOC.set(out, bl);
+  // Carry positions over so checks on the effective model still point at the source (shared:
+  // positions are written only while a block is read, before its defaults are filled).
+  const from = (obj as Located)[LOCS];
+  if (from) hide(out, LOCS, from);
+  const bl = (obj as Located)[BLOCK_LOC];
+  if (bl) hide(out, BLOCK_LOC, bl);
   return out;
+}
+
+/**
+ * A deep copy of model data (plain objects, arrays, primitives); anything else goes through
+ * structuredClone. Several times faster than structuredClone alone on the small values copied
+ * once per real server (a 37,000-server file copies about 100,000 of them).
+ */
+export function cloneData<T>(v: T): T {
+  if (typeof v !== "object" || v === null) return v;
+  if (Array.isArray(v)) return v.map(cloneData) as T;
+  if (Object.getPrototypeOf(v) !== Object.prototype) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const k in v) out[k] = cloneData((v as Record<string, unknown>)[k]);
+  return out as T;
 }
