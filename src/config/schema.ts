@@ -77,22 +77,24 @@ export interface BlockSpec {
 // equality never see. (A WeakMap did the same at several times the cost: a 37,000-server file
 // made 300,000 entries, and every garbage collection walks them.)
 
-const LOCS = Symbol("locs");
-const BLOCK_LOC = Symbol("blockLoc");
-interface Located { [LOCS]?: Record<string, SourceLoc>; [BLOCK_LOC]?: SourceLoc }
+/** One hidden record per object (defining a hidden property is the costly part). */
+interface Positions { keys: Record<string, SourceLoc>; block?: SourceLoc }
+const POSITIONS = Symbol("positions");
+type Located = { [POSITIONS]?: Positions };
 
-function hide(obj: object, key: symbol, value: unknown): void {
-  Object.defineProperty(obj, key, { value, writable: true, configurable: true, enumerable: false });
+function positionsOf(obj: object): Positions {
+  let p = (obj as Located)[POSITIONS];
+  if (!p) {
+    p = { keys: {} };
+    Object.defineProperty(obj, POSITIONS, { value: p, writable: true, configurable: true, enumerable: false });
+  }
+  return p;
 }
 
-export function locsOf(obj: object): Record<string, SourceLoc> {
-  let l = (obj as Located)[LOCS];
-  if (!l) { l = {}; hide(obj, LOCS, l); }
-  return l;
-}
-export function locOfKey(obj: object, key: string): SourceLoc | undefined { return (obj as Located)[LOCS]?.[key]; }
-export function blockLoc(obj: object): SourceLoc | undefined { return (obj as Located)[BLOCK_LOC]; }
-export function setBlockLoc(obj: object, loc: SourceLoc): void { hide(obj, BLOCK_LOC, loc); }
+export function locsOf(obj: object): Record<string, SourceLoc> { return positionsOf(obj).keys; }
+export function locOfKey(obj: object, key: string): SourceLoc | undefined { return (obj as Located)[POSITIONS]?.keys[key]; }
+export function blockLoc(obj: object): SourceLoc | undefined { return (obj as Located)[POSITIONS]?.block; }
+export function setBlockLoc(obj: object, loc: SourceLoc): void { positionsOf(obj).block = loc; }
 
 // ---------------------------------------------------------------------------
 // Field lookup by keepalived keyword, cached per spec.
@@ -239,10 +241,8 @@ export function withDefaults(obj: Model, spec: BlockSpec): Model {
   }
   // Carry positions over so checks on the effective model still point at the source (shared:
   // positions are written only while a block is read, before its defaults are filled).
-  const from = (obj as Located)[LOCS];
-  if (from) hide(out, LOCS, from);
-  const bl = (obj as Located)[BLOCK_LOC];
-  if (bl) hide(out, BLOCK_LOC, bl);
+  const from = (obj as Located)[POSITIONS];
+  if (from) Object.defineProperty(out, POSITIONS, { value: from, writable: true, configurable: true, enumerable: false });
   return out;
 }
 
