@@ -136,20 +136,27 @@ export function parseConfBlock(nodes: readonly ConfNode[], spec: BlockSpec, ctx:
     if (alias?.deprecated) ctx.diag.warning(`'${alias.kw}' is deprecated, use '${kwOf(field)}'`, node.loc);
     const value = field.type.fromConf(node, ctx);
     if (value === undefined) continue;
-    store(into, field, value, node.loc, ctx);
-    locs[field.key] ??= node.loc;
+    store(into, locs, field, value, node.loc, ctx);
   }
   spec.validate?.(into, ctx);
   return into;
 }
 
-function store(into: Model, field: Field, value: unknown, loc: SourceLoc, ctx: ParseCtx): void {
+/** Stores a value read at `loc`; `locs` (the block's positions) keeps a repeated keyword's first place, a "last" one's last. */
+function store(into: Model, locs: Record<string, SourceLoc>, field: Field, value: unknown, loc: SourceLoc, ctx: ParseCtx): void {
   const mode = field.repeat ?? "last";
+  if (mode === "last") {
+    into[field.key] = value;
+    locs[field.key] = loc;
+    return;
+  }
+  locs[field.key] ??= loc;
   if (mode === "append") {
     const arr = (into[field.key] as unknown[] | undefined) ?? [];
-    arr.push(...(Array.isArray(value) ? value : [value]));
+    if (Array.isArray(value)) for (const v of value) arr.push(v);
+    else arr.push(value);
     into[field.key] = arr;
-  } else if (mode === "merge") {
+  } else {
     // A repeated block adds to the first one (keepalived reads global_defs twice the same
     // way); for named blocks a repeated name is a mistake worth an error.
     const cur = into[field.key] as Model | undefined;
@@ -162,9 +169,6 @@ function store(into: Model, field: Field, value: unknown, loc: SourceLoc, ctx: P
       }
       cur[k] = v;
     }
-  } else {
-    into[field.key] = value;
-    locsOf(into)[field.key] = loc;
   }
 }
 
