@@ -214,6 +214,10 @@ export class Supervisor {
         // How long a reload takes to reach the kernel is what operators of big configurations ask.
         if (m.busySince !== null) this.o.log.info(`${m.role} process applied the configuration in ${this.now() - m.busySince} ms`);
         m.busySince = null;
+        // Reading a large configuration leaves its text, tree and serialised copies behind (37,000
+        // real servers: hundreds of MB until the next collection); collect them once every child
+        // has its configuration, off the reload's path.
+        if (!this.anyBusy()) setTimeout(() => Bun.gc(true), 0);
         break;
       case "log": this.o.log.log(fm.level, `${m.role}: ${fm.message}`, fm.key); break;
       case "event": this.o.onEvent?.(m.role, fm.event); break;
@@ -273,6 +277,11 @@ export class Supervisor {
       await child.exited;
     }
     this.children.delete(m.role);
+  }
+
+  private anyBusy(): boolean {
+    for (const m of this.children.values()) if (m.busySince !== null) return true;
+    return false;
   }
 
   private allReady(): boolean {
