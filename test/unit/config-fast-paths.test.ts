@@ -6,7 +6,7 @@ import { decomment } from "../../src/config/decomment.ts";
 import { Diagnostics } from "../../src/config/diagnostics.ts";
 import { parseKeepalivedText } from "../../src/config/lexer.ts";
 import { detectFormat, loadConfigText } from "../../src/config/load.ts";
-import { blockLoc, cloneData, locOfKey, locsOf, parseConfBlock, setBlockLoc, withDefaults, type Model } from "../../src/config/schema.ts";
+import { blockLoc, cloneData, locOfKey, locsOf, nestedCtx, parseConfBlock, setBlockLoc, withDefaults, type Model } from "../../src/config/schema.ts";
 import { rootSpec } from "../../src/config/spec/root.ts";
 
 const CONF = `global_defs {
@@ -162,5 +162,50 @@ describe("detectFormat", () => {
     expect(detectFormat("x", "# only comments\n")).toBe("keepalived");
     expect(detectFormat("x", "")).toBe("keepalived");
     expect(detectFormat("a.toml", "global_defs {")).toBe("toml");
+  });
+});
+
+describe("nested block contexts", () => {
+  it("name every level of a nested block in messages", () => {
+    const text = `virtual_server 10.0.0.1 80 {
+  bogus_vs 1
+  real_server 10.0.0.2 8080 {
+    bogus_rs 1
+    HTTP_GET {
+      bogus_check 1
+      url {
+        path /
+        bogus_url 1
+      }
+    }
+  }
+}
+vrrp_instance VI_1 {
+  bogus_vi 1
+  authentication {
+    bogus_auth 1
+  }
+}
+`;
+    const messages = loadConfigText(text, "n.conf").diag.list.map((d) => d.message).filter((m) => m.includes("bogus"));
+    expect([...messages].sort()).toEqual([
+      "unknown keyword 'bogus_vi' in vrrp_instance VI_1",
+      "unknown keyword 'bogus_auth' in vrrp_instance VI_1 authentication",
+      "unknown keyword 'bogus_vs' in virtual_server 10.0.0.1:80",
+      "unknown keyword 'bogus_rs' in real_server 10.0.0.2:8080",
+      "unknown keyword 'bogus_check' in real_server 10.0.0.2:8080 HTTP_GET",
+      "unknown keyword 'bogus_url' in real_server 10.0.0.2:8080 HTTP_GET url",
+    ].sort());
+  });
+
+  it("builds its description once, on first use", () => {
+    const diag = new Diagnostics();
+    let built = 0;
+    const ctx = nestedCtx({ diag, where: "top" }, () => { built++; return "top inner"; });
+    expect(ctx.diag).toBe(diag);
+    expect(built).toBe(0);
+    expect(ctx.where).toBe("top inner");
+    expect(ctx.where).toBe("top inner");
+    expect(built).toBe(1);
   });
 });
