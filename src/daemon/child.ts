@@ -1,8 +1,8 @@
 // Child processes of the daemon are the same binary started with a hidden role argument,
 // so a compiled lbctl needs nothing else on disk. Messages go over Bun's IPC channel as JSON.
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Subprocess } from "bun";
 import type { Model } from "../config/schema.ts";
 
@@ -66,64 +66,48 @@ export function parentChannel(): { send(msg: unknown): void; onMessage(cb: (msg:
 }
 
 /**
- * Where the supervisor leaves each child's configuration; only the file's name goes over IPC.
- * The IPC channel is read a chunk per turn of the child's event loop, so a busy checker took
- * 1.3-1.7 s to receive the 16 MB of 37,000 real servers; one read of a file takes milliseconds.
- * The directory is private (0700) because a configuration holds passwords.
+ * Configurations reach a child as a file, and only the file's name goes over IPC: the IPC
+ * channel is read a chunk per turn of the child's event loop, so a busy checker took 1.3-1.7 s
+ * to receive the 16 MB of 37,000 real servers; one read of a file takes milliseconds. Each file
+ * has a private directory of its own (0700: a configuration holds passwords), which the child
+ * removes with the file once read, so even a crash leaves only the files in flight behind.
  */
-export class ConfigDrop {
-  private dir: string | null = null;
-  private seq = 0;
-
-  constructor(private readonly parent: string = tmpdir()) {}
-
-  /** Writes `json` for `role` and returns the file's path; throws when it cannot be written. */
-  put(role: Role, json: string): string {
-    const file = join(this.directory(), `${role}-${++this.seq}.json`);
-    writeFileSync(file, json, { mode: 0o600 });
-    return file;
-  }
-
-  /** Removes the files left for `role` that its child will not read (it died first). */
-  discard(role: Role): void {
-    if (this.dir === null) return;
-    let names: string[];
-    try { names = readdirSync(this.dir); } catch { return; }
-    for (const n of names) if (n.startsWith(`${role}-`)) rmSync(join(this.dir, n), { force: true });
-  }
-
-  /** Removes the directory and whatever is left in it. */
-  remove(): void {
-    if (this.dir !== null) rmSync(this.dir, { recursive: true, force: true });
-    this.dir = null;
-  }
-
-  /** The directory, made again when it is gone or no longer ours alone (a /tmp cleaner ran). */
-  private directory(): string {
-    if (this.dir !== null && isPrivateDir(this.dir)) return this.dir;
-    this.dir = mkdtempSync(join(this.parent, "lbctl-config-"));
-    return this.dir;
-  }
-}
-
-function isPrivateDir(path: string): boolean {
+export function putConfigFile(role: Role, json: string, parent: string = tmpdir()): string {
+  const dir = mkdtempSync(join(parent, CONFIG_DIR_PREFIX));
+  const file = join(dir, `${role}.json`);
   try {
-    const st = lstatSync(path);
-    return st.isDirectory() && st.uid === process.getuid?.() && (st.mode & 0o077) === 0;
-  } catch {
-    return false;
+    writeFileSync(file, json, { mode: 0o600 });
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
+  return file;
 }
 
-/** In a child: reads and removes the configuration file the supervisor left. */
+const CONFIG_DIR_PREFIX = "lbctl-config-";
+
+/** Removes a configuration file and its directory; nothing when they are already gone. */
+export function discardConfigFile(file: string): void {
+  // Only what putConfigFile made: a name that came over IPC must never remove anything else.
+  if (!isConfigFilePath(file)) return;
+  rmSync(file, { force: true });
+  try { rmdirSync(dirname(file)); } catch { /* gone already */ }
+}
+
+function isConfigFilePath(file: string): boolean {
+  return basename(dirname(file)).startsWith(CONFIG_DIR_PREFIX) && /^[a-z]+\.json$/.test(basename(file));
+}
+
+/** In a child: reads the configuration file the supervisor left, and removes it. */
 export function takeConfigFile(file: string): { effective: Model } | { error: string } {
+  if (!isConfigFilePath(file)) return { error: `'${file}' is not a configuration file of the supervisor` };
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
     return { error: `cannot read the configuration file ${file}: ${(e as Error).message}` };
   }
-  rmSync(file, { force: true });
+  discardConfigFile(file);
   try {
     const v: unknown = JSON.parse(text);
     if (typeof v === "object" && v !== null && !Array.isArray(v)) return { effective: v as Model };

@@ -6,7 +6,7 @@ import { formatDiagnostic, sortDiagnostics } from "../config/diagnostics.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import type { Model } from "../config/schema.ts";
 import type { Logger } from "../util/log.ts";
-import { ConfigDrop, spawnChild, type ChildHandle, type Role } from "./child.ts";
+import { discardConfigFile, putConfigFile, spawnChild, type ChildHandle, type Role } from "./child.ts";
 import { configForRole, isFromChild, type FromChild, type ToChild } from "./protocol.ts";
 import { DEFAULT_RESTART, initialRestartState, isHung, nextRestart, type RestartState } from "./restart-policy.ts";
 import type { SystemdNotifier } from "./sd-notify.ts";
@@ -27,8 +27,6 @@ export interface SupervisorOptions {
   onChild?(role: Role, pid: number | null, change: "started" | "exited" | "restarted", detail: string): void;
   /** A child applied its first configuration (e.g. to re-send drains to a new checker). */
   onChildReady?(role: Role): void;
-  /** Where the private directory for the children's configuration files is made; the system's temporary directory by default. */
-  configDropParent?: string;
 }
 
 /** How long a child may stay silent while it applies a configuration. */
@@ -54,6 +52,8 @@ interface Managed {
   pendingActions: Map<number, (r: { ok: boolean; message: string }) => void>;
   /** Waiting for the answer to a status request. */
   statusWaiters: (() => void)[];
+  /** One entry per configuration sent and not yet acknowledged: its file (null: sent inline). */
+  unacknowledged: (string | null)[];
 }
 
 export class Supervisor {
@@ -62,14 +62,12 @@ export class Supervisor {
   private watchdog: ReturnType<typeof setInterval> | null = null;
   private readyWaiters: (() => void)[] = [];
   private nextActionId = 1;
-  private readonly drop: ConfigDrop;
   readonly startedAt: number;
   lastReload: { at: number; ok: boolean; message: string } | null = null;
   reloadCount = 0;
 
   constructor(private readonly o: SupervisorOptions) {
     this.startedAt = this.now();
-    this.drop = new ConfigDrop(o.configDropParent);
   }
 
   private now(): number { return (this.o.now ?? Date.now)(); }
@@ -126,7 +124,6 @@ export class Supervisor {
     this.o.notifier.stopping();
     if (this.watchdog) clearInterval(this.watchdog);
     await Promise.all([...this.children.values()].map((m) => this.stopChild(m, graceMs)));
-    this.drop.remove();
   }
 
   /** Routes a control action to the child that owns it. */
@@ -168,7 +165,7 @@ export class Supervisor {
   private ensureChild(role: Role): void {
     let m = this.children.get(role);
     if (!m) {
-      m = { role, child: null, ready: false, lastHeartbeat: this.now(), busySince: null, restart: initialRestartState(this.now()), restartTimer: null, status: {}, stopping: false, pendingActions: new Map(), statusWaiters: [] };
+      m = { role, child: null, ready: false, lastHeartbeat: this.now(), busySince: null, restart: initialRestartState(this.now()), restartTimer: null, status: {}, stopping: false, pendingActions: new Map(), statusWaiters: [], unacknowledged: [] };
       this.children.set(role, m);
     }
     this.spawn(m);
@@ -190,12 +187,14 @@ export class Supervisor {
     const effective = configForRole(m.role, this.effective);
     let file: string;
     try {
-      file = this.drop.put(m.role, JSON.stringify(effective));
+      file = putConfigFile(m.role, JSON.stringify(effective));
     } catch (e) {
       this.o.log.warning(`cannot write the ${m.role} process's configuration file (${(e as Error).message}); sending it over IPC`);
+      m.unacknowledged.push(null);
       m.child.send({ type: "config", effective, reload } satisfies ToChild);
       return;
     }
+    m.unacknowledged.push(file);
     m.child.send({ type: "config", file, reload } satisfies ToChild);
   }
 
@@ -214,6 +213,8 @@ export class Supervisor {
         // How long a reload takes to reach the kernel is what operators of big configurations ask.
         if (m.busySince !== null) this.o.log.info(`${m.role} process applied the configuration in ${this.now() - m.busySince} ms`);
         m.busySince = null;
+        // Acknowledged in order; the child removed the file when it read it.
+        m.unacknowledged.shift();
         // Reading a large configuration leaves its text, tree and serialised copies behind (37,000
         // real servers: hundreds of MB until the next collection); collect them once every child
         // has its configuration, off the reload's path.
@@ -239,7 +240,8 @@ export class Supervisor {
     if (m.child !== child) return;
     m.child = null;
     m.ready = false;
-    this.drop.discard(m.role);
+    // Files it may not have read: a child takes each as its message arrives.
+    for (const f of m.unacknowledged.splice(0)) if (f !== null) discardConfigFile(f);
     for (const w of m.statusWaiters.splice(0)) w();
     if (m.stopping) return;
     const { delayMs, state } = nextRestart(m.restart, this.now(), DEFAULT_RESTART);
