@@ -10,33 +10,34 @@ export interface Decommented {
 
 function isBlank(c: number): boolean { return c === 32 || c === 9; }
 
-export function decomment(raw: string): Decommented {
-  let lead = 0;
-  while (lead < raw.length && isBlank(raw.charCodeAt(lead))) lead++;
-  let end = raw.length;
+/** The line `src[start, end)` (a line of a larger text, read in place), decommented; `lead` counts from `start`. */
+export function decomment(src: string, start = 0, end = src.length): Decommented {
+  let from = start;
+  while (from < end && isBlank(src.charCodeAt(from))) from++;
+  let to = end;
   let quoted = false;
   let continued = false;
   // Fast path: nothing that needs a scan.
   let needsScan = false;
-  for (let i = lead; i < raw.length; i++) {
-    const c = raw.charCodeAt(i);
+  for (let i = from; i < end; i++) {
+    const c = src.charCodeAt(i);
     if (c === 35 /* # */ || c === 33 /* ! */ || c === 34 /* " */ || c === 92 /* \ */) { needsScan = true; break; }
   }
   if (needsScan) {
-    for (let i = lead; i < raw.length; i++) {
-      const c = raw.charCodeAt(i);
+    for (let i = from; i < end; i++) {
+      const c = src.charCodeAt(i);
       if (c === 34) { quoted = !quoted; continue; }
       if (c === 92) {
-        if (i + 1 < raw.length) { i++; continue; }
+        if (i + 1 < end) { i++; continue; }
         continued = true;
-        end = i;
+        to = i;
         break;
       }
-      if ((c === 35 || c === 33) && !quoted) { end = i; break; }
+      if ((c === 35 || c === 33) && !quoted) { to = i; break; }
     }
   }
-  while (end > lead && isBlank(raw.charCodeAt(end - 1))) end--;
-  let text = raw.slice(lead, end);
+  while (to > from && isBlank(src.charCodeAt(to - 1))) to--;
+  let text = src.slice(from, to);
   if (continued) text += "\\";   // kept: it marks a multi-line $NAME= definition
-  return { text, lead };
+  return { text, lead: from - start };
 }

@@ -180,16 +180,21 @@ export class Preprocessor {
   }
 
   private fileSource(text: string, file: string): LineSource {
-    const lines = text.split("\n");
-    if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
-    let i = 0;
+    // Line by line in place: a 37,000-real-server file is 355,000 lines, and copying each
+    // before decommenting it was a large part of the load.
+    let pos = 0;
+    let line = 0;
     return {
       next(): SrcLine | undefined {
-        if (i >= lines.length) return undefined;
-        let raw = lines[i++];
-        while (raw.length > 0 && raw.charCodeAt(raw.length - 1) === 13) raw = raw.slice(0, -1);
-        const d = decomment(raw);
-        return { text: d.text, file, line: i, base: d.lead + 1, segs: null };
+        if (pos >= text.length) return undefined;
+        const nl = text.indexOf("\n", pos);
+        const start = pos;
+        let end = nl < 0 ? text.length : nl;
+        pos = end + 1;
+        line++;
+        while (end > start && text.charCodeAt(end - 1) === 13) end--;
+        const d = decomment(text, start, end);
+        return { text: d.text, file, line, base: d.lead + 1, segs: null };
       },
     };
   }

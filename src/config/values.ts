@@ -2,7 +2,7 @@
 // value, and how to write itself back to TOML. Messages name the keyword and the range, so a
 // user can fix the line without opening the man page.
 import {
-  blockToToml, withDefaults, tomlKey, isPlainTable, parseConfBlock, parseTomlBlock, setBlockLoc,
+  blockToToml, withDefaults, tomlKey, isPlainTable, nestedCtx, parseConfBlock, parseTomlBlock, setBlockLoc,
   type BlockSpec, type Model, type ParseCtx, type TomlCtx, type ValueType,
 } from "./schema.ts";
 import type { ConfNode, SourceLoc } from "./tree.ts";
@@ -219,7 +219,7 @@ export function block(spec: BlockSpec): ValueType<Model> {
     fromConf(node, ctx) {
       if (!node.children) { ctx.diag.error(`'${node.keyword}' must open a block with '{'`, node.loc); return undefined; }
       tooMany(node, ctx, 0);
-      const obj = parseConfBlock(node.children, spec, { ...ctx, where: `${ctx.where} ${node.keyword}` });
+      const obj = parseConfBlock(node.children, spec, nestedCtx(ctx, () => `${ctx.where} ${node.keyword}`));
       setBlockLoc(obj, node.loc);
       return obj;
     },
@@ -322,7 +322,7 @@ export function namedBlocks(spec: BlockSpec, opts: { nameRequired?: boolean } = 
       if (!node.children) { ctx.diag.error(`'${node.keyword} ${name ?? ""}' must open a block with '{'`, node.loc); return undefined; }
       tooMany(node, ctx, 1);
       const key = name ?? "";
-      const obj = parseConfBlock(node.children, spec, { ...ctx, where: `${spec.name} ${key}` });
+      const obj = parseConfBlock(node.children, spec, nestedCtx(ctx, () => `${spec.name} ${key}`));
       setBlockLoc(obj, node.loc);
       return { [key]: obj };
     },
@@ -359,7 +359,7 @@ export function headedBlocks(
       const head = header(node, ctx);
       if (!head) return undefined;
       if (!node.children) { ctx.diag.error(`'${node.keyword}' must open a block with '{'`, node.loc); return undefined; }
-      const obj = parseConfBlock(node.children, spec, { ...ctx, where: `${spec.name} ${describeHeader(head)}` }, head);
+      const obj = parseConfBlock(node.children, spec, nestedCtx(ctx, () => `${spec.name} ${describeHeader(head)}`), head);
       setBlockLoc(obj, node.loc);
       return [obj];
     },

@@ -1,6 +1,6 @@
 // Entry of a child process (`lbctl __role ROLE`): the common loop — heartbeats, config and
 // stop messages from the supervisor, and a clean stop if the supervisor disappears.
-import { parentChannel, type Role } from "./child.ts";
+import { parentChannel, takeConfigFile, type Role } from "./child.ts";
 import { isToChild, type ChildLevel, type FromChild, type ToChild } from "./protocol.ts";
 import type { Model } from "../config/schema.ts";
 
@@ -60,8 +60,13 @@ export async function runRole(argv: string[]): Promise<number> {
     const msg: ToChild = raw;
     if (msg.type === "stop") { void stop(); return; }
     if (msg.type === "config") {
+      // Read at once, so the file is gone even while an earlier configuration is still applying.
+      const taken = "file" in msg ? takeConfigFile(msg.file) : { effective: msg.effective };
       // Configurations apply one at a time, in order.
-      queue = queue.then(() => worker.configure(msg.effective, msg.reload)).then(
+      queue = queue.then(() => {
+        if ("error" in taken) throw new Error(taken.error);
+        return worker.configure(taken.effective, msg.reload);
+      }).then(
         () => {
           parent.send({ type: "configured" });
           if (!ready) { ready = true; parent.send({ type: "ready" }); }

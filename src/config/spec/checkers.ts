@@ -3,7 +3,7 @@
 // them in one ordered list, each tagged with `type`, because a real server may have several
 // checkers, even of one type. In TOML: [[virtual_server.real_server.checker]] type = "TCP_CHECK".
 import {
-  blockToToml, isPlainTable, parseConfBlock, parseTomlBlock, setBlockLoc, tomlKey, withDefaults,
+  blockToToml, isPlainTable, nestedCtx, parseConfBlock, parseTomlBlock, setBlockLoc, tomlKey, withDefaults,
   type BlockSpec, type Field, type Model, type ParseCtx, type ValueType,
 } from "../schema.ts";
 import type { SourceLoc } from "../tree.ts";
@@ -315,7 +315,7 @@ export const checkerValue: ValueType<Model[]> = {
     if (!isCheckerType(type)) { ctx.diag.error(`unknown checker '${type}'`, node.loc); return undefined; }
     if (!node.children) { ctx.diag.error(`'${type}' must open a block with '{'`, node.loc); return undefined; }
     if (node.args.length) ctx.diag.warning(`'${type}': extra argument '${node.args[0]}' ignored`, node.argLocs[0] ?? node.loc);
-    const obj = parseConfBlock(node.children, checkerSpecs[type], { ...ctx, where: `${ctx.where} ${type}` }, { type });
+    const obj = parseConfBlock(node.children, checkerSpecs[type], nestedCtx(ctx, () => `${ctx.where} ${type}`), { type });
     setBlockLoc(obj, node.loc);
     return [obj];
   },

@@ -2,7 +2,7 @@
 // methods with tunnel options, `IP [PORT]` servers, scripts with a user, HTTP status-code
 // ranges, free-format hex strings, virtual server group entries.
 import {
-  blockToToml, isPlainTable, parseConfBlock, parseTomlBlock, setBlockLoc, tomlKey, withDefaults,
+  blockToToml, isPlainTable, nestedCtx, parseConfBlock, parseTomlBlock, setBlockLoc, tomlKey, withDefaults,
   type BlockSpec, type Model, type ParseCtx, type TomlCtx, type ValueType,
 } from "../schema.ts";
 import type { ConfNode, SourceLoc } from "../tree.ts";
@@ -411,7 +411,7 @@ export function blockList(spec: BlockSpec): ValueType<Model[]> {
     fromConf(node, ctx) {
       if (!node.children) { ctx.diag.error(`'${node.keyword}' must open a block with '{'`, node.loc); return undefined; }
       if (node.args.length) ctx.diag.warning(`'${node.keyword}': extra argument '${node.args[0]}' ignored`, argLoc(node, 0));
-      const obj = parseConfBlock(node.children, spec, { ...ctx, where: `${ctx.where} ${node.keyword}` });
+      const obj = parseConfBlock(node.children, spec, nestedCtx(ctx, () => `${ctx.where} ${node.keyword}`));
       setBlockLoc(obj, node.loc);
       return [obj];
     },

@@ -10,7 +10,7 @@
 // Keys are the keepalived keywords, except flag-1/sh-port/... which are spelled with an
 // underscore (flag_1, sh_port) like every other key.
 import {
-  blockToToml, isPlainTable, locsOf, parseTomlBlock, setBlockLoc, tomlKey, withDefaults,
+  blockToToml, cloneData, isPlainTable, locsOf, parseTomlBlock, setBlockLoc, tomlKey, withDefaults,
   type BlockSpec, type Field, type Model, type ParseCtx, type ValueType,
 } from "../schema.ts";
 import type { ConfNode } from "../tree.ts";
@@ -293,12 +293,12 @@ const RS_INHERITS = ["lvs_method", "alpha", "inhibit_on_failure", "retry", "conn
 function resolveVirtualServer(vs: Model): Model {
   const rsList = (vs.real_server as Model[] | undefined) ?? [];
   for (const rs of rsList) {
-    for (const k of RS_INHERITS) if (rs[k] === undefined && vs[k] !== undefined) rs[k] = structuredClone(vs[k]);
+    for (const k of RS_INHERITS) if (rs[k] === undefined && vs[k] !== undefined) rs[k] = cloneData(vs[k]);
     if (rs.weight === undefined) rs.weight = vs.weight;
     if (rs.port === undefined && vs.port !== undefined) rs.port = vs.port;
     for (const c of (rs.checker as Model[] | undefined) ?? []) resolveChecker(c, rs);
   }
-  if (vs.sorry_server !== undefined && vs.sorry_server_lvs_method === undefined) vs.sorry_server_lvs_method = structuredClone(vs.lvs_method);
+  if (vs.sorry_server !== undefined && vs.sorry_server_lvs_method === undefined) vs.sorry_server_lvs_method = cloneData(vs.lvs_method);
   return vs;
 }
 
