@@ -4,7 +4,7 @@ import type { Model } from "../config/schema.ts";
 
 export type ToChild =
   /** First message after start, and after every accepted reload: the whole effective config, in a
-   *  file the child reads and removes (see ConfigDrop), or inline when no file could be written. */
+   *  file the child reads and removes (see putConfigFile), or inline when no file could be written. */
   | ({ type: "config"; reload: boolean } & ({ file: string } | { effective: Model }))
   | { type: "stop" }
   /** Control actions routed to the child that owns the object. */
