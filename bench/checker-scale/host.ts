@@ -14,6 +14,9 @@ import { config, cpuSeconds, listenerStats, pssMb, rerunInNamespace, startListen
 const NS = process.env.LBB_NS ?? "lbb-host";
 const WORK = process.env.LBB_NS ? `/tmp/${process.env.LBB_NS}` : "/tmp/lbb-host";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Time between the reloads: 1 s, or LBB_RELOAD_GAP seconds (a reload long after the last one, as in
+ *  production, finds the daemon's heaps settled). */
+const RELOAD_GAP_MS = Number(process.env.LBB_RELOAD_GAP ?? 1) * 1000;
 const APPLIED = /check process applied the configuration in (\d+) ms/g;
 
 function appliedCount(log: string): number { return [...readFileSync(log, "utf8").matchAll(APPLIED)].length; }
@@ -57,7 +60,7 @@ async function measure(size: number, warmupS: number, windowS: number): Promise<
       proc.kill("SIGHUP");
       await waitApplied(log, before + 1, 120_000);
       reloadMs.push(Math.round(performance.now() - r0));
-      await sleep(1000);
+      await sleep(RELOAD_GAP_MS);
     }
     const applied = [...readFileSync(log, "utf8").matchAll(APPLIED)].map((m) => Number(m[1]));
     console.log(JSON.stringify({
