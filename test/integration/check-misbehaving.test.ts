@@ -4,7 +4,6 @@
 import { createHash } from "node:crypto";
 import dgram from "node:dgram";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,44 +16,19 @@ import * as smtp from "../../src/check/smtp.ts";
 import * as tcp from "../../src/check/tcp.ts";
 import * as udp from "../../src/check/udp.ts";
 import type { HttpCheckParams, HttpUrl } from "../../src/check/types.ts";
+import { loopbackServers } from "../helpers/loopback-servers.ts";
 
-const servers: { close(): void }[] = [];
-const sockets = new Set<net.Socket>();
+const loopback = loopbackServers();
+const { tcpServer, httpServer, closedPort } = loopback;
+const udpSockets: dgram.Socket[] = [];
 let dir = "";
-
-function tcpServer(onConn: (s: net.Socket) => void): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer((s) => { sockets.add(s); s.on("error", () => {}); s.on("close", () => sockets.delete(s)); onConn(s); });
-    srv.listen(0, "127.0.0.1", () => resolve((srv.address() as net.AddressInfo).port));
-    servers.push(srv);
-  });
-}
 
 function udpServer(onMsg: (msg: Buffer, from: dgram.RemoteInfo, sock: dgram.Socket) => void): Promise<number> {
   return new Promise((resolve) => {
     const sock = dgram.createSocket("udp4");
     sock.on("message", (m, r) => onMsg(m, r, sock));
     sock.bind(0, "127.0.0.1", () => resolve(sock.address().port));
-    servers.push(sock);
-  });
-}
-
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-/** A tiny HTTP server answering every request after it has read the request head. */
-function httpServer(respond: (s: net.Socket, request: string) => void): Promise<number> {
-  return tcpServer((s) => {
-    let req = "";
-    s.on("data", (d) => {
-      req += d.toString("latin1");
-      if (req.includes("\r\n\r\n")) respond(s, req);
-    });
+    udpSockets.push(sock);
   });
 }
 
@@ -79,8 +53,8 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  for (const s of sockets) s.destroy();
-  for (const s of servers) { try { s.close(); } catch { /* closed */ } }
+  loopback.closeAll();
+  for (const s of udpSockets) { try { s.close(); } catch { /* closed */ } }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

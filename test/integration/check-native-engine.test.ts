@@ -9,33 +9,12 @@ import * as httpCheck from "../../src/check/http.ts";
 import { nativeCheckEngine, type NativeCheckEngine } from "../../src/check/native/engine.ts";
 import * as tcpCheck from "../../src/check/tcp.ts";
 import type { CheckResult, CheckerPolicy, CheckerSpec, HttpCheckParams, HttpUrl } from "../../src/check/types.ts";
+import { loopbackServers } from "../helpers/loopback-servers.ts";
 
-const servers: net.Server[] = [];
-const sockets = new Set<net.Socket>();
+const loopback = loopbackServers();
+const { tcpServer, closedPort } = loopback;
+const httpServer = (respond: (s: net.Socket, path: string) => void) => loopback.httpServer((s, req) => respond(s, req.split(" ")[1] ?? ""));
 let engine: NativeCheckEngine;
-
-function tcpServer(onConn: (s: net.Socket) => void): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer((s) => { sockets.add(s); s.on("error", () => {}); s.on("close", () => sockets.delete(s)); onConn(s); });
-    srv.listen(0, "127.0.0.1", () => resolve((srv.address() as net.AddressInfo).port));
-    servers.push(srv);
-  });
-}
-
-function httpServer(respond: (s: net.Socket, path: string) => void): Promise<number> {
-  return tcpServer((s) => {
-    let req = "";
-    s.on("data", (d) => { req += d.toString("latin1"); if (req.includes("\r\n\r\n")) respond(s, req.split(" ")[1] ?? ""); });
-  });
-}
-
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 const policy: CheckerPolicy = { retry: 1, delayLoopMs: 60, delayBeforeRetryMs: 60, warmupMs: 0, alpha: false, logAllFailures: false };
 const tcp = (port: number, over: Partial<HttpCheckParams> = {}): CheckerSpec =>
@@ -81,10 +60,7 @@ beforeAll(async () => {
   });
 });
 
-afterAll(() => {
-  for (const s of sockets) s.destroy();
-  for (const s of servers) s.close();
-});
+afterAll(() => loopback.closeAll());
 
 describe("native engine: same verdicts and reasons as the JavaScript checkers", () => {
   it("TCP: connected, refused, bindto and a bind failure", async () => {
@@ -99,11 +75,7 @@ describe("native engine: same verdicts and reasons as the JavaScript checkers", 
   });
 
   it("IPv6: TCP and HTTP to ::1", async () => {
-    const port = await new Promise<number>((resolve) => {
-      const srv = net.createServer((s) => { sockets.add(s); s.on("error", () => {}); s.on("data", () => s.end(`HTTP/1.0 200 OK\r\n\r\n${BODY}`)); });
-      srv.listen(0, "::1", () => resolve((srv.address() as net.AddressInfo).port));
-      servers.push(srv);
-    });
+    const port = await tcpServer((s) => s.on("data", () => s.end(`HTTP/1.0 200 OK\r\n\r\n${BODY}`)), "::1");
     expect((await sameAsJs(tcp(port, { connectIp: "::1" }))).reason).toBe(`connected to [::1]:${port}`);
     expect((await sameAsJs(http(port, { path: "/", digest: BODY_MD5 }, { connectIp: "::1" }))).ok).toBe(true);
   });
