@@ -34,6 +34,7 @@ void *memcpy(void *d, const void *s, size_t n);
 void *memmove(void *d, const void *s, size_t n);
 void *memset(void *d, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
+void *memmem(const void *haystack, size_t hlen, const void *needle, size_t nlen);
 int socket(int domain, int type, int protocol);
 int bind(int fd, const void *addr, u32 len);
 int connect(int fd, const void *addr, u32 len);
@@ -128,6 +129,9 @@ static u32 max_in_flight, in_flight;
 static u8 *cmd_buf; static u32 cmd_len, cmd_cap;
 static u8 *out_buf; static u32 out_len, out_cap;
 static int stopping;
+/* The clocks as read once per turn of the loop (keepalived's timer_now): a check's start and end are
+ * stamped with them, not with a clock_gettime of their own. */
+static double loop_now, loop_wall;
 
 static double mono_ms(void) { struct lb_timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e3 + t.tv_nsec / 1e6; }
 static double wall_ms(void) { struct lb_timespec t; clock_gettime(CLOCK_REALTIME, &t); return t.tv_sec * 1e3 + t.tv_nsec / 1e6; }
@@ -240,8 +244,9 @@ static int is_digit(int c) { return c >= '0' && c <= '9'; }
 static int hex_value(int c) { return is_digit(c) ? c - '0' : lower(c) >= 'a' && lower(c) <= 'f' ? lower(c) - 'a' + 10 : -1; }
 
 static long find(const char *b, u32 len, u32 from, const char *needle, u32 nlen) {
-  for (u32 i = from; i + nlen <= len; i++) if (memcmp(b + i, needle, nlen) == 0) return i;
-  return -1;
+  if (from >= len) return -1;
+  const char *p = memmem(b + from, len - from, needle, nlen);  /* libc's, not a loop compiled by TinyCC */
+  return p ? (long)(p - b) : -1;
 }
 
 /* The value of header NAME (lower case, no colon) within the head, or 0; as JavaScript's reader
@@ -337,7 +342,7 @@ static void count(u32 i, int ok, double latency_ms) {
   st[STAT_COUNT] += 1;
   st[STAT_SUM_SECONDS] += sec;
   for (int b = 0; b < NBUCKETS; b++) if (sec <= bucket_bounds[b]) st[STAT_BUCKETS + b] += 1;
-  st[STAT_LAST_AT] = wall_ms();
+  st[STAT_LAST_AT] = loop_wall;
   st[STAT_LAST_OK] = ok;
   st[STAT_LAST_LATENCY_MS] = latency_ms;
   info[0] += 1;
@@ -366,7 +371,8 @@ static void release_io(struct slot *s) {
 /* The end of one check. A steady success is re-armed here; everything else is JavaScript's to judge. */
 static void finish(u32 i, int ok, int outcome, int phase, int status, int err, int with_response) {
   struct slot *s = &slots[i];
-  double now = mono_ms(), latency = now - s->started;
+  /* A check that ends in the turn it started in (a loopback connect) is timed by the clock itself. */
+  double now = s->started == loop_now ? mono_ms() : loop_now, latency = now - s->started;
   release_io(s);
   if (outcome != OUT_FALLBACK) count(i, ok, latency);  /* a fallback is counted when JavaScript has run it */
   if (ok && s->steady && (s->kind == KIND_TCP || status == s->steady_status)) {
@@ -534,7 +540,7 @@ static void command(const u8 *c, u32 n) {
     s->steady = c[24];
     s->steady_status = get16(c + 26);
     s->state = ST_WAITING;
-    arm(i, mono_ms() + (delay > 0 ? delay : 0));
+    arm(i, loop_now + (delay > 0 ? delay : 0));
   }
 }
 
@@ -581,12 +587,13 @@ static void *engine_loop(void *arg) {
     if (heap_len) { double wait = heap[0].due - now; timeout = wait <= 0 ? 0 : (int)wait + 1; }
     if (out_len && (timeout < 0 || timeout > 10)) timeout = 10;
     int n = epoll_wait(ep, events, 256, timeout);
+    loop_now = mono_ms();
+    loop_wall = wall_ms();
     for (int k = 0; k < n; k++) {
       if (events[k].data == (u64)0xffffffffffffffffULL) read_commands();
       else on_event(events[k].data);
     }
-    now = mono_ms();
-    while (heap_len && heap[0].due <= now) on_timer(heap_pop(), now);
+    while (heap_len && heap[0].due <= loop_now) on_timer(heap_pop(), loop_now);
     info[1] = in_flight;
     flush_results();
   }
