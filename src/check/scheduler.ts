@@ -122,11 +122,14 @@ export class HealthScheduler {
   private inFlight = 0;
   private checks = 0;
   private stopped = false;
+  private checksStarted = false;
+  private engine: CheckEngine | undefined;
 
   constructor(virtualServers: VirtualServerConfig[], checkers: ScheduledChecker[], private readonly opts: SchedulerOptions = {}) {
     this.clock = opts.clock ?? realClock;
     this.random = opts.random ?? Math.random;
     this.runner = opts.runner ?? defaultRunner;
+    this.engine = opts.engine;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 256);
     this.vsConfigs = attachCheckers(virtualServers, checkers);
     this.vsInputs = new Map(virtualServers.map((v) => [v.vsKey, v]));
@@ -138,8 +141,20 @@ export class HealthScheduler {
       sc, retired: false, state: initialCheckerState(sc.policy), timer: undefined, abort: undefined,
       urlCursor: 0, rerun: false, native: undefined, okStatus: 0,
     };
-    r.native = this.opts.engine?.add(sc.spec, sc.policy, (result, status) => this.engineResult(r, result, status));
+    this.attach(r);
     return r;
+  }
+
+  private attach(r: Running): void {
+    r.native = this.engine?.add(r.sc.spec, r.sc.policy, (result, status) => this.engineResult(r, result, status));
+  }
+
+  /** Hands the checkers the engine can run to it; before startChecks() only (the checker child
+   *  compiles the engine after the initial IPVS table is in the kernel). */
+  useEngine(engine: CheckEngine): void {
+    if (this.checksStarted || this.engine) throw new Error("useEngine after the checks started or with an engine already");
+    this.engine = engine;
+    for (const r of this.running.values()) this.attach(r);
   }
 
   /** A result the engine reports; "fallback" asks for this check to be run in JavaScript. */
@@ -155,7 +170,7 @@ export class HealthScheduler {
     if (r.timer !== undefined) this.clock.clearTimer(r.timer);
     r.timer = undefined;
     r.abort?.abort();
-    if (r.native) this.opts.engine?.remove(r.native);
+    if (r.native) this.engine?.remove(r.native);
   }
 
   /**
@@ -233,6 +248,7 @@ export class HealthScheduler {
 
   startChecks(): void {
     if (this.stopped) return;
+    this.checksStarted = true;
     for (const r of this.running.values()) if (r.timer === undefined && !r.abort) this.schedule(r, firstRunDelayMs(r.sc.policy, this.random()));
     this.watchTrackedFiles();
   }
@@ -302,7 +318,7 @@ export class HealthScheduler {
    *  report); undefined for a checker that runs in JavaScript. */
   engineCounters(id: string): NativeCounters | undefined {
     const r = this.running.get(id);
-    return r?.native && this.opts.engine?.counters(r.native);
+    return r?.native && this.engine?.counters(r.native);
   }
 
   /** Quorum and sorry-server state of a virtual server. */
@@ -312,14 +328,14 @@ export class HealthScheduler {
   }
 
   stats(): SchedulerStats {
-    return { checks: this.checks + (this.opts.engine?.checks() ?? 0), inFlight: this.inFlight, queued: this.waiting.length };
+    return { checks: this.checks + (this.engine?.checks() ?? 0), inFlight: this.inFlight, queued: this.waiting.length };
   }
 
   private schedule(r: Running, delayMs: number): void {
     if (this.stopped) return;
-    if (r.native && this.opts.engine) {
+    if (r.native && this.engine) {
       const steady = r.state.up && r.state.hasRun && r.state.retryIt === 0 && !r.rerun;
-      this.opts.engine.schedule(r.native, delayMs, steady ? r.okStatus : null);
+      this.engine.schedule(r.native, delayMs, steady ? r.okStatus : null);
       return;
     }
     r.timer = this.clock.setTimer(() => { r.timer = undefined; this.fire(r); }, Math.max(0, delayMs));

@@ -214,7 +214,6 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     const healths = next.virtualServers.map((v) => v.health);
     if (!scheduler) {
       scheduler = new HealthScheduler(healths, checkers, {
-        engine: checkEngine(ctx),
         onEvent,
         onDesired: (d) => { if (stopping) return; desired.set(d.vsKey, d); request(d.vsKey); },
         onVerdict,
@@ -365,8 +364,13 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
       const first = !scheduler;
       build(eff);
       await applyPending();
-      // The initial table is in the kernel before the first check competes with it for the loop.
-      if (first) scheduler?.startChecks();
+      // The initial table is in the kernel before the check engine is compiled and the first check
+      // competes with it for the CPU.
+      if (first && scheduler) {
+        const engine = checkEngine(ctx);
+        if (engine) scheduler.useEngine(engine);
+        scheduler.startChecks();
+      }
       // A large configuration leaves its parse and the previous model behind: collect them once this
       // configuration is acknowledged, rather than let the heap settle tens of MB higher (10,000 real
       // servers: 167 -> 131 MB PSS).

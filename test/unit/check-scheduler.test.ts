@@ -324,9 +324,12 @@ describe("health scheduler with a check engine", () => {
     const events: HealthEvent[] = [];
     const misc: CheckerSpec = { kind: "MISC_CHECK", params: { path: "/bin/true", timeoutMs: 1000, dynamic: false } };
     const s = new HealthScheduler([vsCfg(2)], [checker(1, { retry: 1, delayBeforeRetryMs: 1_000 }), checker(2, {}, misc)], {
-      clock, engine, runner: async (spec) => { jsRuns.push(spec.kind); return result(true); }, onEvent: (e) => events.push(e),
+      clock, runner: async (spec) => { jsRuns.push(spec.kind); return result(true); }, onEvent: (e) => events.push(e),
     });
-    s.start();
+    s.initialise();
+    s.useEngine(engine); // as the checker child does: after the initial table, before the first check
+    s.startChecks();
+    expect(() => s.useEngine(engine)).toThrow(/useEngine after the checks started/);
     await clock.advanceTo(0);
     expect(engine.calls).toEqual(["add 0", "schedule 0 0 null"]);
     expect(jsRuns).toEqual(["MISC_CHECK"]); // the engine does not take it
