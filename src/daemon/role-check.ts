@@ -46,6 +46,11 @@ function checkEngine(ctx: RoleContext): CheckEngine | undefined {
     return undefined;
   }
   engine.onError = (e) => ctx.log("err", `check engine result: ${e instanceof Error ? e.message : String(e)}`);
+  engine.onStopped = (why) => {
+    // Its checkers would wait forever: better a restart of this process by the supervisor, as for any crash.
+    ctx.log("err", `native check engine stopped (${why}); exiting so that the checker process is restarted`);
+    setTimeout(() => process.exit(70), 100);
+  };
   return engine;
 }
 

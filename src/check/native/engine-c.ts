@@ -13,7 +13,7 @@ export const ENGINE_C = String.raw`/*
  * Compiled at run time by Bun's TinyCC (bun:ffi cc). No system headers are needed (a deployed host has
  * none): every libc declaration is written out below, for glibc on x86-64 and aarch64 Linux.
  *
- * Talking to JavaScript: commands arrive on a pipe (ADD, SCHEDULE, REMOVE, STOP; layout in
+ * Talking to JavaScript: commands arrive on a pipe (ADD, SCHEDULE, REMOVE; layout in
  * native/protocol.ts); results leave on another pipe, batched per loop iteration; per-checker counters
  * (successes, failures, latency histogram, last result) live in a shared array JavaScript reads when a
  * status is asked for.
@@ -79,7 +79,7 @@ struct lb_event { u32 events; u64 data; };
 #endif
 
 /* Commands (JavaScript -> engine) and outcomes (engine -> JavaScript): keep in step with protocol.ts. */
-enum { CMD_ADD = 1, CMD_SCHEDULE = 2, CMD_REMOVE = 3, CMD_STOP = 4 };
+enum { CMD_ADD = 1, CMD_SCHEDULE = 2, CMD_REMOVE = 3 };
 enum { KIND_TCP = 1, KIND_HTTP = 2 };
 enum { OUT_OK = 1, OUT_CONNECT_ERROR = 2, OUT_BIND_ERROR = 3, OUT_TIMEOUT = 4, OUT_IO_ERROR = 5,
        OUT_HTTP_RESPONSE = 6, OUT_FALLBACK = 7 };
@@ -505,7 +505,6 @@ static void reset_slot(struct slot *s) {
 
 static void command(const u8 *c, u32 n) {
   u16 type = get16(c + 4);
-  if (type == CMD_STOP) { stopping = 1; return; }
   u32 i = get32(c + 8), gen = get32(c + 12);
   if (i >= nslots) return;
   struct slot *s = &slots[i];
@@ -548,7 +547,7 @@ static void read_commands(void) {
   for (;;) {
     if (grow(&cmd_buf, &cmd_cap, cmd_len + 65536)) return;
     ssize_t n = read(cmd_fd, cmd_buf + cmd_len, cmd_cap - cmd_len);
-    if (n == 0) { stopping = 1; break; }  /* the JavaScript side is gone */
+    if (n == 0) { stopping = 1; break; }  /* the JavaScript side closed the pipe: it is going away */
     if (n < 0) { if (ERRNO == EINTR) continue; break; }
     cmd_len += (u32)n;
   }

@@ -40,9 +40,16 @@ export class NativeCheckEngine implements CheckEngine {
   private readonly reader = new RecordReader();
   /** Where a result that could not be delivered is reported (the check child logs it). */
   onError: (e: unknown) => void = () => {};
+  /** Called if the engine stops delivering results (the check child then exits, to be restarted). */
+  onStopped: (why: string) => void = () => {};
 
   private constructor(private readonly commandFd: number, resultFd: number, private readonly stats: Float64Array, private readonly info: Float64Array) {
-    void this.readResults(resultFd);
+    // The engine runs until the process ends; a result stream that ends or breaks means checks have
+    // stopped, which must not go unnoticed.
+    this.readResults(resultFd).then(
+      () => this.onStopped("its result pipe closed"),
+      (e: unknown) => this.onStopped(e instanceof Error ? e.message : String(e)),
+    );
   }
 
   /** Compiles and starts the engine; throws with the reason when this host cannot have it. */

@@ -10,7 +10,7 @@ import { needsSocketOptions } from "../sockopts.ts";
 import type { CheckResult, CheckerSpec, ConnectOptions, HttpCheckParams, HttpUrl } from "../types.ts";
 import { formatEndpoint } from "../vs-state.ts";
 
-export const CMD_ADD = 1, CMD_SCHEDULE = 2, CMD_REMOVE = 3, CMD_STOP = 4;
+export const CMD_ADD = 1, CMD_SCHEDULE = 2, CMD_REMOVE = 3;
 const KIND_TCP = 1, KIND_HTTP = 2;
 export const OUT_OK = 1, OUT_CONNECT_ERROR = 2, OUT_BIND_ERROR = 3, OUT_TIMEOUT = 4, OUT_IO_ERROR = 5,
   OUT_HTTP_RESPONSE = 6, OUT_FALLBACK = 7;
@@ -121,7 +121,6 @@ export function encodeSchedule(slot: number, gen: number, delayMs: number, stead
 }
 
 export function encodeRemove(slot: number, gen: number): Uint8Array { return header(CMD_HEADER, CMD_REMOVE, slot, gen).bytes; }
-export function encodeStop(): Uint8Array { return header(CMD_HEADER, CMD_STOP, 0, 0).bytes; }
 
 export interface EngineRecord {
   slot: number;
