@@ -262,7 +262,7 @@ export function eventfdDrain(fd: number): bigint {
   const n = Number(c.read(fd, v, 8));
   if (n < 0) {
     const e = errno();
-    if (e === 11) return 0n;
+    if (e === EAGAIN) return 0n;
     throw new SysError("read", e, "eventfd");
   }
   return v[0];

@@ -325,13 +325,17 @@ function nativeTarget(co: ConnectOptions): Uint8Array | undefined {
   if (needsSocketOptions(co)) return undefined;
   let sa = targets.get(co);
   if (sa === undefined) {
-    const family = net.isIP(co.connectIp);
-    sa = family === 4 ? libc.sockaddrIn(co.connectIp, co.connectPort)
-      : family === 6 && !co.connectIp.includes("%") ? libc.sockaddrIn6(co.connectIp, co.connectPort)
-      : EMPTY;
+    sa = literalSockaddr(co.connectIp, co.connectPort) ?? EMPTY;
     targets.set(co, sa);
   }
   return sa.length ? sa : undefined;
+}
+
+/** sockaddr_in / sockaddr_in6 of a literal address without scope (a name, or "fe80::1%eth0", gives
+ *  undefined: those take the paths that resolve them). */
+export function literalSockaddr(ip: string, port: number): Uint8Array | undefined {
+  const family = net.isIP(ip);
+  return family === 4 ? libc.sockaddrIn(ip, port) : family === 6 && !ip.includes("%") ? libc.sockaddrIn6(ip, port) : undefined;
 }
 
 interface SystemError extends Error { code?: string; errno?: number; syscall?: string }

@@ -84,8 +84,6 @@ export interface SchedulerOptions {
   /** FILE_CHECK: re-read a tracked file as soon as it changes (inotify through fs.watch, as keepalived
    *  does), besides the delay_loop poll. Default true. */
   watchFiles?: boolean;
-  /** Runs the checkers it can (TCP_CHECK, plain HTTP_GET); without it every checker runs in JavaScript. */
-  engine?: CheckEngine;
 }
 
 interface Running {
@@ -123,13 +121,14 @@ export class HealthScheduler {
   private checks = 0;
   private stopped = false;
   private checksStarted = false;
+  /** Runs the checkers it can (TCP_CHECK, plain HTTP_GET), from useEngine(); without one every
+   *  checker runs in JavaScript. */
   private engine: CheckEngine | undefined;
 
   constructor(virtualServers: VirtualServerConfig[], checkers: ScheduledChecker[], private readonly opts: SchedulerOptions = {}) {
     this.clock = opts.clock ?? realClock;
     this.random = opts.random ?? Math.random;
     this.runner = opts.runner ?? defaultRunner;
-    this.engine = opts.engine;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 256);
     this.vsConfigs = attachCheckers(virtualServers, checkers);
     this.vsInputs = new Map(virtualServers.map((v) => [v.vsKey, v]));

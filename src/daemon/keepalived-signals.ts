@@ -8,6 +8,7 @@
 // still kills the process), so signal 36 gets a native handler, compiled at start by bun:ffi's
 // built-in TinyCC, that writes the signal number to a pipe the event loop reads.
 import { dlopen, FFIType } from "bun:ffi";
+import * as libc from "../../ffi/libc.ts";
 import { compileC } from "../../ffi/tcc.ts";
 import { openSync, renameSync, unlinkSync, writeSync, closeSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -122,7 +123,7 @@ int lbctl_signal_to_pipe(int sig, int fd) {
 }
 `;
 
-const O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000, SIG_IGN = 1;
+const SIG_IGN = 1;
 
 export type RealtimeSignalResult = { ok: true } | { ok: false; error: string };
 
@@ -132,18 +133,14 @@ export type RealtimeSignalResult = { ok: true } | { ok: false; error: string };
  * kill the daemon) and the reason is returned.
  */
 export function onRealtimeSignal(signo: number, handler: () => void): RealtimeSignalResult {
-  const libc = dlopen("libc.so.6", {
-    pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
-    signal: { args: [FFIType.i32, FFIType.u64], returns: FFIType.u64 },
-  });
+  const libcSignal = dlopen("libc.so.6", { signal: { args: [FFIType.i32, FFIType.u64], returns: FFIType.u64 } });
   let error: string;
   try {
     const compiled = compileC(HANDLER_C, { lbctl_signal_to_pipe: { args: ["int", "int"], returns: "int" } });
-    const fds = new Int32Array(2);
-    if (libc.symbols.pipe2(fds, O_NONBLOCK | O_CLOEXEC) !== 0) throw new Error("pipe2 failed");
-    if (compiled.symbols.lbctl_signal_to_pipe(signo, fds[1]!) !== 0) throw new Error("sigaction failed");
+    const [readEnd, writeEnd] = libc.pipe();
+    if (compiled.symbols.lbctl_signal_to_pipe(signo, writeEnd) !== 0) throw new Error("sigaction failed");
     void (async () => {
-      for await (const chunk of Bun.file(fds[0]!).stream()) {
+      for await (const chunk of Bun.file(readEnd).stream()) {
         for (let i = 0; i < chunk.length; i++) handler();
       }
     })().catch(() => { /* the pipe only closes with the process */ });
@@ -151,7 +148,7 @@ export function onRealtimeSignal(signo: number, handler: () => void): RealtimeSi
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
   }
-  libc.symbols.signal(signo, SIG_IGN);
+  libcSignal.symbols.signal(signo, SIG_IGN);
   return { ok: false, error };
 }
 

@@ -202,9 +202,10 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
     for (const p of next.problems) ctx.log("err", p);
     suspended = suspendedOf(next.virtualServers);
     const checkers = next.checkers.filter((c) => !disabled.has(c.id) && !suspended.has(c.vsKey));
-    // Plain JSON, no replacer (one would dominate a reload of 10,000 real servers); a Uint8Array comes out exact as {"0":..}.
     const before = programmedFrom;
-    // A virtual server the mapping reused (the same object) was programmed from the same JSON.
+    // A virtual server the mapping reused (the same object) was programmed from the same JSON. Plain
+    // JSON, no replacer (one would dominate a reload of 10,000 real servers); a Uint8Array comes out
+    // exact as {"0":..}.
     programmedFrom = new Map(next.virtualServers.map((v) => [v.key,
       (byKey.get(v.key) === v ? before.get(v.key) : undefined) ?? JSON.stringify({ h: v.health, s: v.services, d: v.dests })]));
     const nextKeys = new Set(next.virtualServers.map((v) => v.key));

@@ -43,7 +43,7 @@ export class NativeCheckEngine implements CheckEngine {
   /** Called if the engine stops delivering results (the check child then exits, to be restarted). */
   onStopped: (why: string) => void = () => {};
 
-  private constructor(private readonly commandFd: number, resultFd: number, private readonly stats: Float64Array, private readonly info: Float64Array) {
+  private constructor(private readonly commandFd: number, resultFd: number, private readonly stats: Float64Array, private readonly checksRun: Float64Array) {
     // The engine runs until the process ends; a result stream that ends or breaks means checks have
     // stopped, which must not go unnoticed.
     this.readResults(resultFd).then(
@@ -57,7 +57,7 @@ export class NativeCheckEngine implements CheckEngine {
     const lib = compileC(ENGINE_C, {
       lbctl_engine_start: { args: ["int", "int", "u32", "u32"], returns: "int" },
       lbctl_engine_stats: { args: [], returns: "ptr" },
-      lbctl_engine_info: { args: [], returns: "ptr" },
+      lbctl_engine_checks: { args: [], returns: "ptr" },
     });
     const [commandRead, commandWrite] = libc.pipe();
     const [resultRead, resultWrite] = libc.pipe();
@@ -72,8 +72,8 @@ export class NativeCheckEngine implements CheckEngine {
       throw new Error(`native check engine did not start (${rc})`);
     }
     const stats = new Float64Array(toArrayBuffer(lib.symbols.lbctl_engine_stats() as Pointer, 0, CAPACITY * STATS_PER_SLOT * 8));
-    const info = new Float64Array(toArrayBuffer(lib.symbols.lbctl_engine_info() as Pointer, 0, 4 * 8));
-    return new NativeCheckEngine(commandWrite, resultRead, stats, info);
+    const checksRun = new Float64Array(toArrayBuffer(lib.symbols.lbctl_engine_checks() as Pointer, 0, 8));
+    return new NativeCheckEngine(commandWrite, resultRead, stats, checksRun);
   }
 
   add(spec: CheckerSpec, policy: CheckerPolicy, onResult: EngineResultHandler): EngineHandle | undefined {
@@ -111,7 +111,7 @@ export class NativeCheckEngine implements CheckEngine {
   counters(h: EngineHandle): NativeCounters { return countersAt(this.stats, h.slot); }
 
   /** Checks the engine has run since it started. */
-  checks(): number { return this.info[0]; }
+  checks(): number { return this.checksRun[0]; }
 
   private send(command: Uint8Array): void {
     this.pending.push(command);

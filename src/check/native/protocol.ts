@@ -2,8 +2,7 @@
 // over, the result records it sends back, and those records turned into the CheckResult (with the same
 // failure reasons) the JavaScript checkers would have produced. Layouts match engine-c.ts.
 import { isIP } from "node:net";
-import * as libc from "../../../ffi/libc.ts";
-import { connectErrnoReason, streamErrnoReason, timeoutFailure } from "../conn.ts";
+import { connectErrnoReason, literalSockaddr, streamErrnoReason, timeoutFailure } from "../conn.ts";
 import { buildRequest, judgeResponse } from "../http.ts";
 import { readResponse } from "../http-response.ts";
 import { needsSocketOptions } from "../sockopts.ts";
@@ -34,18 +33,13 @@ export interface NativeTarget {
   request: Uint8Array;
 }
 
-function socketAddress(ip: string, port: number): Uint8Array | undefined {
-  const family = isIP(ip);
-  return family === 4 ? libc.sockaddrIn(ip, port) : family === 6 && !ip.includes("%") ? libc.sockaddrIn6(ip, port) : undefined;
-}
-
 /** bindto / bind_port as a sockaddr of the connect address's family; undefined when there is none to
  *  bind, null when it cannot be expressed (the JavaScript checker then runs it and says why). */
 function bindAddress(co: ConnectOptions, v6: boolean): Uint8Array | undefined | null {
   if (co.bindto === undefined && co.bindPort === undefined) return undefined;
   const src = co.bindto ?? (v6 ? "::" : "0.0.0.0");
   if (isIP(src) !== (v6 ? 6 : 4)) return null;
-  return socketAddress(src, co.bindPort ?? 0) ?? null;
+  return literalSockaddr(src, co.bindPort ?? 0) ?? null;
 }
 
 function singleUrl(params: HttpCheckParams): HttpUrl | undefined {
@@ -65,7 +59,7 @@ export function nativeTarget(spec: CheckerSpec): NativeTarget | undefined {
   if (spec.kind !== "TCP_CHECK" && spec.kind !== "HTTP_GET") return undefined;
   const co = spec.params;
   if (needsSocketOptions(co) || co.connectPort <= 0 || co.connectPort > 65535) return undefined;
-  const address = socketAddress(co.connectIp, co.connectPort);
+  const address = literalSockaddr(co.connectIp, co.connectPort);
   if (!address) return undefined;
   const bind = bindAddress(co, address.length > 16);
   if (bind === null) return undefined;
