@@ -45,7 +45,8 @@ describe("lbctl daemon's checker child against keepalived 2.2.7 on a real IPVS k
     it(name, () => {
       const r = results.get(name);
       expect(r, "the case did not report (see the first test)").toBeDefined();
-      expect(r?.error ?? "", `in-VM case failed after ${r?.ms} ms`).toBe("");
+      // The whole error in the message: vitest shortens a long string in its diff, and CI keeps only the report.
+      expect(r?.error ?? "", `in-VM case failed after ${r?.ms} ms:\n${r?.error}`).toBe("");
       expect(r?.ok).toBe(true);
     });
   }

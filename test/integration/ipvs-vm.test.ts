@@ -33,7 +33,8 @@ describe("IPVS against a real kernel (VM)", () => {
     it(c.name, () => {
       const r = results.get(c.name);
       expect(r, "the case did not report (see the first test)").toBeDefined();
-      expect(r?.error ?? "", `in-VM case failed after ${r?.ms} ms`).toBe("");
+      // The whole error in the message: vitest shortens a long string in its diff, and CI keeps only the report.
+      expect(r?.error ?? "", `in-VM case failed after ${r?.ms} ms:\n${r?.error}`).toBe("");
       expect(r?.ok).toBe(true);
     });
   }

@@ -279,25 +279,48 @@ function labConfig(version: 1 | 2): string {
 /** The kernel's sync daemons, as `ipvsadm -L --daemon` lists them. */
 const syncDaemons = (): string => shOk(`ip netns exec ${D} ipvsadm -L --daemon`).trim();
 
+/**
+ * keepalived 2.2.7 itself sometimes never starts its master sync daemon: it logs "Entering MASTER STATE",
+ * stops its backup daemon, then its VRRP process sleeps in recvmsg on the IPVS netlink socket
+ * (wchan skb_wait_for_more_packets) and the master daemon never appears. Measured in the VM with
+ * keepalived alone, no lbctl run: 2 hangs in 25 starts with the host's 2 cores busy, as on CI. The
+ * reference side is therefore given three starts; lbctl gets one.
+ */
+const KEEPALIVED_SYNCD_STARTS = 3;
+
 /** lvs_sync_daemon is run by the VRRP side (keepalived's VRRP process; lbctl's VRRP child). */
 async function syncdCase(): Promise<void> {
   const conf = `${WORK}/syncd.conf`;
   writeFileSync(conf, "global_defs {\n  lvs_sync_daemon br0 VI_S id 7\n}\nvrrp_instance VI_S {\n  state MASTER\n  interface br0\n" +
     "  virtual_router_id 99\n  priority 255\n  advert_int 1\n  virtual_ipaddress {\n    192.168.26.99/32\n  }\n}\n");
   const seen: Record<string, string> = {};
-  for (const tool of ["lbctl", "keepalived"] as const) {
+  /** The sync daemons listed while `tool` runs as MASTER, or the reason there were none. */
+  async function whileMaster(tool: "lbctl" | "keepalived"): Promise<{ daemons: string } | { error: string }> {
     const d = startDaemon(tool, conf, D, "-P");
     try {
       const t0 = Date.now();
       while (!/master sync daemon/.test(syncDaemons())) {
-        if (Date.now() - t0 > 20_000) throw new Error(`${tool}: no master sync daemon: '${syncDaemons()}'\n${d.log().slice(-2000)}`);
+        if (Date.now() - t0 > 20_000) {
+          // Where the daemon's processes are (a VRRP child stuck in the kernel shows in wchan) and what the kernel said.
+          const where = sh(`ps -eo pid,ppid,stat,wchan:32,args | grep -E '[k]eepalived|[l]bctl|[i]pvs'; dmesg | tail -n 20`).out;
+          return { error: `${tool}: no master sync daemon: '${syncDaemons()}'\n${where}\n${d.log().slice(-2000)}` };
+        }
         await sleep(200);
       }
-      seen[tool] = syncDaemons();
+      return { daemons: syncDaemons() };
     } finally {
       await d.stop();
+      expectEqual(syncDaemons(), "", `${tool}: sync daemons after stop`);
     }
-    expectEqual(syncDaemons(), "", `${tool}: sync daemons after stop`);
+  }
+  for (const tool of ["lbctl", "keepalived"] as const) {
+    const errors: string[] = [];
+    for (let start = 0; start < (tool === "keepalived" ? KEEPALIVED_SYNCD_STARTS : 1) && seen[tool] === undefined; start++) {
+      const r = await whileMaster(tool);
+      if ("daemons" in r) seen[tool] = r.daemons;
+      else errors.push(r.error);
+    }
+    if (seen[tool] === undefined) throw new Error(errors.join("\n----- next start -----\n"));
   }
   expectEqual(seen.lbctl, seen.keepalived, "lbctl's sync daemons vs keepalived's while MASTER");
 }
