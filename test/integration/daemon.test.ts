@@ -37,9 +37,11 @@ function instance(name: string, vrid: number, vip: string): string {
 `;
 }
 
-async function vips(): Promise<string[]> {
-  const links = await lab.ipJson<{ addr_info: { local: string; family: string }[] }[]>(ns, ["addr", "show", "dev", "eth0"]);
-  return links.flatMap((l) => l.addr_info.filter((a) => a.family === "inet" && /^10\.60\.0\.1\d\d$/.test(a.local)).map((a) => a.local)).sort();
+/** The VIPs (x.y.0.1NN) on eth0 of `node` (the first daemon's namespace unless told). */
+async function vips(node = ns, net = "10.60"): Promise<string[]> {
+  const links = await lab.ipJson<{ addr_info: { local: string; family: string }[] }[]>(node, ["addr", "show", "dev", "eth0"]);
+  const vip = new RegExp(`^${net.replaceAll(".", "\\.")}\\.0\\.1\\d\\d$`);
+  return links.flatMap((l) => l.addr_info.filter((a) => a.family === "inet" && vip.test(a.local)).map((a) => a.local)).sort();
 }
 
 async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
@@ -148,5 +150,32 @@ describe("lbctl daemon", () => {
     expect(ms).toBeLessThan(1000);
     expect(await vips()).toEqual([]);
     expect(notifications()).toContain("STOPPING=1");
+  });
+});
+
+// The supervisor hands each child its configuration as a private file (child.ts putConfigFile); when no
+// file can be written (a full or read-only /tmp), the configuration goes over IPC instead.
+describe("lbctl daemon without a writable temporary directory", () => {
+  let ns2 = "";
+  let daemon2: SpawnedProcess;
+  const notADirectory = join(dir, "not-a-directory");
+
+  beforeAll(async () => {
+    [ns2] = await lab.namespaces("node2");
+    const [peer] = await lab.namespaces("peer2");
+    await lab.veth(ns2!, "eth0", peer!, "eth0");
+    await lab.addr(ns2!, "eth0", "10.61.0.1/24");
+    writeFileSync(notADirectory, "");
+    const conf2 = join(dir, "fallback.conf");
+    writeFileSync(conf2, instance("VI_F", 71, "10.61.0.100"));
+    daemon2 = lab.spawnIn(ns2!, [...lbctlCommand(), "daemon", "-f", conf2, "--socket", join(dir, "fallback.sock")], { env: { TMPDIR: notADirectory } });
+  }, 60_000);
+
+  it("sends the configuration over IPC, says so, and runs it", async () => {
+    await until("VIP", () => vips(ns2, "10.61"), (v) => v.includes("10.61.0.100"));
+    expect(daemon2.output().stdout).toMatch(/cannot write the vrrp process's configuration file .*; sending it over IPC/);
+    daemon2.kill("SIGTERM");
+    expect(await daemon2.exited).toBe(0);
+    expect(await vips(ns2, "10.61")).toEqual([]);
   });
 });
