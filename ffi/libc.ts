@@ -33,6 +33,7 @@ const lib = dlopen("libc.so.6", {
   read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  signal: { args: [FFIType.i32, FFIType.u64], returns: FFIType.u64 },
   setns: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
@@ -275,7 +276,13 @@ export function pipe(flags = O_NONBLOCK | O_CLOEXEC): [number, number] {
   return [fds[0], fds[1]];
 }
 
-export const F_SETPIPE_SZ = 1031, EAGAIN = 11;
+export const F_SETPIPE_SZ = 1031, EAGAIN = 11, EINTR = 4;
+
+const SIG_IGN = 1;
+/** signal(signo, SIG_IGN): for a signal the runtime cannot handle and that must not kill the process. */
+export function ignoreSignal(signo: number): void {
+  c.signal(signo, SIG_IGN);
+}
 
 /** write(2) to a non-blocking descriptor: the bytes taken, 0 when it would block. */
 export function writeSome(fd: number, data: Uint8Array): number {
@@ -283,7 +290,7 @@ export function writeSome(fd: number, data: Uint8Array): number {
   const n = Number(c.write(fd, data, data.byteLength));
   if (n >= 0) return n;
   const e = errno();
-  if (e === EAGAIN || e === 4) return 0;
+  if (e === EAGAIN || e === EINTR) return 0;
   throw new SysError("write", e);
 }
 
@@ -312,7 +319,7 @@ export function poll(fds: PollFd[], timeoutMs: number): number[] {
   const n = c.poll(buf, fds.length, Math.max(-1, Math.floor(timeoutMs)));
   if (n < 0) {
     const e = errno();
-    if (e === 4) return fds.map(() => 0);
+    if (e === EINTR) return fds.map(() => 0);
     throw new SysError("poll", e);
   }
   return fds.map((_, i) => v.getUint16(i * 8 + 6, true));

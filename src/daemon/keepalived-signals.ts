@@ -7,7 +7,6 @@
 // Bun cannot listen for real-time signals (process.on accepts "SIGRTMIN+2" but the signal
 // still kills the process), so signal 36 gets a native handler, compiled at start by bun:ffi's
 // built-in TinyCC, that writes the signal number to a pipe the event loop reads.
-import { dlopen, FFIType } from "bun:ffi";
 import * as libc from "../../ffi/libc.ts";
 import { compileC } from "../../ffi/tcc.ts";
 import { openSync, renameSync, unlinkSync, writeSync, closeSync, readFileSync } from "node:fs";
@@ -123,7 +122,6 @@ int lbctl_signal_to_pipe(int sig, int fd) {
 }
 `;
 
-const SIG_IGN = 1;
 
 export type RealtimeSignalResult = { ok: true } | { ok: false; error: string };
 
@@ -133,7 +131,6 @@ export type RealtimeSignalResult = { ok: true } | { ok: false; error: string };
  * kill the daemon) and the reason is returned.
  */
 export function onRealtimeSignal(signo: number, handler: () => void): RealtimeSignalResult {
-  const libcSignal = dlopen("libc.so.6", { signal: { args: [FFIType.i32, FFIType.u64], returns: FFIType.u64 } });
   let error: string;
   try {
     const compiled = compileC(HANDLER_C, { lbctl_signal_to_pipe: { args: ["int", "int"], returns: "int" } });
@@ -148,7 +145,7 @@ export function onRealtimeSignal(signo: number, handler: () => void): RealtimeSi
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
   }
-  libcSignal.symbols.signal(signo, SIG_IGN);
+  libc.ignoreSignal(signo);
   return { ok: false, error };
 }
 

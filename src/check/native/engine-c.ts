@@ -1,5 +1,7 @@
 // The native check engine's C source (compiled at run time by TinyCC through bun:ffi cc; see engine.ts).
 // Kept as a raw string so that the compiled binary carries it and vitest loads it like any module.
+import { LATENCY_BUCKETS_S } from "../../daemon/api-types.ts";
+
 export const ENGINE_C = String.raw`/*
  * lbctl's native check engine: TCP_CHECK and plain HTTP_GET run here, on one thread of their own, the
  * way keepalived's checker runs them (non-blocking sockets, one epoll, one timer heap). The JavaScript
@@ -96,8 +98,9 @@ enum { ST_FREE = 0, ST_IDLE, ST_WAITING, ST_CONNECTING, ST_SENDING, ST_READING }
 #define STATS_PER_SLOT 24
 enum { STAT_SUCCESSES = 0, STAT_FAILURES, STAT_COUNT, STAT_SUM_SECONDS, STAT_LAST_AT, STAT_LAST_OK,
        STAT_LAST_LATENCY_MS, STAT_BUCKETS = 8 };
-#define NBUCKETS 12
-static const double bucket_bounds[NBUCKETS] = { 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+/* The status API's latency buckets (api-types.ts LATENCY_BUCKETS_S), written in when the source is built. */
+#define NBUCKETS ${LATENCY_BUCKETS_S.length}
+static const double bucket_bounds[NBUCKETS] = { ${LATENCY_BUCKETS_S.join(", ")} };
 
 struct slot {
   u32 gen;

@@ -2,6 +2,7 @@
 // over, the result records it sends back, and those records turned into the CheckResult (with the same
 // failure reasons) the JavaScript checkers would have produced. Layouts match engine-c.ts.
 import { isIP } from "node:net";
+import { LATENCY_BUCKETS_S } from "../../daemon/api-types.ts";
 import { connectErrnoReason, literalSockaddr, streamErrnoReason, timeoutFailure } from "../conn.ts";
 import { buildRequest, judgeResponse } from "../http.ts";
 import { readResponse } from "../http-response.ts";
@@ -19,7 +20,7 @@ const CMD_HEADER = 16, ADD_FIXED = 176, SCHEDULE_LEN = 32, RESULT_HEADER = 32, M
 /** Doubles per checker in the engine's counter array, and their meaning. */
 export const STATS_PER_SLOT = 24;
 const STAT_SUCCESSES = 0, STAT_FAILURES = 1, STAT_COUNT = 2, STAT_SUM_SECONDS = 3, STAT_LAST_AT = 4, STAT_LAST_OK = 5,
-  STAT_LAST_LATENCY_MS = 6, STAT_BUCKETS = 8, BUCKETS = 12;
+  STAT_LAST_LATENCY_MS = 6, STAT_BUCKETS = 8, BUCKETS = LATENCY_BUCKETS_S.length;
 
 /** What the engine needs to run one checker. */
 export interface NativeTarget {
