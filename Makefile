@@ -22,9 +22,18 @@ deps: node_modules/.installed
 
 build: dist/lbctl
 
-dist/lbctl: node_modules/.installed $(SOURCES)
+# What `lbctl --version` reports. The build date is SOURCE_DATE_EPOCH, by default the commit's time,
+# so the same inputs give the same binary.
+REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- src ffi package.json 2>/dev/null || echo -dirty)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+export SOURCE_DATE_EPOCH
+BUILD_DATE := $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ)
+
+dist/lbctl: node_modules/.installed $(SOURCES) package.json
 	mkdir -p dist
-	$(BUN) build --compile --bytecode --minify-syntax --outfile dist/lbctl src/cli/main.ts src/net/rx-worker.ts
+	$(BUN) build --compile --bytecode --minify-syntax \
+	  --define 'LBCTL_REVISION="$(REVISION)"' --define 'LBCTL_BUILD_DATE="$(BUILD_DATE)"' \
+	  --outfile dist/lbctl src/cli/main.ts src/net/rx-worker.ts
 	@echo "built dist/lbctl"
 
 # The README's first command: a two-node demo cluster in network namespaces.
@@ -50,7 +59,7 @@ test: deps test-deps typecheck build
 vm: deps build
 	$(BUN) --bun ./node_modules/.bin/vitest run test/integration/ipvs-vm.test.ts
 
-unit: deps
+unit: deps build
 	$(BUN) --bun ./node_modules/.bin/vitest run test/unit
 
 clean:

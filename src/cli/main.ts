@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // lbctl: one binary, subcommands. Each command lives in its own module and is loaded lazily,
 // so `lbctl check` does not pay for the console or the daemon.
-import { VERSION } from "../version.ts";
+import { VERSION, versionLine } from "../version.ts";
 
 import { commands } from "./commands.ts";
 import { ROLE_COMMAND } from "../daemon/child.ts";
@@ -16,7 +16,7 @@ function printHelp(): void {
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === "-h" || cmd === "--help") { printHelp(); return 0; }
-  if (cmd === "--version" || cmd === "-v" || cmd === "version") { process.stdout.write(`lbctl ${VERSION}\n`); return 0; }
+  if (cmd === "--version" || cmd === "-v" || cmd === "version") { process.stdout.write(`${versionLine()}\n`); return 0; }
   if (cmd === "help") {
     const target = rest[0];
     if (!target) { printHelp(); return 0; }

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import type { Subprocess } from "bun";
 import type { Model } from "../config/schema.ts";
+import { isCompiled } from "../version.ts";
 
 export type Role = "vrrp" | "check";
 
@@ -13,10 +14,8 @@ export const ROLE_COMMAND = "__role";
 
 /** The command line that re-runs this program, compiled or under `bun run`. */
 export function selfCommand(): string[] {
-  // A compiled binary's entry lives in Bun's embedded filesystem; then execPath is lbctl itself.
-  const main = Bun.main;
-  if (main.startsWith("/$bunfs/") || main.startsWith("B:/~BUN/")) return [process.execPath];
-  return [process.execPath, main];
+  // A compiled binary is lbctl itself; from source, Bun runs the entry script.
+  return isCompiled() ? [process.execPath] : [process.execPath, Bun.main];
 }
 
 export interface ChildHandle {

@@ -17,6 +17,7 @@
 import { existsSync } from "node:fs";
 
 import * as libc from "../../ffi/libc.ts";
+import { isCompiled } from "../version.ts";
 import type { FromWorker, RxDatagram, ToWorker } from "./rx-protocol.ts";
 
 export type { RxDatagram } from "./rx-protocol.ts";
@@ -34,6 +35,15 @@ export interface RegisterOptions {
   onError?: (err: { code: string; message: string }) => void;
 }
 
+/** The receive path itself cannot work (as opposed to one socket's trouble). */
+export class ReceivePathError extends Error {
+  readonly code = "EWORKER";
+  constructor(message: string) {
+    super(message);
+    this.name = "ReceivePathError";
+  }
+}
+
 interface Listener { onDatagrams: (d: RxDatagram[]) => void; onError?: RegisterOptions["onError"] }
 
 class Receiver {
@@ -43,6 +53,9 @@ class Receiver {
   private readonly listeners = new Map<number, Listener>();
   private readonly pendingRemovals = new Map<number, () => void>();
   private stopped: (() => void) | null = null;
+  /** Settles once the running worker has loaded and taken its eventfd, or failed to. */
+  private readiness: Promise<void> = Promise.resolve();
+  private settleReady: ((failure?: string) => void) | null = null;
 
   private send(m: ToWorker): void {
     this.worker!.postMessage(m);
@@ -50,18 +63,40 @@ class Receiver {
   }
 
   private start(): void {
+    this.readiness = new Promise<void>((resolve, reject) => {
+      this.settleReady = (failure) => {
+        this.settleReady = null;
+        if (failure === undefined) resolve();
+        else reject(new Error(failure));
+      };
+    });
+    // Nobody may be waiting yet; the failure also reaches every listener's onError.
+    this.readiness.catch(() => { /* reported through ready() and onError */ });
+    let w: Worker;
+    try {
+      w = new Worker(workerEntry());
+    } catch (e) {
+      const message = `receive worker failed: ${(e as Error).message}`;
+      this.settleReady?.(message);
+      throw new ReceivePathError(message);
+    }
     this.wakeFd = libc.eventfd();
-    const w = new Worker(workerEntry());
     w.onmessage = (e: MessageEvent<FromWorker>) => this.dispatch(e.data);
     w.onerror = (e: ErrorEvent) => {
-      for (const l of this.listeners.values()) l.onError?.({ code: "EWORKER", message: `receive worker failed: ${e.message}` });
+      const message = `receive worker failed: ${e.message}`;
+      this.settleReady?.(message);
+      for (const l of this.listeners.values()) l.onError?.({ code: "EWORKER", message });
     };
     this.worker = w;
     this.send({ op: "init", wakeFd: this.wakeFd });
   }
 
+  /** Resolves when the worker runs (at once if none is needed yet); rejects with why it cannot. */
+  ready(): Promise<void> { return this.readiness; }
+
   private dispatch(m: FromWorker): void {
     switch (m.op) {
+      case "ready": this.settleReady?.(); break;
       case "datagrams": this.listeners.get(m.id)?.onDatagrams(m.datagrams); break;
       case "error": this.listeners.get(m.id)?.onError?.({ code: m.code, message: m.message }); break;
       case "removed": this.pendingRemovals.get(m.id)?.(); this.pendingRemovals.delete(m.id); break;
@@ -111,18 +146,28 @@ class Receiver {
  * Where the worker's code is. Under `bun run` it is the file next to this one. In a `bun build
  * --compile` binary, src/net/rx-worker.ts must be an extra entrypoint; it is then embedded as
  * /$bunfs/root/<path relative to the entrypoints' common folder>.js, e.g. net/rx-worker.js when the
- * entrypoints are src/cli/main.ts and src/net/rx-worker.ts.
+ * entrypoints are src/cli/main.ts and src/net/rx-worker.ts. A compiled binary is recognised by
+ * Bun.main, not import.meta.url: with --bytecode, import.meta.url keeps the build machine's source
+ * path, which exists only in the checkout the binary was built from.
  */
-function workerEntry(): string {
-  const beside = new URL("./rx-worker.ts", import.meta.url);
-  if (!import.meta.url.includes("/$bunfs/")) return beside.href;
+export function workerEntry(): string {
+  if (!isCompiled()) return new URL("./rx-worker.ts", import.meta.url).href;
   const candidates = ["/$bunfs/root/net/rx-worker.js", "/$bunfs/root/src/net/rx-worker.js", "/$bunfs/root/rx-worker.js"];
   const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error("receive worker not embedded: add src/net/rx-worker.ts as an entrypoint of `bun build --compile`");
+  if (!found) throw new Error("not embedded in this binary: add src/net/rx-worker.ts as an entrypoint of `bun build --compile`");
   return found;
 }
 
 const receiver = new Receiver();
+
+/**
+ * Resolves once the receive worker of this thread is running, or at once when nothing is watched
+ * yet; rejects with the cause when it could not start. Whoever acts on what it hears (VRRP) must
+ * wait for this: a node that cannot hear its peers must not decide it is alone.
+ */
+export function receiverReady(): Promise<void> {
+  return receiver.ready();
+}
 
 /** Delivers every datagram arriving on fd (batched per wake-up) until unregistered. */
 export function watchDatagrams(fd: number, onDatagrams: (d: RxDatagram[]) => void, opts?: RegisterOptions): Registration {

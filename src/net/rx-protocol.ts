@@ -17,6 +17,7 @@ export type ToWorker =
   | { op: "stop" };
 
 export type FromWorker =
+  | { op: "ready" }
   | { op: "datagrams"; id: number; datagrams: RxDatagram[] }
   | { op: "error"; id: number; code: string; message: string }
   | { op: "removed"; id: number }

@@ -21,7 +21,7 @@ function post(m: FromWorker, transfer: ArrayBuffer[] = []): void {
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const m = event.data;
   switch (m.op) {
-    case "init": wakeFd = m.wakeFd; break;
+    case "init": wakeFd = m.wakeFd; post({ op: "ready" }); break;
     case "add": watched.set(m.id, { fd: m.fd, buf: new Uint8Array(m.bufferSize), controlSize: m.controlSize }); break;
     case "remove": watched.delete(m.id); post({ op: "removed", id: m.id }); break;
     case "stop": stopping = true; watched.clear(); post({ op: "stopped" }); return;
