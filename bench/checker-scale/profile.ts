@@ -39,6 +39,7 @@ async function profileMode(size: number, warmupS: number, windowS: number): Prom
   const role = checkRole({
     send: (m) => { sentMessages++; if (m.type === "status") statusMessages++; sentBytes += JSON.stringify(m).length; },
     log: () => {},
+    fatal: (cause) => { throw new Error(cause); },
   }, []);
   const load = (extra: boolean) => loadConfigText(config(size, extra), "bench.conf").effective;
   const t0 = performance.now();

@@ -92,6 +92,8 @@ const cmd: Command = {
       onEvent: (role, ev) => plane?.facade.childEvent(role, ev),
       onChild: (role, pid, change, detail) => plane?.facade.childChanged(role, pid, change, detail),
       onChildReady: (role) => { if (role === "check") void plane?.facade.reapplyDrains(); },
+      // A part that cannot work fails the whole daemon, loudly: systemd sees the exit status.
+      onGiveUp: (role) => void stop(`${role} cannot run`, 1),
     });
     // The API comes up first so that no early transition is missing from the event stream.
     try {
@@ -128,21 +130,23 @@ const cmd: Command = {
     }
     // SMTP alerts from the event stream; subscribed in the same tick as start(), before any child event.
     const alerts = subscribeAlerts({ subscribe: (l) => controlPlane.facade.subscribe(l), config: () => sup.config, hostname: hostname(), log });
+    const pidFile = a.pidFile;
     let stopping = false;
-    const stop = async (sig: string) => {
+    async function stop(why: string, code = 0): Promise<void> {
       if (stopping) return;
       stopping = true;
-      log.notice(`${sig}: stopping`);
+      if (code === 0) log.notice(`${why}: stopping`);
+      else log.crit(`${why}: stopping, exit status ${code}`);
       await sup.stop();
       // The children's last transitions (STOP) are alerts too: give them a moment to go out.
       await alerts.flush(2000);
       alerts.stop();
-      if (a.pidFile) rmSync(a.pidFile, { force: true });
+      if (pidFile) rmSync(pidFile, { force: true });
       await plane?.stop();
       await configMetrics?.stop();
       notifier.close();
-      process.exit(0);
-    };
+      process.exit(code);
+    }
     process.on("SIGTERM", () => void stop("SIGTERM"));
     process.on("SIGINT", () => void stop("SIGINT"));
     // Through the facade, so the reload shows in the event stream and drains are re-sent.

@@ -27,6 +27,12 @@ export function configForRole(role: "vrrp" | "check", effective: Model): Model {
   return out;
 }
 
+/**
+ * Exit status of a child that stopped because it cannot work (no sockets, no receive path): the
+ * supervisor restarts it with back-off and gives up after a few in a row (restart-policy.ts).
+ */
+export const FATAL_EXIT = 70; // EX_SOFTWARE
+
 export type ChildLevel = "err" | "warning" | "notice" | "info" | "debug";
 
 export type FromChild =

@@ -6,6 +6,7 @@ import { setRealtimePriorityAllThreads } from "../net/realtime.ts";
 import { IFA_F_SECONDARY, Rtnl, type AddressInfo } from "../netlink/rtnetlink.ts";
 import { insecureScript, statOwner } from "../util/script-security.ts";
 import { lookupUser } from "../util/users.ts";
+import { ReceivePathError } from "../net/receiver.ts";
 import { startVrrpRuntime, type RuntimeStatus, type VrrpRuntime } from "../vrrp/runtime.ts";
 import type { RoleContext, RoleFactory, RoleWorker } from "./role.ts";
 import type { LvsSyncDaemonConfig } from "../config/spec/global.ts";
@@ -124,39 +125,14 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
 
   return {
     async configure(effective, reload) {
-      const { config, problems } = vrrpRuntimeConfig(effective, {
-        primaryAddress: await primaryLookup(effective),
-        user: (u, g) => lookupUser(u, g),
-        insecure: (program) => insecureScript(program, statOwner),
-      });
-      for (const p of problems) ctx.log("err", `(${p.instance}) not started: ${p.message}`, p.instance);
-      if (!runtime) {
-        const global = (effective.global_defs ?? {}) as Partial<GlobalDefsConfig>;
-        runtime = await startVrrpRuntime({
-          ...config,
-          realtimePriority: global.vrrp_rt_priority ?? DEFAULT_VRRP_RT_PRIORITY,
-          log: (level, message) => ctx.log(level === "error" ? "err" : level, message),
-          onEvent: (event) => {
-            if (event.type === "transition") {
-              if (syncd && event.instance === syncd.instance) void syncd.set(event.to);
-              ctx.send({ type: "event", event: { ...event, at: Math.round(Date.now() - (performance.now() - event.at)) } });
-              publish();
-            }
-          },
-        });
-        // Every thread of this process real-time, the engine's helpers included (see realtime.ts);
-        // again with each status round, for threads the engine starts later.
-        const rt = global.vrrp_rt_priority ?? DEFAULT_VRRP_RT_PRIORITY;
-        const allThreadsRealtime = () => { try { setRealtimePriorityAllThreads(rt); } catch (e) { ctx.log("warning", `real-time priority: ${(e as Error).message}`); } };
-        allThreadsRealtime();
-        statusTimer = setInterval(() => { allThreadsRealtime(); publish(); }, STATUS_EVERY_MS);
-      } else if (reload) {
-        const r = await runtime.reload(config);
-        for (const e of r.errors) ctx.log("err", e);
-        ctx.log("info", `reload: ${r.kept.length} kept, ${r.started.length} started, ${r.restarted.length} restarted, ${r.removed.length} removed`);
+      try {
+        await apply(effective, reload);
+      } catch (e) {
+        // Without sockets or a receive path VRRP cannot work at all: exit (the supervisor restarts
+        // this process with back-off) rather than run deaf or not at all while looking alive.
+        if (e instanceof ReceivePathError || !runtime) ctx.fatal(`VRRP: ${(e as Error).message}`);
+        else throw e;
       }
-      followSyncd(effective);
-      publish();
     },
     async status() {
       return runtime ? wallClockStatus(runtime.status()) as unknown as Record<string, unknown> : undefined;
@@ -175,5 +151,42 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
       return r.ok ? { ok: true, message: `${action} ${name}` } : { ok: false, message: r.error };
     },
   };
+
+  async function apply(effective: Model, reload: boolean): Promise<void> {
+    const { config, problems } = vrrpRuntimeConfig(effective, {
+      primaryAddress: await primaryLookup(effective),
+      user: (u, g) => lookupUser(u, g),
+      insecure: (program) => insecureScript(program, statOwner),
+    });
+    for (const p of problems) ctx.log("err", `(${p.instance}) not started: ${p.message}`, p.instance);
+    if (!runtime) {
+      const global = (effective.global_defs ?? {}) as Partial<GlobalDefsConfig>;
+      runtime = await startVrrpRuntime({
+        ...config,
+        realtimePriority: global.vrrp_rt_priority ?? DEFAULT_VRRP_RT_PRIORITY,
+        log: (level, message) => ctx.log(level === "error" ? "err" : level, message),
+        onFatal: (cause) => ctx.fatal(`VRRP: ${cause}`),
+        onEvent: (event) => {
+          if (event.type === "transition") {
+            if (syncd && event.instance === syncd.instance) void syncd.set(event.to);
+            ctx.send({ type: "event", event: { ...event, at: Math.round(Date.now() - (performance.now() - event.at)) } });
+            publish();
+          }
+        },
+      });
+      // Every thread of this process real-time, the engine's helpers included (see realtime.ts);
+      // again with each status round, for threads the engine starts later.
+      const rt = global.vrrp_rt_priority ?? DEFAULT_VRRP_RT_PRIORITY;
+      const allThreadsRealtime = () => { try { setRealtimePriorityAllThreads(rt); } catch (e) { ctx.log("warning", `real-time priority: ${(e as Error).message}`); } };
+      allThreadsRealtime();
+      statusTimer = setInterval(() => { allThreadsRealtime(); publish(); }, STATUS_EVERY_MS);
+    } else if (reload) {
+      const r = await runtime.reload(config);
+      for (const e of r.errors) ctx.log("err", e);
+      ctx.log("info", `reload: ${r.kept.length} kept, ${r.started.length} started, ${r.restarted.length} restarted, ${r.removed.length} removed`);
+    }
+    followSyncd(effective);
+    publish();
+  }
 };
 export default vrrpRole;

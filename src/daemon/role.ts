@@ -1,7 +1,7 @@
 // Entry of a child process (`lbctl __role ROLE`): the common loop — heartbeats, config and
 // stop messages from the supervisor, and a clean stop if the supervisor disappears.
 import { parentChannel, takeConfigFile, type Role } from "./child.ts";
-import { isToChild, type ChildLevel, type FromChild, type ToChild } from "./protocol.ts";
+import { FATAL_EXIT, isToChild, type ChildLevel, type FromChild, type ToChild } from "./protocol.ts";
 import type { Model } from "../config/schema.ts";
 
 /** What a role implements; the host does the plumbing. */
@@ -18,7 +18,13 @@ export interface RoleWorker {
 export interface RoleContext {
   send(msg: FromChild): void;
   log(level: ChildLevel, message: string, key?: string): void;
+  /**
+   * Something the role depends on cannot work: log the cause, release everything (worker.stop) and
+   * exit with FATAL_EXIT, so the supervisor restarts the process with back-off.
+   */
+  fatal(cause: string): void;
 }
+
 
 export type RoleFactory = (ctx: RoleContext, argv: string[]) => RoleWorker;
 
@@ -38,21 +44,28 @@ export async function runRole(argv: string[]): Promise<number> {
     process.stderr.write(`lbctl: '${name ?? ""}' is an internal role of 'lbctl daemon'\n`);
     return 64;
   }
-  const ctx: RoleContext = {
-    send: (m) => parent.send(m),
-    log: (level, message, key) => parent.send({ type: "log", level, message, key }),
-  };
-  const worker = (await load())(ctx, rest);
   let stopping: Promise<void> | null = null;
   let queue: Promise<void> = Promise.resolve();
   let ready = false;
-  const stop = () => {
-    stopping ??= queue.then(() => worker.stop()).then(
-      () => { parent.send({ type: "stopped" }); },
+  const stop = (code = 0) => {
+    // A fatal stop may come from inside the configuration being applied: don't wait for the queue.
+    const after = code === 0 ? queue : Promise.resolve();
+    stopping ??= after.then(() => worker.stop()).then(
+      () => { if (code === 0) parent.send({ type: "stopped" }); },
       (e: unknown) => { ctx.log("err", `stop failed: ${(e as Error).message}`); },
-    ).finally(() => process.exit(0));
+    ).finally(() => process.exit(code));
     return stopping;
   };
+  const ctx: RoleContext = {
+    send: (m) => parent.send(m),
+    log: (level, message, key) => parent.send({ type: "log", level, message, key }),
+    fatal: (cause) => {
+      if (stopping) return;
+      ctx.log("err", `cannot run: ${cause}; exiting`);
+      void stop(FATAL_EXIT);
+    },
+  };
+  const worker = (await load())(ctx, rest);
   const heartbeat = setInterval(() => parent.send({ type: "heartbeat", at: Date.now() }), 1000);
   heartbeat.unref?.();
   parent.onMessage((raw) => {

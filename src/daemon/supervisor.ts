@@ -7,7 +7,7 @@ import type { LoadedConfig } from "../config/load.ts";
 import type { Model } from "../config/schema.ts";
 import type { Logger } from "../util/log.ts";
 import { discardConfigFile, putConfigFile, spawnChild, type ChildHandle, type Role } from "./child.ts";
-import { configForRole, isFromChild, type FromChild, type ToChild } from "./protocol.ts";
+import { configForRole, FATAL_EXIT, isFromChild, type FromChild, type ToChild } from "./protocol.ts";
 import { DEFAULT_RESTART, initialRestartState, isHung, nextRestart, type RestartState } from "./restart-policy.ts";
 import type { SystemdNotifier } from "./sd-notify.ts";
 
@@ -25,6 +25,11 @@ export interface SupervisorOptions {
   onEvent?(role: Role, event: Record<string, unknown>): void;
   /** A child started, exited or was restarted (for the event stream). */
   onChild?(role: Role, pid: number | null, change: "started" | "exited" | "restarted", detail: string): void;
+  /**
+   * A child kept exiting because it cannot work (RestartPolicy.giveUpAfterFatal): it is not
+   * restarted again, and the daemon should stop and exit non-zero.
+   */
+  onGiveUp?(role: Role, detail: string): void;
   /** A child applied its first configuration (e.g. to re-send drains to a new checker). */
   onChildReady?(role: Role): void;
 }
@@ -242,10 +247,16 @@ export class Supervisor {
     for (const f of m.unacknowledged.splice(0)) if (f !== null) discardConfigFile(f);
     for (const w of m.statusWaiters.splice(0)) w();
     if (m.stopping) return;
-    const { delayMs, state } = nextRestart(m.restart, this.now(), DEFAULT_RESTART);
+    const { delayMs, state, giveUp } = nextRestart(m.restart, this.now(), DEFAULT_RESTART, code === FATAL_EXIT);
     m.restart = state;
-    this.o.log.err(`${m.role} process ${child.pid} exited (code ${code}); restarting in ${delayMs} ms`);
     this.o.onChild?.(m.role, child.pid, "exited", `code ${code}`);
+    if (giveUp) {
+      const detail = `${m.role} process could not run ${state.fatalInARow} times in a row`;
+      this.o.log.crit(`${detail} (last: pid ${child.pid}, code ${code}); giving up`);
+      this.o.onGiveUp?.(m.role, detail);
+      return;
+    }
+    this.o.log.err(`${m.role} process ${child.pid} exited (code ${code}); restarting in ${delayMs} ms`);
     m.restartTimer = setTimeout(() => { m.restartTimer = null; if (!m.stopping) this.spawn(m, true); }, delayMs);
   }
 

@@ -2,8 +2,8 @@
 // journald reads (sd-daemon(3)), and rate-limited per key so a flapping check cannot flood
 // the journal: after `burst` lines in `intervalMs`, lines for that key are counted and the
 // count is reported when the key speaks again.
-export type Level = "err" | "warning" | "notice" | "info" | "debug";
-const PRIORITY: Record<Level, number> = { err: 3, warning: 4, notice: 5, info: 6, debug: 7 };
+export type Level = "crit" | "err" | "warning" | "notice" | "info" | "debug";
+const PRIORITY: Record<Level, number> = { crit: 2, err: 3, warning: 4, notice: 5, info: 6, debug: 7 };
 
 export interface RateLimit { intervalMs: number; burst: number }
 export const DEFAULT_RATE_LIMIT: RateLimit = { intervalMs: 10_000, burst: 10 };
@@ -55,6 +55,7 @@ export class Logger {
     this.sink.write(`<${PRIORITY[level]}>${text.replace(/\n/g, " ")}\n`);
   }
 
+  crit(m: string, key?: string): void { this.log("crit", m, key); }
   err(m: string, key?: string): void { this.log("err", m, key); }
   warning(m: string, key?: string): void { this.log("warning", m, key); }
   notice(m: string, key?: string): void { this.log("notice", m, key); }

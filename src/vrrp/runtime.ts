@@ -9,6 +9,7 @@ import * as libc from "../../ffi/libc.ts";
 import { EthernetSender } from "../net/ethernet.ts";
 import { parseMac } from "../net/inet.ts";
 import { setRealtimePriority } from "../net/realtime.ts";
+import { ReceivePathError, receiverReady } from "../net/receiver.ts";
 import { openVrrpSocket, type ReceivedPacket, type VrrpSocketOptions } from "../net/vrrp-socket.ts";
 import { NETLINK_ROUTE } from "../netlink/message.ts";
 import { addressRequest, linkDeleteRequest, linkGetByNameRequest, linkSetUpRequest, macvlanCreateRequest, parseLinkMessage, vrrpVirtualMac } from "../netlink/rtnetlink.ts";
@@ -97,6 +98,8 @@ export interface RuntimeIo {
   /** The interface's MAC address (source of gratuitous ARPs / NAs); null when it has none. */
   linkMac(ifname: string): Uint8Array | null;
   startTracker(cfg: TrackerConfig, deps: TrackerDeps): TrackerSource;
+  /** Resolves once received datagrams are being delivered; rejects with why they cannot be. */
+  receiveReady(): Promise<void>;
   /** IPv6 forwarding on an interface (sets the Router flag of unsolicited NAs, as keepalived). */
   ipv6Forwarding(ifname: string): boolean;
   close(): void;
@@ -126,6 +129,11 @@ export interface RuntimeOptions extends RuntimeConfig {
   log: (level: LogLevel, msg: string) => void;
   onEvent?: (ev: RuntimeEvent) => void;
   clock?: Clock;
+  /**
+   * The receive path broke while running. The runtime has already stopped (priority-0 adverts,
+   * addresses released): a node that cannot hear its peers must not hold or take a VIP.
+   */
+  onFatal?: (cause: string) => void;
   /** vrrp_rt_priority: SCHED_RR priority for this thread (the VRRP child's). */
   realtimePriority?: number;
   io?: RuntimeIo;
@@ -207,6 +215,7 @@ function realIo(): RuntimeIo {
       return mac ? parseMac(mac) : null;
     },
     startTracker,
+    receiveReady: receiverReady,
     ipv6Forwarding: (ifname) => {
       try {
         return readFileSync(`/proc/sys/net/ipv6/conf/${ifname}/forwarding`, "utf8").trim() === "1";
@@ -222,6 +231,16 @@ function realIo(): RuntimeIo {
 }
 
 const notifierKey = (c: RuntimeConfig) => JSON.stringify([c.notifyFifo ?? null, c.scriptUser ?? null]);
+
+/**
+ * Errors that no instance can escape by itself (privileges, protocol support, resources): the VRRP
+ * process must fail loudly rather than run deaf. A missing interface stays one instance's problem.
+ */
+const SYSTEMIC_ERRNOS = new Set(["EPERM", "EACCES", "EAFNOSUPPORT", "EPROTONOSUPPORT", "ESOCKTNOSUPPORT", "EMFILE", "ENFILE", "ENOMEM", "ENOBUFS"]);
+
+function isSystemic(e: unknown): boolean {
+  return e instanceof ReceivePathError || (e instanceof libc.SysError && SYSTEMIC_ERRNOS.has(e.code));
+}
 
 const monotonic: Clock = { now: () => performance.now() };
 
@@ -330,7 +349,12 @@ class Runtime implements VrrpRuntime {
     await this.restartTracker(c);
     const errors = configErrors(c);
     for (const errs of errors.values()) for (const e of errs) this.log("error", `${e} - instance not started`);
-    this.startInstances(c.instances.filter((cfg) => !errors.has(cfg.name)));
+    try {
+      await this.startInstances(c.instances.filter((cfg) => !errors.has(cfg.name)));
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
     this.arm();
   }
 
@@ -375,8 +399,9 @@ class Runtime implements VrrpRuntime {
     try {
       socket = this.socketFor(cfg, dev);
     } catch (e) {
-      this.log("error", `(${cfg.name}) cannot open the VRRP socket on ${dev}: ${(e as Error).message} - instance not started`);
       if (vmac) this.deleteVmac(vmac);
+      if (isSystemic(e)) throw new ReceivePathError(`cannot open the VRRP socket on ${dev}: ${(e as Error).message}`);
+      this.log("error", `(${cfg.name}) cannot open the VRRP socket on ${dev}: ${(e as Error).message} - instance not started`);
       return null;
     }
     const inst: RunningInstance = {
@@ -405,10 +430,17 @@ class Runtime implements VrrpRuntime {
 
   /**
    * Starts instances: sockets (and vmacs) first, then keepalived's startup clean-up of stale VIP copies
-   * (see vips.ts; one address dump for all), then tracking and the startup event.
+   * (see vips.ts; one address dump for all), then tracking and the startup event. No instance starts
+   * before the receive path works: deaf, it would see no master and take the VIP (split brain).
    */
-  private startInstances(cfgs: readonly RuntimeInstanceConfig[]): void {
+  private async startInstances(cfgs: readonly RuntimeInstanceConfig[]): Promise<void> {
     const started = cfgs.map((c) => this.prepareInstance(c)).filter((i): i is RunningInstance => i !== null);
+    try {
+      await this.io.receiveReady();
+    } catch (e) {
+      throw e instanceof ReceivePathError ? e : new ReceivePathError((e as Error).message);
+    }
+    if (this.stopped) return;
     this.vips.clearStale(started.map((i) => ({ owner: i.cfg.name, addresses: announcedAddresses(i.cfg), defaultDev: i.dev })));
     for (const inst of started) {
       this.applyTrackingTo(inst);
@@ -463,6 +495,10 @@ class Runtime implements VrrpRuntime {
     const shared: SharedSocket = { key, family: cfg.family, sock, byVrid: new Map() };
     sock.onPacket((pkt) => this.receive(shared, pkt));
     sock.onError((err) => {
+      if (err.code === "EWORKER" || err.code === "EBADF") {
+        void this.fail(`receive path on ${dev}: ${err.message}`);
+        return;
+      }
       this.unmatched.malformed++;
       this.opts.onEvent?.({ type: "drop", instance: null, reason: "malformed", detail: err.message });
     });
@@ -854,9 +890,17 @@ class Runtime implements VrrpRuntime {
         if (!result.restarted.includes(cfg.name)) result.started.push(cfg.name);
       }
     }
-    this.startInstances(fresh);
+    await this.startInstances(fresh);
     this.applyTracking();
     return result;
+  }
+
+  /** The receive path broke: stop as on shutdown, then tell the owner, who must exit. */
+  private async fail(cause: string): Promise<void> {
+    if (this.stopped) return;
+    this.log("error", `${cause}: stopping VRRP (a node that cannot hear its peers must not hold a VIP)`);
+    await this.stop();
+    this.opts.onFatal?.(cause);
   }
 
   async stop(): Promise<void> {

@@ -15,6 +15,7 @@ interface FakeSocket extends RuntimeSocket {
   opts: VrrpSocketOptions;
   sent: { bytes: Uint8Array; dst?: string }[];
   deliver(pkt: ReceivedPacket): void;
+  fail(err: { code: string; message: string }): void;
   closed: boolean;
 }
 
@@ -24,6 +25,9 @@ class FakeKernel {
   addressLog: string[] = [];
   frames: Uint8Array[] = [];
   trackerConfigs: TrackerConfig[] = [];
+  /** What io.receiveReady() answers: the receive worker running, or why it is not. */
+  receiveReady: () => Promise<void> = async () => {};
+  openError: Error | null = null;
 
   io(): RuntimeIo {
     return {
@@ -41,14 +45,17 @@ class FakeKernel {
       },
       ifindex: () => 2,
       openSocket: (opts) => {
+        if (this.openError) throw this.openError;
         let cb: ((p: ReceivedPacket) => void) | null = null;
+        let errCb: ((e: { code: string; message: string }) => void) | null = null;
         const s: FakeSocket = {
           opts, sent: [], closed: false,
           send: (bytes, dst) => void s.sent.push({ bytes: bytes.slice(), dst }),
           onPacket: (f) => void (cb = f),
-          onError: () => {},
+          onError: (f) => void (errCb = f),
           close: async () => void (s.closed = true),
           deliver: (p) => cb?.(p),
+          fail: (e) => errCb?.(e),
         };
         this.sockets.push(s);
         return s;
@@ -62,6 +69,7 @@ class FakeKernel {
         close: async () => {},
       }),
       ipv6Forwarding: () => false,
+      receiveReady: () => this.receiveReady(),
       close: () => {},
     };
   }
@@ -107,8 +115,8 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
-async function start(config: RuntimeConfig): Promise<VrrpRuntime> {
-  rt = await startVrrpRuntime({ ...config, io: kernel.io(), clock: { now: () => Date.now() }, log: (l, m) => logs.push(`${l} ${m}`) });
+async function start(config: RuntimeConfig, onFatal?: (cause: string) => void): Promise<VrrpRuntime> {
+  rt = await startVrrpRuntime({ ...config, io: kernel.io(), clock: { now: () => Date.now() }, log: (l, m) => logs.push(`${l} ${m}`), onFatal });
   return rt;
 }
 
@@ -259,5 +267,68 @@ describe("runtime on fake I/O", () => {
     expect(r.status().instances.map((i) => i.name)).toEqual(["A"]);
     expect(logs.some((l) => l.includes("(B) eth0/IPv4/VRID 1 is already used by A"))).toBe(true);
     expect(logs.some((l) => l.includes("(C) VRID must be 1..255"))).toBe(true);
+  });
+});
+
+describe("a node that cannot hear its peers never takes a VIP", () => {
+  const master = () => inst({ name: "A", vrid: 7, priority: 255, initialState: "MASTER", vips: ["10.0.0.100"], vipDetails: [{ address: "10.0.0.100/24" }] });
+
+  it("start fails, naming the cause, when the receive worker cannot run; nothing was sent or added", async () => {
+    kernel.receiveReady = async () => { throw new Error("receive worker failed: ModuleNotFound"); };
+    await expect(start({ instances: [master()] })).rejects.toThrow(/receive worker failed: ModuleNotFound/);
+    vi.advanceTimersByTime(5000);
+    expect(kernel.addressLog).toEqual([]);
+    expect(kernel.sockets[0].sent).toEqual([]);
+    expect(kernel.frames).toEqual([]);
+    expect(kernel.sockets[0].closed).toBe(true);
+  });
+
+  it("no instance starts until the receive worker runs", async () => {
+    let ready!: () => void;
+    kernel.receiveReady = () => new Promise<void>((resolve) => { ready = resolve; });
+    const starting = start({ instances: [master()] });
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(kernel.sockets[0].sent).toEqual([]);
+    expect(kernel.addressLog).toEqual([]);
+    ready();
+    const r = await starting;
+    vi.advanceTimersByTime(1000);
+    expect(state(r, "A")).toBe("MASTER");
+  });
+
+  it("a socket it may not open (EPERM) fails the start instead of leaving the instance out", async () => {
+    const { SysError } = await import("../../ffi/libc.ts");
+    kernel.openError = new SysError("socket", 1);
+    await expect(start({ instances: [master()] })).rejects.toThrow(/cannot open the VRRP socket on eth0: socket: EPERM/);
+  });
+
+  it("a missing interface (ENODEV) stays that instance's problem", async () => {
+    const { SysError } = await import("../../ffi/libc.ts");
+    kernel.openError = new SysError("if_nametoindex", 19, "eth9");
+    const r = await start({ instances: [master()] });
+    expect(r.status().instances).toEqual([]);
+    expect(logs.some((l) => /^error \(A\) cannot open the VRRP socket on eth0: .*ENODEV.* - instance not started$/.test(l))).toBe(true);
+  });
+
+  it("a receive worker that dies while MASTER: priority-0 advert, VIP released, then onFatal", async () => {
+    const fatal: string[] = [];
+    const r = await start({ instances: [master()] }, (cause) => fatal.push(cause));
+    vi.advanceTimersByTime(1000);
+    expect(state(r, "A")).toBe("MASTER");
+    expect([...kernel.addresses]).toEqual(["10.0.0.100/24"]);
+    kernel.sockets[0].fail({ code: "EWORKER", message: "receive worker failed: boom" });
+    await vi.advanceTimersByTimeAsync(500);
+    expect(fatal).toEqual(["receive path on eth0: receive worker failed: boom"]);
+    expect(kernel.addresses.size).toBe(0);
+    expect(sentAdverts(kernel.sockets[0]).at(-1)![1]).toBe(0);
+    expect(kernel.sockets[0].closed).toBe(true);
+    expect(logs).toContain("error receive path on eth0: receive worker failed: boom: stopping VRRP (a node that cannot hear its peers must not hold a VIP)");
+  });
+
+  it("a malformed packet is only counted", async () => {
+    const fatal: string[] = [];
+    await start({ instances: [master()] }, (cause) => fatal.push(cause));
+    kernel.sockets[0].fail({ code: "EBADMSG", message: "too short" });
+    expect(fatal).toEqual([]);
   });
 });
