@@ -1,29 +1,20 @@
 // Boots the IPVS test VM once and runs test/vm/suite-daemon.ts there: the checker child of the compiled
 // dist/lbctl (`lbctl daemon -C`) against keepalived 2.2.7 (`keepalived -C`) on the same configurations,
 // in namespaces inside the VM. One `it` per in-VM case. Needs root, the VM packages (test/vm/README.md),
-// keepalived and busybox-static; builds dist/lbctl when it is missing (`make test` builds it first).
-import { spawnSync } from "node:child_process";
-import { existsSync, realpathSync } from "node:fs";
+// keepalived, busybox-static and dist/lbctl (`make test` builds it first).
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { distBinary } from "../helpers/lbctl-bin.ts";
 import { bundleForVm, buildVm, runInVm, vmCacheDir, type VmRunResult } from "../vm/run-in-vm.ts";
 import { DAEMON_RESULT_PREFIX, daemonCaseNames, type DaemonCaseResult } from "../vm/suite-daemon.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
-const lbctl = join(repoRoot, "dist/lbctl");
 let run: VmRunResult;
 const results = new Map<string, DaemonCaseResult>();
 
-function buildLbctl(): void {
-  if (existsSync(lbctl)) return;
-  const bun = realpathSync(join(repoRoot, "node_modules/.bin/bun"));
-  const r = spawnSync(bun, ["build", "--compile", "--minify-syntax", "--outfile", lbctl, "src/cli/main.ts", "src/net/rx-worker.ts"], { cwd: repoRoot, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`building dist/lbctl failed:\n${r.stdout}\n${r.stderr}`);
-}
-
 describe("lbctl daemon's checker child against keepalived 2.2.7 on a real IPVS kernel (VM)", () => {
   beforeAll(async () => {
-    buildLbctl();
+    const lbctl = distBinary();
     const cache = buildVm();
     const command = bundleForVm(join(repoRoot, "test/vm/suite-daemon.ts"), join(vmCacheDir(), "suite-daemon.js"));
     run = await runInVm({ command: `LBCTL_BIN='${lbctl}' ${command}`, cacheDir: cache, timeoutMs: 280_000, memoryMb: 1536 });

@@ -20,6 +20,18 @@ mkdir -p /mnt/rw/upper /mnt/rw/work
 mount -t overlay overlay -o lowerdir=/mnt/host,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /newroot || poweroff -f
 
 r=/newroot
+# The results share first: it says which host paths under /tmp must stay visible ("keep", one per
+# line, e.g. a checkout in /tmp/x), since the guest's fresh tmpfs on /tmp would hide them.
+mkdir -p /mnt/results
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results /mnt/results || poweroff -f
+i=0
+if [ -f /mnt/results/keep ]; then
+  while read -r p; do
+    [ -d "$r$p" ] || continue
+    i=$((i + 1)); mkdir -p /mnt/keep$i
+    mount --bind "$r$p" /mnt/keep$i && echo "$p" > /mnt/keep$i.path
+  done < /mnt/results/keep
+fi
 mount -t proc proc $r/proc
 mount -t sysfs sysfs $r/sys
 mount -t devtmpfs devtmpfs $r/dev
@@ -28,9 +40,15 @@ mount -t devpts devpts $r/dev/pts
 mount -t tmpfs tmpfs $r/dev/shm
 mount -t tmpfs tmpfs $r/run
 mount -t tmpfs tmpfs $r/tmp
+while [ $i -gt 0 ]; do
+  if [ -f /mnt/keep$i.path ]; then
+    p="$(cat /mnt/keep$i.path)"; mkdir -p "$r$p"; mount --move /mnt/keep$i "$r$p"
+  fi
+  i=$((i - 1))
+done
 mount -t cgroup2 cgroup2 $r/sys/fs/cgroup 2>/dev/null
 mkdir -p $r/run/lbctl-vm $r/run/netns
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results $r/run/lbctl-vm || poweroff -f
+mount --move /mnt/results $r/run/lbctl-vm || poweroff -f
 ip link set lo up
 
 port() {

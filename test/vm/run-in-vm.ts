@@ -107,6 +107,15 @@ async function acquireVmLock(cacheDir: string): Promise<() => void> {
   }
 }
 
+/**
+ * Host paths the guest's own tmpfs on /tmp would hide (a checkout in /tmp/x): init.sh binds them
+ * back. Real paths, outermost only.
+ */
+export function hiddenInGuest(paths: string[]): string[] {
+  const real = [...new Set(paths.map((p) => realpathSync(p)))].filter((p) => p === "/tmp" || p.startsWith("/tmp/")).sort();
+  return real.filter((p) => !real.some((q) => q !== p && p.startsWith(`${q}/`)));
+}
+
 /** Boots the VM, runs one command, powers off. Never leaves QEMU running. Waits for other runs first. */
 export async function runInVm(options: VmRunOptions): Promise<VmRunResult> {
   const cacheDir = options.cacheDir ?? vmCacheDir();
@@ -122,7 +131,9 @@ async function runLocked(cacheDir: string, options: VmRunOptions): Promise<VmRun
   const share = mkdtempSync(join(tmpdir(), "lbctl-vm-"));
   const started = performance.now();
   try {
-    writeFileSync(join(share, "cmd.sh"), `cd ${shellQuote(options.cwd ?? repoRoot)} || exit 125\n${options.command}\n`);
+    const cwd = options.cwd ?? repoRoot;
+    writeFileSync(join(share, "cmd.sh"), `cd ${shellQuote(cwd)} || exit 125\n${options.command}\n`);
+    writeFileSync(join(share, "keep"), hiddenInGuest([repoRoot, cwd, cacheDir]).map((p) => `${p}\n`).join(""));
     const qemu = spawn("qemu-system-x86_64", qemuArgs(cacheDir, share, options.memoryMb ?? 1024, options.cpus ?? 2), {
       stdio: ["ignore", "pipe", "pipe"],
     });
