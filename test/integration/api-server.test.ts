@@ -1,14 +1,14 @@
 // The control API over a real unix socket (Bun.serve) with a fake daemon behind it, the lbctl
 // commands against it as separate processes, root-only access checked as `nobody`, and the
 // metrics endpoint scraped over real HTTP on loopback.
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveControlApi, startControlPlane, type ControlServer } from "../../src/daemon/control-api.ts";
 import { formatDrainFile } from "../../src/daemon/drain-store.ts";
 import { serveMetrics } from "../../src/daemon/metrics.ts";
-import { lbctlCommand } from "../helpers/lbctl-run.ts";
+import { distBinary, lbctlCommand } from "../helpers/lbctl-bin.ts";
 import { FakeSupervisor, sampleFacade, T0 } from "../unit/api-fixture.ts";
 import { parseExposition, valueOf } from "../unit/metrics-parser.ts";
 
@@ -211,9 +211,8 @@ describe("root only", () => {
   beforeAll(async () => {
     // A compiled lbctl in a directory `nobody` can read, whatever the checkout's permissions are.
     bin = join(tmp, "bin", "lbctl");
-    const b = Bun.spawn({ cmd: [BUN, "build", "--compile", "--outfile", bin, join(ROOT, "src/cli/main.ts"), join(ROOT, "src/net/rx-worker.ts")], stdout: "pipe", stderr: "pipe", env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" } });
-    const [code, err] = await Promise.all([b.exited, new Response(b.stderr).text()]);
-    if (code !== 0) throw new Error(`bun build --compile failed: ${err}`);
+    mkdirSync(dirname(bin), { recursive: true });
+    copyFileSync(distBinary(), bin);
     chmodSync(join(tmp, "bin"), 0o755);
   });
 

@@ -1,11 +1,12 @@
 // `lbctl top` in a real terminal (tmux), against a fake daemon on a temp unix socket: under
 // `bun run` and as a compiled binary built here. Reads the screen with capture-pane.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveControlApi, type ControlServer } from "../../src/daemon/control-api.ts";
 import { sampleFacade } from "../unit/api-fixture.ts";
+import { distBinary } from "../helpers/lbctl-bin.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const BUN = join(ROOT, "node_modules/.bin/bun");
@@ -44,9 +45,7 @@ beforeAll(async () => {
   socket = join(tmp, "run", "lbctl.sock");
   server = await serveControlApi({ socketPath: socket, facade: daemon.facade });
   compiled = join(tmp, "lbctl");
-  const b = Bun.spawn({ cmd: [BUN, "build", "--compile", "--outfile", compiled, join(ROOT, "src/cli/main.ts"), join(ROOT, "src/net/rx-worker.ts")], stdout: "pipe", stderr: "pipe", env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" } });
-  const [code, err] = await Promise.all([b.exited, new Response(b.stderr).text()]);
-  if (code !== 0) throw new Error(`bun build --compile failed: ${err}`);
+  copyFileSync(distBinary(), compiled);
   chmodSync(compiled, 0o755);
 });
 
