@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 // The receive worker must work in a `bun build --compile` binary built like the product
-// (entrypoints src/cli/<main>.ts + src/net/rx-worker.ts), without the sources on disk.
+// (--bytecode, entrypoints src/cli/<main>.ts + src/net/rx-worker.ts), without the sources on disk.
 describe("receive worker in a compiled binary", () => {
   it("delivers an rtnetlink event when src/net/rx-worker.ts is an extra entrypoint", async () => {
     const repo = new URL("../../", import.meta.url).pathname;
@@ -23,6 +23,7 @@ describe("receive worker in a compiled binary", () => {
     dirs.push(build, out);
     cpSync(join(repo, "src"), join(build, "src"), { recursive: true });
     cpSync(join(repo, "ffi"), join(build, "ffi"), { recursive: true });
+    cpSync(join(repo, "package.json"), join(build, "package.json"));
     writeFileSync(join(build, "src/cli/rx-probe.ts"), `
       import { subscribeRtnlEvents } from "../netlink/events.ts";
       const timer = setTimeout(() => { console.log("no event"); process.exit(2); }, 5000);
@@ -35,7 +36,7 @@ describe("receive worker in a compiled binary", () => {
       Bun.spawn(["ip", "addr", "add", "10.74.0.1/32", "dev", "lo"]);
     `);
     const bin = join(out, "rx-probe");
-    const compile = Bun.spawnSync([process.execPath, "build", "--compile", "--outfile", bin, "src/cli/rx-probe.ts", "src/net/rx-worker.ts"], { cwd: build, env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" } });
+    const compile = Bun.spawnSync([process.execPath, "build", "--compile", "--bytecode", "--minify-syntax", "--outfile", bin, "src/cli/rx-probe.ts", "src/net/rx-worker.ts"], { cwd: build, env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" } });
     expect(compile.exitCode, compile.stderr.toString()).toBe(0);
     rmSync(build, { recursive: true, force: true }); // the binary must not find the sources on disk
     const [ns] = await lab.namespaces("bin");
