@@ -1,5 +1,5 @@
 // `lbctl daemon`: the supervisor in the foreground, for systemd (Type=notify) or a terminal.
-import { loadConfig, defaultConfigPath } from "../config/load.ts";
+import { loadConfig, defaultConfig } from "../config/load.ts";
 import type { Model } from "../config/schema.ts";
 import type { Role } from "../daemon/child.ts";
 import { hasRole } from "../daemon/role.ts";
@@ -81,7 +81,10 @@ const cmd: Command = {
     // stdout with priority prefixes suits journald; --syslog (keepalived's -S) sends to /dev/log.
     const log = a.syslogFacility === undefined ? new Logger() : new Logger(new SyslogSink(a.syslogFacility));
     const notifier = new SystemdNotifier();
-    const configPath = a.file ?? defaultConfigPath();
+    const choice = defaultConfig(a.file);
+    if ("error" in choice) { log.err(choice.error); process.stderr.write(`lbctl daemon: ${choice.error}\n`); return 1; }
+    const { path: configPath, reason: configReason } = choice;
+    log.notice(`configuration: ${configPath} (${configReason})`);
     let plane: ControlPlane | null = null;
     const sup = new Supervisor({
       configPath,
@@ -95,7 +98,7 @@ const cmd: Command = {
     });
     // The API comes up first so that no early transition is missing from the event stream.
     try {
-      plane = await startControlPlane({ supervisor: sup, configPath, version: VERSION, socketPath: a.socket, metrics, log });
+      plane = await startControlPlane({ supervisor: sup, configPath, configReason, version: VERSION, socketPath: a.socket, metrics, log });
     } catch (e) {
       process.stderr.write(`lbctl daemon: ${(e as Error).message}\n`);
       return 1;

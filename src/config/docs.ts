@@ -8,6 +8,23 @@ import type { BlockSpec, Field } from "./schema.ts";
 import { kwOf, parseConfBlock } from "./schema.ts";
 import { rootSpec } from "./spec/root.ts";
 
+/**
+ * Which file is read without -f (chooseConfig in load.ts), in the words docs/config.md and
+ * lbctl(8) both print. Markdown code spans only, so man.ts can turn them into bold.
+ */
+export const CONFIG_SELECTION: readonly string[] = [
+  "`lbctl daemon`, `lbctl check` and `lbctl config show` read the file given with `-f FILE`. Without it:",
+  "",
+  "1. `/etc/lbctl/lbctl.toml` if it exists and sets anything. A file of nothing but comments and blank lines, as the RPM installs it, does not count.",
+  "2. Else `/etc/keepalived/keepalived.conf`, unchanged.",
+  "3. Else an error that names both paths.",
+  "",
+  "So installing the RPM beside an existing keepalived.conf changes nothing until `/etc/lbctl/lbctl.toml` is written. " +
+    "The daemon logs the file it reads and why at start (`configuration: /etc/keepalived/keepalived.conf (/etc/lbctl/lbctl.toml sets nothing)`), " +
+    "`lbctl status` shows the same line (`daemon.configPath` and `daemon.configReason` in `--json`), and `lbctl check` says it on standard error. " +
+    "The choice is made when the daemon starts: a reload re-reads the same file, a restart chooses again.",
+];
+
 /** Shown converted in the reference, so the mapping between the two formats is read off an example. */
 const EXAMPLE = `global_defs {
     router_id lb1
@@ -119,6 +136,10 @@ export async function generateDocs(): Promise<string> {
     "```toml",
     exampleToml(),
     "```",
+    "",
+    "## Which file is read",
+    "",
+    ...CONFIG_SELECTION,
     "",
   ];
   const seen = new Set<BlockSpec>();
