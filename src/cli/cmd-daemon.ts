@@ -71,7 +71,9 @@ export function rolesFor(effective: Model, a: Pick<DaemonArgs, "vrrpOnly" | "che
 const cmd: Command = {
   summary: "Run lbctl in the foreground: VRRP, IPVS and health checks from the configuration.\n" +
     "SIGHUP reloads (a bad file keeps the running configuration), SIGTERM stops cleanly.\n" +
-    "As keepalived: SIGUSR1 writes $TMPDIR/keepalived.data, SIGUSR2 keepalived.stats, signal 36 keepalived.json.",
+    "As keepalived: SIGUSR1 writes $TMPDIR/keepalived.data, SIGUSR2 keepalived.stats, signal 36 keepalived.json.\n" +
+    "Without -f: /etc/lbctl/lbctl.toml if it sets anything (comments alone do not count), else\n" +
+    "/etc/keepalived/keepalived.conf; the file and the reason are logged at start and shown by `lbctl status`.",
   usage: "lbctl daemon [-f FILE] [--config-id ID] [--vrrp-only|-P] [--check-only|-C] [--socket PATH] [--metrics-listen ADDR:PORT] [--heartbeat-timeout S] [--pid|-p FILE] [--syslog FACILITY]",
   async run(argv) {
     const a = parseArgs(argv);
