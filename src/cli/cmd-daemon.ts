@@ -90,7 +90,14 @@ const cmd: Command = {
     let plane: ControlPlane | null = null;
     const sup = new Supervisor({
       configPath,
-      load: (p) => loadConfig(p, { configId: a.configId }),
+      load: (p) => {
+        // A reload re-reads the file chosen at start; say so if the rule would now choose another.
+        if (a.file === undefined) {
+          const now = defaultConfig();
+          if (!("error" in now) && now.path !== p) log.warning(`${now.path} now applies (${now.reason}), but a reload re-reads ${p}: restart lbctl to switch`);
+        }
+        return loadConfig(p, { configId: a.configId });
+      },
       rolesFor: (eff) => rolesFor(eff, a),
       log, notifier,
       heartbeatTimeoutMs: a.heartbeatTimeoutMs,

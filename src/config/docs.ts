@@ -22,7 +22,7 @@ export const CONFIG_SELECTION: readonly string[] = [
   "So installing the RPM beside an existing keepalived.conf changes nothing until `/etc/lbctl/lbctl.toml` is written. " +
     "The daemon logs the file it reads and why at start (`configuration: /etc/keepalived/keepalived.conf (/etc/lbctl/lbctl.toml sets nothing)`), " +
     "`lbctl status` shows the same line (`daemon.configPath` and `daemon.configReason` in `--json`), and `lbctl check` says it on standard error. " +
-    "The choice is made when the daemon starts: a reload re-reads the same file, a restart chooses again.",
+    "The choice is made when the daemon starts: a reload re-reads the same file (with a warning when the rule would now choose the other one), a restart chooses again.",
 ];
 
 /** Shown converted in the reference, so the mapping between the two formats is read off an example. */

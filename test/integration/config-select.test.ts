@@ -148,4 +148,19 @@ describe("lbctl daemon without -f", () => {
     const s = JSON.parse(json.stdout) as { daemon: { configPath: string; configReason: string } };
     expect(s.daemon).toMatchObject({ configPath: "/etc/keepalived/keepalived.conf", configReason: "/etc/lbctl/lbctl.toml sets nothing" });
   }, 20_000);
+
+  it("re-reads the same file on reload, and warns when lbctl.toml has started to set something", async () => {
+    // Written in the daemon's own view of /etc (its private overlay), not the host's.
+    const w = run(["nsenter", "-t", String(daemon.pid), "-m", "sh", "-c", `printf '%s' '${TOML}' > /etc/lbctl/lbctl.toml`]);
+    expect(w.code).toBe(0);
+    daemon.kill("SIGHUP");
+    const deadline = Date.now() + 10_000;
+    while (!daemon.output().stdout.includes("reloaded /etc/keepalived/keepalived.conf") && Date.now() < deadline) await Bun.sleep(50);
+    const out = daemon.output().stdout;
+    expect(out).toContain("/etc/lbctl/lbctl.toml now applies (it sets something, so it comes before /etc/keepalived/keepalived.conf), but a reload re-reads /etc/keepalived/keepalived.conf: restart lbctl to switch");
+    expect(out).toContain("reloaded /etc/keepalived/keepalived.conf");
+    const s = JSON.parse((await status("--json")).stdout) as { daemon: { configPath: string }; vrrp: { instances: { name: string }[] } };
+    expect(s.daemon.configPath).toBe("/etc/keepalived/keepalived.conf");
+    expect(s.vrrp.instances.map((i) => i.name)).toEqual(["VI_K"]);
+  }, 20_000);
 });
