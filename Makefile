@@ -6,7 +6,7 @@ export BUN_INSTALL_CACHE_DIR := $(CURDIR)/.cache/bun-install
 SOURCES := $(shell find src ffi -name '*.ts' 2>/dev/null)
 # Packages the test suite drives (reference peer, namespaces, captures, IPVS VM).
 TEST_DEBS := keepalived iproute2 tcpdump nftables ipvsadm procps psmisc openssl nginx-light python3 iputils-ping curl \
-             dnsmasq qemu-system-x86 xz-utils busybox-static cpio kmod tmux rpm systemd
+             dnsmasq qemu-system-x86 xz-utils busybox-static cpio kmod tmux rpm rpmlint groff-base systemd
 
 -include mk/*.mk
 
@@ -65,15 +65,33 @@ unit: deps build
 clean:
 	rm -rf dist .cache
 
-# Binary RPM of dist/lbctl (rpmbuild from Debian's `rpm` package works too).
+# Binary RPM of dist/lbctl for EL7/8/9 (rpmbuild from Debian's `rpm` package). Reproducible:
+# SOURCE_DATE_EPOCH is the HEAD commit's time. RPM_RELEASE, RPM_SRCDIR (where rpm/, docs/,
+# README.md and LICENSE are read), RPM_OUT and RPM_GZIP_LEVEL are for the tests' upgrade and rebuild.
 VERSION := $(shell node -p 'require("./package.json").version')
-rpm: build
-	rm -rf .cache/rpmbuild && mkdir -p .cache/rpmbuild dist
-	rpmbuild -bb --define "_topdir $(CURDIR)/.cache/rpmbuild" --define "lbctl_version $(VERSION)" \
-	  --define "lbctl_bindir $(CURDIR)/dist" --define "lbctl_srcdir $(CURDIR)" \
-	  --define "_unitdir /usr/lib/systemd/system" rpm/lbctl.spec
-	cp .cache/rpmbuild/RPMS/x86_64/lbctl-$(VERSION)-1.x86_64.rpm dist/
-	@echo "built dist/lbctl-$(VERSION)-1.x86_64.rpm"
+SOURCE_DATE_EPOCH ?= $(or $(shell git log -1 --format=%ct 2>/dev/null),1767225600)
+RPM_RELEASE ?= 1
+RPM_GZIP_LEVEL ?= 6
+RPM_SRCDIR ?= $(CURDIR)
+RPM_OUT ?= $(CURDIR)/dist
+RPM_TOPDIR := $(CURDIR)/.cache/rpmbuild-$(RPM_RELEASE)
+RPM_FILE := lbctl-$(VERSION)-$(RPM_RELEASE).x86_64.rpm
+
+# lbctl(8), lbctl.toml(5) and the bash completion, from the command table and the config specs.
+.PHONY: man
+man: deps
+	rm -rf dist/share
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(BUN) src/cli/man.ts dist/share
+
+rpm: build man
+	rm -rf $(RPM_TOPDIR) && mkdir -p $(RPM_TOPDIR) $(RPM_OUT)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) rpmbuild -bb --quiet --define "_topdir $(RPM_TOPDIR)" \
+	  --define "lbctl_version $(VERSION)" --define "lbctl_release $(RPM_RELEASE)" --define "lbctl_gzip_level $(RPM_GZIP_LEVEL)" \
+	  --define "lbctl_bindir $(CURDIR)/dist" --define "lbctl_gendir $(CURDIR)/dist/share" \
+	  --define "lbctl_srcdir $(RPM_SRCDIR)" rpm/lbctl.spec
+	cp $(RPM_TOPDIR)/RPMS/x86_64/$(RPM_FILE) $(RPM_OUT)/
+	rm -rf $(RPM_TOPDIR)
+	@echo "built $(RPM_OUT)/$(RPM_FILE)"
 
 # Benchmarks: one command each, each printing ratios against keepalived / ipvsadm (bench/RESULTS.md).
 .PHONY: bench-vrrp-failover

@@ -11,6 +11,7 @@ const cmd: Command = {
   summary: [
     "Show the effective configuration: every setting, defaults included, as TOML (or JSON with --json).",
     "Problems go to standard error; with errors nothing is shown (exit 1).",
+    "FILE defaults as for `lbctl check`: /etc/lbctl/lbctl.toml if it sets anything, else /etc/keepalived/keepalived.conf.",
   ].join("\n"),
   usage,
   async run(argv) {
@@ -20,7 +21,9 @@ const cmd: Command = {
       process.stderr.write(`lbctl: config needs a subcommand: show\nusage: ${usage}\n`);
       return USAGE_EXIT;
     }
-    const { path, loaded } = loadFromArgs(args.values);
+    const r = loadFromArgs(args.values);
+    if ("error" in r) { process.stderr.write(`lbctl: ${r.error}\n`); return 1; }
+    const { path, loaded } = r;
     process.stderr.write(formatDiagnostics(loaded.diag));
     if (loaded.diag.hasErrors) { process.stderr.write(summaryLine(loaded.diag, path) + "\n"); return 1; }
     process.stdout.write(args.values.json

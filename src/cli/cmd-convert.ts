@@ -19,7 +19,9 @@ const cmd: Command = {
     const file = args.positionals[0];
     if (!file) { process.stderr.write(`lbctl: convert needs a FILE\nusage: ${usage}\n`); return USAGE_EXIT; }
     // Interfaces of this machine say nothing about the file being converted.
-    const { path, loaded } = loadFromArgs({ ...args.values, "no-interfaces": true }, file);
+    const r = loadFromArgs({ ...args.values, "no-interfaces": true }, file);
+    if ("error" in r) { process.stderr.write(`lbctl: ${r.error}\n`); return 1; }
+    const { path, loaded } = r;
     process.stderr.write(formatDiagnostics(loaded.diag));
     if (loaded.diag.hasErrors) { process.stderr.write(summaryLine(loaded.diag, path) + "; not converted\n"); return 1; }
     const id = args.values["config-id"] as string | undefined;

@@ -1,5 +1,5 @@
 // `lbctl daemon`: the supervisor in the foreground, for systemd (Type=notify) or a terminal.
-import { loadConfig, defaultConfigPath } from "../config/load.ts";
+import { loadConfig, defaultConfig } from "../config/load.ts";
 import type { Model } from "../config/schema.ts";
 import type { Role } from "../daemon/child.ts";
 import { hasRole } from "../daemon/role.ts";
@@ -71,7 +71,9 @@ export function rolesFor(effective: Model, a: Pick<DaemonArgs, "vrrpOnly" | "che
 const cmd: Command = {
   summary: "Run lbctl in the foreground: VRRP, IPVS and health checks from the configuration.\n" +
     "SIGHUP reloads (a bad file keeps the running configuration), SIGTERM stops cleanly.\n" +
-    "As keepalived: SIGUSR1 writes $TMPDIR/keepalived.data, SIGUSR2 keepalived.stats, signal 36 keepalived.json.",
+    "As keepalived: SIGUSR1 writes $TMPDIR/keepalived.data, SIGUSR2 keepalived.stats, signal 36 keepalived.json.\n" +
+    "Without -f: /etc/lbctl/lbctl.toml if it sets anything (comments alone do not count), else\n" +
+    "/etc/keepalived/keepalived.conf; the file and the reason are logged at start and shown by `lbctl status`.",
   usage: "lbctl daemon [-f FILE] [--config-id ID] [--vrrp-only|-P] [--check-only|-C] [--socket PATH] [--metrics-listen ADDR:PORT] [--heartbeat-timeout S] [--pid|-p FILE] [--syslog FACILITY]",
   async run(argv) {
     const a = parseArgs(argv);
@@ -81,11 +83,21 @@ const cmd: Command = {
     // stdout with priority prefixes suits journald; --syslog (keepalived's -S) sends to /dev/log.
     const log = a.syslogFacility === undefined ? new Logger() : new Logger(new SyslogSink(a.syslogFacility));
     const notifier = new SystemdNotifier();
-    const configPath = a.file ?? defaultConfigPath();
+    const choice = defaultConfig(a.file);
+    if ("error" in choice) { log.err(choice.error); process.stderr.write(`lbctl daemon: ${choice.error}\n`); return 1; }
+    const { path: configPath, reason: configReason } = choice;
+    log.notice(`configuration: ${configPath} (${configReason})`);
     let plane: ControlPlane | null = null;
     const sup = new Supervisor({
       configPath,
-      load: (p) => loadConfig(p, { configId: a.configId }),
+      load: (p) => {
+        // A reload re-reads the file chosen at start; say so if the rule would now choose another.
+        if (a.file === undefined) {
+          const now = defaultConfig();
+          if (!("error" in now) && now.path !== p) log.warning(`${now.path} now applies (${now.reason}), but a reload re-reads ${p}: restart lbctl to switch`);
+        }
+        return loadConfig(p, { configId: a.configId });
+      },
       rolesFor: (eff) => rolesFor(eff, a),
       log, notifier,
       heartbeatTimeoutMs: a.heartbeatTimeoutMs,
@@ -97,7 +109,7 @@ const cmd: Command = {
     });
     // The API comes up first so that no early transition is missing from the event stream.
     try {
-      plane = await startControlPlane({ supervisor: sup, configPath, version: VERSION, socketPath: a.socket, metrics, log });
+      plane = await startControlPlane({ supervisor: sup, configPath, configReason, version: VERSION, socketPath: a.socket, metrics, log });
     } catch (e) {
       process.stderr.write(`lbctl daemon: ${(e as Error).message}\n`);
       return 1;

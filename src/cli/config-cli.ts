@@ -3,7 +3,7 @@
 // diagnostics as `FILE:LINE:COL: severity: message`.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { formatDiagnostic, sortDiagnostics, type Diagnostics } from "../config/diagnostics.ts";
-import { defaultConfigPath, loadConfig, type LoadedConfig } from "../config/load.ts";
+import { defaultConfig, loadConfig, type LoadedConfig } from "../config/load.ts";
 import { machineEnv } from "../config/machine-env.ts";
 
 export const USAGE_EXIT = 64;
@@ -31,10 +31,12 @@ export function parseCommandArgs(argv: string[], options: Options, usage: string
   }
 }
 
-export function loadFromArgs(values: Parsed["values"], file?: string): { path: string; loaded: LoadedConfig } {
-  const path = file ?? (values.file as string | undefined) ?? defaultConfigPath();
+/** Loads FILE, -f FILE, or the default configuration (`defaultConfig`); an error when there is none. */
+export function loadFromArgs(values: Parsed["values"], file?: string): { path: string; reason: string; loaded: LoadedConfig } | { error: string } {
+  const choice = defaultConfig(file ?? (values.file as string | undefined));
+  if ("error" in choice) return choice;
   const env = machineEnv({ checkInterfaces: !values["no-interfaces"] });
-  return { path, loaded: loadConfig(path, { configId: values["config-id"] as string | undefined, env }) };
+  return { ...choice, loaded: loadConfig(choice.path, { configId: values["config-id"] as string | undefined, env }) };
 }
 
 export function formatDiagnostics(diag: Diagnostics): string {
@@ -43,7 +45,7 @@ export function formatDiagnostics(diag: Diagnostics): string {
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-export function summaryLine(diag: Diagnostics, path: string): string {
-  if (diag.list.length === 0) return `lbctl: no problems in ${path}`;
+export function summaryLine(diag: Diagnostics, path: string, setsNothing = false): string {
+  if (diag.list.length === 0) return `lbctl: no problems in ${path}${setsNothing ? " (it sets nothing: only comments)" : ""}`;
   return `lbctl: ${plural(diag.errorCount, "error")}, ${plural(diag.warningCount, "warning")} in ${path}`;
 }

@@ -8,8 +8,25 @@ import type { BlockSpec, Field } from "./schema.ts";
 import { kwOf, parseConfBlock } from "./schema.ts";
 import { rootSpec } from "./spec/root.ts";
 
+/**
+ * Which file is read without -f (chooseConfig in load.ts), in the words docs/config.md and
+ * lbctl(8) both print. Markdown code spans only, so man.ts can turn them into bold.
+ */
+export const CONFIG_SELECTION: readonly string[] = [
+  "`lbctl daemon`, `lbctl check` and `lbctl config show` read the file given with `-f FILE`. Without it:",
+  "",
+  "1. `/etc/lbctl/lbctl.toml` if it exists and sets anything. A file of nothing but comments and blank lines, as the RPM installs it, does not count.",
+  "2. Else `/etc/keepalived/keepalived.conf`, unchanged.",
+  "3. Else an error that names both paths.",
+  "",
+  "So installing the RPM beside an existing keepalived.conf changes nothing until `/etc/lbctl/lbctl.toml` is written. " +
+    "The daemon logs the file it reads and why at start (`configuration: /etc/keepalived/keepalived.conf (/etc/lbctl/lbctl.toml sets nothing)`), " +
+    "`lbctl status` shows the same line (`daemon.configPath` and `daemon.configReason` in `--json`), and `lbctl check` says it on standard error. " +
+    "The choice is made when the daemon starts: a reload re-reads the same file (with a warning when the rule would now choose the other one), a restart chooses again.",
+];
+
 /** Shown converted in the reference, so the mapping between the two formats is read off an example. */
-const EXAMPLE = `global_defs {
+export const EXAMPLE = `global_defs {
     router_id lb1
 }
 vrrp_script chk_nginx {
@@ -45,7 +62,7 @@ virtual_server 192.168.1.10 80 {
 `;
 
 /** The example converted by the real converter; generation fails rather than show a wrong example. */
-function exampleToml(): string {
+export function exampleToml(): string {
   const diag = new Diagnostics();
   const model = parseConfBlock(parseKeepalivedText(EXAMPLE, "keepalived.conf", { diag }), rootSpec, { diag, where: "the top level" });
   if (diag.list.length) throw new Error(`docs example: ${diag.list.map((d) => d.message).join("; ")}`);
@@ -90,13 +107,44 @@ const anchor = (s: BlockSpec): string => `[\`${s.name}\`](#${s.name.toLowerCase(
 
 const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\n/g, " ");
 
-function defaultText(f: Field): string {
+export interface ConfigSection {
+  spec: BlockSpec;
+  /** Where the block is written, in Markdown: "the top level" or "`vrrp_instance`". */
+  foundIn: string;
+  fields: { field: Field; keywords: string[]; nested: BlockSpec[] }[];
+  obsolete: string[];
+}
+
+/**
+ * Every block reachable from the root, breadth first, with each field's keepalived keywords
+ * (deprecated aliases marked) and the blocks it holds: what docs/config.md and lbctl.toml(5) print.
+ */
+export async function configSections(): Promise<ConfigSection[]> {
+  const specs = await knownSpecs();
+  const sections: ConfigSection[] = [];
+  const seen = new Set<BlockSpec>();
+  const queue: { spec: BlockSpec; foundIn: string }[] = [{ spec: rootSpec, foundIn: "" }];
+  while (queue.length) {
+    const { spec, foundIn } = queue.shift()!;
+    if (seen.has(spec)) continue;
+    seen.add(spec);
+    const fields = spec.fields.map((f) => {
+      const keywords = [kwOf(f), ...(f.aliases ?? []).map((a) => a.kw + (a.deprecated ? " (deprecated)" : ""))];
+      const nested = nestedSpecs(f, specs).filter((n) => n !== spec);
+      for (const n of nested) if (!seen.has(n)) queue.push({ spec: n, foundIn: spec === rootSpec ? "the top level" : `\`${spec.name}\`` });
+      return { field: f, keywords, nested };
+    });
+    sections.push({ spec, foundIn, fields, obsolete: Object.keys(spec.obsolete ?? {}) });
+  }
+  return sections;
+}
+
+export function defaultText(f: Field): string {
   if (f.default !== undefined) return "`" + JSON.stringify(f.default) + "`";
   return f.defaultDoc ?? "";
 }
 
 export async function generateDocs(): Promise<string> {
-  const specs = await knownSpecs();
   const out: string[] = [
     "# lbctl configuration reference",
     "",
@@ -120,26 +168,22 @@ export async function generateDocs(): Promise<string> {
     exampleToml(),
     "```",
     "",
+    "## Which file is read",
+    "",
+    ...CONFIG_SELECTION,
+    "",
   ];
-  const seen = new Set<BlockSpec>();
-  const queue: { spec: BlockSpec; path: string }[] = [{ spec: rootSpec, path: "top level" }];
-  while (queue.length) {
-    const { spec, path } = queue.shift()!;
-    if (seen.has(spec)) continue;
-    seen.add(spec);
+  for (const sec of await configSections()) {
+    const spec = sec.spec;
     out.push(`## ${spec === rootSpec ? "Top level" : "`" + spec.name + "`"}`, "");
-    if (spec !== rootSpec) out.push(`Found in: ${path}.`, "");
+    if (spec !== rootSpec) out.push(`Found in: ${sec.foundIn}.`, "");
     if (spec.doc) out.push(spec.doc, "");
     out.push("| TOML key | keepalived keyword | type | default | description |", "|---|---|---|---|---|");
-    for (const f of spec.fields) {
-      const kws = [kwOf(f), ...(f.aliases ?? []).map((a) => a.kw + (a.deprecated ? " (deprecated)" : ""))];
-      const nested = nestedSpecs(f, specs).filter((n) => n !== spec);
+    for (const { field: f, keywords, nested } of sec.fields) {
       const type = nested.length ? `${f.type.describe}, see ${nested.map(anchor).join(", ")}` : f.type.describe;
-      out.push(`| \`${f.key}\` | ${f.headerOnly ? "(block header)" : kws.map((k) => "`" + k + "`").join(", ")} | ${cell(type)} | ${cell(defaultText(f))} | ${cell(f.doc)} |`);
-      for (const n of nested) if (!seen.has(n)) queue.push({ spec: n, path: spec === rootSpec ? "the top level" : `\`${spec.name}\`` });
+      out.push(`| \`${f.key}\` | ${f.headerOnly ? "(block header)" : keywords.map((k) => "`" + k + "`").join(", ")} | ${cell(type)} | ${cell(defaultText(f))} | ${cell(f.doc)} |`);
     }
-    const obsolete = Object.keys(spec.obsolete ?? {});
-    if (obsolete.length) out.push("", `Obsolete keywords, accepted with a warning: ${obsolete.map((k) => "`" + k + "`").join(", ")}.`);
+    if (sec.obsolete.length) out.push("", `Obsolete keywords, accepted with a warning: ${sec.obsolete.map((k) => "`" + k + "`").join(", ")}.`);
     out.push("");
   }
   return out.join("\n");

@@ -25,6 +25,8 @@ export interface LoadedConfig {
   format: ConfigFormat;
   /** Every file read: the configuration and its includes. */
   files: string[];
+  /** A TOML file with nothing but comments (the RPM's /etc/lbctl/lbctl.toml): not an error, and no warning. */
+  setsNothing: boolean;
 }
 
 export interface LoadOptions {
@@ -39,13 +41,64 @@ export interface LoadOptions {
 export const TOML_CONFIG_PATH = "/etc/lbctl/lbctl.toml";
 export const KEEPALIVED_CONFIG_PATH = "/etc/keepalived/keepalived.conf";
 
-/** lbctl's own TOML file when it exists, else keepalived's. */
-export function defaultConfigPath(exists: (p: string) => boolean = pathExists): string {
-  return exists(TOML_CONFIG_PATH) ? TOML_CONFIG_PATH : KEEPALIVED_CONFIG_PATH;
+/** What is known of a default path: absent, its text, or why it could not be read. */
+export type FileProbe = { exists: false } | { exists: true; text: string } | { exists: true; error: string };
+
+export type ConfigChoice = { path: string; reason: string } | { error: string };
+
+/**
+ * True when TOML text has no statement: only blank lines and comments. The RPM ships
+ * /etc/lbctl/lbctl.toml like that, and it must not hide an unchanged keepalived.conf.
+ */
+export function setsNothing(tomlText: string): boolean {
+  for (const line of tomlText.split("\n")) {
+    const t = line.trim();
+    if (t !== "" && !t.startsWith("#")) return false;
+  }
+  return true;
 }
 
-function pathExists(p: string): boolean {
-  try { statSync(p); return true; } catch { return false; }
+/**
+ * Which configuration a command reads when it is not given one: -f FILE; else lbctl.toml if it
+ * exists and sets something (an unreadable one counts, so its error is reported, not skipped);
+ * else keepalived.conf if it exists; else an error naming both.
+ */
+export function chooseConfig(file: string | undefined, toml: FileProbe, keepalived: FileProbe): ConfigChoice {
+  if (file !== undefined) return { path: file, reason: "given with -f" };
+  if (toml.exists && "error" in toml) return { path: TOML_CONFIG_PATH, reason: `it exists (${toml.error}), so it comes before ${KEEPALIVED_CONFIG_PATH}` };
+  if (toml.exists && !setsNothing(toml.text)) return { path: TOML_CONFIG_PATH, reason: `it sets something, so it comes before ${KEEPALIVED_CONFIG_PATH}` };
+  const tomlState = toml.exists ? `${TOML_CONFIG_PATH} sets nothing` : `${TOML_CONFIG_PATH} does not exist`;
+  if (keepalived.exists) return { path: KEEPALIVED_CONFIG_PATH, reason: tomlState };
+  return { error: `no configuration: ${tomlState} (only comments count as nothing) and ${KEEPALIVED_CONFIG_PATH} does not exist; write one of them or give a file with -f FILE` };
+}
+
+/** The filesystem side of chooseConfig. */
+export function probeFile(path: string): FileProbe {
+  try {
+    const st = statSync(path);
+    // Only the TOML file's text matters, and only whether it has a statement: a huge file has one.
+    if (!st.isFile()) return { exists: true, error: st.isDirectory() ? "is a directory" : "not a regular file" };
+    if (st.size > MAX_CONFIG_BYTES) return { exists: true, error: `${st.size} bytes is too large for a configuration` };
+    return { exists: true, text: readFileSync(path, "utf8") };
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return { exists: false };
+    return { exists: true, error: errnoText(e) };
+  }
+}
+
+/** keepalived.conf's text does not matter, only that it is there (its errors come when it is read). */
+function probeExists(path: string): FileProbe {
+  try { statSync(path); return { exists: true, text: "" }; } catch (e) {
+    const code = (e as { code?: string }).code;
+    return code === "ENOENT" || code === "ENOTDIR" ? { exists: false } : { exists: true, error: errnoText(e) };
+  }
+}
+
+/** chooseConfig on this machine's files. */
+export function defaultConfig(file?: string): ConfigChoice {
+  if (file !== undefined) return chooseConfig(file, { exists: false }, { exists: false });
+  return chooseConfig(undefined, probeFile(TOML_CONFIG_PATH), probeExists(KEEPALIVED_CONFIG_PATH));
 }
 
 /**
@@ -97,10 +150,10 @@ function readMain(path: string, diag: Diagnostics): string | undefined {
   }
 }
 
-export function loadConfig(path: string = defaultConfigPath(), opts: LoadOptions = {}): LoadedConfig {
+export function loadConfig(path: string, opts: LoadOptions = {}): LoadedConfig {
   const diag = new Diagnostics();
   const text = readMain(path, diag);
-  if (text === undefined) return { model: {}, effective: withDefaults({}, rootSpec), diag, format: opts.format ?? detectFormat(path, ""), files: [] };
+  if (text === undefined) return { model: {}, effective: withDefaults({}, rootSpec), diag, format: opts.format ?? detectFormat(path, ""), files: [], setsNothing: false };
   return loadFrom(text, path, opts, diag, true);
 }
 
@@ -112,6 +165,7 @@ export function loadConfigText(text: string, fileName: string, opts: LoadOptions
 function loadFrom(text: string, fileName: string, opts: LoadOptions, diag: Diagnostics, onDisk: boolean): LoadedConfig {
   const format = opts.format ?? detectFormat(fileName, text);
   const files = [fileName];
+  const empty = format === "toml" && setsNothing(text);
   let model: Model = {};
   try {
     if (text.includes("\0")) {
@@ -135,12 +189,12 @@ function loadFrom(text: string, fileName: string, opts: LoadOptions, diag: Diagn
       model = parseConfBlock(tree, rootSpec, { diag, where: "the top level" });
     }
     const effective = withDefaults(model, rootSpec);
-    validateWhole(effective, opts.env ?? machineEnv(), diag, fileName);
-    return { model, effective, diag, format, files };
+    validateWhole(effective, opts.env ?? machineEnv(), diag, fileName, empty);
+    return { model, effective, diag, format, files, setsNothing: empty };
   } catch (e) {
     // A bug in a check must not hide the other diagnostics behind a stack trace.
     diag.error(`internal error while reading ${fileName}: ${e instanceof Error ? e.message : String(e)}`);
-    return { model, effective: withDefaults({}, rootSpec), diag, format, files };
+    return { model, effective: withDefaults({}, rootSpec), diag, format, files, setsNothing: false };
   }
 }
 
@@ -151,12 +205,13 @@ function lineOf(text: string, pos: number): number {
 }
 
 /** Rules that need the whole, defaulted configuration and the machine. */
-function validateWhole(effective: Model, env: CheckEnv, diag: Diagnostics, fileName: string): void {
+function validateWhole(effective: Model, env: CheckEnv, diag: Diagnostics, fileName: string, empty: boolean): void {
   validateVrrp(effective, env, diag);
   validateLvs(effective, env, diag);
   // A file that reads cleanly but sets up nothing is usually the wrong file or a lost include.
   const any = (k: string) => Object.keys((effective[k] as object | undefined) ?? {}).length > 0;
-  if (!diag.hasErrors && !any("vrrp_instance") && !any("virtual_server") && !any("vrrp_script") && !any("static_ipaddress") && !any("static_routes") && !any("static_rules")) {
+  // A TOML file of comments only is the shipped example, said so by `lbctl check`.
+  if (!empty && !diag.hasErrors && !any("vrrp_instance") && !any("virtual_server") && !any("vrrp_script") && !any("static_ipaddress") && !any("static_routes") && !any("static_rules")) {
     diag.warning("nothing to run: no vrrp_instance, virtual_server or static address, route or rule is configured", { file: fileName, line: 1, col: 1 });
   }
 }

@@ -59,9 +59,12 @@ export function virtualServerLine(vs: VirtualServerV1): string {
   return parts.join("  ");
 }
 
-export function daemonLines(s: StatusV1, now: number): string[] {
+/** `lbctl top`'s header names the file; `lbctl status` gives it a line of its own, with the reason. */
+export function daemonLines(s: StatusV1, now: number, configLine = false): string[] {
   const d = s.daemon;
-  const lines = [`lbctl ${d.version}, pid ${d.pid}, up ${formatDuration(now - d.startedAt)}, config ${d.configPath}`];
+  const lines = [`lbctl ${d.version}, pid ${d.pid}, up ${formatDuration(now - d.startedAt)}${configLine ? "" : `, config ${d.configPath}`}`];
+  // The daemon's start-up log line, word for word.
+  if (configLine) lines.push(`configuration: ${d.configPath}${d.configReason ? ` (${d.configReason})` : ""}`);
   const r = d.lastReload;
   lines.push(r ? `last reload: ${r.ok ? "ok" : "REJECTED"} at ${formatTime(r.at)}${r.ok ? "" : `: ${r.message}`} (${d.reloadCount} reload(s))` : "last reload: none");
   const children = s.children.map((c) => `${c.role} ${c.pid === null ? "not running" : `pid ${c.pid}${c.ready ? "" : " starting"}`}${c.restarts ? `, ${c.restarts} restart(s)` : ""}`);
@@ -71,7 +74,7 @@ export function daemonLines(s: StatusV1, now: number): string[] {
 
 /** The whole `lbctl status` text. */
 export function formatStatus(s: StatusV1, now: number): string {
-  const out = daemonLines(s, now);
+  const out = daemonLines(s, now, true);
   out.push("");
   if (s.vrrp.instances.length === 0) out.push("no VRRP instances");
   else out.push(...table(INSTANCE_HEADER, s.vrrp.instances.map((i) => instanceRow(i, now))));

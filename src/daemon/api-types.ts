@@ -161,6 +161,8 @@ export interface StatusV1 {
     pid: number;
     startedAt: number;
     configPath: string;
+    /** Why that file: "given with -f", or how the default was chosen (docs/config.md). */
+    configReason: string;
     reloadCount: number;
     lastReload: ReloadInfoV1 | null;
   };

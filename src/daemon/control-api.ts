@@ -345,6 +345,8 @@ export interface SupervisorFacadeOptions {
   events: EventLog;
   drains: DrainStore;
   configPath: string;
+  /** Why the daemon reads that file (`chooseConfig` in config/load.ts). */
+  configReason: string;
   version: string;
   pid: number;
   now: () => number;
@@ -396,6 +398,7 @@ export class SupervisorFacade implements DaemonFacade {
         pid: this.o.pid,
         startedAt: s.startedAt,
         configPath: this.o.configPath,
+        configReason: this.o.configReason,
         reloadCount: s.reloadCount,
         lastReload: s.lastReload ? { ...s.lastReload } : null,
       },
@@ -461,6 +464,7 @@ export class SupervisorFacade implements DaemonFacade {
 export interface ControlPlaneOptions {
   supervisor: SupervisorLike;
   configPath: string;
+  configReason: string;
   version: string;
   socketPath?: string;
   drainFile?: string;
@@ -488,7 +492,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   if (!loaded.ok) o.log.warning(`ignoring the kept drains: ${loaded.error}`);
   const facade = new SupervisorFacade({
     supervisor: o.supervisor, events: new EventLog(o.eventCapacity ?? 1000), drains,
-    configPath: o.configPath, version: o.version, pid: process.pid, now: o.now ?? Date.now,
+    configPath: o.configPath, configReason: o.configReason, version: o.version, pid: process.pid, now: o.now ?? Date.now,
   });
   const socketPath = o.socketPath ?? DEFAULT_SOCKET;
   const api = await serveControlApi({ socketPath, facade });

@@ -267,7 +267,7 @@ describe("startControlPlane", () => {
     await Bun.write(drainFile, formatDrainFile([{ vs: "TCP 10.0.0.100:80", rs: "10.0.0.3:80", at: 1 }]));
     const logged: string[] = [];
     const plane = await startControlPlane({
-      supervisor: new FakeSupervisor(), configPath: "/etc/lbctl/lbctl.toml", version: "9.9.9",
+      supervisor: new FakeSupervisor(), configPath: "/etc/lbctl/lbctl.toml", configReason: "given with -f", version: "9.9.9",
       socketPath: join(dir, "lbctl.sock"), drainFile, metrics: { hostname: "127.0.0.1", port: 0 },
       log: { warning: (m) => logged.push(`warning: ${m}`), notice: (m) => logged.push(`notice: ${m}`) },
     });
@@ -290,7 +290,7 @@ describe("startControlPlane", () => {
     const log = { warning: (m: string) => logged.push(`warning: ${m}`), notice: () => {} };
     const blocker = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
     try {
-      const o = { supervisor: new FakeSupervisor(), configPath: "c", version: "v", socketPath: join(dir, "lbctl.sock"), drainFile: join(dir, "drains.json"), log };
+      const o = { supervisor: new FakeSupervisor(), configPath: "c", configReason: "given with -f", version: "v", socketPath: join(dir, "lbctl.sock"), drainFile: join(dir, "drains.json"), log };
       await expect(startControlPlane({ ...o, metrics: { hostname: "127.0.0.1", port: blocker.port! } })).rejects.toThrow(/cannot serve metrics on 127\.0\.0\.1:\d+/);
       expect(() => lstatSync(join(dir, "lbctl.sock"))).toThrow();
       expect(logged[0]).toMatch(/^warning: ignoring the kept drains: .*drains\.json: not JSON/);

@@ -16,7 +16,8 @@ describe("formatStatus", () => {
     await facade.action({ kind: "drain", vs: "TCP 10.0.0.100:80", rs: "10.0.0.2:80" });
     const text = formatStatus(facade.status(), T0);
     const lines = text.split("\n");
-    expect(lines[0]).toBe("lbctl 0.1.0, pid 1000, up 1h00m, config /etc/lbctl/lbctl.toml");
+    expect(lines[0]).toBe("lbctl 0.1.0, pid 1000, up 1h00m");
+    expect(lines.splice(1, 1)).toEqual(["configuration: /etc/lbctl/lbctl.toml (it sets something, so it comes before /etc/keepalived/keepalived.conf)"]);
     expect(lines[1]).toBe("last reload: REJECTED at 2026-11-26 03:59:59Z: a.conf:1:1: error: x (0 reload(s))");
     expect(lines[2]).toBe("processes: vrrp pid 1001; check pid 1002, 2 restart(s)");
     expect(text).toMatch(/^VI_1 +MASTER +150 +150 +10\.0\.0\.1 +51 +eth0 +BACKUP->MASTER 1m05s ago \(master down timer expired\)$/m);

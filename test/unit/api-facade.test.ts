@@ -23,7 +23,7 @@ describe("SupervisorFacade.status", () => {
     sup.reloadCount = 4;
     const s = facade.status();
     expect(s.apiVersion).toBe(1);
-    expect(s.daemon).toEqual({ version: "0.1.0", pid: 1000, startedAt: T0 - 3_600_000, configPath: "/etc/lbctl/lbctl.toml", reloadCount: 4, lastReload: { at: T0 - 5, ok: false, message: "x.conf:1:1: error: bad" } });
+    expect(s.daemon).toEqual({ version: "0.1.0", pid: 1000, startedAt: T0 - 3_600_000, configPath: "/etc/lbctl/lbctl.toml", configReason: "it sets something, so it comes before /etc/keepalived/keepalived.conf", reloadCount: 4, lastReload: { at: T0 - 5, ok: false, message: "x.conf:1:1: error: bad" } });
     expect(s.children).toEqual([{ role: "vrrp", pid: 1001, ready: true, restarts: 0 }, { role: "check", pid: 1002, ready: true, restarts: 2 }]);
     expect(s.vrrp.instances).toHaveLength(2);
     expect(s.virtualServers).toHaveLength(3);

@@ -96,7 +96,7 @@ export function sampleFacade(o: { drainFile?: string | null } = {}): { facade: S
   const sup = new FakeSupervisor();
   const events = new EventLog(100);
   const drains = new DrainStore(o.drainFile ?? null);
-  const facade = new SupervisorFacade({ supervisor: sup, events, drains, configPath: "/etc/lbctl/lbctl.toml", version: "0.1.0", pid: 1000, now: () => T0 });
+  const facade = new SupervisorFacade({ supervisor: sup, events, drains, configPath: "/etc/lbctl/lbctl.toml", configReason: "it sets something, so it comes before /etc/keepalived/keepalived.conf", version: "0.1.0", pid: 1000, now: () => T0 });
   return { facade, sup, events, drains };
 }
 

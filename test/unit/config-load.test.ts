@@ -2,17 +2,65 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { defaultConfigPath, detectFormat, loadConfig, loadConfigText } from "../../src/config/load.ts";
+import { chooseConfig, detectFormat, KEEPALIVED_CONFIG_PATH, loadConfig, loadConfigText, setsNothing, TOML_CONFIG_PATH } from "../../src/config/load.ts";
 import { machineEnv, passwdUsers } from "../../src/config/machine-env.ts";
 
 const env = machineEnv({ checkInterfaces: false });
 const dir = mkdtempSync(join(tmpdir(), "lbt-cf-load-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+describe("chooseConfig (the file a command reads without -f)", () => {
+  const absent = { exists: false } as const;
+  const text = (t: string) => ({ exists: true, text: t }) as const;
+  const example = "# /etc/lbctl/lbctl.toml\n\n# [vrrp_instance.VI_1]\n# priority = 100\n";
+
+  it("takes -f FILE whatever else exists", () => {
+    expect(chooseConfig("x.conf", text("[global_defs]\n"), text(""))).toEqual({ path: "x.conf", reason: "given with -f" });
+    expect(chooseConfig("x.conf", absent, absent)).toEqual({ path: "x.conf", reason: "given with -f" });
+  });
+
+  it("reads lbctl.toml when it sets something, even beside keepalived.conf", () => {
+    expect(chooseConfig(undefined, text("[global_defs]\nrouter_id = 'a'\n"), text(""))).toEqual({ path: TOML_CONFIG_PATH, reason: `it sets something, so it comes before ${KEEPALIVED_CONFIG_PATH}` });
+    expect(chooseConfig(undefined, text("nonsense"), absent)).toMatchObject({ path: TOML_CONFIG_PATH });
+  });
+
+  it("reads keepalived.conf when lbctl.toml is the shipped comments-only example or absent", () => {
+    expect(chooseConfig(undefined, text(example), text(""))).toEqual({ path: KEEPALIVED_CONFIG_PATH, reason: `${TOML_CONFIG_PATH} sets nothing` });
+    expect(chooseConfig(undefined, text(""), text(""))).toEqual({ path: KEEPALIVED_CONFIG_PATH, reason: `${TOML_CONFIG_PATH} sets nothing` });
+    expect(chooseConfig(undefined, absent, text(""))).toEqual({ path: KEEPALIVED_CONFIG_PATH, reason: `${TOML_CONFIG_PATH} does not exist` });
+  });
+
+  it("reads an unreadable lbctl.toml (so its error is shown) rather than skip to keepalived.conf", () => {
+    expect(chooseConfig(undefined, { exists: true, error: "permission denied" }, text(""))).toEqual({ path: TOML_CONFIG_PATH, reason: `it exists (permission denied), so it comes before ${KEEPALIVED_CONFIG_PATH}` });
+  });
+
+  it("names both paths when there is nothing to read", () => {
+    for (const toml of [absent, text(example)]) {
+      const r = chooseConfig(undefined, toml, absent);
+      expect("error" in r && r.error).toMatch(/^no configuration: .*\/etc\/lbctl\/lbctl\.toml (does not exist|sets nothing).*\/etc\/keepalived\/keepalived\.conf does not exist; .*-f FILE/);
+    }
+  });
+});
+
 describe("loadConfig", () => {
-  it("prefers /etc/lbctl/lbctl.toml, else keepalived's file", () => {
-    expect(defaultConfigPath((p) => p === "/etc/lbctl/lbctl.toml")).toBe("/etc/lbctl/lbctl.toml");
-    expect(defaultConfigPath(() => false)).toBe("/etc/keepalived/keepalived.conf");
+  it("finds no problem in a TOML file of comments only, and says it sets nothing", () => {
+    const empty = loadConfigText("# nothing yet\n# [global_defs]\n", "lbctl.toml", { env });
+    expect(empty.diag.list).toEqual([]);
+    expect(empty.setsNothing).toBe(true);
+    // keepalived.conf has no such exemption, and a TOML table that is there sets something.
+    expect(loadConfigText("# nothing\n", "keepalived.conf", { env }).diag.warningCount).toBe(1);
+    const table = loadConfigText("[global_defs]\n", "lbctl.toml", { env });
+    expect(table.setsNothing).toBe(false);
+    expect(table.diag.list.map((d) => d.message)).toEqual([expect.stringMatching(/^nothing to run/)]);
+  });
+
+  it("tells a TOML file that sets nothing (comments, blank lines) from one that sets something", () => {
+    expect(setsNothing("")).toBe(true);
+    expect(setsNothing("# a comment\n\n   # indented\r\n\t\n#[vrrp_instance.VI_1]\n# priority = 100\n")).toBe(true);
+    expect(setsNothing("# c\n[global_defs]\n")).toBe(false);
+    expect(setsNothing("  router_id = 'x' # trailing comment\n")).toBe(false);
+    // Not valid TOML, but something: its errors are for the user to see, not a reason to skip it.
+    expect(setsNothing("# c\nthis is not toml\n")).toBe(false);
   });
 
   it("tells TOML from keepalived.conf by extension, then by the first statement", () => {

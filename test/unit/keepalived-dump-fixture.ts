@@ -46,7 +46,7 @@ export function fixtureStatus(node: "a" | "b"): StatusV1 {
   });
   return {
     apiVersion: API_VERSION,
-    daemon: { version: "test", pid: 1, startedAt: 1_795_667_970_000, configPath: "keepalived.conf", reloadCount: 0, lastReload: null },
+    daemon: { version: "test", pid: 1, startedAt: 1_795_667_970_000, configPath: "keepalived.conf", configReason: "given with -f", reloadCount: 0, lastReload: null },
     children: [{ role: "vrrp", pid: 2, ready: true, restarts: 0 }],
     vrrp: { instances, unmatched: { unknownVrid: 0, malformed: 0 } },
     virtualServers: [],
