@@ -25,7 +25,7 @@ build: dist/lbctl
 # What `lbctl --version` reports. The build date is SOURCE_DATE_EPOCH, by default the commit's time,
 # so the same inputs give the same binary.
 REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- src ffi package.json 2>/dev/null || echo -dirty)
-SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+SOURCE_DATE_EPOCH ?= $(or $(shell git log -1 --format=%ct 2>/dev/null),1767225600)
 export SOURCE_DATE_EPOCH
 BUILD_DATE := $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ)
 
@@ -66,10 +66,9 @@ clean:
 	rm -rf dist .cache
 
 # Binary RPM of dist/lbctl for EL7/8/9 (rpmbuild from Debian's `rpm` package). Reproducible:
-# SOURCE_DATE_EPOCH is the HEAD commit's time. RPM_RELEASE, RPM_SRCDIR (where rpm/, docs/,
+# SOURCE_DATE_EPOCH (above) is the HEAD commit's time. RPM_RELEASE, RPM_SRCDIR (where rpm/, docs/,
 # README.md and LICENSE are read), RPM_OUT and RPM_GZIP_LEVEL are for the tests' upgrade and rebuild.
 VERSION := $(shell node -p 'require("./package.json").version')
-SOURCE_DATE_EPOCH ?= $(or $(shell git log -1 --format=%ct 2>/dev/null),1767225600)
 RPM_RELEASE ?= 1
 RPM_GZIP_LEVEL ?= 6
 RPM_SRCDIR ?= $(CURDIR)
