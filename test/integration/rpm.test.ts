@@ -22,7 +22,7 @@ describe("rpm package", () => {
     const files = (await $`rpm -qpl ${rpmFile}`.quiet().text()).trim().split("\n").sort();
     expect(files).toEqual([
       "/etc/lbctl",
-      "/usr/bin/lbctl",
+      "/usr/sbin/lbctl",
       "/usr/lib/systemd/system/lbctl.service",
       "/usr/share/doc/lbctl/README.md",
       "/usr/share/doc/lbctl/lbctl.toml.example",
@@ -36,7 +36,7 @@ describe("rpm package", () => {
   });
 
   it("installs a binary that runs (not broken by stripping)", async () => {
-    const out = await $`${join(work, "usr/bin/lbctl")} --version`.quiet().text();
+    const out = await $`${join(work, "usr/sbin/lbctl")} --version`.quiet().text();
     expect(out.trim()).toBe(`lbctl ${version}`);
   });
 
@@ -44,9 +44,9 @@ describe("rpm package", () => {
     const unit = readFileSync(join(work, "usr/lib/systemd/system/lbctl.service"), "utf8");
     expect(unit).toMatch(/^Type=notify$/m);
     // Point the unit at the unpacked binary so verify can check the executable exists.
-    const bin = join(work, "usr/bin/lbctl");
+    const bin = join(work, "usr/sbin/lbctl");
     const local = join(work, "lbctl.service");
-    writeFileSync(local, unit.replaceAll("/usr/bin/lbctl", bin));
+    writeFileSync(local, unit.replaceAll("/usr/sbin/lbctl", bin));
     const r = await $`systemd-analyze verify --man=no ${local}`.nothrow().quiet();
     expect(r.stderr.toString() + r.stdout.toString()).toBe("");
     expect(r.exitCode).toBe(0);
