@@ -46,6 +46,9 @@ const DIRECTIVES: Record<string, Directive> = {
   ProtectSystem: { section: "Service", since: 214, kind: "hardening" }, // full: 214, strict: 232
   ProtectHome: { section: "Service", since: 214, kind: "hardening" },
   SystemCallArchitectures: { section: "Service", since: 209, kind: "hardening" },
+  PrivateDevices: { section: "Service", since: 209, kind: "hardening" },
+  SystemCallFilter: { section: "Service", since: 1, kind: "hardening" }, // @groups: 231 (ignored per entry before)
+  SystemCallErrorNumber: { section: "Service", since: 209, kind: "hardening" },
   RestrictAddressFamilies: { section: "Service", since: 211, kind: "hardening" },
   ProtectKernelModules: { section: "Service", since: 232, kind: "hardening" },
   ProtectControlGroups: { section: "Service", since: 232, kind: "hardening" },
@@ -104,6 +107,14 @@ describe("rpm/lbctl.service on systemd 219 (EL7)", () => {
     // setuid helpers such as ping for MISC_CHECK (no NoNewPrivileges): see docs/systemd.md.
     const keys = new Set(assignments.map(([, k]) => k));
     for (const k of ["MemoryDenyWriteExecute", "RestrictRealtime", "NoNewPrivileges", "PrivateNetwork", "User", "DynamicUser"]) expect(keys.has(k), k).toBe(false);
+  });
+
+  it("filters system calls only by deny list (an allow list that 219 cannot parse would deny everything)", () => {
+    const filters = assignments.filter(([, k]) => k === "SystemCallFilter").map(([, , v]) => v);
+    expect(filters.length).toBeGreaterThan(0);
+    for (const f of filters) expect(f.startsWith("~"), f).toBe(true);
+    // Never the groups lbctl uses: setuid/setgid for scripts, SCHED_RR and mlockall, sockets.
+    for (const f of filters) for (const g of ["@privileged", "@setuid", "@resources", "@network-io", "@process", "@system-service"]) expect(f.split(/[\s~]+/)).not.toContain(g);
   });
 
   it("runs the binary the package installs, with the sysconfig options", () => {
