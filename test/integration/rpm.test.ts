@@ -22,8 +22,8 @@ describe("rpm package", () => {
     const files = (await $`rpm -qpl ${rpmFile}`.quiet().text()).trim().split("\n").sort();
     expect(files).toEqual([
       "/etc/lbctl",
-      "/usr/sbin/lbctl",
       "/usr/lib/systemd/system/lbctl.service",
+      "/usr/sbin/lbctl",
       "/usr/share/doc/lbctl/README.md",
       "/usr/share/doc/lbctl/lbctl.toml.example",
     ]);
