@@ -49,7 +49,7 @@ describe("lbctl.service under a real systemd (VM, systemd as PID 1, RPM installe
       console.log([...results.values()].map((r) => `${r.ms} ms ${r.ok ? "ok" : "FAILED"} ${r.name}${r.detail ? ` (${r.detail})` : ""}`).join("\n"));
       console.log(`VM run ${Math.round(run.durationMs)} ms\nstderr:\n${run.stderr}`);
     }
-  }, 600_000); // may first wait for another suite's VM (one VM at a time)
+  }, 900_000); // may first wait for another suite's VM (one VM at a time)
 
   it("the VM booted systemd and the suite ran to the end", () => {
     const context = `exit ${run.exitCode}, ${Math.round(run.durationMs)} ms\nstdout:\n${run.stdout.slice(-3000)}\nstderr:\n${run.stderr.slice(-3000)}\nconsole:\n${run.console.slice(-3000)}`;

@@ -13,6 +13,9 @@ repo="$(cd "$here/../.." && pwd)"
 cache="${1:-${LBCTL_VM_CACHE:-$repo/.cache/vm}}"
 mkdir -p "$cache"
 cache="$(cd "$cache" && pwd)"
+# Several VM test files call this at once under vitest: one builds, the others wait and find it cached.
+exec 9>"$cache/build.lock"
+flock 9
 
 # Modules in the order we want them loaded; dependencies are resolved by modprobe --show-depends.
 # Schedulers that this kernel does not ship (e.g. twos before 6.x) are skipped.
