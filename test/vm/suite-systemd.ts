@@ -227,6 +227,7 @@ const cases: Record<string, () => Promise<string | void>> = {
     check(prop("SubState") === "running", `SubState ${prop("SubState")}`);
     check(prop("StatusText") === "running", `StatusText '${prop("StatusText")}' (the READY=1 STATUS=)`);
     check(sh("systemctl is-enabled lbctl").out.trim() === "enabled", "not enabled");
+    check(prop("WatchdogUSec") === "10s", `WatchdogUSec ${prop("WatchdogUSec")}: the watchdog is not armed`);
     pidAtStart = mainPid();
     check(readFileSync(`/proc/${pidAtStart}/comm`, "utf8").trim() === "lbctl", "MainPID is not lbctl");
     check(readFileSync(PID_FILE, "utf8").trim() === String(pidAtStart), `${PID_FILE} (LBCTL_OPTIONS) does not hold MainPID ${pidAtStart}`);
@@ -259,6 +260,7 @@ const cases: Record<string, () => Promise<string | void>> = {
     await waitFor(`VIP ${VIP2} added`, addresses, (a) => a.includes(VIP1) && a.includes(VIP2));
     await waitFor("real server reweighted to 2", ipvsTable, (t) => t.includes(`-> ${RS}:80 Masq 2`));
     check(mainPid() === pidAtStart, `MainPID ${mainPid()} != ${pidAtStart}: restarted instead of reloaded`);
+    // Also the proof that the watchdog pings arrive: the service has run for longer than WatchdogSec by now.
     check(nRestarts() === 0, `NRestarts ${nRestarts()}`);
     check(activeState() === "active", `ActiveState ${activeState()} after reload`);
     check(prop("StatusText") === "running", `StatusText '${prop("StatusText")}' after reload`);
