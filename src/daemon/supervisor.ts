@@ -65,6 +65,7 @@ export class Supervisor {
   private effective: Model = {};
   private readonly children = new Map<Role, Managed>();
   private watchdog: ReturnType<typeof setInterval> | null = null;
+  private systemdWatchdog: ReturnType<typeof setInterval> | null = null;
   private readyWaiters: (() => void)[] = [];
   private nextActionId = 1;
   readonly startedAt: number;
@@ -87,6 +88,15 @@ export class Supervisor {
     for (const role of this.o.rolesFor(this.effective)) this.ensureChild(role);
     const timeout = this.o.heartbeatTimeoutMs ?? 10_000;
     this.watchdog = setInterval(() => this.checkHeartbeats(timeout), Math.min(1000, timeout / 2));
+    // systemd's WatchdogSec= watches this process: pinged from this loop at half the interval systemd
+    // asked for, so a hung or stopped supervisor misses its pings. Not tied to the children being ready:
+    // the supervisor restarts those itself (with back-off that can exceed WatchdogSec), and applying a big
+    // configuration at start-up can take longer than WatchdogSec.
+    const every = this.o.notifier.watchdogIntervalMs();
+    if (every !== undefined) {
+      this.o.notifier.watchdog();
+      this.systemdWatchdog = setInterval(() => this.o.notifier.watchdog(), every);
+    }
     return r;
   }
 
@@ -128,6 +138,7 @@ export class Supervisor {
   async stop(graceMs = 900): Promise<void> {
     this.o.notifier.stopping();
     if (this.watchdog) clearInterval(this.watchdog);
+    if (this.systemdWatchdog) clearInterval(this.systemdWatchdog);
     await Promise.all([...this.children.values()].map((m) => this.stopChild(m, graceMs)));
   }
 
@@ -270,7 +281,6 @@ export class Supervisor {
       this.o.log.err(`${m.role} process ${m.child.pid} sent no heartbeat for ${now - m.lastHeartbeat} ms; killing it`);
       m.child.kill("SIGKILL");
     }
-    if (this.allReady()) this.o.notifier.watchdog();
   }
 
   private async stopChild(m: Managed, graceMs = 900): Promise<void> {

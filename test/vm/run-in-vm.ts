@@ -17,6 +17,8 @@ export interface VmRunOptions {
   cacheDir?: string;
   memoryMb?: number;
   cpus?: number;
+  /** Boot a real systemd as PID 1 (init-systemd.sh); the command runs as lbctl-vm-test.service. */
+  systemd?: boolean;
 }
 
 export interface VmRunResult {
@@ -62,13 +64,17 @@ function readIfExists(path: string): string {
   return existsSync(path) ? readFileSync(path, "utf8") : "";
 }
 
-export function qemuArgs(cacheDir: string, share: string, memoryMb: number, cpus: number): string[] {
+/** Kernel command line of the systemd boot: cgroup v2 only, straight to the test target. */
+const SYSTEMD_APPEND = "rdinit=/init-systemd systemd.unified_cgroup_hierarchy=1 systemd.unit=lbctl-vm-test.target systemd.show_status=0";
+
+export function qemuArgs(cacheDir: string, share: string, memoryMb: number, cpus: number, systemd = false): string[] {
+  const append = "console=ttyS0 panic=-1 mitigations=off cryptomgr.notests rdinit=/init quiet";
   return [
     "-M", "q35", "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
     "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", String(cpus), "-m", String(memoryMb),
     "-kernel", join(cacheDir, "vmlinux"),
     "-initrd", join(cacheDir, "initramfs.cpio"),
-    "-append", "console=ttyS0 panic=-1 mitigations=off cryptomgr.notests rdinit=/init quiet",
+    "-append", systemd ? `${append.replace("rdinit=/init ", "")} ${SYSTEMD_APPEND}` : append,
     "-chardev", `file,id=con,path=${join(share, "console.log")}`,
     "-serial", "chardev:con",
     "-fsdev", "local,id=hostroot,path=/,readonly=on,security_model=none,multidevs=remap",
@@ -134,7 +140,7 @@ async function runLocked(cacheDir: string, options: VmRunOptions): Promise<VmRun
     const cwd = options.cwd ?? repoRoot;
     writeFileSync(join(share, "cmd.sh"), `cd ${shellQuote(cwd)} || exit 125\n${options.command}\n`);
     writeFileSync(join(share, "keep"), hiddenInGuest([repoRoot, cwd, cacheDir]).map((p) => `${p}\n`).join(""));
-    const qemu = spawn("qemu-system-x86_64", qemuArgs(cacheDir, share, options.memoryMb ?? 1024, options.cpus ?? 2), {
+    const qemu = spawn("qemu-system-x86_64", qemuArgs(cacheDir, share, options.memoryMb ?? 1024, options.cpus ?? 2, options.systemd), {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let qemuOutput = "";

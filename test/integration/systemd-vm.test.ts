@@ -1,0 +1,68 @@
+// Boots the test VM with a real systemd as PID 1 (test/vm/init-systemd.sh) once and runs
+// test/vm/suite-systemd.ts there: the RPM from `make rpm` installed with rpm -i, lbctl.service driven with
+// systemctl from an unchanged keepalived.conf. One `it` per in-VM case. Needs root, the VM packages
+// (test/vm/README.md) and rpm/rpmbuild; builds dist/lbctl and the RPM (`make rpm`).
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { bundleForVm, buildVm, runInVm, vmCacheDir, type VmRunResult } from "../vm/run-in-vm.ts";
+import { SYSTEMD_RESULT_PREFIX, SYSTEMD_SECURITY_PREFIX, systemdCaseNames, type SystemdCaseResult } from "../vm/suite-systemd.ts";
+
+const repoRoot = resolve(import.meta.dirname, "../..");
+const version = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).version as string;
+// Its own rpmbuild tree: rpm.test.ts runs `make rpm` (which empties .cache/rpmbuild) in parallel.
+const topdir = join(repoRoot, ".cache/rpmbuild-systemd-vm");
+const rpmFile = join(topdir, `RPMS/x86_64/lbctl-${version}-1.x86_64.rpm`);
+
+/** The package as `make rpm` builds it (same spec and defines), with the unit from this checkout. */
+function buildRpm(): void {
+  if (!existsSync(join(repoRoot, "dist/lbctl"))) {
+    const b = spawnSync("make", ["-C", repoRoot, "build"], { encoding: "utf8" });
+    if (b.status !== 0) throw new Error(`make build failed:\n${b.stdout}\n${b.stderr}`);
+  }
+  rmSync(topdir, { recursive: true, force: true });
+  mkdirSync(topdir, { recursive: true });
+  const r = spawnSync("rpmbuild", ["-bb", "--define", `_topdir ${topdir}`, "--define", `lbctl_version ${version}`,
+    "--define", `lbctl_bindir ${join(repoRoot, "dist")}`, "--define", `lbctl_srcdir ${repoRoot}`,
+    "--define", "_unitdir /usr/lib/systemd/system", join(repoRoot, "rpm/lbctl.spec")], { encoding: "utf8" });
+  if (r.status !== 0 || !existsSync(rpmFile)) throw new Error(`rpmbuild failed:\n${r.stdout}\n${r.stderr}`);
+}
+let run: VmRunResult;
+const results = new Map<string, SystemdCaseResult>();
+
+describe("lbctl.service under a real systemd (VM, systemd as PID 1, RPM installed)", () => {
+  beforeAll(async () => {
+    buildRpm();
+    const cache = buildVm();
+    const command = bundleForVm(join(repoRoot, "test/vm/suite-systemd.ts"), join(vmCacheDir(), "suite-systemd.js"));
+    run = await runInVm({ command: `LBCTL_RPM='${rpmFile}' ${command}`, cacheDir: cache, systemd: true, timeoutMs: 300_000, memoryMb: 1536 });
+    for (const line of run.stdout.split("\n")) {
+      if (line.startsWith(SYSTEMD_RESULT_PREFIX)) {
+        const r = JSON.parse(line.slice(SYSTEMD_RESULT_PREFIX.length)) as SystemdCaseResult;
+        results.set(r.name, r);
+      }
+    }
+    const security = run.stdout.split("\n").filter((l) => l.startsWith(SYSTEMD_SECURITY_PREFIX)).map((l) => l.slice(SYSTEMD_SECURITY_PREFIX.length));
+    if (process.env.LBCTL_VM_VERBOSE) {
+      console.log(security.join("\n"));
+      console.log([...results.values()].map((r) => `${r.ms} ms ${r.ok ? "ok" : "FAILED"} ${r.name}${r.detail ? ` (${r.detail})` : ""}`).join("\n"));
+      console.log(`VM run ${Math.round(run.durationMs)} ms\nstderr:\n${run.stderr}`);
+    }
+  }, 900_000); // may first wait for another suite's VM (one VM at a time)
+
+  it("the VM booted systemd and the suite ran to the end", () => {
+    const context = `exit ${run.exitCode}, ${Math.round(run.durationMs)} ms\nstdout:\n${run.stdout.slice(-3000)}\nstderr:\n${run.stderr.slice(-3000)}\nconsole:\n${run.console.slice(-3000)}`;
+    expect(run.timedOut, context).toBe(false);
+    expect(results.size, context).toBe(systemdCaseNames.length);
+  });
+
+  for (const name of systemdCaseNames) {
+    it(name, () => {
+      const r = results.get(name);
+      expect(r, "the case did not report (see the first test)").toBeDefined();
+      expect(r?.error ?? "", `in-VM case failed after ${r?.ms} ms:\n${r?.error}`).toBe("");
+      expect(r?.ok).toBe(true);
+    });
+  }
+});
