@@ -67,26 +67,28 @@ clean:
 
 # Binary RPM of dist/lbctl for EL7/8/9 (rpmbuild from Debian's `rpm` package). Reproducible:
 # SOURCE_DATE_EPOCH (above) is the HEAD commit's time. RPM_RELEASE, RPM_SRCDIR (where rpm/, docs/,
-# README.md and LICENSE are read), RPM_OUT and RPM_GZIP_LEVEL are for the tests' upgrade and rebuild.
+# README.md and LICENSE are read), RPM_OUT and RPM_GZIP_LEVEL are for the tests' upgrade and rebuild;
+# everything a build writes is under RPM_OUT, so tests can build in parallel into their own.
 VERSION := $(shell node -p 'require("./package.json").version')
 RPM_RELEASE ?= 1
 RPM_GZIP_LEVEL ?= 6
 RPM_SRCDIR ?= $(CURDIR)
 RPM_OUT ?= $(CURDIR)/dist
-RPM_TOPDIR := $(CURDIR)/.cache/rpmbuild-$(RPM_RELEASE)
+RPM_TOPDIR = $(RPM_OUT)/.rpmbuild-$(RPM_RELEASE)
+MAN_OUT = $(RPM_OUT)/share
 RPM_FILE := lbctl-$(VERSION)-$(RPM_RELEASE).x86_64.rpm
 
 # lbctl(8), lbctl.toml(5) and the bash completion, from the command table and the config specs.
 .PHONY: man
 man: deps
-	rm -rf dist/share
-	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(BUN) src/cli/man.ts dist/share
+	rm -rf $(MAN_OUT)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(BUN) src/cli/man.ts $(MAN_OUT)
 
 rpm: build man
 	rm -rf $(RPM_TOPDIR) && mkdir -p $(RPM_TOPDIR) $(RPM_OUT)
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) rpmbuild -bb --quiet --define "_topdir $(RPM_TOPDIR)" \
 	  --define "lbctl_version $(VERSION)" --define "lbctl_release $(RPM_RELEASE)" --define "lbctl_gzip_level $(RPM_GZIP_LEVEL)" \
-	  --define "lbctl_bindir $(CURDIR)/dist" --define "lbctl_gendir $(CURDIR)/dist/share" \
+	  --define "lbctl_bindir $(CURDIR)/dist" --define "lbctl_gendir $(MAN_OUT)" \
 	  --define "lbctl_srcdir $(RPM_SRCDIR)" rpm/lbctl.spec
 	cp $(RPM_TOPDIR)/RPMS/x86_64/$(RPM_FILE) $(RPM_OUT)/
 	rm -rf $(RPM_TOPDIR)

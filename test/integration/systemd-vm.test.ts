@@ -3,7 +3,7 @@
 // systemctl from an unchanged keepalived.conf. One `it` per in-VM case. Needs root, the VM packages
 // (test/vm/README.md) and rpm/rpmbuild; builds dist/lbctl and the RPM (`make rpm`).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bundleForVm, buildVm, runInVm, vmCacheDir, type VmRunResult } from "../vm/run-in-vm.ts";
@@ -11,22 +11,15 @@ import { SYSTEMD_RESULT_PREFIX, SYSTEMD_SECURITY_PREFIX, systemdCaseNames, type 
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 const version = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).version as string;
-// Its own rpmbuild tree: rpm.test.ts runs `make rpm` (which empties .cache/rpmbuild) in parallel.
-const topdir = join(repoRoot, ".cache/rpmbuild-systemd-vm");
-const rpmFile = join(topdir, `RPMS/x86_64/lbctl-${version}-1.x86_64.rpm`);
+// Its own output directory: rpm.test.ts runs `make rpm` in parallel.
+const out = join(repoRoot, ".cache/rpm-systemd-vm");
+const rpmFile = join(out, `lbctl-${version}-1.x86_64.rpm`);
 
-/** The package as `make rpm` builds it (same spec and defines), with the unit from this checkout. */
+/** The package users get: `make rpm`, into a directory of this test's own. */
 function buildRpm(): void {
-  if (!existsSync(join(repoRoot, "dist/lbctl"))) {
-    const b = spawnSync("make", ["-C", repoRoot, "build"], { encoding: "utf8" });
-    if (b.status !== 0) throw new Error(`make build failed:\n${b.stdout}\n${b.stderr}`);
-  }
-  rmSync(topdir, { recursive: true, force: true });
-  mkdirSync(topdir, { recursive: true });
-  const r = spawnSync("rpmbuild", ["-bb", "--define", `_topdir ${topdir}`, "--define", `lbctl_version ${version}`,
-    "--define", `lbctl_bindir ${join(repoRoot, "dist")}`, "--define", `lbctl_srcdir ${repoRoot}`,
-    "--define", "_unitdir /usr/lib/systemd/system", join(repoRoot, "rpm/lbctl.spec")], { encoding: "utf8" });
-  if (r.status !== 0 || !existsSync(rpmFile)) throw new Error(`rpmbuild failed:\n${r.stdout}\n${r.stderr}`);
+  rmSync(out, { recursive: true, force: true });
+  const r = spawnSync("make", ["-C", repoRoot, "rpm", `RPM_OUT=${out}`], { encoding: "utf8" });
+  if (r.status !== 0 || !existsSync(rpmFile)) throw new Error(`make rpm failed:\n${r.stdout}\n${r.stderr}`);
 }
 let run: VmRunResult;
 const results = new Map<string, SystemdCaseResult>();

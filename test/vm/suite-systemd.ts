@@ -4,7 +4,7 @@
 // stopped supervisor, journald priorities, stop releasing the VIPs and leaving IPVS as configured,
 // systemd-analyze verify/security). The cases run in order on one service; each prints
 // "LBCTL-SYSTEMD-VM-RESULT {json}" and test/integration/systemd-vm.test.ts makes one `it` per case.
-import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 
 export const SYSTEMD_RESULT_PREFIX = "LBCTL-SYSTEMD-VM-RESULT ";
 /** systemd-analyze security's table, one line each, for docs/systemd.md. */
@@ -184,6 +184,11 @@ const cases: Record<string, () => Promise<string | void>> = {
     check(!!rpmFile && existsSync(rpmFile), `LBCTL_RPM '${rpmFile}' is not a file`);
     // Debian's rpm keeps no database here; the overlay is throw-away.
     shOk("rpm --initdb");
+    // EL's presets disable what they do not name (90-default.preset ends in `disable *`); Debian's
+    // enable everything. Give the guest EL's policy: %post's `systemctl preset` must then leave
+    // the fresh install disabled, as on EL.
+    mkdirSync("/etc/systemd/system-preset", { recursive: true });
+    writeFileSync("/etc/systemd/system-preset/99-el-default.preset", "disable *\n");
     const reloads = () => (shOk("journalctl -b _PID=1 -o cat --no-pager").match(/^Reloading/gm) ?? []).length;
     const reloadsBefore = reloads();
     const install = sh(`rpm -i --nodeps '${rpmFile}'`);
@@ -196,7 +201,7 @@ const cases: Record<string, () => Promise<string | void>> = {
     check(prop("LoadState") === "loaded", `LoadState ${prop("LoadState")}`);
     // %post ran `systemctl daemon-reload`: PID 1 logged one more "Reloading".
     check(reloads() > reloadsBefore, `no daemon-reload (%post) in PID 1's journal (${reloadsBefore} before and after)`);
-    check(sh("systemctl is-enabled lbctl").out.trim() === "disabled", "a fresh install is not disabled");
+    check(sh("systemctl is-enabled lbctl").out.trim() === "disabled", "a fresh install is not disabled (EL's presets)");
   },
 
   [CASE_VERIFY]: async () => {
