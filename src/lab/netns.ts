@@ -153,7 +153,13 @@ class LabImpl implements Lab {
     await Promise.all([...this.procs.values()].map((p) => Promise.race([p.exited, Bun.sleep(2000)])));
     // Anything else still inside our namespaces (e.g. daemons that forked away) goes too.
     for (const ns of this.created) killNamespacePids(ns);
-    for (const ns of this.created) await execHost(["ip", "netns", "del", ns]);
+    for (const ns of this.created) {
+      // A namespace whose deletion failed (a process that entered it meanwhile) gets a second try.
+      for (let i = 0; i < 3 && existsSync(`/run/netns/${ns}`); i++) {
+        if (i) { killNamespacePids(ns); await Bun.sleep(100); }
+        await execHost(["ip", "netns", "del", ns]);
+      }
+    }
     this.created.clear();
     liveLabs.delete(this);
   }
@@ -211,6 +217,22 @@ async function runHost(cmd: string[]): Promise<string> {
   const r = await execHost(cmd);
   if (r.code !== 0) throw new Error(`${cmd.join(" ")} exited ${r.code}: ${r.stderr.trim()}`);
   return r.stdout;
+}
+
+/** A process and all its descendants. */
+export function processTree(pid: number): number[] {
+  const kids = decode(Bun.spawnSync(["pgrep", "-P", String(pid)]).stdout).trim().split("\n").filter(Boolean).map(Number);
+  return [pid, ...kids.flatMap(processTree)];
+}
+
+/**
+ * A real crash of a process and its descendants: all stopped first, then killed, so none of them
+ * notices the others dying and cleans up (a VRRP child would otherwise send a goodbye advert).
+ */
+export function crashProcessTree(pid: number): void {
+  const pids = processTree(pid);
+  for (const p of pids) { try { process.kill(p, "SIGSTOP"); } catch { /* gone */ } }
+  for (const p of pids) { try { process.kill(p, "SIGKILL"); } catch { /* gone */ } }
 }
 
 /** Makes a lab whose namespaces start with `prefix` (your brief's unique prefix, e.g. "lbt-nl-"). */
