@@ -43,7 +43,7 @@ const cmd: Command = {
       if (!Bun.which(tool)) { process.stderr.write(`lbctl demo: '${tool}' not found: install ${what} (apt-get install ${what})\n`); return 69; }
     }
     const { runDemo } = await import("../demo/demo.ts");
-    return runDemo({ peer, node1, version, advertInt, keep, noIpvs, out: (l) => process.stdout.write(l + "\n") });
+    return runDemo({ peer, node1, version, advertInt, keep, noIpvs, watch, out: (l) => process.stdout.write(l + "\n") });
   },
 };
 export default cmd;

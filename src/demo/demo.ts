@@ -6,13 +6,14 @@
 // reports what a user would have seen: failed requests and the longest gap.
 // Where the kernel has IPVS, node1 also runs a virtual server with two real servers, and one of
 // them fails and comes back.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiClient } from "../cli/api-client.ts";
 import { selfCommand } from "../daemon/child.ts";
 import { crashProcessTree, createLab, type Lab, type SpawnedProcess } from "../lab/netns.ts";
 import type { ClientSample } from "./agents.ts";
+import { TopWatch } from "./watch.ts";
 import {
   DEMO_VS_PORT, NODES, REAL_SERVERS, VIP, demoConfig, parseSamples, phaseLine, phaseStats, seconds, summaryTable,
   type DemoNode, type PhaseStats,
@@ -37,6 +38,8 @@ export interface DemoOptions {
   lbctl?: string[];
   /** Called whenever a node becomes master, with its control socket when it runs lbctl. */
   onMaster?: (node: string, socket: string | null) => void;
+  /** Show `lbctl top` on the master meanwhile (needs a terminal); the narration goes to a log file. */
+  watch?: boolean;
 }
 
 export interface DemoPhase { phase: string; stats: PhaseStats; /** Action to the VIP on the expected node. */ vipMs: number | null }
@@ -46,6 +49,7 @@ const CLIENT_INTERVAL_MS = 100;
 const CLIENT_TIMEOUT_MS = 300;
 /** A phase is over when the expected node holds the VIP and answered this many requests in a row. */
 const SETTLED_ANSWERS = 5;
+const WATCH_PAUSE_MS = 4000;
 
 interface Node {
   spec: DemoNode; ns: string; conf: string; socket: string; kind: Impl;
@@ -68,6 +72,11 @@ export class Demo {
   private readonly lbctl: string[];
 
   constructor(private readonly o: DemoOptions) { this.lbctl = o.lbctl ?? selfCommand(); }
+
+  /** A node's control socket (known before the node runs, for --watch). */
+  socketPath(node: string): string { return join(this.dir, `${node}.sock`); }
+
+  get command(): string[] { return this.lbctl; }
 
   private say(s: string): void { this.o.out(`[${new Date().toISOString().slice(11, 23)}] ${s}`); }
 
@@ -120,7 +129,7 @@ export class Demo {
       const nodes: Node[] = NODES.map((spec, i) => {
         const conf = join(this.dir, `${spec.name}.conf`);
         writeFileSync(conf, demoConfig(spec, { ...o, ipvs: ipvs === "ran" }));
-        return { spec, ns: i === 0 ? n1! : n2!, conf, socket: join(this.dir, `${spec.name}.sock`), kind: i === 0 ? o.node1 : o.peer, daemon: null, http: null };
+        return { spec, ns: i === 0 ? n1! : n2!, conf, socket: this.socketPath(spec.name), kind: i === 0 ? o.node1 : o.peer, daemon: null, http: null };
       });
       const [node1, node2] = nodes as [Node, Node];
       for (const n of nodes) {
@@ -144,6 +153,9 @@ export class Demo {
         const p: DemoPhase = { phase: name, stats: phaseStats(this.samples(), from, to), vipMs };
         phases.push(p);
         this.say(`${phaseLine(name, p.stats)}; ${want.spec.name} held ${VIP} after ${seconds(vipMs)}`);
+        // Under --watch, time to look at top before the next step.
+        if (o.watch) await Bun.sleep(WATCH_PAUSE_MS);
+        this.check();
         return p;
       };
 
@@ -289,12 +301,39 @@ export class Demo {
 }
 
 /** `lbctl demo`: runs the scenario, cleaning up on every way out (end, error, SIGINT, SIGTERM, SIGHUP). */
-export async function runDemo(o: DemoOptions): Promise<number> {
+export async function runDemo(options: DemoOptions): Promise<number> {
+  let o = options;
+  let watch: TopWatch | null = null;
+  const log = join(tmpdir(), `lbctl-demo-${process.pid}.log`);
+  if (o.watch) {
+    writeFileSync(log, "");
+    o = {
+      ...o,
+      out: (l) => appendFileSync(log, l + "\n"),
+      onMaster: (_node, socket) => { if (socket) void watch?.show(socket); },
+    };
+  }
   const demo = new Demo(o);
+  if (o.watch) {
+    watch = new TopWatch(demo.command, log, () => { void demo.stop(); });
+    if (o.node1 === "lbctl") void watch.show(demo.socketPath("node1"));
+  }
+  try {
+    return await runScenario(demo, o, async () => { await watch?.close(); });
+  } finally {
+    if (watch) {
+      await watch.close();
+      options.out(readFileSync(log, "utf8").trimEnd());
+      options.out(`(this narration is also in ${log})`);
+    }
+  }
+}
+
+async function runScenario(demo: Demo, o: DemoOptions, beforeExit: () => Promise<void>): Promise<number> {
   const onSignal = (sig: NodeJS.Signals, code: number) => {
     process.on(sig, () => {
       o.out(`[${new Date().toISOString().slice(11, 23)}] ${sig}: stopping, removing the namespaces and processes`);
-      void demo.stop().then(() => process.exit(code));
+      void Promise.all([demo.stop(), beforeExit()]).then(() => process.exit(code));
     });
   };
   onSignal("SIGINT", 130);

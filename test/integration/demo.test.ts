@@ -87,6 +87,39 @@ describe("lbctl demo", () => {
     expect(pids.filter(alive)).toEqual([]);
   }, 40_000);
 
+  it("--watch shows lbctl top on the master, narrates above its key line, and q stops the demo and cleans up", async () => {
+    // A tmux server of its own, so this test never touches anyone's sessions.
+    const tmux = (...args: string[]) => Bun.spawnSync(["tmux", "-L", `lbt-demo-${process.pid}`, ...args], { stdout: "pipe", stderr: "pipe" });
+    const screen = () => tmux("capture-pane", "-p", "-t", "demo").stdout.toString();
+    const until = async (re: RegExp, ms: number) => {
+      const t0 = Date.now();
+      while (!re.test(screen()) && Date.now() - t0 < ms) await Bun.sleep(100);
+      return screen();
+    };
+    const cmd = [...lbctlCommand(), "demo", "--watch"].map((a) => `'${a}'`).join(" ");
+    tmux("new-session", "-d", "-s", "demo", "-x", "120", "-y", "40", `${cmd}; echo DEMO-EXIT=$?; sleep 60`);
+    try {
+      // top's title on node1's socket, node1 MASTER, and the narration above the key line.
+      const s = await until(/DEMO\s+MASTER\s+150/, 30_000);
+      expect(s, s).toMatch(/^lbctl top {2}\S*node1\.sock/m);
+      expect(s, s).toMatch(/\[[\d:.]+\] .*\n.*q quit {2}r refresh/);
+      // After the crash, top follows the new master, node2.
+      const s2 = await until(/node2\.sock[\s\S]*DEMO\s+MASTER\s+100/, 30_000);
+      expect(s2, s2).toMatch(/^lbctl top {2}\S*node2\.sock/m);
+      const pids = namespacePids();
+      tmux("send-keys", "-t", "demo", "q");
+      const end = await until(/DEMO-EXIT=\d+/, 20_000);
+      expect(end, end).toMatch(/DEMO-EXIT=130/);
+      // The terminal is back (no alternate screen): the narration is printed there.
+      expect(end).toMatch(/crash: node1.s processes are stopped/);
+      expect(demoNamespaces()).toEqual([]);
+      expect(pids.filter(alive)).toEqual([]);
+      expect(Bun.spawnSync(["pgrep", "-f", "lbctl top --socket /tmp/lbctl-demo-"]).stdout.toString()).toBe("");
+    } finally {
+      tmux("kill-server");
+    }
+  }, 60_000);
+
   it("refuses --watch without a terminal", async () => {
     const p = Bun.spawn([...lbctlCommand(), "demo", "--watch"], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
     const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
