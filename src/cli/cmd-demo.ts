@@ -11,15 +11,16 @@ const cmd: Command = {
     "  --version 2|3       VRRP version (default 3)\n" +
     "  --advert-int S      advert interval in seconds (default 0.5)\n" +
     "  --no-ipvs           skip the IPVS part\n" +
+    "  --ipvs-only         startup and the IPVS part only, no failovers\n" +
     "  --watch             show lbctl top on the master while the demo runs (the narration goes to a log file)\n" +
     "  --keep              keep the cluster running until Ctrl-C",
-  usage: "lbctl demo [--peer lbctl|keepalived] [--node1 lbctl|keepalived] [--version 2|3] [--advert-int S] [--no-ipvs] [--watch] [--keep]",
+  usage: "lbctl demo [--peer lbctl|keepalived] [--node1 lbctl|keepalived] [--version 2|3] [--advert-int S] [--no-ipvs | --ipvs-only] [--watch] [--keep]",
   async run(argv) {
     let peer: "lbctl" | "keepalived" = "lbctl";
     let node1: "lbctl" | "keepalived" = "lbctl";
     let version: 2 | 3 = 3;
     let advertInt = 0.5;
-    let keep = false, watch = false, noIpvs = false;
+    let keep = false, watch = false, noIpvs = false, ipvsOnly = false;
     for (let i = 0; i < argv.length; i++) {
       const a = argv[i];
       const v = argv[i + 1];
@@ -30,6 +31,7 @@ const cmd: Command = {
       else if (a === "--keep") keep = true;
       else if (a === "--watch") watch = true;
       else if (a === "--no-ipvs") noIpvs = true;
+      else if (a === "--ipvs-only") ipvsOnly = true;
       else { process.stderr.write(`lbctl demo: bad option '${a ?? ""}'\nusage: ${cmd.usage}\n`); return 64; }
     }
     if (version === 2 && !Number.isInteger(advertInt)) advertInt = 1; // v2 counts whole seconds
@@ -43,7 +45,8 @@ const cmd: Command = {
       if (!Bun.which(tool)) { process.stderr.write(`lbctl demo: '${tool}' not found: install ${what} (apt-get install ${what})\n`); return 69; }
     }
     const { runDemo } = await import("../demo/demo.ts");
-    return runDemo({ peer, node1, version, advertInt, keep, noIpvs, watch, out: (l) => process.stdout.write(l + "\n") });
+    if (noIpvs && ipvsOnly) { process.stderr.write("lbctl demo: --no-ipvs and --ipvs-only exclude each other\n"); return 64; }
+    return runDemo({ peer, node1, version, advertInt, keep, noIpvs, ipvsOnly, watch, out: (l) => process.stdout.write(l + "\n") });
   },
 };
 export default cmd;

@@ -33,6 +33,8 @@ export interface DemoOptions {
   keep: boolean;
   /** Skip the IPVS part even where the kernel has IPVS (the benchmark). */
   noIpvs?: boolean;
+  /** Startup and the IPVS part only, no failovers (the IPVS VM test, where everything runs slowly). */
+  ipvsOnly?: boolean;
   out: (line: string) => void;
   /** How to run lbctl (default: this program). */
   lbctl?: string[];
@@ -171,6 +173,10 @@ export class Demo {
 
       if (ipvs === "ran") await this.ipvsPhase(node1, brNs, clientNs!);
       else if (ipvs === "unavailable") this.say("IPVS: unavailable in this kernel (no IPVS generic netlink family); the virtual-server part is skipped");
+      if (o.ipvsOnly) {
+        this.say("done (--ipvs-only): removing the namespaces and processes");
+        return { phases, ipvs };
+      }
 
       await phase("crash failover", node2, async () => {
         this.say("crash: node1's processes are stopped and killed and its network link goes down, as when a machine dies");
