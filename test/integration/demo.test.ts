@@ -66,26 +66,28 @@ describe("lbctl demo", () => {
     }, 60_000);
   }
 
-  it("leaves no namespace or process behind when interrupted (SIGINT) mid-way", async () => {
-    expect(demoNamespaces()).toEqual([]);
-    const p = Bun.spawn([...lbctlCommand(), "demo"], { stdout: "pipe", stderr: "pipe" });
-    let out = "";
-    const reader = (async () => { for await (const c of p.stdout) out += new TextDecoder().decode(c); })();
-    const t0 = Date.now();
-    // Mid-way: the daemons, web servers and client are running.
-    while (!/startup: .* requests/.test(out) && Date.now() - t0 < 30_000) await Bun.sleep(50);
-    expect(out).toMatch(/startup: /);
-    const pids = namespacePids();
-    expect(pids.length).toBeGreaterThanOrEqual(3); // daemons, web servers, the client
-    p.kill("SIGINT");
-    const code = await p.exited;
-    await reader;
-    const context = `stdout:\n${out}\nstderr:\n${await new Response(p.stderr).text()}`;
-    expect(code, context).toBe(130);
-    expect(out).toMatch(/SIGINT: stopping/);
-    expect(demoNamespaces(), context).toEqual([]);
-    expect(pids.filter(alive)).toEqual([]);
-  }, 40_000);
+  for (const [signal, exitCode] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    it(`leaves no namespace or process behind when stopped by ${signal} mid-way`, async () => {
+      expect(demoNamespaces()).toEqual([]);
+      const p = Bun.spawn([...lbctlCommand(), "demo"], { stdout: "pipe", stderr: "pipe" });
+      let out = "";
+      const reader = (async () => { for await (const c of p.stdout) out += new TextDecoder().decode(c); })();
+      const t0 = Date.now();
+      // Mid-way: the daemons, web servers and client are running.
+      while (!/startup: .* requests/.test(out) && Date.now() - t0 < 30_000) await Bun.sleep(50);
+      expect(out).toMatch(/startup: /);
+      const pids = namespacePids();
+      expect(pids.length).toBeGreaterThanOrEqual(3); // daemons, web servers, the client
+      p.kill(signal);
+      const code = await p.exited;
+      await reader;
+      const context = `stdout:\n${out}\nstderr:\n${await new Response(p.stderr).text()}`;
+      expect(code, context).toBe(exitCode);
+      expect(out).toMatch(new RegExp(`${signal}: stopping`));
+      expect(demoNamespaces(), context).toEqual([]);
+      expect(pids.filter(alive)).toEqual([]);
+    }, 40_000);
+  }
 
   it("--watch shows lbctl top on the master, narrates above its key line, and q stops the demo and cleans up", async () => {
     // A tmux server of its own, so this test never touches anyone's sessions.
