@@ -324,8 +324,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     watch = new TopWatch(demo.command, log, () => { void demo.stop(); });
     if (o.node1 === "lbctl") void watch.show(demo.socketPath("node1"));
   }
+  let r: { code: number; error?: string };
   try {
-    return await runScenario(demo, o, async () => { await watch?.close(); });
+    r = await runScenario(demo, o, async () => { await watch?.close(); });
   } finally {
     if (watch) {
       await watch.close();
@@ -333,9 +334,12 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       options.out(`(this narration is also in ${log})`);
     }
   }
+  // After top has given the terminal back, so that the reason is not drawn over.
+  if (r.error) process.stderr.write(`lbctl demo: ${r.error}\n`);
+  return r.code;
 }
 
-async function runScenario(demo: Demo, o: DemoOptions, beforeExit: () => Promise<void>): Promise<number> {
+async function runScenario(demo: Demo, o: DemoOptions, beforeExit: () => Promise<void>): Promise<{ code: number; error?: string }> {
   const onSignal = (sig: NodeJS.Signals, code: number) => {
     process.on(sig, () => {
       o.out(`[${new Date().toISOString().slice(11, 23)}] ${sig}: stopping, removing the namespaces and processes`);
@@ -347,10 +351,9 @@ async function runScenario(demo: Demo, o: DemoOptions, beforeExit: () => Promise
   onSignal("SIGHUP", 129);
   try {
     await demo.run();
-    return 0;
+    return { code: 0 };
   } catch (e) {
-    if (e instanceof Stopped || demo.isStopping) return 130;
-    o.out(`demo failed: ${(e as Error).message}`);
-    return 1;
+    if (e instanceof Stopped || demo.isStopping) return { code: 130 };
+    return { code: 1, error: `failed: ${(e as Error).message}` };
   }
 }
