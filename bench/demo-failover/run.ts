@@ -19,7 +19,7 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); retu
 
 async function once(impl: Impl): Promise<DemoResult> {
   const log: string[] = [];
-  const demo = new Demo({ node1: impl, peer: impl, version: 3, advertInt: 0.5, keep: false, noIpvs: true, lbctl: [LBCTL], out: (l) => log.push(l) });
+  const demo = new Demo({ node1: impl, peer: impl, version: 3, advertInt: 0.5, keep: false, noIpvs: true, lbctl: [LBCTL], labPrefix: "lbt-bd-", out: (l) => log.push(l) });
   const stop = () => { void demo.stop().then(() => process.exit(130)); };
   process.once("SIGINT", stop);
   try {

@@ -42,6 +42,8 @@ export interface DemoOptions {
   onMaster?: (node: string, socket: string | null) => void;
   /** Show `lbctl top` on the master meanwhile (needs a terminal); the narration goes to a log file. */
   watch?: boolean;
+  /** Namespace prefix (default "lbdemo-"; the benchmark's differ, so a demo test never sees them). */
+  labPrefix?: string;
 }
 
 export interface DemoPhase { phase: string; stats: PhaseStats; /** Action to the VIP on the expected node. */ vipMs: number | null }
@@ -66,14 +68,17 @@ class Stopped extends Error { constructor() { super("stopped"); } }
  * everything the demo started, removes its namespaces, and makes every later step throw Stopped.
  */
 export class Demo {
-  readonly lab: Lab = createLab("lbdemo-");
+  readonly lab: Lab;
   private readonly dir = mkdtempSync(join(tmpdir(), "lbctl-demo-"));
   private stopping = false;
   private stopped: Promise<void> | null = null;
   private client: SpawnedProcess | null = null;
   private readonly lbctl: string[];
 
-  constructor(private readonly o: DemoOptions) { this.lbctl = o.lbctl ?? selfCommand(); }
+  constructor(private readonly o: DemoOptions) {
+    this.lab = createLab(o.labPrefix ?? "lbdemo-");
+    this.lbctl = o.lbctl ?? selfCommand();
+  }
 
   /** A node's control socket (known before the node runs, for --watch). */
   socketPath(node: string): string { return join(this.dir, `${node}.sock`); }
@@ -167,7 +172,8 @@ export class Demo {
       });
 
       if (o.keep) {
-        this.say(`the cluster keeps running; try: ip netns exec ${n1} ip addr; ip netns exec ${clientNs} curl ${url}; press Ctrl-C to stop and clean up`);
+        const status = node1.kind === "lbctl" ? `lbctl status --socket ${node1.socket}; ` : "";
+        this.say(`the cluster keeps running; try: ${status}ip netns exec ${n1} ip addr show eth0; press Ctrl-C to stop and clean up`);
         await new Promise(() => { /* until Ctrl-C */ });
       }
 
@@ -192,15 +198,13 @@ export class Demo {
         this.startDaemon(node1);
       });
 
-      let exitCode = -1;
       await phase("graceful stop", node2, async () => {
         this.say("graceful stop: SIGTERM to node1's daemon (it sends a priority-0 advert and releases the VIP)");
         node1.daemon!.kill("SIGTERM");
-        void node1.daemon!.exited.then((c) => { exitCode = c; });
       });
       const code = await Promise.race([node1.daemon!.exited, Bun.sleep(10_000).then(() => null)]);
       const addrs = (await lab.run(n1!, ["ip", "-brief", "-4", "addr", "show", "dev", "eth0"])).trim().split(/\s+/).slice(2).join(" ");
-      this.say(`node1's daemon exited with code ${code ?? exitCode}; node1's IPv4 addresses now: ${addrs}`);
+      this.say(`node1's daemon ${code === null ? "was still running 10 s after SIGTERM" : `exited with code ${code}`}; node1's IPv4 addresses now: ${addrs}`);
 
       this.client.kill("SIGTERM");
       await Promise.race([this.client.exited, Bun.sleep(2000)]);
