@@ -64,6 +64,8 @@ class LabImpl implements Lab {
   readonly tag: string;
   private readonly created = new Set<string>();
   private readonly procs = new Map<number, SpawnedProcess>();
+  /** Counts cleanup() calls, so that a namespace made across one is noticed. */
+  private cleanups = 0;
 
   constructor(prefix: string) {
     this.tag = `${prefix}${process.pid.toString(36)}-`;
@@ -76,7 +78,13 @@ class LabImpl implements Lab {
     const names: string[] = [];
     for (const s of suffixes) {
       const name = `${this.tag}${s}`;
+      const cleanups = this.cleanups;
       await runHost(["ip", "netns", "add", name]);
+      // A cleanup (a signal handler's) ran while this one was being made: it did not see it.
+      if (cleanups !== this.cleanups) {
+        await execHost(["ip", "netns", "del", name]);
+        throw new Error(`the lab was cleaned up while namespace ${name} was being made`);
+      }
       this.created.add(name);
       await this.run(name, ["ip", "link", "set", "lo", "up"]);
       names.push(name);
@@ -149,6 +157,7 @@ class LabImpl implements Lab {
   }
 
   async cleanup(): Promise<void> {
+    this.cleanups++;
     for (const p of this.procs.values()) p.kill("SIGKILL");
     await Promise.all([...this.procs.values()].map((p) => Promise.race([p.exited, Bun.sleep(2000)])));
     // Anything else still inside our namespaces (e.g. daemons that forked away) goes too.

@@ -89,6 +89,16 @@ describe("lbctl demo", () => {
     }, 40_000);
   }
 
+  it("leaves no namespace behind when interrupted while it builds the lab", async () => {
+    for (const ms of [30, 100, 200, 400]) {
+      const p = Bun.spawn([...lbctlCommand(), "demo"], { stdout: "pipe", stderr: "pipe" });
+      await Bun.sleep(ms);
+      p.kill("SIGINT");
+      expect(await p.exited, `after ${ms} ms`).toBe(130);
+      expect(demoNamespaces(), `after ${ms} ms`).toEqual([]);
+    }
+  }, 30_000);
+
   it("--watch shows lbctl top on the master, narrates above its key line, and q stops the demo and cleans up", async () => {
     // A tmux server of its own, so this test never touches anyone's sessions.
     const tmux = (...args: string[]) => Bun.spawnSync(["tmux", "-L", `lbt-demo-${process.pid}`, ...args], { stdout: "pipe", stderr: "pipe" });
