@@ -72,6 +72,8 @@ export class Demo {
   private readonly dir = mkdtempSync(join(tmpdir(), "lbctl-demo-"));
   private stopping = false;
   private stopped: Promise<void> | null = null;
+  /** Ends --keep's wait. */
+  private wake: (() => void) | null = null;
   private client: SpawnedProcess | null = null;
   private readonly lbctl: string[];
 
@@ -94,6 +96,7 @@ export class Demo {
   /** Idempotent; safe to call from a signal handler while the scenario runs. */
   stop(): Promise<void> {
     this.stopping = true;
+    this.wake?.();
     this.stopped ??= this.lab.cleanup().finally(() => rmSync(this.dir, { recursive: true, force: true }));
     return this.stopped;
   }
@@ -174,7 +177,8 @@ export class Demo {
       if (o.keep) {
         const status = node1.kind === "lbctl" ? `lbctl status --socket ${node1.socket}; ` : "";
         this.say(`the cluster keeps running; try: ${status}ip netns exec ${n1} ip addr show eth0; press Ctrl-C to stop and clean up`);
-        await new Promise(() => { /* until Ctrl-C */ });
+        await new Promise<void>((resolve) => { this.wake = resolve; }); // until stop() (Ctrl-C)
+        this.check();
       }
 
       if (ipvs === "ran") await this.ipvsPhase(node1, brNs, clientNs!);
@@ -344,17 +348,24 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 }
 
 async function runScenario(demo: Demo, o: DemoOptions, beforeExit: () => Promise<void>): Promise<{ code: number; error?: string }> {
+  let running: Promise<unknown> = Promise.resolve();
   const onSignal = (sig: NodeJS.Signals, code: number) => {
     process.on(sig, () => {
       o.out(`[${new Date().toISOString().slice(11, 23)}] ${sig}: stopping, removing the namespaces and processes`);
-      void Promise.all([demo.stop(), beforeExit()]).then(() => process.exit(code));
+      // The scenario ends at its next step; waiting for it lets a step in flight (a namespace being
+      // made) finish and be removed too, instead of completing after this process is gone.
+      void Promise.all([demo.stop(), beforeExit()])
+        .then(() => Promise.race([running.catch(() => {}), Bun.sleep(5000)]))
+        .then(() => demo.stop())
+        .then(() => process.exit(code));
     });
   };
   onSignal("SIGINT", 130);
   onSignal("SIGTERM", 143);
   onSignal("SIGHUP", 129);
   try {
-    await demo.run();
+    running = demo.run();
+    await running;
     return { code: 0 };
   } catch (e) {
     if (e instanceof Stopped || demo.isStopping) return { code: 130 };
