@@ -106,3 +106,13 @@ bench-vrrp-load: build
 .PHONY: bench-vrrp-isolation
 bench-vrrp-isolation: build
 	$(BUN) bench/vrrp-isolation/run.ts
+
+# The demo's scenario (crash, preemption, graceful stop) as the client sees it, lbctl pair vs keepalived pair.
+.PHONY: bench-demo-failover
+bench-demo-failover: build
+	$(BUN) bench/demo-failover/run.ts
+
+# Binary size and time from exec to the first VRRP advert on the wire, lbctl vs keepalived.
+.PHONY: bench-start-advert
+bench-start-advert: build
+	$(BUN) bench/start-advert/run.ts

@@ -12,11 +12,7 @@ export function manyInstancesConfig(count: number, priority: number): string {
   return s;
 }
 
-/** A process and all its descendants. */
-export function processTree(pid: number): number[] {
-  const kids = Bun.spawnSync(["pgrep", "-P", String(pid)]).stdout.toString().trim().split("\n").filter(Boolean).map(Number);
-  return [pid, ...kids.flatMap(processTree)];
-}
+export { processTree } from "../src/lab/netns.ts";
 
 /** utime + stime of the processes, in USER_HZ ticks (100 per second). */
 export function cpuTicks(pids: number[]): number {

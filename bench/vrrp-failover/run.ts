@@ -9,10 +9,9 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLab, type Lab, type SpawnedProcess } from "../../src/lab/netns.ts";
+import { crashProcessTree, createLab, type Lab, type SpawnedProcess } from "../../src/lab/netns.ts";
 import { inNetns } from "../../src/net/netns.ts";
 import { Rtnl } from "../../src/netlink/rtnetlink.ts";
-import { processTree } from "../vrrp-common.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const LBCTL = join(ROOT, "dist/lbctl");
@@ -64,9 +63,7 @@ async function once(impl: Impl, m: Mode, kind: "crash" | "graceful", dir: string
       if (await holds(rB)) throw new Error("backup holds the VIP before the failover");
       const t0 = performance.now();
       if (kind === "crash") {
-        const pids = processTree(master.pid);
-        for (const p of pids) process.kill(p, "SIGSTOP");
-        for (const p of pids) process.kill(p, "SIGKILL");
+        crashProcessTree(master.pid);
       } else {
         master.kill("SIGTERM");
       }

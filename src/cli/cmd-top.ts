@@ -1,13 +1,14 @@
 // lbctl top: a live console of every VRRP instance, virtual server and real server. It follows
 // the event stream and refetches the status on every event (and every few seconds, for the
 // IPVS counters, which change without events). The screen itself is src/console/top.ts.
+import { readFileSync } from "node:fs";
 import { renderTop, paint, type TopModel } from "../console/top.ts";
 import type { EventV1 } from "../daemon/api-types.ts";
 import { ApiClient, ApiClientError, socketFrom } from "./api-client.ts";
 import type { Command } from "./command.ts";
 import { parseCommandArgs, USAGE_EXIT } from "./config-cli.ts";
 
-const usage = "lbctl top [--interval SECONDS] [--socket PATH]";
+const usage = "lbctl top [--interval SECONDS] [--socket PATH] [--note-file PATH]";
 const KEPT_EVENTS = 50;
 
 function message(e: unknown): string {
@@ -20,20 +21,26 @@ const cmd: Command = {
     "redrawn as events arrive. Keys: q (or Ctrl-C) quits, r refreshes.",
     "  --interval SECONDS   also refresh this often (default 2) for the IPVS counters",
     "  --socket PATH        the control socket (default $LBCTL_SOCKET or /run/lbctl/lbctl.sock)",
+    "  --note-file PATH     show the last line of this file above the key line (lbctl demo --watch narrates there)",
   ].join("\n"),
   usage,
   async run(argv) {
-    const args = parseCommandArgs(argv, { interval: { type: "string" }, socket: { type: "string", short: "s" } }, usage);
+    const args = parseCommandArgs(argv, { interval: { type: "string" }, socket: { type: "string", short: "s" }, "note-file": { type: "string" } }, usage);
     if (!args) return USAGE_EXIT;
     const interval = Number((args.values.interval as string | undefined) ?? "2");
     if (!Number.isFinite(interval) || interval < 0.1) { process.stderr.write(`lbctl: --interval takes seconds (at least 0.1)\nusage: ${usage}\n`); return USAGE_EXIT; }
     if (!process.stdout.isTTY) { process.stderr.write("lbctl: top needs a terminal; use lbctl status or lbctl events in scripts\n"); return 1; }
-    return runConsole(new ApiClient(socketFrom(args.values)), interval * 1000);
+    return runConsole(new ApiClient(socketFrom(args.values)), interval * 1000, args.values["note-file"] as string | undefined);
   },
 };
 export default cmd;
 
-async function runConsole(client: ApiClient, intervalMs: number): Promise<number> {
+/** The last non-empty line of a file, or null when it cannot be read. */
+function lastLine(path: string): string | null {
+  try { return readFileSync(path, "utf8").trimEnd().split("\n").at(-1) ?? null; } catch { return null; }
+}
+
+async function runConsole(client: ApiClient, intervalMs: number, noteFile?: string): Promise<number> {
   const model: TopModel = { socket: client.socket, status: null, events: [], error: null, fetchedAt: null };
   const out = process.stdout;
   const stop = new AbortController();
@@ -107,6 +114,11 @@ async function runConsole(client: ApiClient, intervalMs: number): Promise<number
   const onResize = (): void => draw();
   out.on("resize", onResize);
   const timer = setInterval(() => void refresh(), intervalMs);
+  // The note file is polled: it is small and written by another process.
+  const noteTimer = noteFile ? setInterval(() => {
+    const note = lastLine(noteFile);
+    if (note !== model.note) { model.note = note; if (!stop.signal.aborted) draw(); }
+  }, 250) : undefined;
   try {
     draw();
     void refresh();
@@ -114,6 +126,7 @@ async function runConsole(client: ApiClient, intervalMs: number): Promise<number
     await done;
   } finally {
     clearInterval(timer);
+    clearInterval(noteTimer);
     out.off("resize", onResize);
     if (stdin.isTTY) stdin.setRawMode(false);
     stdin.pause();

@@ -28,6 +28,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   // Children of `lbctl daemon` are this binary started with a hidden role argument.
   if (cmd === ROLE_COMMAND) return (await import("../daemon/role.ts")).runRole(rest);
+  // `lbctl demo`'s HTTP servers and client are this binary too, inside the demo's namespaces.
+  if (cmd === "__demo-http") return (await import("../demo/agents.ts")).runDemoHttp(rest);
+  if (cmd === "__demo-client") return (await import("../demo/agents.ts")).runDemoClient(rest);
   const load = commands[cmd];
   if (!load) { process.stderr.write(`lbctl: unknown command '${cmd}' (try 'lbctl help')\n`); return 64; }
   const c = await load();

@@ -19,6 +19,8 @@ export interface TopModel {
   error: string | null;
   /** When `status` was fetched. */
   fetchedAt: number | null;
+  /** A line from outside, shown above the key line (`lbctl demo --watch` narrates there). */
+  note?: string | null;
 }
 
 const EVENT_LINES = 8;
@@ -60,12 +62,13 @@ export function renderTop(m: TopModel, size: { columns: number; rows: number }, 
   const columns = Math.max(1, size.columns), rows = Math.max(3, size.rows);
   const title = line(`lbctl top  ${m.socket}  ${new Date(now).toISOString().slice(11, 19)}Z`, "inverse");
   const footer = line("q quit  r refresh", "dim");
+  const note = m.note ? [line(m.note, "warn")] : [];
   const events = m.events.slice(-EVENT_LINES).map((e) => line(formatEvent(e), e.type === "real-server" && e.health === "down" ? "bad" : "plain"));
   const eventBlock = [line(""), line("RECENT EVENTS", "heading"), ...(events.length ? events : [line("none yet", "dim")])];
   let middle = body(m, now);
   // Between the title and the footer: the body first, the events in what is left, but at least
   // three of them (if there are) unless the terminal is too small for even that.
-  const room = rows - 2;
+  const room = rows - 2 - note.length;
   let eventRoom = Math.min(eventBlock.length, Math.max(room - middle.length, 5));
   if (eventRoom < 3 || room - eventRoom < 2) eventRoom = 0;
   const shownEvents = eventRoom ? [...eventBlock.slice(0, 2), ...eventBlock.slice(2).slice(-(eventRoom - 2))] : [];
@@ -75,7 +78,7 @@ export function renderTop(m: TopModel, size: { columns: number; rows: number }, 
     middle = [...middle.slice(0, bodyRoom - 1), line(`... ${cut} more line(s): enlarge the terminal or use lbctl status`, "dim")];
   }
   const filler = Array.from({ length: Math.max(0, bodyRoom - middle.length) }, () => line(""));
-  return [title, ...middle, ...filler, ...shownEvents, footer].map((l) => ({ ...l, text: l.text.slice(0, columns) }));
+  return [title, ...middle, ...filler, ...shownEvents, ...note, footer].map((l) => ({ ...l, text: l.text.slice(0, columns) }));
 }
 
 const SGR: Record<LineStyle, string> = {

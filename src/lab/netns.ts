@@ -64,6 +64,8 @@ class LabImpl implements Lab {
   readonly tag: string;
   private readonly created = new Set<string>();
   private readonly procs = new Map<number, SpawnedProcess>();
+  /** Counts cleanup() calls, so that a namespace made across one is noticed. */
+  private cleanups = 0;
 
   constructor(prefix: string) {
     this.tag = `${prefix}${process.pid.toString(36)}-`;
@@ -76,7 +78,13 @@ class LabImpl implements Lab {
     const names: string[] = [];
     for (const s of suffixes) {
       const name = `${this.tag}${s}`;
+      const cleanups = this.cleanups;
       await runHost(["ip", "netns", "add", name]);
+      // A cleanup (a signal handler's) ran while this one was being made: it did not see it.
+      if (cleanups !== this.cleanups) {
+        await execHost(["ip", "netns", "del", name]);
+        throw new Error(`the lab was cleaned up while namespace ${name} was being made`);
+      }
       this.created.add(name);
       await this.run(name, ["ip", "link", "set", "lo", "up"]);
       names.push(name);
@@ -149,11 +157,18 @@ class LabImpl implements Lab {
   }
 
   async cleanup(): Promise<void> {
+    this.cleanups++;
     for (const p of this.procs.values()) p.kill("SIGKILL");
     await Promise.all([...this.procs.values()].map((p) => Promise.race([p.exited, Bun.sleep(2000)])));
     // Anything else still inside our namespaces (e.g. daemons that forked away) goes too.
     for (const ns of this.created) killNamespacePids(ns);
-    for (const ns of this.created) await execHost(["ip", "netns", "del", ns]);
+    for (const ns of this.created) {
+      // A namespace whose deletion failed (a process that entered it meanwhile) gets a second try.
+      for (let i = 0; i < 3 && existsSync(`/run/netns/${ns}`); i++) {
+        if (i) { killNamespacePids(ns); await Bun.sleep(100); }
+        await execHost(["ip", "netns", "del", ns]);
+      }
+    }
     this.created.clear();
     liveLabs.delete(this);
   }
@@ -211,6 +226,22 @@ async function runHost(cmd: string[]): Promise<string> {
   const r = await execHost(cmd);
   if (r.code !== 0) throw new Error(`${cmd.join(" ")} exited ${r.code}: ${r.stderr.trim()}`);
   return r.stdout;
+}
+
+/** A process and all its descendants. */
+export function processTree(pid: number): number[] {
+  const kids = decode(Bun.spawnSync(["pgrep", "-P", String(pid)]).stdout).trim().split("\n").filter(Boolean).map(Number);
+  return [pid, ...kids.flatMap(processTree)];
+}
+
+/**
+ * A real crash of a process and its descendants: all stopped first, then killed, so none of them
+ * notices the others dying and cleans up (a VRRP child would otherwise send a goodbye advert).
+ */
+export function crashProcessTree(pid: number): void {
+  const pids = processTree(pid);
+  for (const p of pids) { try { process.kill(p, "SIGSTOP"); } catch { /* gone */ } }
+  for (const p of pids) { try { process.kill(p, "SIGKILL"); } catch { /* gone */ } }
 }
 
 /** Makes a lab whose namespaces start with `prefix` (your brief's unique prefix, e.g. "lbt-nl-"). */

@@ -81,6 +81,13 @@ describe("renderTop", () => {
     const stale = renderTop(model({ error: "the daemon closed the event stream" }), { columns: 80, rows: 50 }, T0);
     expect(stale.find((l) => l.text.startsWith("stale"))).toEqual({ text: "stale (the daemon closed the event stream)", style: "bad" });
   });
+  it("a note (lbctl demo --watch's narration) sits right above the key line, the screen still exactly full", () => {
+    const lines = renderTop(model({ note: "[04:00:01.000] crash: node1's processes are stopped" }), { columns: 120, rows: 40 }, T0);
+    expect(lines).toHaveLength(40);
+    expect(lines[38]).toEqual({ text: "[04:00:01.000] crash: node1's processes are stopped", style: "warn" });
+    expect(lines[39].text).toBe("q quit  r refresh");
+    expect(lines[37].text).toMatch(/vrrp-transition/);
+  });
   it("a tiny terminal gets no event block rather than a broken one", () => {
     const lines = renderTop(model(), { columns: 30, rows: 5 }, T0);
     expect(lines).toHaveLength(5);
