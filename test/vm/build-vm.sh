@@ -33,7 +33,7 @@ done
 
 # The stamp covers the inputs we control; the kernel version is only looked up when not cached,
 # so a cached run works offline and takes no apt round trip.
-inputs_hash="$( (cat "$here/build-vm.sh" "$here/init.sh" "$here/init-systemd.sh"; printf '%s\n' "${wanted_modules[@]}"; sha256sum "$(command -v busybox)") | sha256sum | cut -c1-16)"
+inputs_hash="$( (cat "$here/build-vm.sh" "$here/init.sh" "$here/init-systemd.sh" "$here/init-root.sh"; printf '%s\n' "${wanted_modules[@]}"; sha256sum "$(command -v busybox)") | sha256sum | cut -c1-16)"
 if [[ -f "$cache/stamp" && -f "$cache/vmlinux" && -f "$cache/initramfs.cpio" ]] && grep -qx "inputs=$inputs_hash" "$cache/stamp"; then
   echo "build-vm: cached ($(grep '^kernel=' "$cache/stamp"))"
   exit 0
@@ -74,6 +74,7 @@ mkdir -p "$ird"/{bin,dev,proc,sys,lib/modules,mnt/host,mnt/rw,mnt/results,newroo
 cp "$(command -v busybox)" "$ird/bin/busybox"
 ln -s busybox "$ird/bin/sh"
 install -m 0755 "$here/init.sh" "$ird/init"
+install -m 0644 "$here/init-root.sh" "$ird/init-root.sh"
 # rdinit=/init-systemd boots a real systemd as PID 1 instead (the systemd unit tests).
 install -m 0755 "$here/init-systemd.sh" "$ird/init-systemd"
 

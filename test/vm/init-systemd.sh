@@ -5,20 +5,7 @@
 # lbctl-vm-test.service inside the target lbctl-vm-test.target (systemd.unit= on the kernel command
 # line), so nothing else installed on the host (nginx, keepalived, postgresql, timers...) starts.
 # stdout/stderr go to the virtio serial ports, the exit status to the share, as with /init.
-export PATH=/bin
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-
-while read -r m; do
-  insmod "/lib/modules/$m" 2>/dev/null || echo "init: insmod $m failed" >&2
-done < /lib/modules/load-order
-
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /mnt/host || poweroff -f
-mount -t tmpfs -o size=512m tmpfs /mnt/rw
-mkdir -p /mnt/rw/upper /mnt/rw/work
-mount -t overlay overlay -o lowerdir=/mnt/host,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /newroot || poweroff -f
+. /init-root.sh
 
 r=/newroot
 # systemd keeps an existing /run tmpfs; the results share must be there before PID 1 starts.

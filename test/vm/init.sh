@@ -3,21 +3,7 @@
 # tmpfs overlay on top, chroots into it and runs /run/lbctl-vm/cmd.sh from the read-write results share.
 # stdout/stderr go to virtio serial ports that QEMU appends to host files; the exit status goes to
 # the results share. Then power off (the kernel panics -> QEMU exits if anything here dies).
-export PATH=/bin
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-
-while read -r m; do
-  insmod "/lib/modules/$m" 2>/dev/null || echo "init: insmod $m failed" >&2
-done < /lib/modules/load-order
-
-# One big 9p message size: reading the Bun binary and the bundle is most of the I/O.
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /mnt/host || poweroff -f
-mount -t tmpfs -o size=512m tmpfs /mnt/rw
-mkdir -p /mnt/rw/upper /mnt/rw/work
-mount -t overlay overlay -o lowerdir=/mnt/host,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /newroot || poweroff -f
+. /init-root.sh
 
 r=/newroot
 # The results share first: it says which host paths under /tmp must stay visible ("keep", one per
