@@ -43,7 +43,7 @@ export interface Lab {
   ipJson<T = unknown>(ns: string, args: string[]): Promise<T>;
   /** Starts a long-running process in the namespace; it is killed by cleanup(). */
   spawnIn(ns: string, cmd: string[], opts?: { env?: Record<string, string> }): SpawnedProcess;
-  /** Kills every tracked process (SIGKILL) and deletes every namespace of this lab. Idempotent. */
+  /** Kills every tracked process (SIGKILL) and deletes every namespace of this lab; it makes none after. Idempotent. */
   cleanup(): Promise<void>;
 }
 
@@ -65,7 +65,8 @@ class LabImpl implements Lab {
   private readonly created = new Set<string>();
   private readonly procs = new Map<number, SpawnedProcess>();
   /** Counts cleanup() calls, so that a namespace made across one is noticed. */
-  private cleanups = 0;
+  /** Set by cleanup(): no namespace or process is made after it. */
+  private closed = false;
 
   constructor(prefix: string) {
     this.tag = `${prefix}${process.pid.toString(36)}-`;
@@ -78,10 +79,11 @@ class LabImpl implements Lab {
     const names: string[] = [];
     for (const s of suffixes) {
       const name = `${this.tag}${s}`;
-      const cleanups = this.cleanups;
+      // A cleaned-up lab makes nothing more: a cleanup (a signal handler's) that ran before or
+      // while this namespace was made did not see it, and nothing would remove it.
+      if (this.closed) throw new Error(`the lab was cleaned up; namespace ${name} not made`);
       await runHost(["ip", "netns", "add", name]);
-      // A cleanup (a signal handler's) ran while this one was being made: it did not see it.
-      if (cleanups !== this.cleanups) {
+      if (this.closed) {
         await execHost(["ip", "netns", "del", name]);
         throw new Error(`the lab was cleaned up while namespace ${name} was being made`);
       }
@@ -157,7 +159,7 @@ class LabImpl implements Lab {
   }
 
   async cleanup(): Promise<void> {
-    this.cleanups++;
+    this.closed = true;
     for (const p of this.procs.values()) p.kill("SIGKILL");
     await Promise.all([...this.procs.values()].map((p) => Promise.race([p.exited, Bun.sleep(2000)])));
     // Anything else still inside our namespaces (e.g. daemons that forked away) goes too.
