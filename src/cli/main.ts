@@ -5,6 +5,7 @@ import { VERSION, versionLine } from "../version.ts";
 
 import { commands } from "./commands.ts";
 import { ROLE_COMMAND } from "../daemon/child.ts";
+import { DEMO_CLIENT_COMMAND, DEMO_HTTP_COMMAND } from "../demo/agents.ts";
 
 function printHelp(): void {
   const lines = [`lbctl ${VERSION} — keepalived-compatible load balancer`, "", "usage: lbctl COMMAND [ARGS]", "", "commands:"];
@@ -29,8 +30,8 @@ export async function main(argv: string[]): Promise<number> {
   // Children of `lbctl daemon` are this binary started with a hidden role argument.
   if (cmd === ROLE_COMMAND) return (await import("../daemon/role.ts")).runRole(rest);
   // `lbctl demo`'s HTTP servers and client are this binary too, inside the demo's namespaces.
-  if (cmd === "__demo-http") return (await import("../demo/agents.ts")).runDemoHttp(rest);
-  if (cmd === "__demo-client") return (await import("../demo/agents.ts")).runDemoClient(rest);
+  if (cmd === DEMO_HTTP_COMMAND) return (await import("../demo/agents.ts")).runDemoHttp(rest);
+  if (cmd === DEMO_CLIENT_COMMAND) return (await import("../demo/agents.ts")).runDemoClient(rest);
   const load = commands[cmd];
   if (!load) { process.stderr.write(`lbctl: unknown command '${cmd}' (try 'lbctl help')\n`); return 64; }
   const c = await load();

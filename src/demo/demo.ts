@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { ApiClient } from "../cli/api-client.ts";
 import { selfCommand } from "../daemon/child.ts";
 import { crashProcessTree, createLab, type Lab, type SpawnedProcess } from "../lab/netns.ts";
-import type { ClientSample } from "./agents.ts";
+import { DEMO_CLIENT_COMMAND, DEMO_HTTP_COMMAND, type ClientSample } from "./agents.ts";
 import { TopWatch } from "./watch.ts";
 import {
   DEMO_VS_PORT, NODES, REAL_SERVERS, VIP, demoConfig, parseSamples, phaseLine, phaseStats, seconds, summaryTable,
@@ -117,7 +117,7 @@ export class Demo {
   }
 
   private startHttp(ns: string, name: string, port = 80): SpawnedProcess {
-    return this.spawn(ns, [...this.lbctl, "__demo-http", "--name", name, "--port", String(port)]);
+    return this.spawn(ns, [...this.lbctl, DEMO_HTTP_COMMAND, "--name", name, "--port", String(port)]);
   }
 
   private samples(): ClientSample[] { return parseSamples(this.client?.output().stdout ?? ""); }
@@ -148,7 +148,7 @@ export class Demo {
       }
       for (const n of nodes) n.http = this.startHttp(n.ns, n.spec.name);
       const url = `http://${VIP}/`;
-      this.client = this.spawn(clientNs!, [...this.lbctl, "__demo-client", url, "--interval", String(CLIENT_INTERVAL_MS), "--timeout", String(CLIENT_TIMEOUT_MS)]);
+      this.client = this.spawn(clientNs!, [...this.lbctl, DEMO_CLIENT_COMMAND, url, "--interval", String(CLIENT_INTERVAL_MS), "--timeout", String(CLIENT_TIMEOUT_MS)]);
       this.say(`client: requests ${url} every ${CLIENT_INTERVAL_MS} ms (a request unanswered within ${CLIENT_TIMEOUT_MS} ms counts as failed)`);
 
       // One phase: an action, then wait until `want` holds the VIP and the client sees it answer.
@@ -292,7 +292,7 @@ export class Demo {
       for (const l of out.stdout.trimEnd().split("\n")) this.o.out(`    ${l}`);
     };
     const requests = async (): Promise<string> => {
-      const r = await lab.exec(clientNs, [...this.lbctl, "__demo-client", `http://${VIP}:${DEMO_VS_PORT}/`, "--count", "6", "--interval", "100", "--timeout", "1000"]);
+      const r = await lab.exec(clientNs, [...this.lbctl, DEMO_CLIENT_COMMAND, `http://${VIP}:${DEMO_VS_PORT}/`, "--count", "6", "--interval", "100", "--timeout", "1000"]);
       const by: Record<string, number> = {};
       for (const s of parseSamples(r.stdout)) { const k = s.ok ? s.node ?? "?" : "failed"; by[k] = (by[k] ?? 0) + 1; }
       return Object.entries(by).map(([k, v]) => `${k} ×${v}`).join(", ");
