@@ -109,7 +109,7 @@ const cmd: Command = {
     });
     // The API comes up first so that no early transition is missing from the event stream.
     try {
-      plane = await startControlPlane({ supervisor: sup, configPath, configReason, version: VERSION, socketPath: a.socket, metrics, log });
+      plane = await startControlPlane({ supervisor: sup, configPath, configReason, version: VERSION, socketPath: a.socket ?? (process.env.LBCTL_SOCKET || undefined), metrics, log });
     } catch (e) {
       process.stderr.write(`lbctl daemon: ${(e as Error).message}\n`);
       return 1;

@@ -140,7 +140,7 @@ const SIGNALS: [string, string][] = [
 ];
 
 const ENVIRONMENT: [string, string][] = [
-  ["LBCTL_SOCKET", "The control socket the client commands use (default /run/lbctl/lbctl.sock; --socket wins)."],
+  ["LBCTL_SOCKET", "The control socket: where the daemon listens and the client commands connect (default /run/lbctl/lbctl.sock; --socket wins). Set it in /etc/sysconfig/lbctl to move the socket for both the service and `systemctl reload`."],
   ["LBCTL_METRICS_LISTEN", "ADDR:PORT on which the daemon serves Prometheus metrics (--metrics-listen wins)."],
   ["LBCTL_NATIVE_CHECKS", "0 runs every health check in JavaScript instead of the native check engine."],
   ["NOTIFY_SOCKET, WATCHDOG_USEC", "Set by systemd: the daemon reports readiness and keeps the watchdog fed."],

@@ -80,6 +80,9 @@ afterAll(async () => {
 
 const daemon = (ns: string, name: string, binary = bin) =>
   lab.spawnIn(ns, hidden([binary, "daemon", "-f", join(scratch, `${name}.conf`), "--socket", join(scratch, `${name}.sock`)]));
+/** As /etc/sysconfig/lbctl can move the socket for the service and `systemctl reload` alike. */
+const daemonOnEnvSocket = (ns: string, name: string) =>
+  lab.spawnIn(ns, hidden([bin, "daemon", "-f", join(scratch, `${name}.conf`)]), { env: { LBCTL_SOCKET: join(scratch, `${name}.sock`) } });
 
 describe("the binary away from its checkout", () => {
   it("cannot see the checkout, and says which revision it was built from", async () => {
@@ -92,14 +95,14 @@ describe("the binary away from its checkout", () => {
 
   it("runs a two-node cluster: one master, crash failover, preemption back", async () => {
     const p1 = daemon(node1, "node1");
-    const p2 = daemon(node2, "node2");
+    const p2 = daemonOnEnvSocket(node2, "node2");
     await until("node1 master", () => holds(node1));
     // No split brain: node2 hears node1 and stays backup over several master-down intervals.
     for (let i = 0; i < 20; i++) {
       expect(await holds(node2), `node2 holds ${VIP} beside node1 (${i})`).toBe(false);
       await Bun.sleep(100);
     }
-    const status = await lab.exec(node2, hidden([bin, "status", "--json", "--socket", join(scratch, "node2.sock")]));
+    const status = await lab.exec(node2, hidden(["env", `LBCTL_SOCKET=${join(scratch, "node2.sock")}`, bin, "status", "--json"]));
     expect(status.code, status.stderr).toBe(0);
     const inst = (JSON.parse(status.stdout) as { vrrp: { instances: { name: string; state: string; masterAddress?: string }[] } }).vrrp.instances[0]!;
     expect([inst.state, inst.masterAddress]).toEqual(["BACKUP", "10.81.0.1"]);
