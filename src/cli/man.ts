@@ -23,16 +23,20 @@ export interface CommandUsage {
   positionals: string[];
 }
 
-/** The options and positionals a usage line names: "lbctl check [-f FILE] [--config-id ID] [--no-interfaces]". */
+/**
+ * The options and positionals a usage line names: "lbctl check [-f FILE] [--config-id ID] [--no-interfaces]".
+ * Inside brackets, "--a|-b" spells one option two ways and "--a | --b" offers two options.
+ */
 export function parseUsage(name: string, usage: string): CommandUsage {
   const rest = usage.replace(new RegExp(`^lbctl ${name}\\b`), "");
   const options: UsageOption[] = [];
   const positionals: string[] = [];
   for (const m of rest.matchAll(/\[([^\]]+)\]|(\S+)/g)) {
-    const group = (m[1] ?? m[2]!).trim();
-    const [first, ...more] = group.split(/\s+/);
-    if (first!.startsWith("-")) options.push({ names: first!.split("|"), ...(more.length ? { value: more.join(" ") } : {}) });
-    else positionals.push(...group.split(/\s+/));
+    for (const group of (m[1] ?? m[2]!).split(" | ").map((g) => g.trim())) {
+      const [first, ...more] = group.split(/\s+/);
+      if (first!.startsWith("-")) options.push({ names: first!.split("|"), ...(more.length ? { value: more.join(" ") } : {}) });
+      else positionals.push(...group.split(/\s+/));
+    }
   }
   return { name, options, positionals };
 }

@@ -89,6 +89,9 @@ describe("bash completion", () => {
       name: "daemon", positionals: [],
       options: [{ names: ["-f"], value: "FILE" }, { names: ["--vrrp-only", "-P"] }, { names: ["--pid", "-p"], value: "FILE" }],
     });
+    expect(parseUsage("demo", "lbctl demo [--version 2|3] [--no-ipvs | --ipvs-only]").options).toEqual([
+      { names: ["--version"], value: "2|3" }, { names: ["--no-ipvs"] }, { names: ["--ipvs-only"] },
+    ]);
     expect(parseUsage("config", "lbctl config show [--json]")).toEqual({ name: "config", positionals: ["show"], options: [{ names: ["--json"] }] });
     expect(parseUsage("drain", "lbctl drain VIRTUAL_SERVER REAL_SERVER [--socket PATH]").positionals).toEqual(["VIRTUAL_SERVER", "REAL_SERVER"]);
   });
