@@ -39,13 +39,13 @@ const cmd: Command = {
       process.stderr.write("lbctl demo: --watch shows lbctl top and needs a terminal; run without --watch in scripts\n");
       return 64;
     }
+    if (noIpvs && ipvsOnly) { process.stderr.write("lbctl demo: --no-ipvs and --ipvs-only exclude each other\n"); return 64; }
     if (watch && keep) { process.stderr.write("lbctl demo: --watch and --keep do not go together (with --keep, run lbctl top yourself)\n"); return 64; }
     if (process.getuid?.() !== 0) { process.stderr.write("lbctl demo: needs root (it creates network namespaces)\n"); return 77; }
     for (const [what, tool] of [["iproute2", "ip"], ...(peer === "keepalived" || node1 === "keepalived" ? [["keepalived", "keepalived"]] : [])] as const) {
       if (!Bun.which(tool)) { process.stderr.write(`lbctl demo: '${tool}' not found: install ${what} (apt-get install ${what})\n`); return 69; }
     }
     const { runDemo } = await import("../demo/demo.ts");
-    if (noIpvs && ipvsOnly) { process.stderr.write("lbctl demo: --no-ipvs and --ipvs-only exclude each other\n"); return 64; }
     return runDemo({ peer, node1, version, advertInt, keep, noIpvs, ipvsOnly, watch, out: (l) => process.stdout.write(l + "\n") });
   },
 };

@@ -72,11 +72,15 @@ export function chooseConfig(file: string | undefined, toml: FileProbe, keepaliv
   return { error: `no configuration: ${tomlState} (only comments count as nothing) and ${KEEPALIVED_CONFIG_PATH} does not exist; write one of them or give a file with -f FILE` };
 }
 
-/** The filesystem side of chooseConfig. */
-export function probeFile(path: string): FileProbe {
+/**
+ * The filesystem side of chooseConfig. Only lbctl.toml's text matters (whether it has a statement);
+ * keepalived.conf need only be there, its errors come when it is read.
+ */
+export function probeFile(path: string, readText = true): FileProbe {
   try {
     const st = statSync(path);
-    // Only the TOML file's text matters, and only whether it has a statement: a huge file has one.
+    if (!readText) return { exists: true, text: "" };
+    // A huge file has a statement; it is not read here.
     if (!st.isFile()) return { exists: true, error: st.isDirectory() ? "is a directory" : "not a regular file" };
     if (st.size > MAX_CONFIG_BYTES) return { exists: true, error: `${st.size} bytes is too large for a configuration` };
     return { exists: true, text: readFileSync(path, "utf8") };
@@ -87,18 +91,10 @@ export function probeFile(path: string): FileProbe {
   }
 }
 
-/** keepalived.conf's text does not matter, only that it is there (its errors come when it is read). */
-function probeExists(path: string): FileProbe {
-  try { statSync(path); return { exists: true, text: "" }; } catch (e) {
-    const code = (e as { code?: string }).code;
-    return code === "ENOENT" || code === "ENOTDIR" ? { exists: false } : { exists: true, error: errnoText(e) };
-  }
-}
-
 /** chooseConfig on this machine's files. */
 export function defaultConfig(file?: string): ConfigChoice {
   if (file !== undefined) return chooseConfig(file, { exists: false }, { exists: false });
-  return chooseConfig(undefined, probeFile(TOML_CONFIG_PATH), probeExists(KEEPALIVED_CONFIG_PATH));
+  return chooseConfig(undefined, probeFile(TOML_CONFIG_PATH), probeFile(KEEPALIVED_CONFIG_PATH, false));
 }
 
 /**

@@ -64,7 +64,6 @@ class LabImpl implements Lab {
   readonly tag: string;
   private readonly created = new Set<string>();
   private readonly procs = new Map<number, SpawnedProcess>();
-  /** Counts cleanup() calls, so that a namespace made across one is noticed. */
   /** Set by cleanup(): no namespace or process is made after it. */
   private closed = false;
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createLab, type SpawnedProcess } from "../helpers/netns.ts";
+import { crashProcessTree, createLab, type SpawnedProcess } from "../helpers/netns.ts";
 import { distBinary } from "../helpers/lbctl-bin.ts";
 
 const repo = resolve(import.meta.dirname, "../..");
@@ -51,13 +51,6 @@ async function until(what: string, f: () => Promise<boolean>, timeoutMs = 15_000
     if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await Bun.sleep(25);
   }
-}
-
-/** The whole process tree stops at once, then dies: no goodbye advert, as when a machine dies. */
-function crash(p: SpawnedProcess): void {
-  const tree = [p.pid, ...Bun.spawnSync(["pgrep", "-P", String(p.pid)]).stdout.toString().trim().split("\n").filter(Boolean).map(Number)];
-  for (const pid of tree) { try { process.kill(pid, "SIGSTOP"); } catch { /* gone */ } }
-  for (const pid of tree) { try { process.kill(pid, "SIGKILL"); } catch { /* gone */ } }
 }
 
 let node1 = "", node2 = "";
@@ -107,7 +100,7 @@ describe("the binary away from its checkout", () => {
     const inst = (JSON.parse(status.stdout) as { vrrp: { instances: { name: string; state: string; masterAddress?: string }[] } }).vrrp.instances[0]!;
     expect([inst.state, inst.masterAddress]).toEqual(["BACKUP", "10.81.0.1"]);
 
-    crash(p1);
+    crashProcessTree(p1.pid);
     await lab.run(node1, ["ip", "link", "set", "eth0", "down"]);
     await until("failover to node2", () => holds(node2));
 

@@ -1,24 +1,16 @@
 // `lbctl demo`'s IPVS part, which the host kernel (no IPVS) cannot run: the compiled dist/lbctl runs
 // `demo --ipvs-only` (startup, then the virtual server with two real servers, one of which fails and
-// comes back) inside the IPVS test VM (test/vm/README.md). Needs root and the VM packages; builds
-// dist/lbctl when missing. One VM at a time (run-in-vm.ts holds a lock).
-import { spawnSync } from "node:child_process";
-import { existsSync, realpathSync } from "node:fs";
-import { join, resolve } from "node:path";
+// comes back) inside the IPVS test VM (test/vm/README.md). Needs root, the VM packages and dist/lbctl
+// (`make test` builds it first). One VM at a time (run-in-vm.ts holds a lock).
 import { beforeAll, describe, expect, it } from "vitest";
+import { distBinary } from "../helpers/lbctl-bin.ts";
 import { buildVm, runInVm, type VmRunResult } from "../vm/run-in-vm.ts";
 
-const repoRoot = resolve(import.meta.dirname, "../..");
-const lbctl = join(repoRoot, "dist/lbctl");
 let run: VmRunResult;
 
 describe("lbctl demo's IPVS part on a kernel with IPVS (VM)", () => {
   beforeAll(async () => {
-    if (!existsSync(lbctl)) {
-      const bun = realpathSync(join(repoRoot, "node_modules/.bin/bun"));
-      const r = spawnSync(bun, ["build", "--compile", "--minify-syntax", "--outfile", lbctl, "src/cli/main.ts", "src/net/rx-worker.ts"], { cwd: repoRoot, encoding: "utf8" });
-      if (r.status !== 0) throw new Error(`building dist/lbctl failed:\n${r.stdout}\n${r.stderr}`);
-    }
+    const lbctl = distBinary();
     const cache = buildVm();
     run = await runInVm({ command: `'${lbctl}' demo --ipvs-only; echo "demo exit $?"; ls /run/netns | grep -c lbdemo-`, cacheDir: cache, timeoutMs: 180_000, memoryMb: 1536 });
   }, 600_000); // may first wait for another suite's VM

@@ -5,12 +5,12 @@
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { distBinary } from "../helpers/lbctl-bin.ts";
-import { bundleForVm, buildVm, runInVm, vmCacheDir, type VmRunResult } from "../vm/run-in-vm.ts";
+import { bundleForVm, buildVm, runInVm, vmCacheDir, type VmRunResult, caseResults } from "../vm/run-in-vm.ts";
 import { DAEMON_RESULT_PREFIX, daemonCaseNames, type DaemonCaseResult } from "../vm/suite-daemon.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 let run: VmRunResult;
-const results = new Map<string, DaemonCaseResult>();
+let results = new Map<string, DaemonCaseResult>();
 
 describe("lbctl daemon's checker child against keepalived 2.2.7 on a real IPVS kernel (VM)", () => {
   beforeAll(async () => {
@@ -18,12 +18,7 @@ describe("lbctl daemon's checker child against keepalived 2.2.7 on a real IPVS k
     const cache = buildVm();
     const command = bundleForVm(join(repoRoot, "test/vm/suite-daemon.ts"), join(vmCacheDir(), "suite-daemon.js"));
     run = await runInVm({ command: `LBCTL_BIN='${lbctl}' ${command}`, cacheDir: cache, timeoutMs: 280_000, memoryMb: 1536 });
-    for (const line of run.stdout.split("\n")) {
-      if (line.startsWith(DAEMON_RESULT_PREFIX)) {
-        const r = JSON.parse(line.slice(DAEMON_RESULT_PREFIX.length)) as DaemonCaseResult;
-        results.set(r.name, r);
-      }
-    }
+    results = caseResults<DaemonCaseResult>(run.stdout, DAEMON_RESULT_PREFIX);
   }, 600_000); // may first wait for another suite's VM (one VM at a time)
 
   it("the VM booted and the suite ran to the end", () => {

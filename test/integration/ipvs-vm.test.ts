@@ -3,24 +3,19 @@
 // Needs root and the Debian packages qemu-system-x86 xz-utils busybox-static cpio kmod ipvsadm.
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bundleForVm, buildVm, runInVm, vmCacheDir, type VmRunResult } from "../vm/run-in-vm.ts";
+import { bundleForVm, buildVm, runInVm, vmCacheDir, type VmRunResult, caseResults } from "../vm/run-in-vm.ts";
 import { RESULT_PREFIX, ipvsVmCases, type VmCaseResult } from "../vm/suite-ipvs.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 let run: VmRunResult;
-const results = new Map<string, VmCaseResult>();
+let results = new Map<string, VmCaseResult>();
 
 describe("IPVS against a real kernel (VM)", () => {
   beforeAll(async () => {
     const cache = buildVm();
     const command = bundleForVm(join(repoRoot, "test/vm/suite-ipvs.ts"), join(vmCacheDir(), "suite-ipvs.js"));
     run = await runInVm({ command, cacheDir: cache, timeoutMs: 200_000 });
-    for (const line of run.stdout.split("\n")) {
-      if (line.startsWith(RESULT_PREFIX)) {
-        const r = JSON.parse(line.slice(RESULT_PREFIX.length)) as VmCaseResult;
-        results.set(r.name, r);
-      }
-    }
+    results = caseResults<VmCaseResult>(run.stdout, RESULT_PREFIX);
   }, 600_000); // may first wait for another suite's VM (one VM at a time)
 
   it("the VM booted and the suite ran to the end", () => {

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bundleForVm, buildVm, runInVm, vmCacheDir, type VmRunResult } from "../vm/run-in-vm.ts";
+import { bundleForVm, buildVm, runInVm, vmCacheDir, type VmRunResult, caseResults } from "../vm/run-in-vm.ts";
 import { SYSTEMD_RESULT_PREFIX, SYSTEMD_SECURITY_PREFIX, systemdCaseNames, type SystemdCaseResult } from "../vm/suite-systemd.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
@@ -22,7 +22,7 @@ function buildRpm(): void {
   if (r.status !== 0 || !existsSync(rpmFile)) throw new Error(`make rpm failed:\n${r.stdout}\n${r.stderr}`);
 }
 let run: VmRunResult;
-const results = new Map<string, SystemdCaseResult>();
+let results = new Map<string, SystemdCaseResult>();
 
 describe("lbctl.service under a real systemd (VM, systemd as PID 1, RPM installed)", () => {
   beforeAll(async () => {
@@ -30,12 +30,7 @@ describe("lbctl.service under a real systemd (VM, systemd as PID 1, RPM installe
     const cache = buildVm();
     const command = bundleForVm(join(repoRoot, "test/vm/suite-systemd.ts"), join(vmCacheDir(), "suite-systemd.js"));
     run = await runInVm({ command: `LBCTL_RPM='${rpmFile}' ${command}`, cacheDir: cache, systemd: true, timeoutMs: 300_000, memoryMb: 1536 });
-    for (const line of run.stdout.split("\n")) {
-      if (line.startsWith(SYSTEMD_RESULT_PREFIX)) {
-        const r = JSON.parse(line.slice(SYSTEMD_RESULT_PREFIX.length)) as SystemdCaseResult;
-        results.set(r.name, r);
-      }
-    }
+    results = caseResults<SystemdCaseResult>(run.stdout, SYSTEMD_RESULT_PREFIX);
     const security = run.stdout.split("\n").filter((l) => l.startsWith(SYSTEMD_SECURITY_PREFIX)).map((l) => l.slice(SYSTEMD_SECURITY_PREFIX.length));
     if (process.env.LBCTL_VM_VERBOSE) {
       console.log(security.join("\n"));

@@ -113,6 +113,17 @@ async function acquireVmLock(cacheDir: string): Promise<() => void> {
   }
 }
 
+/** The in-VM suite's case results: one `PREFIX{json}` line per case on its stdout, by case name. */
+export function caseResults<T extends { name: string }>(stdout: string, prefix: string): Map<string, T> {
+  const results = new Map<string, T>();
+  for (const line of stdout.split("\n")) {
+    if (!line.startsWith(prefix)) continue;
+    const r = JSON.parse(line.slice(prefix.length)) as T;
+    results.set(r.name, r);
+  }
+  return results;
+}
+
 /**
  * Host paths the guest's own tmpfs on /tmp would hide (a checkout in /tmp/x): init.sh binds them
  * back. Real paths, outermost only.
