@@ -183,7 +183,7 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
     } else if (reload) {
       const r = await runtime.reload(config);
       for (const e of r.errors) ctx.log("err", e);
-      ctx.log("info", `reload: ${r.kept.length} kept, ${r.started.length} started, ${r.restarted.length} restarted, ${r.removed.length} removed`);
+      ctx.log("info", `reload: ${r.kept.length} kept, ${r.reconfigured.length} reconfigured in place, ${r.started.length} started, ${r.restarted.length} restarted, ${r.removed.length} removed`);
     }
     followSyncd(effective);
     publish();

@@ -35,9 +35,9 @@ import { createInstance, nextDeadline, step, type VrrpAction, type VrrpEvent, ty
 import { count, countActions, emptyStats, type VrrpStats } from "./stats.ts";
 import { syncFaultSource, syncGroupFollowUps, syncGroupMayBecomeMaster, type SyncMember } from "./sync-group.ts";
 import { startTracker, type TrackerConfig, type TrackerDeps, type TrackerSource, type TrackFileDef, type TrackProcessDef, type VrrpScriptDef } from "./tracking.ts";
-import { trackingOutcome, type TrackedObject } from "./tracking-state.ts";
+import { trackingOutcome, type ScriptHealth, type TrackedObject } from "./tracking-state.ts";
 import { VRRP_MCAST_GROUP4, VRRP_MCAST_GROUP6, type VrrpInstanceParams } from "./types.ts";
-import { bareAddress, VipManager, type NetlinkRequester, type VipSpec, type VirtualRoute, type VirtualRule } from "./vips.ts";
+import { bareAddress, VipManager, type NetlinkRequester, type VipSpec, type VirtualRoute, type VirtualRule, type VirtualSet } from "./vips.ts";
 
 export type LogLevel = "debug" | "info" | "warning" | "error";
 
@@ -166,9 +166,22 @@ export interface RuntimeStatus {
 
 export type ControlResult = { ok: true } | { ok: false; error: string };
 
+/** What a reload did to each instance, by name. */
+export interface ReloadResult {
+  /** Unchanged. */
+  kept: string[];
+  /** Changed settings applied in place: state, timers and addresses kept. */
+  reconfigured: string[];
+  started: string[];
+  removed: string[];
+  /** Identity changed (interface, VRID, family, use_vmac): stopped and started again. */
+  restarted: string[];
+  errors: string[];
+}
+
 export interface VrrpRuntime {
   status(): RuntimeStatus;
-  reload(config: RuntimeConfig): Promise<{ kept: string[]; started: string[]; removed: string[]; restarted: string[]; errors: string[] }>;
+  reload(config: RuntimeConfig): Promise<ReloadResult>;
   forceBackup(name: string): ControlResult;
   resume(name: string): ControlResult;
   stop(): Promise<void>;
@@ -176,7 +189,7 @@ export interface VrrpRuntime {
 
 interface RunningInstance {
   cfg: RuntimeInstanceConfig;
-  /** JSON of cfg, to tell unchanged instances on reload. */
+  /** JSON of cfg, to tell unchanged instances on reload (identity() tells the ones to restart). */
   key: string;
   vrrp: VrrpInstance;
   stats: VrrpStats;
@@ -230,6 +243,13 @@ function realIo(): RuntimeIo {
   };
 }
 
+/**
+ * What makes an instance the same instance across a reload. Anything else changes in place; these
+ * change the VRRP router itself (its interface or virtual MAC interface, VRID and family), so the old
+ * one stops (priority 0, addresses released) and a new one starts.
+ */
+const identity = (c: RuntimeInstanceConfig) => JSON.stringify([c.interface, c.vrid, c.family, c.useVmac ?? false]);
+
 const notifierKey = (c: RuntimeConfig) => JSON.stringify([c.notifyFifo ?? null, c.scriptUser ?? null]);
 
 /**
@@ -243,6 +263,16 @@ function isSystemic(e: unknown): boolean {
 }
 
 const monotonic: Clock = { now: () => performance.now() };
+
+/** One socket per interface, family and unicast source (multicast instances share one). */
+function socketKey(cfg: RuntimeInstanceConfig, dev: string): string {
+  return `${dev}|${cfg.family}|${cfg.unicastPeers.length > 0 ? cfg.primaryIp : "multicast"}`;
+}
+
+/** Everything an instance puts in place while MASTER. */
+function virtualSet(cfg: RuntimeInstanceConfig): VirtualSet {
+  return { addresses: announcedAddresses(cfg), routes: cfg.virtualRoutes ?? [], rules: cfg.virtualRules ?? [] };
+}
 
 /** The VIPs of an instance with their details, in configured order. */
 export function instanceVipSpecs(cfg: RuntimeInstanceConfig): VipSpec[] {
@@ -315,6 +345,7 @@ class Runtime implements VrrpRuntime {
   private readonly groupStates = new Map<string, VrrpStateName>();
   private tracker: TrackerSource | null = null;
   private trackerKey = "";
+  private trackerCfg: TrackerConfig | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** Every instance's next deadline; the one timer is armed at the earliest. */
   private readonly deadlines = new DeadlineQueue<RunningInstance>();
@@ -358,7 +389,12 @@ class Runtime implements VrrpRuntime {
     this.arm();
   }
 
-  /** Starts (or keeps) the tracker and waits for its first readings, so instances start on facts. */
+  /**
+   * Starts (or keeps) the tracker and waits for its first readings, so instances start on facts. On a
+   * reload that changes what is tracked, the old tracker stays the source until the new one has read
+   * everything, and scripts whose definition did not change keep their state (keepalived keeps them
+   * too), so a reload never blips a priority.
+   */
   private async restartTracker(c: RuntimeConfig): Promise<void> {
     const cfg = trackerConfig(c);
     const key = JSON.stringify({ ...cfg, interfaces: [] });
@@ -367,14 +403,33 @@ class Runtime implements VrrpRuntime {
       return;
     }
     const old = this.tracker;
-    this.trackerKey = key;
-    this.tracker = this.io.startTracker(cfg, {
+    const carried = new Map<string, ScriptHealth>();
+    if (old && this.trackerCfg) {
+      const before = old.state().scripts;
+      for (const def of cfg.scripts) {
+        const prev = this.trackerCfg.scripts.find((x) => x.name === def.name);
+        const health = before.get(def.name);
+        if (prev && health && JSON.stringify(prev) === JSON.stringify(def)) carried.set(def.name, health);
+      }
+    }
+    let next: TrackerSource | null = null;
+    next = this.io.startTracker(cfg, {
       netlink: this.io.netlink,
       log: (l, m) => this.log(l, m),
-      onChange: () => this.applyTracking(),
+      onChange: () => {
+        if (next !== null && this.tracker === next) this.applyTracking();
+      },
+      initialScripts: carried,
     });
+    await next.ready;
+    if (this.stopped) {
+      void next.close();
+      return;
+    }
+    this.tracker = next;
+    this.trackerKey = key;
+    this.trackerCfg = cfg;
     if (old) void old.close();
-    await this.tracker.ready;
   }
 
   // ---------- instances ----------
@@ -488,7 +543,7 @@ class Runtime implements VrrpRuntime {
 
   private socketFor(cfg: RuntimeInstanceConfig, dev: string): SharedSocket {
     const unicast = cfg.unicastPeers.length > 0 ? { src: cfg.primaryIp, peers: cfg.unicastPeers } : undefined;
-    const key = `${dev}|${cfg.family}|${unicast ? unicast.src : "multicast"}`;
+    const key = socketKey(cfg, dev);
     const existing = this.sockets.get(key);
     if (existing) return existing;
     const sock = this.io.openSocket({ family: cfg.family, ifname: dev, unicast });
@@ -518,6 +573,54 @@ class Runtime implements VrrpRuntime {
       await inst.socket.sock.close();
     }
     if (inst.vmac) this.deleteVmac(inst.vmac);
+  }
+
+  /**
+   * A reload changed `inst`'s settings but not its identity: it keeps its state, timers and the addresses
+   * it holds. The socket moves if the unicast source moved; as MASTER, addresses the new configuration
+   * drops are removed and new ones added and announced (only those); then the state machine takes the
+   * new parameters (a master advertises them at once).
+   */
+  private reconfigureInstance(inst: RunningInstance, cfg: RuntimeInstanceConfig): boolean {
+    const name = cfg.name;
+    const { params, warnings } = normalizeParams(cfg);
+    for (const w of warnings) this.log("warning", w);
+    const key = socketKey(cfg, inst.dev);
+    if (key !== inst.socket.key) {
+      let socket: SharedSocket;
+      try {
+        socket = this.socketFor(cfg, inst.dev);
+      } catch (e) {
+        if (isSystemic(e)) throw new ReceivePathError(`cannot open the VRRP socket on ${inst.dev}: ${(e as Error).message}`);
+        this.log("error", `(${name}) cannot open the VRRP socket on ${inst.dev}: ${(e as Error).message} - keeping the previous configuration`);
+        return false;
+      }
+      const old = inst.socket;
+      old.byVrid.delete(cfg.vrid);
+      socket.byVrid.set(cfg.vrid, inst);
+      inst.socket = socket;
+      if (old.byVrid.size === 0) {
+        this.sockets.delete(old.key);
+        void old.sock.close();
+      }
+    }
+    inst.cfg = cfg;
+    inst.key = JSON.stringify(cfg);
+    inst.expect = expectationsFor(params);
+    inst.group = this.groupOf(name);
+    if (params.oldUnicastChecksum === "always") inst.legacyUnicastChecksum = true;
+    else if (params.oldUnicastChecksum === "never") inst.legacyUnicastChecksum = false;
+    if (inst.vrrp.vipsSet) {
+      const r = this.vips.update(name, virtualSet(cfg), inst.dev);
+      for (const x of r.removed) this.log("info", `(${name}) reload: removed ${x}`);
+      for (const x of r.added) this.log("info", `(${name}) reload: added address ${x}`);
+      if (r.failures > 0) this.log("warning", `(${name}) ${r.failures} virtual address/route/rule(s) could not be set`);
+      if (r.added.length > 0) this.sendGarps(inst, params.garpMasterRepeat, new Set(r.added));
+    }
+    const total = trackingOutcome(params.priority, this.trackedObjects(inst)).totalPriority;
+    inst.lastTotalPriority = total;
+    this.feed(inst, { type: "reconfigure", params, totalPriority: total });
+    return true;
   }
 
   // ---------- the one loop ----------
@@ -567,7 +670,7 @@ class Runtime implements VrrpRuntime {
         this.sendAdvert(inst, a.priority);
         return;
       case "addVips": {
-        const failures = this.vips.apply(name, { addresses: announcedAddresses(inst.cfg), routes: inst.cfg.virtualRoutes ?? [], rules: inst.cfg.virtualRules ?? [] }, inst.dev);
+        const failures = this.vips.apply(name, virtualSet(inst.cfg), inst.dev);
         if (failures > 0) this.log("warning", `(${name}) ${failures} virtual address/route/rule(s) could not be set`);
         return;
       }
@@ -633,9 +736,12 @@ class Runtime implements VrrpRuntime {
     }
   }
 
-  /** `repeat` gratuitous ARPs / NAs per VIP, spaced by garp_interval / gna_interval (0: back to back). */
-  private sendGarps(inst: RunningInstance, repeat: number): void {
-    const specs = announcedAddresses(inst.cfg);
+  /**
+   * `repeat` gratuitous ARPs / NAs per VIP (or per address in `only`), spaced by garp_interval /
+   * gna_interval (0: back to back).
+   */
+  private sendGarps(inst: RunningInstance, repeat: number, only?: ReadonlySet<string>): void {
+    const specs = announcedAddresses(inst.cfg).filter((s) => !only || only.has(bareAddress(s.address)));
     const frames: { ifindex: number; frame: Uint8Array; v6: boolean }[] = [];
     const macs = new Map<string, Uint8Array | null>();
     for (const s of specs) {
@@ -857,38 +963,45 @@ class Runtime implements VrrpRuntime {
     return this.control(name, { type: "resume" });
   }
 
-  async reload(next: RuntimeConfig): Promise<{ kept: string[]; started: string[]; removed: string[]; restarted: string[]; errors: string[] }> {
-    const result = { kept: [] as string[], started: [] as string[], removed: [] as string[], restarted: [] as string[], errors: [] as string[] };
+  async reload(next: RuntimeConfig): Promise<ReloadResult> {
+    const result: ReloadResult = { kept: [], reconfigured: [], started: [], removed: [], restarted: [], errors: [] };
     if (this.stopped) return { ...result, errors: ["the VRRP runtime is stopped"] };
     const errors = configErrors(next);
     const wanted = new Map(next.instances.filter((i) => !errors.has(i.name)).map((i) => [i.name, i]));
     for (const errs of errors.values()) result.errors.push(...errs);
-    // Removed and changed instances go first, so a VRID moving between instances is free again.
+    // Removed instances and new identities go first, so a VRID moving between instances is free again.
+    const changed: [RunningInstance, RuntimeInstanceConfig][] = [];
     for (const inst of [...this.instances.values()]) {
       const w = wanted.get(inst.cfg.name);
-      if (w && JSON.stringify(w) === inst.key) continue;
+      if (w && identity(w) === identity(inst.cfg)) {
+        if (JSON.stringify(w) === inst.key) result.kept.push(inst.cfg.name);
+        else changed.push([inst, w]);
+        continue;
+      }
       await this.removeInstance(inst);
       (w ? result.restarted : result.removed).push(inst.cfg.name);
     }
-    const groupsChanged = JSON.stringify(next.syncGroups ?? []) !== JSON.stringify(this.config.syncGroups ?? []);
     const notifierChanged = notifierKey(next) !== notifierKey(this.config);
     this.config = next;
     this.groups = new Map((next.syncGroups ?? []).map((g) => [g.name, g]));
-    if (groupsChanged) {
-      for (const inst of this.instances.values()) inst.group = this.groupOf(inst.cfg.name);
-    }
+    for (const inst of this.instances.values()) inst.group = this.groupOf(inst.cfg.name);
+    // A group that is gone or new has no notified state to keep.
+    for (const g of [...this.groupStates.keys()]) if (!this.groups.has(g)) this.groupStates.delete(g);
     if (notifierChanged) {
       this.notifier.close();
       this.notifier = this.makeNotifier(next);
     }
     await this.restartTracker(next);
+    if (this.stopped) return result;
+    for (const [inst, cfg] of changed) {
+      if (this.reconfigureInstance(inst, cfg)) result.reconfigured.push(cfg.name);
+      else result.errors.push(`(${cfg.name}) not reconfigured: its VRRP socket could not be opened`);
+    }
     const fresh: RuntimeInstanceConfig[] = [];
     for (const cfg of wanted.values()) {
-      if (this.instances.has(cfg.name)) result.kept.push(cfg.name);
-      else {
-        fresh.push(cfg);
-        if (!result.restarted.includes(cfg.name)) result.started.push(cfg.name);
-      }
+      if (this.instances.has(cfg.name)) continue;
+      fresh.push(cfg);
+      if (!result.restarted.includes(cfg.name)) result.started.push(cfg.name);
     }
     await this.startInstances(fresh);
     this.applyTracking();

@@ -60,7 +60,13 @@ export type VrrpEvent =
   | { type: "forceBackup" }
   | { type: "resume" }
   /** A sync group member moved and drags this one along (see sync-group.ts). */
-  | { type: "syncForce"; state: "MASTER" | "BACKUP" };
+  | { type: "syncForce"; state: "MASTER" | "BACKUP" }
+  /**
+   * A reload changed the instance's settings but not its identity (name, interface, VRID, family): the
+   * state and timers stay, the new values apply from now on. `totalPriority` is the new base priority
+   * plus tracking weights, as for priorityChanged.
+   */
+  | { type: "reconfigure"; params: VrrpInstanceParams; totalPriority: number };
 
 export type GarpReason = "becomeMaster" | "masterDelay" | "lowerPriority" | "refresh";
 
@@ -516,6 +522,63 @@ function onSyncForce(s: Stepper, state: "MASTER" | "BACKUP"): void {
   else if (state === "BACKUP" && d.state === "MASTER") s.leaveMaster("BACKUP", "sync group member became BACKUP", false);
 }
 
+/** What of the advert's contents a reload changed (a master announces it at once). */
+function advertChanged(a: VrrpInstanceParams, b: VrrpInstanceParams): boolean {
+  return (
+    a.version !== b.version ||
+    a.advertIntervalMs !== b.advertIntervalMs ||
+    a.authType !== b.authType ||
+    a.authPass !== b.authPass ||
+    a.primaryIp !== b.primaryIp ||
+    a.vips.join(" ") !== b.vips.join(" ") ||
+    a.unicastPeers.join(" ") !== b.unicastPeers.join(" ")
+  );
+}
+
+/**
+ * keepalived's clear_diff_vrrp keeps an unchanged instance's state across a reload; lbctl keeps the state
+ * of a changed one too, and lets the protocol act on the new values (RFC 5798 §6.4) instead of restarting:
+ * a master announces its new priority, interval or addresses with an advert at once, and a peer that now
+ * outranks it takes over by its own master down timer, as it would from any lower-priority master. A
+ * backup's running master down timer moves by the change in Master_Down_Interval, so a reload neither
+ * fires it early nor forgets the time already waited.
+ */
+function onReconfigure(s: Stepper, params: VrrpInstanceParams, totalPriority: number): void {
+  const { d } = s;
+  const before = d.params;
+  const oldEffective = d.effectivePriority;
+  d.params = normalizeParams(params).params;
+  const p = d.params;
+  d.basePriority = p.priority;
+  d.effectivePriority =
+    p.priority === VRRP_PRIORITY_OWNER ? VRRP_PRIORITY_OWNER : Math.max(1, Math.min(VRRP_PRIORITY_OWNER - 1, Math.trunc(Number.isFinite(totalPriority) ? totalPriority : p.priority)));
+  const changes: string[] = [];
+  if (d.effectivePriority !== oldEffective) changes.push(`priority ${oldEffective} -> ${d.effectivePriority}`);
+  if (p.advertIntervalMs !== before.advertIntervalMs) changes.push(`advert_int ${before.advertIntervalMs / 1000} -> ${p.advertIntervalMs / 1000} s`);
+  if (p.preemptDelayMs === 0 || p.nopreempt) d.preemptAt = null;
+  if (d.state === "MASTER") {
+    d.masterAdvertIntervalMs = p.advertIntervalMs;
+    d.masterAddress = p.primaryIp;
+    d.masterPriority = d.effectivePriority;
+    d.masterDownIntervalMs = s.downInterval();
+    if (d.effectivePriority !== oldEffective || advertChanged(before, p)) {
+      s.emit({ type: "sendAdvert", priority: d.effectivePriority });
+      d.timers.advert = s.now + p.advertIntervalMs;
+    }
+    if (p.garpMasterRefreshMs !== before.garpMasterRefreshMs) d.garpRefreshAt = p.garpMasterRefreshMs > 0 ? s.now + p.garpMasterRefreshMs : null;
+  } else if (d.state === "BACKUP") {
+    // v2 adverts must carry our own interval; v3 keeps the one learned from the master, if any.
+    if (p.version === 2 || d.masterPriority === null) d.masterAdvertIntervalMs = p.advertIntervalMs;
+    const old = d.masterDownIntervalMs;
+    d.masterDownIntervalMs = s.downInterval();
+    if (d.timers.masterDown !== undefined) d.timers.masterDown += d.masterDownIntervalMs - old;
+  } else {
+    d.masterAdvertIntervalMs = p.advertIntervalMs;
+    d.masterDownIntervalMs = s.downInterval();
+  }
+  s.log(`reconfigured in ${d.state} state${changes.length ? ` (${changes.join(", ")})` : ""}`);
+}
+
 /** One deterministic step: the new instance state and the effects to carry out, in order. */
 export function step(inst: VrrpInstance, event: VrrpEvent, now: number, ctx: StepContext = {}): StepResult {
   const s = new Stepper(inst, now, ctx);
@@ -551,6 +614,9 @@ export function step(inst: VrrpInstance, event: VrrpEvent, now: number, ctx: Ste
       break;
     case "syncForce":
       onSyncForce(s, event.state);
+      break;
+    case "reconfigure":
+      onReconfigure(s, event.params, event.totalPriority);
       break;
   }
   return s.finish();

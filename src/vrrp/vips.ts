@@ -128,12 +128,9 @@ export class VipManager {
     };
   }
 
-  /** Adds everything in `set` for `owner`; what fails is logged and skipped. Returns the count of failures. */
-  apply(owner: string, set: VirtualSet, defaultDev: string): number {
-    const list = this.applied.get(owner) ?? [];
-    this.applied.set(owner, list);
-    // Each entry describes itself first, so a spec that cannot even be built is reported by name.
-    const entries: { what: string; make: () => Applied }[] = [
+  /** Each entry of `set`, described first, so a spec that cannot even be built is reported by name. */
+  private entries(set: VirtualSet, defaultDev: string): { what: string; make: () => Applied }[] {
+    return [
       ...set.addresses.map((v) => ({
         what: `address ${v.address}`,
         make: (): Applied => {
@@ -147,8 +144,14 @@ export class VipManager {
       })),
       ...set.rules.map((r) => ({ what: `rule ${JSON.stringify(r)}`, make: (): Applied => ({ kind: "rule", spec: r, text: JSON.stringify(r) }) })),
     ];
+  }
+
+  /** Adds everything in `set` for `owner`; what fails is logged and skipped. Returns the count of failures. */
+  apply(owner: string, set: VirtualSet, defaultDev: string): number {
+    const list = this.applied.get(owner) ?? [];
+    this.applied.set(owner, list);
     let failures = 0;
-    for (const { what, make } of entries) {
+    for (const { what, make } of this.entries(set, defaultDev)) {
       let item: Applied | null = null;
       try {
         item = make();
@@ -162,6 +165,44 @@ export class VipManager {
       }
     }
     return failures;
+  }
+
+  /**
+   * A reload while MASTER: removes what `owner` has in place and `set` no longer holds, adds what is new,
+   * and leaves the rest untouched (an address deleted and re-added would drop connections to it).
+   * Returns the addresses it added, the only ones to announce with gratuitous ARPs / NAs.
+   */
+  update(owner: string, set: VirtualSet, defaultDev: string): { added: string[]; removed: string[]; failures: number } {
+    const list = this.applied.get(owner) ?? [];
+    const wanted = new Set<string>();
+    for (const { make } of this.entries(set, defaultDev)) {
+      try {
+        const item = make();
+        wanted.add(`${item.kind} ${item.text}`);
+      } catch {
+        // Reported by apply() below.
+      }
+    }
+    const removed: string[] = [];
+    const kept: Applied[] = [];
+    // Rules, then routes, then addresses, as release() does.
+    for (const item of [...list].reverse()) {
+      if (wanted.has(`${item.kind} ${item.text}`)) {
+        kept.unshift(item);
+        continue;
+      }
+      try {
+        this.nl.requestSync(request("delete", item), { what: `delete ${item.kind} ${item.text}` });
+      } catch (e) {
+        this.log("warning", `(${owner}) cannot delete ${item.kind} ${item.text}: ${(e as Error).message}`);
+      }
+      removed.push(`${item.kind} ${item.text}`);
+    }
+    this.applied.set(owner, kept);
+    const before = new Set(kept.map((a) => `${a.kind} ${a.text}`));
+    const failures = this.apply(owner, set, defaultDev);
+    const added = (this.applied.get(owner) ?? []).filter((a) => a.kind === "address" && !before.has(`${a.kind} ${a.text}`)).map((a) => bareAddress((a.spec as AddressSpec).address));
+    return { added, removed, failures };
   }
 
   /** Removes everything `owner` added, rules first, then routes, then addresses (reverse order). */

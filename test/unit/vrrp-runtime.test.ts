@@ -8,7 +8,8 @@ import type { NetlinkRequest } from "../../src/netlink/socket.ts";
 import { RTM_DELADDR, RTM_NEWADDR, parseAddressMessage } from "../../src/netlink/rtnetlink.ts";
 import { buildIpv4Packet, encodeAdvert, encodeInstanceAdvert, parseIpv4Packet, parseAdvert } from "../../src/vrrp/packet.ts";
 import { startVrrpRuntime, type RuntimeConfig, type RuntimeInstanceConfig, type RuntimeIo, type RuntimeSocket, type VrrpRuntime } from "../../src/vrrp/runtime.ts";
-import type { TrackerConfig, TrackerSource } from "../../src/vrrp/tracking.ts";
+import type { TrackerConfig, TrackerDeps, TrackerSource } from "../../src/vrrp/tracking.ts";
+import type { ScriptHealth } from "../../src/vrrp/tracking-state.ts";
 import { VRRP_DEFAULTS } from "../../src/vrrp/types.ts";
 
 interface FakeSocket extends RuntimeSocket {
@@ -25,6 +26,9 @@ class FakeKernel {
   addressLog: string[] = [];
   frames: Uint8Array[] = [];
   trackerConfigs: TrackerConfig[] = [];
+  trackerDeps: TrackerDeps[] = [];
+  /** What the fake tracker reports for scripts (the same map for every tracker started). */
+  scripts = new Map<string, ScriptHealth>();
   /** What io.receiveReady() answers: the receive worker running, or why it is not. */
   receiveReady: () => Promise<void> = async () => {};
   openError: Error | null = null;
@@ -62,9 +66,9 @@ class FakeKernel {
       },
       sendFrame: (_i, f) => void this.frames.push(f),
       linkMac: () => Uint8Array.of(2, 0, 0, 0, 0, 1),
-      startTracker: (cfg): TrackerSource => (this.trackerConfigs.push(cfg), {
+      startTracker: (cfg, deps): TrackerSource => (this.trackerConfigs.push(cfg), this.trackerDeps.push(deps), {
         ready: Promise.resolve(),
-        state: () => ({ interfaces: new Map([["eth0", true]]), scripts: new Map(), files: new Map(), processes: new Map() }),
+        state: () => ({ interfaces: new Map([["eth0", true]]), scripts: this.scripts, files: new Map(), processes: new Map() }),
         watchInterfaces: () => {},
         close: async () => {},
       }),
@@ -190,16 +194,17 @@ describe("runtime on fake I/O", () => {
     const logBefore = kernel.addressLog.length;
     const c = inst({ name: "C", vrid: 3, vips: ["10.0.0.103"] });
     const res = await r.reload({ instances: [a, c] });
-    expect(res).toEqual({ kept: ["A"], started: ["C"], removed: ["B"], restarted: [], errors: [] });
+    expect(res).toEqual({ kept: ["A"], reconfigured: [], started: ["C"], removed: ["B"], restarted: [], errors: [] });
     expect(kernel.addressLog.slice(logBefore)).toEqual(["del 10.0.0.102/32"]);
     expect(state(r, "A")).toBe("MASTER");
     expect(state(r, "C")).toBe("BACKUP");
     vi.advanceTimersByTime(1000);
     expect([...kernel.addresses].sort()).toEqual(["10.0.0.101/32", "10.0.0.103/32"]);
-    // A changed instance is restarted.
-    const res2 = await r.reload({ instances: [{ ...a, priority: 120 }, c] });
+    // A new identity (here the VRID) is a new router: the old one stops, the new one starts.
+    const res2 = await r.reload({ instances: [{ ...a, vrid: 9 }, c] });
     expect(res2.restarted).toEqual(["A"]);
-    expect(r.status().instances.find((i) => i.name === "A")!.basePriority).toBe(120);
+    expect(state(r, "A")).toBe("BACKUP");
+    expect(r.status().instances.find((i) => i.name === "A")!.vrid).toBe(9);
   });
 
   it("forceBackup / resume, and a clear error for an unknown instance", async () => {
@@ -267,6 +272,135 @@ describe("runtime on fake I/O", () => {
     expect(r.status().instances.map((i) => i.name)).toEqual(["A"]);
     expect(logs.some((l) => l.includes("(B) eth0/IPv4/VRID 1 is already used by A"))).toBe(true);
     expect(logs.some((l) => l.includes("(C) VRID must be 1..255"))).toBe(true);
+  });
+});
+
+/** Decoded adverts a socket sent since index `from`: priority and addresses. */
+function advertsSince(sock: FakeSocket, from: number): { priority: number; addresses: string[] }[] {
+  return sock.sent.slice(from).map(({ bytes }) => {
+    const ip = parseIpv4Packet(bytes);
+    if (!ip.ok) throw new Error(ip.detail);
+    const a = parseAdvert(ip.payload, 4);
+    if (!a.ok) throw new Error(a.detail);
+    return { priority: a.advert.priority, addresses: [...a.advert.addresses] };
+  });
+}
+
+describe("reload in place: state, timers and held addresses survive a changed configuration", () => {
+  const a = inst({ name: "A", vrid: 1, vips: ["10.0.0.101"], priority: 150 });
+
+  async function master(): Promise<VrrpRuntime> {
+    const r = await start({ instances: [a] });
+    vi.advanceTimersByTime(1000);
+    expect(state(r, "A")).toBe("MASTER");
+    return r;
+  }
+
+  it("a master gains a VIP: stays MASTER, the old VIP is never deleted, only the new one is added and announced", async () => {
+    const r = await master();
+    const log = kernel.addressLog.length;
+    const frames = kernel.frames.length;
+    const sent = kernel.sockets[0].sent.length;
+    const res = await r.reload({ instances: [{ ...a, vips: ["10.0.0.101", "10.0.0.102"] }] });
+    expect(res).toMatchObject({ kept: [], reconfigured: ["A"], restarted: [], started: [], removed: [] });
+    expect(state(r, "A")).toBe("MASTER");
+    expect(kernel.addressLog.slice(log)).toEqual(["add 10.0.0.102/32"]);
+    // 5 gratuitous ARPs (garp_master_repeat) for the new address, none for the one already announced.
+    expect(kernel.frames.length - frames).toBe(5);
+    // The master announces its new address list at once, not at the next advert interval.
+    expect(advertsSince(kernel.sockets[0], sent)[0]).toEqual({ priority: 150, addresses: ["10.0.0.101", "10.0.0.102"] });
+    expect(r.status().instances[0].lastTransition).toMatchObject({ from: "BACKUP", to: "MASTER" });
+  });
+
+  it("a master loses a VIP: only that one is deleted", async () => {
+    const r = await start({ instances: [{ ...a, vips: ["10.0.0.101", "10.0.0.102"] }] });
+    vi.advanceTimersByTime(1000);
+    const log = kernel.addressLog.length;
+    await r.reload({ instances: [a] });
+    expect(state(r, "A")).toBe("MASTER");
+    expect(kernel.addressLog.slice(log)).toEqual(["del 10.0.0.102/32"]);
+    expect([...kernel.addresses]).toEqual(["10.0.0.101/32"]);
+  });
+
+  it("a master's priority changes: stays MASTER and advertises the new priority; a higher peer then takes over by the protocol", async () => {
+    const r = await master();
+    const sent = kernel.sockets[0].sent.length;
+    await r.reload({ instances: [{ ...a, priority: 90 }] });
+    expect(state(r, "A")).toBe("MASTER");
+    expect(advertsSince(kernel.sockets[0], sent)[0]!.priority).toBe(90);
+    expect(r.status().instances[0]).toMatchObject({ basePriority: 90, effectivePriority: 90 });
+    expect(kernel.addresses.size).toBe(1);
+    // A peer at 100 now outranks us: its advert (after its master down timer) makes us BACKUP, once.
+    kernel.sockets[0].deliver(advertFrom("10.0.0.9", 1, 100, ["10.0.0.101"]));
+    expect(state(r, "A")).toBe("BACKUP");
+    expect(kernel.addresses.size).toBe(0);
+  });
+
+  it("a backup's raised priority shifts its running master down timer by the change in skew only", async () => {
+    const r = await start({ instances: [inst({ name: "B", vrid: 1, vips: ["10.0.0.101"], priority: 100 })] });
+    kernel.sockets[0].deliver(advertFrom("10.0.0.9", 1, 200, ["10.0.0.101"]));
+    vi.advanceTimersByTime(200);
+    // Master_Down_Interval at 100 ms adverts: 300 + (256-100)*100/256 = 360.9 ms; at 250: 300 + 2.3 ms.
+    await r.reload({ instances: [inst({ name: "B", vrid: 1, vips: ["10.0.0.101"], priority: 250 })] });
+    expect(state(r, "B")).toBe("BACKUP");
+    expect(r.status().instances[0].effectivePriority).toBe(250);
+    vi.advanceTimersByTime(90);
+    expect(state(r, "B")).toBe("BACKUP"); // 290 ms since the last advert: not down yet
+    vi.advanceTimersByTime(20);
+    expect(state(r, "B")).toBe("MASTER"); // 310 ms > 302.3 ms: the master is down by the new values
+  });
+
+  it("unchanged scripts keep their state across a reload that changes what is tracked", async () => {
+    kernel.scripts.set("chk", { up: false, streak: 0 });
+    const script = { name: "chk", script: "/bin/false", weight: -20 };
+    const r = await start({ instances: [{ ...a, trackScripts: [{ name: "chk" }] }], scripts: [script] });
+    vi.advanceTimersByTime(1000);
+    expect(r.status().instances[0].effectivePriority).toBe(130);
+    await r.reload({ instances: [{ ...a, trackScripts: [{ name: "chk" }] }], scripts: [script, { name: "other", script: "/bin/true" }] });
+    expect(kernel.trackerConfigs).toHaveLength(2);
+    expect(kernel.trackerDeps[1].initialScripts?.get("chk")).toEqual(kernel.scripts.get("chk"));
+    expect(kernel.trackerDeps[1].initialScripts?.has("other")).toBe(false);
+    expect(state(r, "A")).toBe("MASTER");
+    expect(r.status().instances[0].effectivePriority).toBe(130);
+  });
+
+  it("a track weight changed by reload moves the effective priority, no restart", async () => {
+    kernel.scripts.set("chk", { up: false, streak: 0 });
+    const script = { name: "chk", script: "/bin/false", weight: -20 };
+    const r = await start({ instances: [{ ...a, trackScripts: [{ name: "chk" }] }], scripts: [script] });
+    vi.advanceTimersByTime(1000);
+    const res = await r.reload({ instances: [{ ...a, trackScripts: [{ name: "chk", weight: -40 }] }], scripts: [script] });
+    expect(res.reconfigured).toEqual(["A"]);
+    expect(state(r, "A")).toBe("MASTER");
+    expect(r.status().instances[0].effectivePriority).toBe(110);
+  });
+
+  it("a sync group reloaded with one member changed keeps both members' states", async () => {
+    const x = inst({ name: "X", vrid: 1, vips: ["10.0.0.101"] });
+    const y = inst({ name: "Y", vrid: 2, vips: ["10.0.0.102"] });
+    const groups = [{ name: "G", members: ["X", "Y"] }];
+    const r = await start({ instances: [x, y], syncGroups: groups });
+    vi.advanceTimersByTime(1000);
+    expect([state(r, "X"), state(r, "Y")]).toEqual(["MASTER", "MASTER"]);
+    const log = kernel.addressLog.length;
+    const res = await r.reload({ instances: [x, { ...y, priority: 120, vips: ["10.0.0.102", "10.0.0.103"] }], syncGroups: groups });
+    expect(res).toMatchObject({ kept: ["X"], reconfigured: ["Y"] });
+    expect([state(r, "X"), state(r, "Y")]).toEqual(["MASTER", "MASTER"]);
+    expect(kernel.addressLog.slice(log)).toEqual(["add 10.0.0.103/32"]);
+    vi.advanceTimersByTime(2000);
+    expect([state(r, "X"), state(r, "Y")]).toEqual(["MASTER", "MASTER"]);
+  });
+
+  it("a new unicast source moves the instance to another socket without a state change", async () => {
+    const u = inst({ name: "U", vrid: 1, vips: ["10.0.0.101"], unicastPeers: ["10.0.0.2"] });
+    const r = await start({ instances: [u] });
+    vi.advanceTimersByTime(1000);
+    await r.reload({ instances: [{ ...u, primaryIp: "10.0.0.5" }] });
+    expect(kernel.sockets).toHaveLength(2);
+    expect(kernel.sockets[0].closed).toBe(true);
+    expect(state(r, "U")).toBe("MASTER");
+    expect(kernel.sockets[1].sent.length).toBeGreaterThan(0);
+    expect(kernel.addressLog).toEqual(["add 10.0.0.101/32"]);
   });
 });
 
