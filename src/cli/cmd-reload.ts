@@ -9,6 +9,8 @@ const cmd: Command = {
   summary: [
     "Reload the running daemon's configuration. The file is checked first: with any error the daemon",
     "keeps the configuration it runs and nothing changes. Prints the diagnostics (FILE:LINE:COL: ...).",
+    "VRRP instances keep their state: changed settings apply in place (a master keeps the addresses it",
+    "holds, adds and announces only new ones); only a new interface, VRID, family or use_vmac restarts one.",
     "  --json           the API's ReloadResultV1 as it is",
     "  --socket PATH    the control socket (default $LBCTL_SOCKET or /run/lbctl/lbctl.sock)",
     "Exit status: 0 applied, 1 rejected, 69 no daemon, 77 not permitted.",
