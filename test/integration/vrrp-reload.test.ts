@@ -52,6 +52,7 @@ afterAll(async () => {
 
 interface Settings {
   priority: number;
+  nopreempt?: boolean;
   vips: string[];
   advertInt: number;
   pass: string;
@@ -61,7 +62,7 @@ interface Settings {
 
 const confText = (c: Settings): string =>
   keepalivedConf({
-    name: "VI_1", interface: "eth0", vrid: 82, version: 2, priority: c.priority, advertInt: c.advertInt, vips: c.vips.map((v) => `${v}/24`), authPass: c.pass,
+    name: "VI_1", interface: "eth0", vrid: 82, version: 2, priority: c.priority, nopreempt: c.nopreempt, advertInt: c.advertInt, vips: c.vips.map((v) => `${v}/24`), authPass: c.pass,
     top: c.failingScriptWeight === undefined ? undefined : `vrrp_script chk_down {\n  script "/bin/false"\n  interval 1\n  weight ${c.failingScriptWeight}\n}`,
     extra: c.failingScriptWeight === undefined ? undefined : "  track_script {\n    chk_down\n  }",
   });
@@ -226,6 +227,38 @@ describe("reload keeps every instance's state (VIPs sampled every 20 ms on both 
   it("lbctl and keepalived 2.2.7", async () => {
     await runPair("keepalived");
   }, 90_000);
+});
+
+describe("the issue's seed-like pair: state BACKUP, nopreempt, PASS auth (a restart here lost the VIP for good)", () => {
+  it("lbctl (150) with keepalived 2.2.7 (100): the master gains VIP B, then its priority goes 150 -> 140; it stays the only master", async () => {
+    let c1: Settings = { priority: 150, vips: [A], advertInt: 1, pass: "1111", nopreempt: true };
+    const c2: Settings = { priority: 100, vips: [A], advertInt: 1, pass: "1111", nopreempt: true };
+    const n1 = lbctlNode(h1, c1);
+    await waitHolders(lab, [h1, h2], A, [h1], 8000);
+    const n2 = keepalivedNode(h2, c2);
+    await sleep(4000); // keepalived past its master down interval, as BACKUP
+    const s1 = startAddressSampler(lab, h1, "eth0");
+    const s2 = startAddressSampler(lab, h2, "eth0");
+    const t0 = Date.now();
+    c1 = { ...c1, vips: [A, B] };
+    n1.reload(c1);
+    await sleep(300);
+    n2.reload({ ...c2, vips: [A, B] });
+    await sleep(4000);
+    const t1 = Date.now();
+    n1.reload({ ...c1, priority: 140 });
+    await sleep(4000);
+    const t2 = Date.now();
+    const [x1, x2] = [await s1.stop(), await s2.stop()];
+    expect([
+      ...contradictions(x1, t0, t2, A, true),
+      ...contradictions(x1, t0 + 1000, t2, B, true),
+      ...contradictions(x2, t0, t2, A, false),
+      ...contradictions(x2, t0, t2, B, false),
+    ]).toEqual([]);
+    expect(t2 - t1).toBeGreaterThan(3500); // keepalived's master down interval passed after the priority change
+    expect(n1.logs()).not.toMatch(/Entering STOP STATE/);
+  }, 40_000);
 });
 
 describe("sync groups across a reload", () => {
