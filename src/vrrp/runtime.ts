@@ -12,7 +12,8 @@ import { setRealtimePriority } from "../net/realtime.ts";
 import { ReceivePathError, receiverReady } from "../net/receiver.ts";
 import { openVrrpSocket, type ReceivedPacket, type VrrpSocketOptions } from "../net/vrrp-socket.ts";
 import { NETLINK_ROUTE } from "../netlink/message.ts";
-import { addressRequest, linkDeleteRequest, linkGetByNameRequest, linkSetUpRequest, macvlanCreateRequest, parseLinkMessage, vrrpVirtualMac } from "../netlink/rtnetlink.ts";
+import { subscribeRtnlEvents } from "../netlink/events.ts";
+import { RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, addressRequest, linkDeleteRequest, linkGetByNameRequest, linkSetUpRequest, macvlanCreateRequest, parseLinkMessage, vrrpVirtualMac } from "../netlink/rtnetlink.ts";
 import { NetlinkError, NetlinkSocket } from "../netlink/socket.ts";
 import { buildGratuitousArp, buildUnsolicitedNaFrame } from "./garp.ts";
 import { Notifier, type NotifyScripts } from "./notify.ts";
@@ -102,7 +103,15 @@ export interface RuntimeIo {
   receiveReady(): Promise<void>;
   /** IPv6 forwarding on an interface (sets the Router flag of unsolicited NAs, as keepalived). */
   ipv6Forwarding(ifname: string): boolean;
+  /** Calls back for every address deleted from the system (rtnetlink RTM_DELADDR notifications). */
+  watchAddressDeletions(onDeleted: (a: DeletedAddress) => void): { close(): Promise<void> };
   close(): void;
+}
+
+export interface DeletedAddress {
+  ifindex: number;
+  address: string;
+  prefixlen: number;
 }
 
 export interface RuntimeSocket {
@@ -229,6 +238,13 @@ function realIo(): RuntimeIo {
     },
     startTracker,
     receiveReady: receiverReady,
+    watchAddressDeletions: (onDeleted) =>
+      subscribeRtnlEvents(
+        (ev) => {
+          if (ev.kind === "address" && ev.op === "del") onDeleted({ ifindex: ev.address.ifindex, address: ev.address.address, prefixlen: ev.address.prefixlen });
+        },
+        { groups: RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR },
+      ),
     ipv6Forwarding: (ifname) => {
       try {
         return readFileSync(`/proc/sys/net/ipv6/conf/${ifname}/forwarding`, "utf8").trim() === "1";
@@ -352,6 +368,7 @@ class Runtime implements VrrpRuntime {
   private armedFor: number | null = null;
   private readonly pendingGarps = new Set<ReturnType<typeof setTimeout>>();
   private readonly unmatched = { unknownVrid: 0, malformed: 0 };
+  private addressWatch: { close(): Promise<void> } | null = null;
   private stopped = false;
 
   constructor(private readonly opts: RuntimeOptions) {
@@ -496,6 +513,7 @@ class Runtime implements VrrpRuntime {
       throw e instanceof ReceivePathError ? e : new ReceivePathError((e as Error).message);
     }
     if (this.stopped) return;
+    this.addressWatch ??= this.io.watchAddressDeletions((a) => this.onAddressDeleted(a));
     this.vips.clearStale(started.map((i) => ({ owner: i.cfg.name, addresses: announcedAddresses(i.cfg), defaultDev: i.dev })));
     for (const inst of started) {
       this.applyTrackingTo(inst);
@@ -621,6 +639,25 @@ class Runtime implements VrrpRuntime {
     inst.lastTotalPriority = total;
     this.feed(inst, { type: "reconfigure", params, totalPriority: total });
     return true;
+  }
+
+  /**
+   * An address was deleted from the system. If it is one a MASTER holds (an operator's `ip addr del`, or
+   * the kernel dropping secondaries with their primary), it is put back and announced: the instance still
+   * advertises itself as master, so no backup would ever take the address over. keepalived does the same.
+   * Our own deletions are no longer in the VipManager's record when their notification arrives.
+   */
+  private onAddressDeleted(a: DeletedAddress): void {
+    if (this.stopped) return;
+    const owner = this.vips.ownerOf(a.ifindex, a.address, a.prefixlen);
+    const inst = owner === null ? undefined : this.instances.get(owner);
+    if (!inst || !inst.vrrp.vipsSet) return;
+    const r = this.vips.restore(inst.cfg.name, a.ifindex, a.address, a.prefixlen);
+    if (r === "present") return; // deleted and added again by us; the notification was late
+    if (r === "restored") {
+      this.log("warning", `(${inst.cfg.name}) virtual address ${a.address}/${a.prefixlen} was deleted outside lbctl while MASTER; added it back`);
+      this.sendGarps(inst, inst.vrrp.params.garpMasterRepeat, new Set([a.address]));
+    } else this.log("error", `(${inst.cfg.name}) virtual address ${a.address}/${a.prefixlen} was deleted outside lbctl and cannot be added back: ${r.error}`);
   }
 
   // ---------- the one loop ----------
@@ -1024,6 +1061,8 @@ class Runtime implements VrrpRuntime {
     this.timer = null;
     for (const t of this.pendingGarps) clearTimeout(t);
     this.pendingGarps.clear();
+    await this.addressWatch?.close();
+    this.addressWatch = null;
     for (const owner of this.vips.owners()) this.vips.release(owner);
     await Promise.all([...this.sockets.values()].map((s) => s.sock.close()));
     this.sockets.clear();

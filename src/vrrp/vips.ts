@@ -9,7 +9,7 @@
 // Requests are synchronous (the kernel answers inside sendto), so the state machine's action order
 // (advert, then VIPs, then GARPs) is kept exactly.
 import * as libc from "../../ffi/libc.ts";
-import type { NetlinkRequest, RequestOptions } from "../netlink/socket.ts";
+import { NetlinkError, type NetlinkRequest, type RequestOptions } from "../netlink/socket.ts";
 import type { NetlinkMessage } from "../netlink/message.ts";
 import {
   addressDumpRequest,
@@ -90,6 +90,20 @@ export function withPrefix(address: string): string {
 export function bareAddress(address: string): string {
   const slash = address.indexOf("/");
   return slash < 0 ? address : address.slice(0, slash);
+}
+
+function matches(a: Applied, ifindex: number, address: string, prefixlen: number): boolean {
+  if (a.kind !== "address" || a.spec.ifindex !== ifindex) return false;
+  const ours = parsePrefix(a.spec.address);
+  if (ours.len !== prefixlen) return false;
+  // Compared as bytes: the kernel's text form is canonical, the configured one need not be.
+  let theirs: Uint8Array;
+  try {
+    theirs = parsePrefix(address).bytes;
+  } catch {
+    return false;
+  }
+  return theirs.length === ours.bytes.length && theirs.every((b, i) => b === ours.bytes[i]);
 }
 
 export class VipManager {
@@ -217,6 +231,28 @@ export class VipManager {
         // Already gone (e.g. the interface went away) is fine; anything else is worth a line.
         this.log("warning", `(${owner}) cannot delete ${item.kind} ${item.text}: ${(e as Error).message}`);
       }
+    }
+  }
+
+  /** The owner of an address we added (as the kernel reports it: interface, address, prefix), or null. */
+  ownerOf(ifindex: number, address: string, prefixlen: number): string | null {
+    for (const [owner, list] of this.applied) if (list.some((a) => matches(a, ifindex, address, prefixlen))) return owner;
+    return null;
+  }
+
+  /**
+   * Adds back an address of `owner` that was deleted behind our back. "present": it is there (we deleted
+   * and re-added it ourselves before the notification came).
+   */
+  restore(owner: string, ifindex: number, address: string, prefixlen: number): "restored" | "present" | { error: string } {
+    const item = (this.applied.get(owner) ?? []).find((a) => matches(a, ifindex, address, prefixlen));
+    if (!item) return { error: "not ours" };
+    try {
+      this.nl.requestSync(request("add", item), { what: `add ${item.kind} ${item.text}` });
+      return "restored";
+    } catch (e) {
+      if (e instanceof NetlinkError && e.code === "EEXIST") return "present";
+      return { error: (e as Error).message };
     }
   }
 

@@ -27,6 +27,8 @@ class FakeKernel {
   frames: Uint8Array[] = [];
   trackerConfigs: TrackerConfig[] = [];
   trackerDeps: TrackerDeps[] = [];
+  /** Deletes an address behind the runtime's back (as `ip addr del`), with the notification. */
+  deleteAddress: ((address: string, prefixlen: number) => void) | null = null;
   /** What the fake tracker reports for scripts (the same map for every tracker started). */
   scripts = new Map<string, ScriptHealth>();
   /** What io.receiveReady() answers: the receive worker running, or why it is not. */
@@ -73,6 +75,13 @@ class FakeKernel {
         close: async () => {},
       }),
       ipv6Forwarding: () => false,
+      watchAddressDeletions: (cb) => {
+        this.deleteAddress = (address, prefixlen) => {
+          this.addresses.delete(`${address}/${prefixlen}`);
+          cb({ ifindex: 2, address, prefixlen });
+        };
+        return { close: async () => void (this.deleteAddress = null) };
+      },
       receiveReady: () => this.receiveReady(),
       close: () => {},
     };
@@ -401,6 +410,27 @@ describe("reload in place: state, timers and held addresses survive a changed co
     expect(state(r, "U")).toBe("MASTER");
     expect(kernel.sockets[1].sent.length).toBeGreaterThan(0);
     expect(kernel.addressLog).toEqual(["add 10.0.0.101/32"]);
+  });
+});
+
+describe("a VIP deleted by hand", () => {
+  it("is added back and announced at once while MASTER; a BACKUP leaves it alone; our own deletions are not 'restored'", async () => {
+    const r = await start({ instances: [inst({ name: "A", vrid: 1, vips: ["10.0.0.101", "10.0.0.102"], vipDetails: [{ address: "10.0.0.101/24" }] })] });
+    vi.advanceTimersByTime(1000);
+    const frames = kernel.frames.length;
+    kernel.deleteAddress!("10.0.0.101", 24);
+    expect([...kernel.addresses].sort()).toEqual(["10.0.0.101/24", "10.0.0.102/32"]);
+    expect(kernel.frames.length - frames).toBe(5); // one burst, for that address only
+    expect(logs.some((l) => l.includes("(A) virtual address 10.0.0.101/24 was deleted outside lbctl while MASTER; added it back"))).toBe(true);
+    // A different prefix is not ours.
+    kernel.deleteAddress!("10.0.0.102", 24);
+    expect(kernel.addressLog.filter((x) => x === "add 10.0.0.102/32")).toHaveLength(1);
+    // BACKUP: what we released stays released, and a late notification of our own deletion changes nothing.
+    expect(r.forceBackup("A")).toEqual({ ok: true });
+    const log = kernel.addressLog.length;
+    kernel.deleteAddress!("10.0.0.101", 24);
+    expect(kernel.addressLog.length).toBe(log);
+    expect(kernel.addresses.size).toBe(0);
   });
 });
 
