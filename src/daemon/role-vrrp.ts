@@ -8,6 +8,7 @@ import { insecureScript, statOwner } from "../util/script-security.ts";
 import { lookupUser } from "../util/users.ts";
 import { ReceivePathError } from "../net/receiver.ts";
 import { startVrrpRuntime, type RuntimeStatus, type VrrpRuntime } from "../vrrp/runtime.ts";
+import { RESUME_ARG } from "./protocol.ts";
 import type { RoleContext, RoleFactory, RoleWorker } from "./role.ts";
 import type { LvsSyncDaemonConfig } from "../config/spec/global.ts";
 import { IpvsClient } from "../ipvs/client.ts";
@@ -109,7 +110,8 @@ class SyncDaemonDriver {
   }
 }
 
-const vrrpRole: RoleFactory = (ctx): RoleWorker => {
+const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
+  const resume = argv.includes(RESUME_ARG);
   let runtime: VrrpRuntime | null = null;
   let syncd: SyncDaemonDriver | null = null;
   const instanceState = (name: string | undefined): string =>
@@ -164,6 +166,7 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
       runtime = await startVrrpRuntime({
         ...config,
         realtimePriority: global.vrrp_rt_priority ?? DEFAULT_VRRP_RT_PRIORITY,
+        resume,
         log: (level, message) => ctx.log(level === "error" ? "err" : level, message),
         onFatal: (cause) => ctx.fatal(`VRRP: ${cause}`),
         onEvent: (event) => {

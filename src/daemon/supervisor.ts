@@ -7,6 +7,7 @@ import type { LoadedConfig } from "../config/load.ts";
 import type { Model } from "../config/schema.ts";
 import type { Logger } from "../util/log.ts";
 import { discardConfigFile, putConfigFile, spawnChild, type ChildHandle, type Role } from "./child.ts";
+import { RESUME_ARG } from "./protocol.ts";
 import { configForRole, FATAL_EXIT, isFromChild, type FromChild, type ToChild } from "./protocol.ts";
 import { DEFAULT_RESTART, initialRestartState, isHung, nextRestart, supervisorStalled, type RestartState } from "./restart-policy.ts";
 import type { SystemdNotifier } from "./sd-notify.ts";
@@ -193,7 +194,10 @@ export class Supervisor {
   private spawn(m: Managed, restarted = false): void {
     m.ready = false;
     m.lastHeartbeat = this.now();
-    const child = spawnChild({ role: m.role, args: this.o.childArgs, onMessage: (msg) => this.onMessage(m, msg) });
+    // A restarted child (its predecessor died) may find what the old one held still in place: the VRRP
+    // child then resumes mastership instead of starting from scratch (RESUME_ARG, role-vrrp.ts).
+    const args = [...(this.o.childArgs ?? []), ...(restarted ? [RESUME_ARG] : [])];
+    const child = spawnChild({ role: m.role, args, onMessage: (msg) => this.onMessage(m, msg) });
     m.child = child;
     this.o.onChild?.(m.role, child.pid, restarted ? "restarted" : "started", "");
     this.sendConfig(m, false);

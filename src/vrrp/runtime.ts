@@ -145,6 +145,13 @@ export interface RuntimeOptions extends RuntimeConfig {
   onFatal?: (cause: string) => void;
   /** vrrp_rt_priority: SCHED_RR priority for this thread (the VRRP child's). */
   realtimePriority?: number;
+  /**
+   * This process replaces one that died (the supervisor restarted it). An instance whose addresses are
+   * all still in place holds them for one advert interval instead of deleting them as stale: with no
+   * better master on the wire by then it resumes as MASTER, so a crash of the VRRP process alone costs
+   * the clients nothing (keepalived: about 3 s without the VIP).
+   */
+  resume?: boolean;
   io?: RuntimeIo;
 }
 
@@ -369,6 +376,7 @@ class Runtime implements VrrpRuntime {
   private readonly pendingGarps = new Set<ReturnType<typeof setTimeout>>();
   private readonly unmatched = { unknownVrid: 0, malformed: 0 };
   private addressWatch: { close(): Promise<void> } | null = null;
+  private resumeChecked = false;
   private stopped = false;
 
   constructor(private readonly opts: RuntimeOptions) {
@@ -514,10 +522,19 @@ class Runtime implements VrrpRuntime {
     }
     if (this.stopped) return;
     this.addressWatch ??= this.io.watchAddressDeletions((a) => this.onAddressDeleted(a));
-    this.vips.clearStale(started.map((i) => ({ owner: i.cfg.name, addresses: announcedAddresses(i.cfg), defaultDev: i.dev })));
+    const sets = started.map((i) => ({ owner: i.cfg.name, addresses: announcedAddresses(i.cfg), defaultDev: i.dev }));
+    // Only at the first start of a restarted process; a reload's new instances start as usual.
+    const resuming = this.opts.resume && !this.resumeChecked ? this.vips.holding(sets) : new Set<string>();
+    this.resumeChecked = true;
+    this.vips.clearStale(sets.filter((s) => !resuming.has(s.owner)));
     for (const inst of started) {
+      const holding = resuming.has(inst.cfg.name);
+      if (holding) {
+        this.vips.adopt(inst.cfg.name, announcedAddresses(inst.cfg), inst.dev);
+        this.log("info", `(${inst.cfg.name}) its addresses are still in place from the previous VRRP process: holding them while listening for a master`);
+      }
       this.applyTrackingTo(inst);
-      this.feed(inst, { type: "startup" });
+      this.feed(inst, { type: "startup", holding });
     }
   }
 

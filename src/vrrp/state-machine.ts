@@ -48,7 +48,11 @@ export interface AdvertInfo {
 }
 
 export type VrrpEvent =
-  | { type: "startup" }
+  /**
+   * `holding`: the addresses are still in place from a VRRP process that died (runtime `resume`): hold
+   * them in BACKUP for one advert interval; with no better master heard by then, become MASTER again.
+   */
+  | { type: "startup"; holding?: boolean }
   | { type: "advertReceived"; advert: AdvertInfo }
   /** Fires every timer whose deadline is <= now, earliest first. */
   | { type: "timer" }
@@ -299,16 +303,28 @@ function compareWithOurs(source: string, ours: string, family: 4 | 6): number {
   return a && b ? compareAddressBytes(a, b) : 0;
 }
 
-function onStartup(s: Stepper): void {
+function onStartup(s: Stepper, holding: boolean): void {
   const { d, p } = s;
   if (d.state !== "INIT") return;
+  if (holding) d.vipsSet = true;
   if (d.faults.length > 0) {
+    s.releaseVips();
     s.enterFault(`init: ${d.faults.join(", ")}`);
     return;
   }
   if (p.initialState === "MASTER" && d.basePriority === VRRP_PRIORITY_OWNER) {
     // keepalived arms a 1 µs master down timer for the address owner; we go straight there.
     s.becomeMaster("address owner with state MASTER");
+    return;
+  }
+  if (holding) {
+    // Not keepalived's: its restarted VRRP process deletes the addresses and waits a whole master down
+    // interval. One advert interval is enough to hear a master that took over meanwhile (the backups'
+    // own timers have not run out: the restart took a fraction of theirs); then the addresses stay.
+    d.masterAdvertIntervalMs = p.advertIntervalMs;
+    d.masterDownIntervalMs = p.advertIntervalMs;
+    s.transition("BACKUP", "resume: holding the addresses left in place, listening for one advert interval");
+    s.armMasterDown();
     return;
   }
   // keepalived 2.2.7 deviates from a naive reading of "state MASTER": a non-owner starts in BACKUP and
@@ -334,6 +350,10 @@ function onBackupAdvert(s: Stepper, adv: AdvertInfo): void {
     s.log(`received lower priority (${adv.priority}) advert from ${adv.source} - discarding`);
     d.masterAddress = adv.source;
     return;
+  }
+  if (d.vipsSet) {
+    s.log(`a master is on the wire (${adv.source}, priority ${adv.priority}): releasing the addresses held since the restart`);
+    s.releaseVips();
   }
   if (p.version === 3) d.masterAdvertIntervalMs = adv.advertIntervalMs; // RFC 5798 §6.4.2: learn the master's
   d.masterDownIntervalMs = s.downInterval();
@@ -502,7 +522,10 @@ function onForceBackup(s: Stepper): void {
   if (d.forcedBackup) return;
   d.forcedBackup = true;
   if (d.state === "MASTER") s.leaveMaster("BACKUP", "forced to BACKUP", true);
-  else delete d.timers.masterDown;
+  else {
+    s.releaseVips();
+    delete d.timers.masterDown;
+  }
 }
 
 function onResume(s: Stepper): void {
@@ -520,6 +543,7 @@ function onSyncForce(s: Stepper, state: "MASTER" | "BACKUP"): void {
   const { d } = s;
   if (state === "MASTER" && d.state === "BACKUP" && !d.forcedBackup) s.becomeMaster("sync group member became MASTER");
   else if (state === "BACKUP" && d.state === "MASTER") s.leaveMaster("BACKUP", "sync group member became BACKUP", false);
+  else if (state === "BACKUP") s.releaseVips();
 }
 
 /** What of the advert's contents a reload changed (a master announces it at once). */
@@ -584,7 +608,7 @@ export function step(inst: VrrpInstance, event: VrrpEvent, now: number, ctx: Ste
   const s = new Stepper(inst, now, ctx);
   switch (event.type) {
     case "startup":
-      onStartup(s);
+      onStartup(s, event.holding ?? false);
       break;
     case "advertReceived":
       if (s.d.state === "BACKUP") onBackupAdvert(s, event.advert);

@@ -266,6 +266,49 @@ export class VipManager {
   }
 
   /**
+   * The owners (of those given) whose addresses are all present on their interfaces: what a VRRP process
+   * that died left in place. One address dump.
+   */
+  holding(instances: readonly { owner: string; addresses: readonly VipSpec[]; defaultDev: string }[]): Set<string> {
+    const out = new Set<string>();
+    const candidates = instances.filter((i) => i.addresses.length > 0);
+    if (candidates.length === 0) return out;
+    let present: ReturnType<typeof parseAddressMessage>[];
+    try {
+      present = this.nl.requestSync(addressDumpRequest(), { dump: true, what: "dump addresses" }).map(parseAddressMessage);
+    } catch (e) {
+      this.log("error", `cannot list addresses: ${(e as Error).message}`);
+      return out;
+    }
+    for (const { owner, addresses, defaultDev } of candidates) {
+      const all = addresses.every((v) => {
+        try {
+          const spec = this.addressSpec(v, defaultDev);
+          return present.some((a) => a !== null && matches({ kind: "address", spec, text: "" }, a.ifindex, a.address, a.prefixlen));
+        } catch {
+          return false;
+        }
+      });
+      if (all) out.add(owner);
+    }
+    return out;
+  }
+
+  /** Records addresses already in place as `owner`'s (see holding()), without adding them. */
+  adopt(owner: string, addresses: readonly VipSpec[], defaultDev: string): void {
+    const list = this.applied.get(owner) ?? [];
+    this.applied.set(owner, list);
+    for (const { make } of this.entries({ addresses: [...addresses], routes: [], rules: [] }, defaultDev)) {
+      try {
+        const item = make();
+        if (!list.some((a) => a.kind === item.kind && a.text === item.text)) list.push(item);
+      } catch {
+        // holding() found it, so it can be built
+      }
+    }
+  }
+
+  /**
    * keepalived's startup clean-up: configured addresses already present on their interface are deleted
    * (they are stale copies from a crashed run; the instances start in BACKUP). One address dump serves
    * every instance given. Returns what was removed.

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { ReceivedPacket, VrrpSocketOptions } from "../../src/net/vrrp-socket.ts";
 import type { NetlinkRequest } from "../../src/netlink/socket.ts";
-import { RTM_DELADDR, RTM_NEWADDR, parseAddressMessage } from "../../src/netlink/rtnetlink.ts";
+import { RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR, addressRequest, parseAddressMessage } from "../../src/netlink/rtnetlink.ts";
 import { buildIpv4Packet, encodeAdvert, encodeInstanceAdvert, parseIpv4Packet, parseAdvert } from "../../src/vrrp/packet.ts";
 import { startVrrpRuntime, type RuntimeConfig, type RuntimeInstanceConfig, type RuntimeIo, type RuntimeSocket, type VrrpRuntime } from "../../src/vrrp/runtime.ts";
 import type { TrackerConfig, TrackerDeps, TrackerSource } from "../../src/vrrp/tracking.ts";
@@ -39,6 +39,8 @@ class FakeKernel {
     return {
       netlink: {
         requestSync: (req: NetlinkRequest) => {
+          if (req.type === RTM_GETADDR)
+            return [...this.addresses].map((a) => ({ header: { len: 0, type: RTM_NEWADDR, flags: 0, seq: 0, pid: 0 }, payload: addressRequest("add", { ifindex: 2, address: a }).payload! }));
           if (req.type === RTM_NEWADDR || req.type === RTM_DELADDR) {
             const a = parseAddressMessage({ header: { len: 0, type: req.type, flags: 0, seq: 0, pid: 0 }, payload: req.payload! })!;
             const key = `${a.address}/${a.prefixlen}`;
@@ -128,8 +130,8 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
-async function start(config: RuntimeConfig, onFatal?: (cause: string) => void): Promise<VrrpRuntime> {
-  rt = await startVrrpRuntime({ ...config, io: kernel.io(), clock: { now: () => Date.now() }, log: (l, m) => logs.push(`${l} ${m}`), onFatal });
+async function start(config: RuntimeConfig, onFatal?: (cause: string) => void, resume = false): Promise<VrrpRuntime> {
+  rt = await startVrrpRuntime({ ...config, io: kernel.io(), clock: { now: () => Date.now() }, log: (l, m) => logs.push(`${l} ${m}`), onFatal, resume });
   return rt;
 }
 
@@ -410,6 +412,43 @@ describe("reload in place: state, timers and held addresses survive a changed co
     expect(state(r, "U")).toBe("MASTER");
     expect(kernel.sockets[1].sent.length).toBeGreaterThan(0);
     expect(kernel.addressLog).toEqual(["add 10.0.0.101/32"]);
+  });
+});
+
+describe("a VRRP process restarted after a crash (resume)", () => {
+  const a = inst({ name: "A", vrid: 1, vips: ["10.0.0.101"], vipDetails: [{ address: "10.0.0.101/24" }], advertIntervalMs: 1000 });
+
+  it("finds its addresses in place, keeps them, and is MASTER again after one advert interval", async () => {
+    kernel.addresses.add("10.0.0.101/24");
+    const r = await start({ instances: [a] }, undefined, true);
+    expect(state(r, "A")).toBe("BACKUP");
+    vi.advanceTimersByTime(999);
+    expect(state(r, "A")).toBe("BACKUP");
+    vi.advanceTimersByTime(2);
+    expect(state(r, "A")).toBe("MASTER");
+    expect(kernel.addressLog).toEqual([]); // never deleted, never re-added
+    expect(sentAdverts(kernel.sockets[0])[0]![1]).toBe(100);
+  });
+
+  it("a better master heard meanwhile: the addresses go and it stays BACKUP", async () => {
+    kernel.addresses.add("10.0.0.101/24");
+    const r = await start({ instances: [a] }, undefined, true);
+    kernel.sockets[0].deliver(advertFrom("10.0.0.9", 1, 200, ["10.0.0.101"]));
+    expect(state(r, "A")).toBe("BACKUP");
+    expect(kernel.addressLog).toEqual(["del 10.0.0.101/24"]);
+  });
+
+  it("a fresh start (not a restart) deletes them as stale, as keepalived does", async () => {
+    kernel.addresses.add("10.0.0.101/24");
+    const r = await start({ instances: [a] });
+    expect(kernel.addressLog).toEqual(["del 10.0.0.101/24"]);
+    expect(state(r, "A")).toBe("BACKUP");
+  });
+
+  it("only some of its addresses in place: starts as usual", async () => {
+    kernel.addresses.add("10.0.0.101/24");
+    await start({ instances: [{ ...a, vips: ["10.0.0.101", "10.0.0.102"] }] }, undefined, true);
+    expect(kernel.addressLog).toEqual(["del 10.0.0.101/24"]);
   });
 });
 
