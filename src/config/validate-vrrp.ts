@@ -274,11 +274,10 @@ function checkDuplicateVrids(c: Ctx): void {
     const key = `${inst.interface}|${family}|${dest}|${inst.virtual_router_id}`;
     const peers = new Set(inst.unicast_peer.map((p) => p.address));
     const list = seen.get(key) ?? [];
-    for (const other of list) {
-      const overlap = dest !== "unicast" || [...peers].some((p) => other.peers.has(p));
-      if (overlap) {
-        c.diag.error(`${other.name} and ${name} both use VRID ${inst.virtual_router_id} with IPv${family} on interface ${inst.interface}`, locOfKey(inst, "virtual_router_id") ?? blockLoc(inst));
-      }
+    // One error per instance, naming the first it collides with (not one per pair: n^2 lines).
+    const other = list.find((o) => dest !== "unicast" || [...peers].some((p) => o.peers.has(p)));
+    if (other) {
+      c.diag.error(`${other.name} and ${name} both use VRID ${inst.virtual_router_id} with IPv${family} on interface ${inst.interface}`, locOfKey(inst, "virtual_router_id") ?? blockLoc(inst));
     }
     list.push({ name, peers });
     seen.set(key, list);
