@@ -12,6 +12,7 @@ import { parseConfBlock, withDefaults, type Model } from "./schema.ts";
 import { rootSpec } from "./spec/root.ts";
 import { parseTomlConfig } from "./toml.ts";
 import { validateLvs } from "./validate-lvs.ts";
+import { validateNetns } from "./validate-netns.ts";
 import { validateVrrp } from "./validate-vrrp.ts";
 
 export type ConfigFormat = "keepalived" | "toml";
@@ -202,6 +203,8 @@ function lineOf(text: string, pos: number): number {
 
 /** Rules that need the whole, defaulted configuration and the machine. */
 function validateWhole(effective: Model, env: CheckEnv, diag: Diagnostics, fileName: string, empty: boolean): void {
+  // First: it tells env which namespace's interfaces the other checks look at.
+  validateNetns(effective, env, diag, fileName);
   validateVrrp(effective, env, diag);
   validateLvs(effective, env, diag);
   // A file that reads cleanly but sets up nothing is usually the wrong file or a lost include.
