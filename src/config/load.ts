@@ -37,6 +37,8 @@ export interface LoadOptions {
   env?: CheckEnv;
   /** Force a front end instead of guessing from the name and content. */
   format?: ConfigFormat;
+  /** `lbctl daemon --namespace NS` (keepalived -s): replaces the file's net_namespace. */
+  namespace?: string;
 }
 
 export const TOML_CONFIG_PATH = "/etc/lbctl/lbctl.toml";
@@ -186,6 +188,7 @@ function loadFrom(text: string, fileName: string, opts: LoadOptions, diag: Diagn
       model = parseConfBlock(tree, rootSpec, { diag, where: "the top level" });
     }
     const effective = withDefaults(model, rootSpec);
+    if (opts.namespace !== undefined) effective.net_namespace = opts.namespace;
     validateWhole(effective, opts.env ?? machineEnv(), diag, fileName, empty);
     return { model, effective, diag, format, files, setsNothing: empty };
   } catch (e) {

@@ -2,6 +2,7 @@
 // turns their verdicts into IPVS changes one virtual server at a time, runs the notify scripts and
 // reports status, events and IPVS counters to the supervisor.
 // A kernel without IPVS is reported once; the checkers keep running so status still tells the truth.
+import { ipvsNamespacePath } from "./instance-names.ts";
 import { hostname } from "node:os";
 import { nativeCheckEngine } from "../check/native/engine.ts";
 import { HealthScheduler, type CheckEngine, type ScheduledChecker, type Verdict } from "../check/scheduler.ts";
@@ -353,7 +354,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
   return {
     async configure(eff) {
       if (!effective) {
-        const opened = await IpvsSync.open();
+        const opened = await IpvsSync.open(ipvsNamespacePath(eff));
         if (opened.ok) {
           sync = opened.sync;
           const g = (eff.global_defs ?? {}) as Partial<GlobalDefsConfig>;
