@@ -2,7 +2,8 @@
 // failure modes turned into sentences (no daemon, not root) instead of stack traces.
 import type { ActionResultV1, EventV1, ReloadResultV1, StatusV1 } from "../daemon/api-types.ts";
 import { EPOCH_HEADER } from "../daemon/control-api.ts";
-import { checkName, resolveSocketPath } from "../daemon/instance-names.ts";
+import { checkName, discoverSocket, resolveSocketPath, type RunDirReader } from "../daemon/instance-names.ts";
+import { readdirSync } from "node:fs";
 
 /** sysexits(3): what a script can tell apart. */
 export const EXIT_UNAVAILABLE = 69;
@@ -28,17 +29,31 @@ export async function withClient(values: Record<string, string | boolean | undef
 /**
  * The daemon a client command talks to: --socket; else --namespace/--instance (the daemon's
  * net_namespace and instance, which name its socket: /run/lbctl/NS/lbctl_INST.sock); else
- * $LBCTL_SOCKET; else /run/lbctl/lbctl.sock. A bad name is an ApiClientError.
+ * $LBCTL_SOCKET; else /run/lbctl/lbctl.sock, or the only daemon socket under /run/lbctl
+ * (discoverSocket). A bad name, or several daemons to choose from, is an ApiClientError.
  */
-export function socketFrom(values: Record<string, string | boolean | undefined>, env: string | undefined = process.env.LBCTL_SOCKET): string {
+export function socketFrom(values: Record<string, string | boolean | undefined>, env: string | undefined = process.env.LBCTL_SOCKET, runDir: RunDirReader = realRunDir): string {
   const str = (k: string) => (typeof values[k] === "string" && values[k] !== "" ? (values[k] as string) : undefined);
   const namespace = str("namespace"), instance = str("instance");
   for (const [what, v] of [["--namespace", namespace], ["--instance", instance]] as const) {
     const bad = v === undefined ? undefined : checkName(what, v);
     if (bad) throw new ApiClientError(bad, 64);
   }
-  return resolveSocketPath({ socket: str("socket"), explicitIdentity: { namespace, instance }, env: env || undefined });
+  if (str("socket") || namespace || instance || env) return resolveSocketPath({ socket: str("socket"), explicitIdentity: { namespace, instance }, env: env || undefined });
+  const found = discoverSocket(runDir);
+  if ("error" in found) throw new ApiClientError(found.error, 64);
+  return found.path;
 }
+
+const realRunDir: RunDirReader = {
+  list(dir) {
+    try {
+      return readdirSync(dir, { withFileTypes: true }).map((e) => ({ name: e.name, dir: e.isDirectory() }));
+    } catch {
+      return [];
+    }
+  },
+};
 
 /** The options every client command takes to choose its daemon (parseArgs form) and their help. */
 export const DAEMON_OPTIONS = {
@@ -48,7 +63,7 @@ export const DAEMON_OPTIONS = {
 } as const;
 export const DAEMON_OPTIONS_USAGE = "[--socket PATH] [--namespace NS] [--instance NAME]";
 export const DAEMON_OPTIONS_HELP = [
-  "  --socket PATH     the control socket (default $LBCTL_SOCKET or /run/lbctl/lbctl.sock)",
+  "  --socket PATH     the control socket (default $LBCTL_SOCKET, else /run/lbctl/lbctl.sock or the only one in /run/lbctl)",
   "  --namespace NS    the daemon whose net_namespace is NS (socket /run/lbctl/NS/lbctl.sock)",
   "  --instance NAME   the daemon whose instance is NAME (socket .../lbctl_NAME.sock)",
 ];

@@ -16,7 +16,7 @@ import { hostname } from "node:os";
 import { rmSync, writeFileSync } from "node:fs";
 import type { LoadedConfig } from "../config/load.ts";
 import { locOfKey } from "../config/schema.ts";
-import { dumpFileName, identityChange, identityLabel, identityOf, ipvsNamespaceName, resolveSocketPath } from "../daemon/instance-names.ts";
+import { drainFilePath, dumpFileName, identityChange, identityLabel, identityOf, ipvsNamespaceName, resolveSocketPath } from "../daemon/instance-names.ts";
 import { enterNetns } from "../net/netns.ts";
 import type { Command } from "./command.ts";
 
@@ -146,7 +146,7 @@ const cmd: Command = {
     });
     // The API comes up first so that no early transition is missing from the event stream.
     try {
-      plane = await startControlPlane({ supervisor: sup, configPath, configReason, version: VERSION, socketPath: resolveSocketPath({ socket: a.socket, env: process.env.LBCTL_SOCKET, identity }), metrics, log });
+      plane = await startControlPlane({ supervisor: sup, configPath, configReason, version: VERSION, socketPath: resolveSocketPath({ socket: a.socket, env: process.env.LBCTL_SOCKET, identity }), drainFile: drainFilePath(identity), metrics, log });
     } catch (e) {
       process.stderr.write(`lbctl daemon: ${(e as Error).message}\n`);
       return 1;

@@ -46,6 +46,12 @@ export function defaultSocketPath(id: DaemonIdentity): string {
   return `${dir}/${SOCKET_BASENAME}${id.instance ? `_${id.instance}` : ""}.sock`;
 }
 
+/** The drained real servers' file (drain-store.ts): /run/lbctl/drains.json, /run/lbctl/NS/drains_INST.json, ... */
+export function drainFilePath(id: DaemonIdentity): string {
+  const dir = id.namespace ? `${RUN_DIR}/${id.namespace}` : RUN_DIR;
+  return `${dir}/drains${id.instance ? `_${id.instance}` : ""}.json`;
+}
+
 /**
  * Where a daemon listens, or a client connects: --socket, then the identity given on the command
  * line (--namespace/--instance), then $LBCTL_SOCKET, then the identity's default.
@@ -108,4 +114,43 @@ export function ipvsNamespacePath(effective: Model): string | undefined {
 export function ipvsNamespaceName(effective: Model): string | undefined {
   const v = effective.net_namespace_ipvs;
   return Array.isArray(v) ? (v.length === 0 ? "" : String(v[0])) : undefined;
+}
+
+/** What socket discovery reads of /run/lbctl (injected in tests). */
+export interface RunDirReader {
+  /** Entries of a directory: names, and whether each is a directory; [] when it cannot be read. */
+  list(dir: string): { name: string; dir: boolean }[];
+}
+
+const SOCKET_FILE = /^lbctl(_[A-Za-z0-9_.@:+-]+)?\.sock$/;
+
+/** Every control socket under /run/lbctl named the way daemons name theirs, with the options that select it. */
+export function daemonSockets(fs: RunDirReader): { path: string; select: string }[] {
+  const out: { path: string; select: string }[] = [];
+  const add = (dir: string, ns: string | undefined) => {
+    for (const e of fs.list(dir)) {
+      const m = !e.dir && SOCKET_FILE.exec(e.name);
+      if (!m) continue;
+      const inst = m[1]?.slice(1);
+      const select = [ns ? `--namespace ${ns}` : "", inst ? `--instance ${inst}` : ""].filter(Boolean).join(" ");
+      out.push({ path: `${dir}/${e.name}`, select });
+    }
+  };
+  add(RUN_DIR, undefined);
+  for (const e of fs.list(RUN_DIR)) if (e.dir) add(`${RUN_DIR}/${e.name}`, e.name);
+  return out.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/**
+ * The socket a client command uses when told nothing (no --socket, --namespace, --instance or
+ * $LBCTL_SOCKET): /run/lbctl/lbctl.sock when it is there; else the only daemon socket there is, so
+ * `systemctl reload` (plain `lbctl reload`) still reaches a daemon whose net_namespace moved its
+ * socket; several: an error naming them and how to choose.
+ */
+export function discoverSocket(fs: RunDirReader): { path: string } | { error: string } {
+  const def = defaultSocketPath({});
+  const all = daemonSockets(fs);
+  if (all.length === 0 || all.some((s) => s.path === def)) return { path: def };
+  if (all.length === 1) return { path: all[0]!.path };
+  return { error: `several lbctl daemons have sockets in ${RUN_DIR}: ${all.map((s) => `${s.path} (${s.select})`).join(", ")}; choose one with --namespace/--instance or --socket` };
 }
