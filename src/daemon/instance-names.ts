@@ -138,7 +138,7 @@ export function daemonSockets(fs: RunDirReader): { path: string; select: string 
   };
   add(RUN_DIR, undefined);
   for (const e of fs.list(RUN_DIR)) if (e.dir) add(`${RUN_DIR}/${e.name}`, e.name);
-  return out.sort((a, b) => a.path.localeCompare(b.path));
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /**
