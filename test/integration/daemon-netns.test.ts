@@ -175,4 +175,14 @@ describe("lbctl daemon with net_namespace", () => {
     expect(p.output().stderr).toContain(`${join(dir, "missing.conf")}:1:1: network namespace '${missing}' does not exist (no /run/netns/${missing}; create it with 'ip netns add ${missing}')`);
     expect(existsSync(`/run/lbctl/${missing}`)).toBe(false);
   });
+
+  it("says CAP_SYS_ADMIN is missing when it may not enter the namespace (a unit whose bounding set lacks it)", async () => {
+    const file = join(dir, "nocap.conf");
+    writeFileSync(file, config(nsA, 76, "10.61.0.105"));
+    // systemd's CapabilityBoundingSet= without CAP_SYS_ADMIN, as rpm/lbctl.service has it.
+    const r = await lab.exec(parent, ["setpriv", "--bounding-set", "-sys_admin", "env", "LBCTL_SOCKET=", ...lbctlCommand(), "daemon", "-f", file], { timeoutMs: 20_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${file}:1:1: cannot enter network namespace /run/netns/${nsA}: setns needs CAP_SYS_ADMIN`);
+    expect(await vips(nsA)).toEqual([]);
+  });
 });
