@@ -128,7 +128,7 @@ const cmd: Command = {
           const now = defaultConfig();
           if (!("error" in now) && now.path !== p) log.warning(`${now.path} now applies (${now.reason}), but a reload re-reads ${p}: restart lbctl to switch`);
         }
-        const loaded = loadConfig(p, { configId: a.configId, namespace: a.namespace });
+        const loaded = loadConfig(p, { configId: a.configId, namespace: a.namespace, enteredNamespace: identity.namespace });
         // keepalived refuses these at a reload too ("please restart"): the daemon already runs there.
         for (const m of identityChange(identity, identityOf(loaded.effective, a.namespace), { before: ipvsNs, after: ipvsNamespaceName(loaded.effective) })) {
           loaded.diag.error(m, locOfKey(loaded.effective, m.split(" ")[0]!) ?? { file: p, line: 1, col: 1 });

@@ -12,14 +12,14 @@ function badName(name: string): boolean {
   return !NAME.test(name) || name === "." || name === "..";
 }
 
-export function validateNetns(effective: Model, env: CheckEnv, diag: Diagnostics, fileName: string): void {
+export function validateNetns(effective: Model, env: CheckEnv, diag: Diagnostics, fileName: string, enteredNamespace?: string): void {
   const at = (key: string) => locOfKey(effective, key) ?? { file: fileName, line: 1, col: 1 };
   const ns = effective.net_namespace;
   let nsName: string | undefined;
   if (typeof ns === "string") {
     if (badName(ns)) diag.error(`net_namespace '${ns}': a namespace name of up to 64 letters, digits and _ . @ : + - is expected (it names /run/netns/NAME and the control socket)`, at("net_namespace"));
     else {
-      if (env.netnsExists && !env.netnsExists(ns)) diag.error(`net_namespace '${ns}' does not exist on this machine (no /run/netns/${ns}; create it with 'ip netns add ${ns}'); the daemon would not start`, at("net_namespace"));
+      if (ns !== enteredNamespace && env.netnsExists && !env.netnsExists(ns)) diag.error(`net_namespace '${ns}' does not exist on this machine (no /run/netns/${ns}; create it with 'ip netns add ${ns}'); the daemon would not start`, at("net_namespace"));
       // Even when missing: its interfaces are then not checked (the env cannot enter it), rather
       // than checked in the wrong namespace.
       nsName = ns;

@@ -114,6 +114,14 @@ describe("lbctl check of net_namespace, instance and net_namespace_ipvs", () => 
     ]);
   });
 
+  it("at a reload, the namespace the daemon runs in may have lost its name (ip netns del leaves it alive)", () => {
+    const r = loadConfigText(`net_namespace blue\n${VI}`, "k.conf", {
+      enteredNamespace: "blue",
+      env: { fileExists: () => true, isExecutable: () => true, userExists: () => true, hostname: "h", netnsExists: () => false, interfaceExists: () => true },
+    });
+    expect(r.diag.list).toEqual([]);
+  });
+
   it("checks interfaces in the namespace the daemon will run in", () => {
     const asked: string[] = [];
     let ns = "(caller)";
