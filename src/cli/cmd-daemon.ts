@@ -104,6 +104,7 @@ const cmd: Command = {
     const identity = identityOf(firstLoad.effective, a.namespace);
     const ipvsNs = ipvsNamespaceName(firstLoad.effective);
     if (identity.namespace !== undefined) {
+      notifier.open();
       try {
         // Before the control socket, the children and every other socket: they all live there.
         enterNetns(identity.namespace);

@@ -10,6 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SOCK_DGRAM, bind, close, recvfrom, setNonBlocking, socket } from "../../ffi/libc.ts";
+import { sockaddrUn } from "../../src/daemon/sd-notify.ts";
+import { inNetns } from "../../src/net/netns.ts";
 import { createLab, processTree, type SpawnedProcess } from "../helpers/netns.ts";
 import { lbctlCommand } from "../helpers/lbctl-bin.ts";
 
@@ -73,10 +76,25 @@ function namedNetns(name: string): string {
   return `net:[${statSync(`/run/netns/${name}`).ino}]`;
 }
 
-function startDaemon(key: string, text: string): SpawnedProcess {
+// systemd's notify socket in the namespace the daemons start from, abstract ("@name"), which is
+// looked up in the sender socket's namespace: the daemon must make its socket before it moves.
+const notifyName = `@lbt-nsd-notify-${process.pid}`;
+let notifyFd = -1;
+
+function notifications(): string[] {
+  const out: string[] = [];
+  const buf = new Uint8Array(4096);
+  for (;;) {
+    const r = recvfrom(notifyFd, buf);
+    if (!r) return out;
+    out.push(new TextDecoder().decode(buf.subarray(0, r.length)));
+  }
+}
+
+function startDaemon(key: string, text: string, extraEnv: Record<string, string> = {}): SpawnedProcess {
   const file = join(dir, `${key}.conf`);
   writeFileSync(file, text);
-  const p = lab.spawnIn(parent, [...lbctlCommand(), "daemon", "-f", file], { env });
+  const p = lab.spawnIn(parent, [...lbctlCommand(), "daemon", "-f", file], { env: { ...env, ...extraEnv } });
   daemons[key] = p;
   return p;
 }
@@ -85,7 +103,10 @@ beforeAll(async () => {
   [parent, nsA, nsB] = await lab.namespaces("parent", "a", "b");
   // One LAN for both: each must stay master of its own router id, and not see the other as a rival.
   await lab.lan("lan", [{ ns: nsA!, ifname: "eth0", address: "10.61.0.1/24" }, { ns: nsB!, ifname: "eth0", address: "10.61.0.2/24" }]);
-  startDaemon("a", config(nsA!, 71, "10.61.0.100"));
+  notifyFd = inNetns(parent!, () => socket(1, SOCK_DGRAM, 0));
+  bind(notifyFd, sockaddrUn(notifyName));
+  setNonBlocking(notifyFd);
+  startDaemon("a", config(nsA!, 71, "10.61.0.100"), { NOTIFY_SOCKET: notifyName });
   startDaemon("b", config(nsB!, 72, "10.61.0.101"));
   // A second daemon in b's namespace, told apart by its instance name.
   startDaemon("b2", config(nsB!, 73, "10.61.0.102", "instance two\n"));
@@ -93,6 +114,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await lab.cleanup();
+  if (notifyFd >= 0) close(notifyFd);
   // Sockets of daemons that were SIGKILLed (a failed test) stay behind: remove them.
   for (const ns of [nsA, nsB]) if (ns) rmSync(`/run/lbctl/${ns}`, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
@@ -112,6 +134,11 @@ describe("lbctl daemon with net_namespace", () => {
       for (const pid of tree) expect(netnsOf(pid), `${key} pid ${pid}`).toBe(namedNetns(ns));
     }
     expect(namedNetns(nsA)).not.toBe(namedNetns(parent));
+  });
+
+  it("tells systemd it is ready over an abstract NOTIFY_SOCKET of the namespace it started in", async () => {
+    const msgs = await until("READY", async () => notifications(), (m) => m.some((x) => x.startsWith("READY=1")));
+    expect(msgs.find((x) => x.startsWith("READY=1"))).toBe("READY=1\nSTATUS=running");
   });
 
   it("names each control socket after the namespace and instance, and `lbctl status --namespace` reaches each", async () => {
