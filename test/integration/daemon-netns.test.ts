@@ -23,7 +23,27 @@ const daemons: Record<string, SpawnedProcess> = {};
 // No --socket anywhere: an inherited $LBCTL_SOCKET would name one socket for all of them.
 const env = { LBCTL_SOCKET: "", TMPDIR: dir };
 
-function config(ns: string, vrid: number, vip: string, extra = ""): string {
+// Daemon a also checks two real servers on the LAN (b's address: one port answers, one does not);
+// only a checker inside a's namespace can reach them. The kernel has no IPVS: the checks still run.
+const VIRTUAL_SERVER = `virtual_server 10.61.0.100 80 {
+  delay_loop 1
+  lvs_sched rr
+  lvs_method NAT
+  protocol TCP
+  real_server 10.61.0.2 8080 {
+    TCP_CHECK {
+      connect_timeout 1
+    }
+  }
+  real_server 10.61.0.2 8081 {
+    TCP_CHECK {
+      connect_timeout 1
+    }
+  }
+}
+`;
+
+function config(ns: string, vrid: number, vip: string, extra = "", tail = ""): string {
   return `net_namespace ${ns}
 ${extra}vrrp_instance VI_${vrid} {
   state MASTER
@@ -36,7 +56,7 @@ ${extra}vrrp_instance VI_${vrid} {
     ${vip}/24 dev eth0
   }
 }
-`;
+${tail}`;
 }
 
 async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
@@ -106,7 +126,8 @@ beforeAll(async () => {
   notifyFd = inNetns(parent!, () => socket(1, SOCK_DGRAM, 0));
   bind(notifyFd, sockaddrUn(notifyName));
   setNonBlocking(notifyFd);
-  startDaemon("a", config(nsA!, 71, "10.61.0.100"), { NOTIFY_SOCKET: notifyName });
+  lab.spawnIn(nsB!, [...lbctlCommand(), "__demo-http", "--name", "rs", "--port", "8080"]);
+  startDaemon("a", config(nsA!, 71, "10.61.0.100", "", VIRTUAL_SERVER), { NOTIFY_SOCKET: notifyName });
   startDaemon("b", config(nsB!, 72, "10.61.0.101"));
   // A second daemon in b's namespace, told apart by its instance name.
   startDaemon("b2", config(nsB!, 73, "10.61.0.102", "instance two\n"));
@@ -130,10 +151,24 @@ describe("lbctl daemon with net_namespace", () => {
     expect(inParent.flatMap((l) => l.addr_info.map((a) => a.local))).toEqual(["127.0.0.1"]);
     for (const [key, ns] of [["a", nsA], ["b", nsB], ["b2", nsB]] as const) {
       const tree = processTree(daemons[key]!.pid);
-      expect(tree.length).toBeGreaterThanOrEqual(2); // the supervisor and its VRRP child
+      // The supervisor and its VRRP child; a's checker too.
+      expect(tree.length).toBeGreaterThanOrEqual(key === "a" ? 3 : 2);
       for (const pid of tree) expect(netnsOf(pid), `${key} pid ${pid}`).toBe(namedNetns(ns));
     }
     expect(namedNetns(nsA)).not.toBe(namedNetns(parent));
+  });
+
+  it("runs the health checks from the daemon's namespace: the real servers on its LAN are reached", async () => {
+    const health = async () => {
+      const r = await lbctl("status", "--json", "--namespace", nsA);
+      if (r.code !== 0) return r.stderr;
+      const s = JSON.parse(r.stdout) as { virtualServers: { realServers: { key: string; health: string }[] }[] };
+      return s.virtualServers.flatMap((v) => v.realServers.map((rs) => `${rs.key} ${rs.health}`));
+    };
+    // Real servers start up (keepalived's default without alpha): the refused port must go down,
+    // the answering one stay up.
+    const want = ["10.61.0.2:8080 up", "10.61.0.2:8081 down"];
+    expect(await until("health", health, (h) => JSON.stringify(h) === JSON.stringify(want))).toEqual(want);
   });
 
   it("tells systemd it is ready over an abstract NOTIFY_SOCKET of the namespace it started in", async () => {
