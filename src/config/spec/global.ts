@@ -426,7 +426,7 @@ export const globalDefsSpec: BlockSpec = {
     { key: "include_check", type: words, defaultDoc: "off", doc: "Make missing include files an error: readable, match, wildcard_match, brace_match (+/- to add/remove)." },
     { key: "config_save_dir", type: word, doc: "Directory to save configuration state before and after each reload." },
     { key: "tmp_config_directory", type: word, defaultDoc: "memory (memfd)", doc: "Directory on whose file system the configuration copy is kept." },
-    bool("data_use_instance", "Include the instance name and namespace in SIGUSR1 .data file names."),
+    bool("data_use_instance", "Include the instance name and namespace in SIGUSR1 .data file names. lbctl does so always when net_namespace or instance is set, for every dump file (.data, .stats, .json), since two daemons would otherwise overwrite each other's; this keyword changes nothing."),
   ],
   obsolete: {
     lvs_id: "'lvs_id' is not a keyword in keepalived 2.2.7 (it says \"Unknown keyword 'lvs_id'\"): remove it; use 'router_id' to name the node",
