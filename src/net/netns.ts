@@ -39,7 +39,8 @@ export function inNetnsPath<T>(path: string, fn: () => T): T {
  * Moves the calling thread into namespace `name` for good (keepalived's set_namespaces). Done by
  * the daemon's main thread before it starts anything: the children it spawns, the Workers it
  * creates and every socket it opens from then on are in that namespace. Threads that already exist
- * (the runtime's own) stay where they were; none of them opens sockets for lbctl.
+ * (the runtime's own) stay where they were; none of them opens lbctl's sockets (a host-name look-up
+ * Bun runs on a pool thread may be the exception: docs/architecture.md).
  * Throws an Error whose message is meant for the user.
  */
 export function enterNetns(name: string): void {
