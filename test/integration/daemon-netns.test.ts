@@ -247,4 +247,20 @@ describe("lbctl daemon with net_namespace", () => {
     expect(r.stderr).toContain(`${file}:1:1: cannot enter network namespace /run/netns/${nsA}: setns needs CAP_SYS_ADMIN`);
     expect(await vips(nsA)).toEqual([]);
   });
+
+  it("programs IPVS in net_namespace_ipvs: a missing one is named in the status, an existing one is entered", async () => {
+    // This kernel has no IPVS: an entered namespace shows as "IPVS not available", a missing one as itself.
+    const ipvsStatus = async (instance: string) => {
+      const r = await lbctl("status", "--json", "--namespace", nsB, "--instance", instance);
+      return r.code === 0 ? ((JSON.parse(r.stdout) as { ipvs: { error?: string } | null }).ipvs?.error ?? "") : `exit ${r.code}`;
+    };
+    const gone = `${lab.tag}gone`;
+    const vs = VIRTUAL_SERVER.replace("10.61.0.100 80", "10.61.0.110 80");
+    const missing = startDaemon("ipvs-missing", `net_namespace ${nsB}\ninstance ipvsgone\nnet_namespace_ipvs ${gone}\n${vs}`);
+    const present = startDaemon("ipvs-present", `net_namespace ${nsB}\ninstance ipvsthere\nnet_namespace_ipvs ${parent}\n${vs}`);
+    expect(await until("missing", () => ipvsStatus("ipvsgone"), (e) => e.includes("net_namespace_ipvs"))).toBe(
+      `IPVS cannot be programmed (net_namespace_ipvs: network namespace /run/netns/${gone} does not exist): virtual servers are not programmed; VRRP keeps running`);
+    expect(await until("present", () => ipvsStatus("ipvsthere"), (e) => e.startsWith("IPVS"))).toMatch(/^IPVS is not available in this kernel.*\(IPVS not available in this kernel/);
+    for (const p of [missing, present]) { p.kill("SIGTERM"); expect(await p.exited).toBe(0); }
+  });
 });
