@@ -134,6 +134,15 @@ describe("lbctl check of net_namespace, instance and net_namespace_ipvs", () => 
     expect(r.diag.list).toEqual([]);
   });
 
+  it("keeps the first of a repeated net_namespace, instance or net_namespace_ipvs, as keepalived does, and says so", () => {
+    const r = load(`net_namespace blue\nnet_namespace red\ninstance one\ninstance two\n${VI}`);
+    expect(identityOf(r.effective)).toEqual({ namespace: "blue", instance: "one" });
+    expect(r.diag.list.map((d) => `${d.severity} ${d.loc?.line}: ${d.message}`)).toEqual([
+      'warning 2: Duplicate net_namespace definition red - ignoring (the first, "blue", stays)',
+      'warning 4: Duplicate instance definition two - ignoring (the first, "one", stays)',
+    ]);
+  });
+
   it("rejects names that cannot be file names, and warns of a missing IPVS namespace", () => {
     const r = load(`net_namespace a/b\ninstance ..\nnet_namespace_ipvs lvs\n${VI}`, { netnsExists: (n) => n !== "lvs" });
     expect(r.diag.list.map((d) => `${d.severity} ${d.loc?.line}: ${d.message.split(":")[0]}`)).toEqual([

@@ -464,11 +464,11 @@ export interface GlobalRootConfig {
 }
 
 export const globalRootSettings: Field[] = [
-  { key: "net_namespace", type: word, defaultDoc: "the current namespace", doc: "Network namespace (/run/netns/NAME, made by `ip netns add`) the daemon runs in: VRRP, checks and IPVS. It must exist at start; it cannot change at a reload. Names the control socket /run/lbctl/NAME/lbctl.sock and the dump files (keepalived.NAME.data, ...), so daemons in two namespaces need no --socket; `lbctl status --namespace NAME` finds it. `lbctl daemon --namespace NAME` overrides it (keepalived -s)." },
-  { key: "net_namespace_ipvs", type: optionalWords(1, undefined, "namespace"), defaultDoc: "net_namespace", doc: "Network namespace where IPVS is programmed, when it is not the daemon's: a name from /run/netns, or nothing for the main namespace (that of PID 1). Cannot change at a reload." },
+  { key: "net_namespace", type: word, repeat: "first", defaultDoc: "the current namespace", doc: "Network namespace (/run/netns/NAME, made by `ip netns add`) the daemon runs in: VRRP, checks and IPVS. It must exist at start; it cannot change at a reload. Names the control socket /run/lbctl/NAME/lbctl.sock and the dump files (keepalived.NAME.data, ...), so daemons in two namespaces need no --socket; `lbctl status --namespace NAME` finds it. `lbctl daemon --namespace NAME` overrides it (keepalived -s)." },
+  { key: "net_namespace_ipvs", type: optionalWords(1, undefined, "namespace"), repeat: "first", defaultDoc: "net_namespace", doc: "Network namespace where IPVS is programmed, when it is not the daemon's: a name from /run/netns, or nothing for the main namespace (that of PID 1). Cannot change at a reload." },
   bool("namespace_with_ipsets", "Allow ipsets in a namespace on kernels before 3.13. No effect: lbctl has no ipsets (nftables only), like Debian's keepalived 2.2.7."),
   bool("use_pid_dir", "Create pid files in /run/keepalived."),
-  { key: "instance", type: word, doc: "Name of this daemon when several run in one namespace; it cannot change at a reload. Names the control socket /run/lbctl/lbctl_NAME.sock (/run/lbctl/NS/lbctl_NAME.sock with net_namespace) and the dump files (keepalived.NAME.data, ...); `lbctl status --instance NAME` finds it." },
+  { key: "instance", type: word, repeat: "first", doc: "Name of this daemon when several run in one namespace; it cannot change at a reload. Names the control socket /run/lbctl/lbctl_NAME.sock (/run/lbctl/NS/lbctl_NAME.sock with net_namespace) and the dump files (keepalived.NAME.data, ...); `lbctl status --instance NAME` finds it." },
   { key: "child_wait_time", type: int(0), default: 5, doc: "Seconds the parent waits for children to exit on termination." },
   bool("linkbeat_use_polling", "Poll media link state (MII/ethtool/ioctl) instead of netlink."),
 ];
