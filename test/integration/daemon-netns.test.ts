@@ -263,4 +263,29 @@ describe("lbctl daemon with net_namespace", () => {
     expect(await until("present", () => ipvsStatus("ipvsthere"), (e) => e.startsWith("IPVS"))).toMatch(/^IPVS is not available in this kernel.*\(IPVS not available in this kernel/);
     for (const p of [missing, present]) { p.kill("SIGTERM"); expect(await p.exited).toBe(0); }
   });
+
+  it("keepalived 2.2.7, the reference, started the same way: moves into net_namespace, pid files under /run/keepalived/NS", async () => {
+    // a's daemon is stopped by now; keepalived takes another router id on a's side of the LAN.
+    const file = join(dir, "keepalived.conf");
+    writeFileSync(file, config(nsA, 79, "10.61.0.109", "instance ka\n"));
+    const ka = lab.spawnIn(parent, ["keepalived", "-n", "-l", "-D", "-G", "-P", "-f", file]);
+    const pidFile = `/run/keepalived/${nsA}/keepalived_ka.pid`;
+    try {
+      await until("keepalived pid files", async () => existsSync(pidFile) && existsSync(`/run/keepalived/${nsA}/vrrp_ka.pid`), (v) => v);
+      expect(Number(readFileSync(pidFile, "utf8").trim())).toBe(ka.pid);
+      for (const pid of processTree(ka.pid)) expect(netnsOf(pid)).toBe(namedNetns(nsA));
+      await until("keepalived VIP", () => vips(nsA), (v) => v.includes("10.61.0.109"));
+    } finally {
+      ka.kill("SIGTERM");
+      await ka.exited;
+    }
+    // It removes its directory at exit, as lbctl does its socket's.
+    expect(existsSync(`/run/keepalived/${nsA}`)).toBe(false);
+    // A namespace that does not exist: keepalived logs it and exits with status 0 (lbctl: 1).
+    const missing = `${lab.tag}nope`;
+    writeFileSync(file, config(missing, 79, "10.61.0.109"));
+    const r = await lab.exec(parent, ["keepalived", "-n", "-l", "-D", "-G", "-P", "-f", file], { timeoutMs: 20_000 });
+    expect(r.stdout + r.stderr).toContain(`Unable to set network namespace ${missing} - exiting`);
+    expect(r.code).toBe(0);
+  });
 });

@@ -1,7 +1,7 @@
 // How a daemon is named by net_namespace/instance (control socket, dump and drain files), how a
 // client command finds it, and what a reload may not change. keepalived 2.2.7's names, checked by
-// running it (test/integration/daemon-netns.test.ts has the run): /run/keepalived/NS/keepalived_INST.pid,
-// and with data_use_instance /tmp/keepalived.NS_INST.data.
+// running it: /run/keepalived/NS/keepalived_INST.pid (test/integration/daemon-netns.test.ts runs it),
+// and with data_use_instance /tmp/keepalived.NS_INST.data (seen by hand; .stats and .json keep their names).
 import { describe, expect, it } from "vitest";
 import { loadConfigText } from "../../src/config/load.ts";
 import type { CheckEnv } from "../../src/config/env.ts";
