@@ -204,8 +204,11 @@ function globalLines(input: DumpInput, process: "vrrp" | "check"): string[] {
   const garpDelay = g.vrrp_garp_master_delay ?? 5, garpRepeat = g.vrrp_garp_master_repeat ?? 5;
   const out = [
     "------< Global definitions >------",
-    ` Network namespace = ${typeof gx.net_namespace === "string" ? gx.net_namespace : "(default)"}`,
-    " Network namespace ipvs = (main namespace)",
+    // net_namespace is a top-level setting, not one of global_defs.
+    ` Network namespace = ${typeof input.config.net_namespace === "string" ? input.config.net_namespace : "(default)"}`,
+    // keepalived's words, odd as they are: unset is "(main namespace)", the keyword alone "(default)".
+    ` Network namespace ipvs = ${!Array.isArray(input.config.net_namespace_ipvs) ? "(main namespace)" : input.config.net_namespace_ipvs.length ? String(input.config.net_namespace_ipvs[0]) : "(default)"}`,
+    ...(typeof input.config.instance === "string" ? [` Instance name = ${input.config.instance}`] : []),
     ` Router ID = ${g.router_id ?? input.hostname}`,
   ];
   if (g.smtp_server) out.push(` Smtp server = ${g.smtp_server.host}`, ` Smtp server port = ${g.smtp_server.port ?? 25}`);

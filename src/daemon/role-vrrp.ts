@@ -1,5 +1,6 @@
 // The VRRP child: maps each configuration onto the VRRP runtime and reports its state.
 // It runs nothing else, so its heap stays small and its timers precise (see architecture.md).
+import { ipvsNamespacePath } from "./instance-names.ts";
 import type { GlobalDefsConfig } from "../config/spec/global.ts";
 import type { Model } from "../config/schema.ts";
 import { setRealtimePriorityAllThreads } from "../net/realtime.ts";
@@ -72,7 +73,8 @@ class SyncDaemonDriver {
   private unavailable = false;
   private queue: Promise<void> = Promise.resolve();
 
-  constructor(private readonly ctx: RoleContext, private cfg: LvsSyncDaemonConfig) {}
+  /** netnsPath: net_namespace_ipvs, where keepalived also runs the sync daemon (it is IPVS's). */
+  constructor(private readonly ctx: RoleContext, private cfg: LvsSyncDaemonConfig, private readonly netnsPath?: string) {}
 
   reconfigure(cfg: LvsSyncDaemonConfig, state: string | null): void {
     const changed = JSON.stringify(cfg) !== JSON.stringify(this.cfg);
@@ -90,7 +92,7 @@ class SyncDaemonDriver {
       const commands = syncDaemonCommands(this.cfg, this.running, wanted);
       if (commands.length === 0) return;
       if (!this.client && !this.unavailable) {
-        const opened = await IpvsClient.open();
+        const opened = await IpvsClient.open({ netnsPath: this.netnsPath });
         if (opened.ok) this.client = opened.value;
         else {
           this.unavailable = true;
@@ -119,7 +121,8 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
   const followSyncd = (effective: Model) => {
     const cfg = ((effective.global_defs ?? {}) as Partial<GlobalDefsConfig>).lvs_sync_daemon;
     if (!cfg) { void syncd?.set(null); syncd = null; return; }
-    syncd ??= new SyncDaemonDriver(ctx, cfg);
+    // net_namespace_ipvs cannot change at a reload (the supervisor refuses it), so the first one holds.
+    syncd ??= new SyncDaemonDriver(ctx, cfg, ipvsNamespacePath(effective));
     syncd.reconfigure(cfg, instanceState(cfg.instance));
   };
   let statusTimer: ReturnType<typeof setInterval> | null = null;
