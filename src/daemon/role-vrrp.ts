@@ -6,6 +6,7 @@ import { setRealtimePriorityAllThreads } from "../net/realtime.ts";
 import { IFA_F_SECONDARY, Rtnl, type AddressInfo } from "../netlink/rtnetlink.ts";
 import { insecureScript, statOwner } from "../util/script-security.ts";
 import { lookupUser } from "../util/users.ts";
+import { machineEnv } from "../config/machine-env.ts";
 import { ReceivePathError } from "../net/receiver.ts";
 import { startVrrpRuntime, type RuntimeStatus, type VrrpRuntime } from "../vrrp/runtime.ts";
 import type { RoleContext, RoleFactory, RoleWorker } from "./role.ts";
@@ -153,12 +154,17 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
   };
 
   async function apply(effective: Model, reload: boolean): Promise<void> {
-    const { config, problems } = vrrpRuntimeConfig(effective, {
+    const machine = machineEnv({ checkInterfaces: false });
+    const { config, model } = vrrpRuntimeConfig(effective, {
       primaryAddress: await primaryLookup(effective),
       user: (u, g) => lookupUser(u, g),
+      userExists: (u) => lookupUser(u) !== undefined,
+      fileExists: machine.fileExists,
+      isExecutable: machine.isExecutable,
       insecure: (program) => insecureScript(program, statOwner),
     });
-    for (const p of problems) ctx.log("err", `(${p.instance}) not started: ${p.message}`, p.instance);
+    // The model's verdicts, in the words `lbctl check` prints: what is disabled is not run.
+    for (const v of model.verdicts) ctx.log(v.severity === "error" ? "err" : "warning", v.message, v.type === "notStarted" ? v.instance : undefined);
     if (!runtime) {
       const global = (effective.global_defs ?? {}) as Partial<GlobalDefsConfig>;
       runtime = await startVrrpRuntime({

@@ -20,14 +20,17 @@ vrrp_instance VI_1 {
   interface eth0
   virtual_router_id 51
   advert_int 2
-  authentication { auth_type PASS auth_pass 123456789 }
+  authentication {
+    auth_type PASS
+    auth_pass 123456789
+  }
   virtual_ipaddress { 192.168.1.10/24 dev eth0 }
 }`);
     expect(problems).toEqual([]);
     const p = instances[0]!.params;
     expect(p).toMatchObject({
       name: "VI_1", vrid: 51, version: 2, family: 4, interface: "eth0", priority: 100, advertIntervalMs: 2000,
-      initialState: "BACKUP", authType: "pass", vips: ["192.168.1.10"], primaryIp: "10.0.0.1",
+      initialState: "BACKUP", authType: "pass", authPass: "12345678", vips: ["192.168.1.10"], primaryIp: "10.0.0.1",
       garpMasterDelayMs: 7000, garpMasterRepeat: 5, garpLowerPrioDelayMs: 7000, downTimerAdverts: 3,
     });
   });
@@ -99,8 +102,8 @@ vrrp_instance VI_1 {
     expect(config.instances[0]!.notify).toEqual({ master: "/usr/local/bin/safe.sh master", backup: undefined, fault: undefined, stop: undefined, generic: undefined });
     expect(config.scripts).toEqual([]);
     expect(problems).toEqual([
-      { instance: "VI_1", message: "not running '/opt/unsafe/notify.sh': /opt/unsafe/notify.sh is writable by a non-root user (enable_script_security)" },
       { instance: "vrrp_script chk", message: "not running '/opt/unsafe/chk.sh': /opt/unsafe/chk.sh is writable by a non-root user (enable_script_security)" },
+      { instance: "VI_1", message: "not running '/opt/unsafe/notify.sh': /opt/unsafe/notify.sh is writable by a non-root user (enable_script_security)" },
     ]);
   });
 
