@@ -1,6 +1,8 @@
 // lbctl config show: the effective configuration, every default filled in.
 import { stringify } from "smol-toml";
 import { blockToToml } from "../config/schema.ts";
+import { resolveVrrp, resolvedView } from "../config/resolve-vrrp.ts";
+import { machineEnv } from "../config/machine-env.ts";
 import { rootSpec } from "../config/spec/root.ts";
 import type { Command } from "./command.ts";
 import { formatDiagnostics, LOAD_OPTIONS, loadFromArgs, parseCommandArgs, summaryLine, USAGE_EXIT } from "./config-cli.ts";
@@ -26,8 +28,13 @@ const cmd: Command = {
     const { path, loaded } = r;
     process.stderr.write(formatDiagnostics(loaded.diag));
     if (loaded.diag.hasErrors) { process.stderr.write(summaryLine(loaded.diag, path) + "\n"); return 1; }
+    // --json adds `vrrp_resolved`: every instance as the daemon runs it and keepalived's verdicts
+    // (the model `lbctl check`, the daemon and the keepalived dumps all read; resolve-vrrp.ts).
+    const resolved = Object.keys(loaded.effective.vrrp_instance ?? {}).length > 0
+      ? { vrrp_resolved: resolvedView(resolveVrrp(loaded.effective, machineEnv({ checkInterfaces: false }))) }
+      : {};
     process.stdout.write(args.values.json
-      ? JSON.stringify(loaded.effective, null, 2) + "\n"
+      ? JSON.stringify({ ...loaded.effective, ...resolved }, null, 2) + "\n"
       : stringify(blockToToml(loaded.effective, rootSpec)) + "\n");
     return 0;
   },

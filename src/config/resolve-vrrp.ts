@@ -156,8 +156,8 @@ const OWNER_PRIORITY = 255;
 export function resolveVrrp(effective: Model, env: ResolveEnv = {}): ResolvedVrrp {
   const v = vrrpPart(effective);
   const g = (effective.global_defs ?? {}) as Partial<GlobalDefsConfig>;
-  const verdicts: VrrpVerdict[] = [];
-  const runScripts: RunScript[] = [];
+  let verdicts: VrrpVerdict[] = [];
+  let runScripts: RunScript[] = [];
   const userExists = (u: string) => env.userExists?.(u) ?? true;
   const defaultScriptUser = g.script_user
     ? { user: g.script_user.user, group: g.script_user.group }
@@ -191,7 +191,8 @@ export function resolveVrrp(effective: Model, env: ResolveEnv = {}): ResolvedVrr
   };
 
   // vrrp_scripts: a user that does not exist removes the script at parse time; the file is only
-  // looked at when something tracks the script.
+  // looked at when something tracks the script. Their verdicts are listed after the instances'
+  // (the order `keepalived -t` and `lbctl check` report them in).
   const used = new Set<string>();
   for (const holder of [...Object.values(v.vrrp_instance), ...Object.values(v.vrrp_sync_group)]) for (const r of holder.track_script) used.add(r.name);
   const scripts: Record<string, ResolvedScript> = {};
@@ -207,6 +208,9 @@ export function resolveVrrp(effective: Model, env: ResolveEnv = {}): ResolvedVrr
     }
     scripts[name] = r;
   }
+  const scriptVerdicts = verdicts, scriptRuns = runScripts;
+  verdicts = [];
+  runScripts = [];
 
   // Sync groups: an instance belongs to the first group that names it.
   const groupOf = new Map<string, string>();
@@ -225,6 +229,8 @@ export function resolveVrrp(effective: Model, env: ResolveEnv = {}): ResolvedVrr
   const instances = Object.entries(v.vrrp_instance).map(([name, inst]) =>
     resolveInstance(name, inst, { v, g, env, verdicts, scripts, group: groupOf.get(name) ?? null, syncGroups, runScript }));
 
+  verdicts.push(...scriptVerdicts);
+  runScripts.push(...scriptRuns);
   for (const k of ["notify_fifo_script", "vrrp_notify_fifo_script", "startup_script", "shutdown_script"] as const) {
     runScript(g[k], k, "global_defs", locOfKey(g, k));
   }
@@ -365,5 +371,41 @@ function resolveTracks(name: string, inst: VrrpInstanceConfig, why: ResolvedInst
       (r) => `(${name}) ignoring weight from tracked file ${r.name} due to ${reason}. specify weight 0`),
     processes: keep("process", inst.track_process, (r) => (v.vrrp_track_process[r.name]?.process?.length ? v.vrrp_track_process[r.name]!.weight.value : undefined),
       (r) => `(${name}) ignoring weight from tracked process ${r.name} due to ${reason}. specify weight 0`),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// A plain JSON view of the model, for `lbctl config show --json` and the tests that compare
+// every view with it: settings as resolved, verdicts with where they come from.
+
+export interface ResolvedInstanceView extends Omit<ResolvedInstance, "config" | "track" | "vips" | "excludedVips" | "auth"> {
+  auth: "none" | "pass";
+  vips: string[];
+  excludedVips: string[];
+  track: Record<"interfaces" | "scripts" | "files" | "processes", { name: string; weight: number; reverse: boolean }[]>;
+}
+
+export interface ResolvedVrrpView {
+  instances: ResolvedInstanceView[];
+  syncGroups: ResolvedSyncGroup[];
+  /** The scripts that are not run, and why. */
+  disabledScripts: { name: string; reason: string }[];
+  verdicts: { type: VrrpVerdict["type"]; severity: "error" | "warning"; message: string; at?: string }[];
+}
+
+export function resolvedView(m: ResolvedVrrp): ResolvedVrrpView {
+  const trackView = (t: ResolvedTrack[]) => t.map(({ name, weight, reverse }) => ({ name, weight, reverse }));
+  const addr = (v: VirtualIpConfig) => (v.prefix === (v.family === 4 ? 32 : 128) ? v.address : `${v.address}/${v.prefix}`);
+  return {
+    instances: m.instances.map(({ config: _config, track, vips, excludedVips, auth, ...rest }) => ({
+      ...rest,
+      auth: auth.type,
+      vips: vips.map(addr),
+      excludedVips: excludedVips.map(addr),
+      track: { interfaces: trackView(track.interfaces), scripts: trackView(track.scripts), files: trackView(track.files), processes: trackView(track.processes) },
+    })),
+    syncGroups: m.syncGroups,
+    disabledScripts: Object.values(m.scripts).filter((s) => s.disabled).map((s) => ({ name: s.name, reason: s.disabled!.reason })),
+    verdicts: m.verdicts.map((v) => ({ type: v.type, severity: v.severity, message: v.message, ...(v.loc ? { at: `${v.loc.file}:${v.loc.line}:${v.loc.col}` } : {}) })),
   };
 }
