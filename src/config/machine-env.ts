@@ -5,6 +5,7 @@ import { hostname } from "node:os";
 import { NETLINK_ROUTE } from "../netlink/message.ts";
 import { addressDumpRequest, linkDumpRequest, parseAddressMessage, parseLinkMessage } from "../netlink/rtnetlink.ts";
 import { NetlinkSocket } from "../netlink/socket.ts";
+import { insecureScript, statOwner } from "../util/script-security.ts";
 import type { VrrpCheckEnv } from "./validate-vrrp.ts";
 
 export interface MachineEnvOptions {
@@ -44,6 +45,8 @@ export function machineEnv(opts: MachineEnvOptions = {}): VrrpCheckEnv {
       return users.has(name);
     },
     hostname: hostname(),
+    // The daemon refuses such scripts under enable_script_security; check says so first.
+    insecure: (program) => insecureScript(program, statOwner),
   };
   if (opts.checkInterfaces ?? true) {
     // An interface name never holds '/', so it cannot escape /sys/class/net.

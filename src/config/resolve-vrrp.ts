@@ -46,6 +46,8 @@ export type VrrpVerdict = { message: string; severity: "error" | "warning"; loc?
       owner: string;
       command: string;
       reason: "not found" | "not executable" | "insecure" | "unknown user";
+      /** For "insecure": which part of the path another user could change. */
+      detail?: string;
     }
   | { type: "weightIgnored"; instance: string; kind: TrackerKind; name: string; reason: "SYNC group" | "address owner" }
   | { type: "notStarted"; instance: string; reason: string }
@@ -166,8 +168,8 @@ export function resolveVrrp(effective: Model, env: ResolveEnv = {}): ResolvedVrr
 
   /** keepalived's checks before it runs a script; returns the verdict that stops it, if any. */
   const judge = (command: string, what: string, owner: string, runAs: string, loc: SourceLoc | undefined, user?: string): (VrrpVerdict & { type: "scriptDisabled" }) | undefined => {
-    const disable = (reason: "not found" | "not executable" | "insecure" | "unknown user", message: string, severity: "error" | "warning" = "warning") => {
-      const verdict = { type: "scriptDisabled" as const, what, owner, command, reason, message, severity, loc };
+    const disable = (reason: "not found" | "not executable" | "insecure" | "unknown user", message: string, severity: "error" | "warning" = "warning", detail?: string) => {
+      const verdict = { type: "scriptDisabled" as const, what, owner, command, reason, message, severity, loc, ...(detail !== undefined ? { detail } : {}) };
       verdicts.push(verdict);
       return verdict;
     };
@@ -180,7 +182,8 @@ export function resolveVrrp(effective: Model, env: ResolveEnv = {}): ResolvedVrr
     }
     if (secure && runAs === "root" && env.insecure) {
       const why = env.insecure(path);
-      if (why !== undefined) return disable("insecure", `Disabling ${what} since '${path}' is insecure: ${why} (enable_script_security)`);
+      // keepalived 2.2.7 -t: "Disabling track script chk due to insecure".
+      if (why !== undefined) return disable("insecure", `Disabling ${what} due to insecure (${why}; enable_script_security)`, "warning", why);
     }
     runScripts.push({ what, runAs, loc });
     return undefined;

@@ -15,6 +15,8 @@ import { parseIp } from "./values.ts";
 export interface VrrpCheckEnv extends CheckEnv {
   /** Addresses (without prefix) configured on an interface, for the address-owner check. */
   interfaceAddresses?(name: string): string[];
+  /** Why a program may not run as root under enable_script_security; absent = not checked. */
+  insecure?(program: string): string | undefined;
 }
 
 interface Ctx {

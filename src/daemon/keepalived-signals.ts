@@ -15,7 +15,6 @@ import { randomBytes } from "node:crypto";
 import type { Model } from "../config/schema.ts";
 import { machineEnv } from "../config/machine-env.ts";
 import { resolveVrrp } from "../config/resolve-vrrp.ts";
-import { insecureScript, statOwner } from "../util/script-security.ts";
 import type { StatusV1 } from "./api-types.ts";
 import {
   DUMP_FILES, SIGNUM_JSON, formatKeepalivedCheckData, formatKeepalivedData, formatKeepalivedJson, formatKeepalivedStats,
@@ -62,8 +61,7 @@ export interface DumpWriterOptions {
 export function writeDump(kind: DumpKind, o: DumpWriterOptions): string[] {
   const config = o.config();
   // The same verdicts the VRRP child acted on (a script it disabled is not listed as tracked).
-  const machine = machineEnv({ checkInterfaces: false });
-  const model = resolveVrrp(config, { fileExists: machine.fileExists, isExecutable: machine.isExecutable, userExists: machine.userExists, insecure: (p) => insecureScript(p, statOwner) });
+  const model = resolveVrrp(config, machineEnv({ checkInterfaces: false }));
   const input: DumpInput = { status: o.status(), config, hostname: o.hostname, ifindex: sysIfindex, model };
   const files: [string, string][] = [];
   if (kind === "data") {

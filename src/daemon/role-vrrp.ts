@@ -4,7 +4,6 @@ import type { GlobalDefsConfig } from "../config/spec/global.ts";
 import type { Model } from "../config/schema.ts";
 import { setRealtimePriorityAllThreads } from "../net/realtime.ts";
 import { IFA_F_SECONDARY, Rtnl, type AddressInfo } from "../netlink/rtnetlink.ts";
-import { insecureScript, statOwner } from "../util/script-security.ts";
 import { lookupUser } from "../util/users.ts";
 import { machineEnv } from "../config/machine-env.ts";
 import { ReceivePathError } from "../net/receiver.ts";
@@ -154,14 +153,11 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
   };
 
   async function apply(effective: Model, reload: boolean): Promise<void> {
-    const machine = machineEnv({ checkInterfaces: false });
+    // The same look-ups as `lbctl check` (machineEnv), so both reach the same verdicts.
     const { config, model } = vrrpRuntimeConfig(effective, {
+      ...machineEnv({ checkInterfaces: false }),
       primaryAddress: await primaryLookup(effective),
       user: (u, g) => lookupUser(u, g),
-      userExists: (u) => lookupUser(u) !== undefined,
-      fileExists: machine.fileExists,
-      isExecutable: machine.isExecutable,
-      insecure: (program) => insecureScript(program, statOwner),
     });
     // The model's verdicts, in the words `lbctl check` prints: what is disabled is not run.
     for (const v of model.verdicts) ctx.log(v.severity === "error" ? "err" : "warning", v.message, v.type === "notStarted" ? v.instance : undefined);

@@ -126,7 +126,7 @@ export function runtimeConfigOf(model: ResolvedVrrp, effective: Model, look: Pic
   const { instances, problems } = instancesOf(model);
   for (const v of model.verdicts) {
     // The enable_script_security verdicts, as the VRRP child has always reported them.
-    if (v.type === "scriptDisabled" && v.reason === "insecure") problems.push({ instance: v.owner, message: `not running '${v.command}': ${v.message.replace(/^.* is insecure: /, "")}` });
+    if (v.type === "scriptDisabled" && v.reason === "insecure") problems.push({ instance: v.owner, message: `not running '${v.command}': ${v.detail} (enable_script_security)` });
   }
   const dflt = model.defaultScriptUser;
   const scriptUser = dflt.user !== "root" ? look.user(dflt.user, dflt.group) : undefined;

@@ -102,8 +102,8 @@ vrrp_instance VI_1 {
     expect(config.instances[0]!.notify).toEqual({ master: "/usr/local/bin/safe.sh master", backup: undefined, fault: undefined, stop: undefined, generic: undefined });
     expect(config.scripts).toEqual([]);
     expect(problems).toEqual([
-      { instance: "vrrp_script chk", message: "not running '/opt/unsafe/chk.sh': /opt/unsafe/chk.sh is writable by a non-root user (enable_script_security)" },
       { instance: "VI_1", message: "not running '/opt/unsafe/notify.sh': /opt/unsafe/notify.sh is writable by a non-root user (enable_script_security)" },
+      { instance: "vrrp_script chk", message: "not running '/opt/unsafe/chk.sh': /opt/unsafe/chk.sh is writable by a non-root user (enable_script_security)" },
     ]);
   });
 
