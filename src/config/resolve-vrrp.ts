@@ -283,6 +283,13 @@ function resolveInstance(name: string, inst: VrrpInstanceConfig, c: InstanceCtx)
   if (strict && (inst.garp_lower_prio_repeat ?? 0) > 0) reset("garp_lower_prio_repeat", `(${name}) Strict mode requires no repeat garps. resetting`);
   if (strict && version === 2 && inst.accept === true) reset("accept", `(${name}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting`);
   const accept = strict ? version === 3 && inst.accept === true : inst.accept ?? true;
+  // Authentication: VRRPv2 only, never with strict (RFC 3768 removed it), and not without a password.
+  if (inst.authentication) {
+    const who = `(${name})`;
+    if (inst.authentication.auth_pass === undefined) reset("authentication", `${who} Authentication specified but no password given. Ignoring`);
+    else if (version === 3) reset("authentication", `${who} VRRP version 3 does not support authentication. Ignoring.`);
+    else if (strict) reset("authentication", `${who} Strict mode does not support authentication. Ignoring.`);
+  }
   const pass = inst.authentication?.auth_type === "PASS" ? inst.authentication.auth_pass : undefined;
   const auth = pass !== undefined && version === 2 && !strict ? { type: "pass" as const, pass: pass.slice(0, 8) } : { type: "none" as const };
 
@@ -411,4 +418,13 @@ export function resolvedView(m: ResolvedVrrp): ResolvedVrrpView {
     disabledScripts: Object.values(m.scripts).filter((s) => s.disabled).map((s) => ({ name: s.name, reason: s.disabled!.reason })),
     verdicts: m.verdicts.map((v) => ({ type: v.type, severity: v.severity, message: v.message, ...(v.loc ? { at: `${v.loc.file}:${v.loc.line}:${v.loc.col}` } : {}) })),
   };
+}
+
+/** The verdicts that concern one instance: its own, and those on the scripts it tracks or runs (for `lbctl status`). */
+export function instanceVerdicts(m: ResolvedVrrp, name: string): string[] {
+  const r = m.instances.find((i) => i.name === name);
+  const tracked = new Set((r?.config.track_script ?? []).map((t) => `vrrp_script ${t.name}`));
+  return m.verdicts
+    .filter((v) => v.type !== "notStarted" && (v.type === "scriptDisabled" ? v.owner === name || tracked.has(v.owner) : v.instance === name))
+    .map((v) => v.message);
 }

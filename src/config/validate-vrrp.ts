@@ -124,7 +124,9 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig): void {
   const unicast = inst.unicast_peer.length > 0;
   const family = instanceFamily(inst);
   const fam = family === 4 ? "IPv4" : "IPv6";
-  const strict = inst.strict_mode ?? c.g.vrrp_strict;
+  // Version and strict mode as resolved once for every consumer (resolve-vrrp.ts).
+  const resolved = c.model.instances.find((r) => r.name === name)!;
+  const strict = resolved.strict;
   const priority = instancePriority(inst);
 
   if (inst.virtual_router_id === undefined) diag.error(`${who} the virtual router id must be set (virtual_router_id 1..255)`, here);
@@ -163,7 +165,7 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig): void {
   }
 
   // Versions and authentication.
-  const version = family === 6 ? 3 : inst.version ?? c.g.vrrp_version;
+  const version = resolved.version;
   if (inst.version === 2 && family === 6) diag.error(`${who} vrrp_version 2 conflicts with IPv6 addresses (IPv6 needs VRRPv3)`, at("version"));
   if (version === 2 && !Number.isInteger(inst.advert_int)) {
     diag.warning(`${who} VRRPv2 advertisement interval ${inst.advert_int}s must be an integer. rounding to ${Math.max(1, Math.round(inst.advert_int))}`, at("advert_int"));
@@ -173,11 +175,7 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig): void {
   } else if (version === 3 && Math.abs(inst.advert_int * 100 - Math.round(inst.advert_int * 100)) > 1e-6) {
     diag.warning(`${who} VRRPv3 advertisement interval ${inst.advert_int}s must be in units of 10ms - rounding`, at("advert_int"));
   }
-  if (inst.authentication) {
-    if (inst.authentication.auth_pass === undefined) diag.warning(`${who} Authentication specified but no password given. Ignoring`, at("authentication"));
-    else if (version === 3) diag.warning(`${who} VRRP version 3 does not support authentication. Ignoring.`, at("authentication"));
-    else if (strict) diag.warning(`${who} Strict mode does not support authentication. Ignoring.`, at("authentication"));
-  }
+  // Authentication ignored (v3, strict, no password): a verdict of the resolved model, reported with the others.
 
   // State, preemption and priority.
   if (inst.nopreempt && priority === 255) diag.warning(`${who} nopreempt is incompatible with priority 255. resetting nopreempt`, at("nopreempt"));

@@ -65,7 +65,7 @@ async function run(ns: string, argv: string[]): Promise<{ code: number; out: str
   return { code, out: o.stdout + o.stderr };
 }
 
-interface Status { vrrp: { instances: { name: string; state: string; basePriority: number; effectivePriority: number }[] } }
+interface Status { vrrp: { instances: { name: string; state: string; basePriority: number; effectivePriority: number; verdicts?: string[] }[] } }
 
 describe("a track script that is not found (lbctl daemon and keepalived 2.2.7)", () => {
   it("check says Disabling...; the daemon keeps priority 100, never runs it, and keepalived (90) agrees it is master", async () => {
@@ -88,6 +88,8 @@ describe("a track script that is not found (lbctl daemon and keepalived 2.2.7)",
       await sleep(3500);
       const vi1 = (await status()).vrrp.instances.find((i) => i.name === "VI_1")!;
       expect([vi1.state, vi1.basePriority, vi1.effectivePriority]).toEqual(["MASTER", 100, 100]);
+      // status says why, in check's words.
+      expect(vi1.verdicts).toEqual([`Disabling track script chk_haproxy since '${MISSING}' is not found`]);
       expect(await holds(lab, ka, VIP)).toBe(false);
       expect(k.logs()).toContain("Disabling track script chk_haproxy since not found/accessible");
       expect(k.logs()).toMatch(/\(VI_1\) Entering BACKUP STATE/);

@@ -9,10 +9,11 @@ import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { loadConfigText } from "../../src/config/load.ts";
 import type { CheckEnv } from "../../src/config/env.ts";
-import { resolveVrrp, resolvedView, type ResolveEnv, type ResolvedInstance } from "../../src/config/resolve-vrrp.ts";
+import { instanceVerdicts, resolveVrrp, resolvedView, type ResolveEnv, type ResolvedInstance } from "../../src/config/resolve-vrrp.ts";
 import { vrrpRuntimeConfig } from "../../src/daemon/vrrp-config.ts";
 import { formatKeepalivedData, formatKeepalivedJson } from "../../src/daemon/keepalived-dump.ts";
-import { API_VERSION, type StatusV1, type VrrpInstanceV1 } from "../../src/daemon/api-types.ts";
+import { API_VERSION, vrrpFromChild, type StatusV1, type VrrpInstanceV1 } from "../../src/daemon/api-types.ts";
+import { formatStatus } from "../../src/console/format.ts";
 import { formatDiagnostic } from "../../src/config/diagnostics.ts";
 
 const MISSING = "/usr/local/bin/does-not-exist.sh";
@@ -395,5 +396,33 @@ describe("one model, printed by every view", () => {
     expect(shown.vrrp_resolved.instances.map((i) => [i.name, i.version, i.accept, i.lowerPrioNoAdvert])).toEqual(
       model.instances.map((r) => [r.name, r.version, r.accept, r.lowerPrioNoAdvert]));
     expect(shown.vrrp_resolved.disabledScripts).toEqual([{ name: "chk_haproxy", reason: "not found" }]);
+  });
+});
+
+describe("lbctl status shows the model's verdicts", () => {
+  const loaded = load(AGREE);
+  const model = resolveVrrp(loaded.effective, { ...env, primaryAddress: (i: string, f: 4 | 6) => (f === 4 && i === "eth0" ? "10.0.0.1" : undefined) });
+
+  it("each instance carries the verdicts on itself and on the scripts it tracks; instances that do not run say why", () => {
+    expect(instanceVerdicts(model, "VI_1")).toEqual([
+      "(VI_1) Strict mode does not support authentication. Ignoring.",
+      `Disabling track script chk_haproxy since '${MISSING}' is not found`,
+    ]);
+    expect(instanceVerdicts(model, "VI_2")).toEqual(["(VI_2) ignoring tracked script chk_ok with weights due to SYNC group"]);
+    expect(instanceVerdicts(model, "VI_3")).toEqual([]);
+    // What the VRRP child sends (role-vrrp.ts) and the supervisor reads.
+    const vrrp = vrrpFromChild({
+      instances: [{ name: "VI_1", state: "MASTER", basePriority: 100, effectivePriority: 100, verdicts: instanceVerdicts(model, "VI_1") }],
+      notStarted: model.instances.filter((r) => r.notStarted).map((r) => ({ name: r.name, reason: r.notStarted })),
+      unmatched: { unknownVrid: 0, malformed: 0 },
+    });
+    expect(vrrp.notStarted).toEqual([{ name: "V6", reason: "interface eth0 has no IPv6 address to send adverts from" }]);
+    const text = formatStatus({
+      apiVersion: API_VERSION,
+      daemon: { version: "t", pid: 1, startedAt: 0, configPath: "t.conf", configReason: "given with -f", reloadCount: 0, lastReload: null },
+      children: [], vrrp, virtualServers: [], ipvs: null,
+    }, 0);
+    expect(text).toContain("V6: not started: interface eth0 has no IPv6 address to send adverts from\n");
+    expect(text).toContain(`VI_1: Disabling track script chk_haproxy since '${MISSING}' is not found\n`);
   });
 });
