@@ -12,6 +12,8 @@ const usage = "lbctl config show [-f FILE] [--json] [--config-id ID] [--no-inter
 const cmd: Command = {
   summary: [
     "Show the effective configuration: every setting, defaults included, as TOML (or JSON with --json).",
+    "--json adds vrrp_resolved: each VRRP instance as the daemon runs it (vrrp_strict, inheritance, version)",
+    "and keepalived's verdicts (scripts disabled, tracking weights ignored), the ones `lbctl check` prints.",
     "Problems go to standard error; with errors nothing is shown (exit 1).",
     "FILE defaults as for `lbctl check`: /etc/lbctl/lbctl.toml if it sets anything, else /etc/keepalived/keepalived.conf.",
   ].join("\n"),
