@@ -271,6 +271,8 @@ vrrp_instance VI_3 {
   version 3
   accept
   advert_int 0.5
+  notify_master ${MISSING}
+  notify_backup /usr/bin/true
   virtual_ipaddress {
     10.0.0.53
   }
@@ -315,6 +317,8 @@ describe("one model, printed by every view", () => {
     // What it means, checked against keepalived: strict and the disabled script.
     expect(config.instances.find((i) => i.name === "VI_1")).toMatchObject({ lowerPrioNoAdvert: true, accept: false, authType: "none", checkUnicastSrc: true });
     expect(config.instances.find((i) => i.name === "VI_3")).toMatchObject({ version: 3, accept: true });
+    // A notify script check disables is not run either.
+    expect(config.instances.find((i) => i.name === "VI_3")!.notify).toEqual({ master: undefined, backup: "/usr/bin/true", fault: undefined, stop: undefined, generic: undefined });
   });
 
   it("lbctl check prints the model's verdicts, at file:line", () => {
@@ -324,6 +328,7 @@ describe("one model, printed by every view", () => {
     }
     expect(printed).toContain(`t.conf:7:3: warning: Disabling track script chk_haproxy since '${MISSING}' is not found`);
     expect(printed).toContain("t.conf:46:5: warning: (VI_2) ignoring tracked script chk_ok with weights due to SYNC group");
+    expect(printed).toContain(`t.conf:58:3: warning: Disabling vrrp_instance VI_3 notify_master since '${MISSING}' is not found`);
   });
 
   function status(): StatusV1 {
@@ -409,7 +414,7 @@ describe("lbctl status shows the model's verdicts", () => {
       `Disabling track script chk_haproxy since '${MISSING}' is not found`,
     ]);
     expect(instanceVerdicts(model, "VI_2")).toEqual(["(VI_2) ignoring tracked script chk_ok with weights due to SYNC group"]);
-    expect(instanceVerdicts(model, "VI_3")).toEqual([]);
+    expect(instanceVerdicts(model, "VI_3")).toEqual([`Disabling vrrp_instance VI_3 notify_master since '${MISSING}' is not found`]);
     // What the VRRP child sends (role-vrrp.ts) and the supervisor reads.
     const vrrp = vrrpFromChild({
       instances: [{ name: "VI_1", state: "MASTER", basePriority: 100, effectivePriority: 100, verdicts: instanceVerdicts(model, "VI_1") }],
