@@ -274,7 +274,11 @@ function resolveInstance(name: string, inst: VrrpInstanceConfig, c: InstanceCtx)
 
   // Preemption fix-ups (vrrp.c vrrp_complete_instance; the core applies them too, see params.ts).
   let nopreempt = inst.nopreempt;
+  if (nopreempt && priority === OWNER_PRIORITY) reset("nopreempt", `(${name}) nopreempt is incompatible with priority 255. resetting nopreempt`);
+  else if (nopreempt && inst.state === "MASTER") reset("nopreempt", `(${name}) Warning - nopreempt will not work with initial state MASTER - clearing`);
   if (nopreempt && (priority === OWNER_PRIORITY || inst.state === "MASTER")) nopreempt = false;
+  if (inst.preempt_delay > 0 && strict) reset("preempt_delay", `(${name}) preempt_delay is incompatible with strict mode - resetting`);
+  else if (inst.preempt_delay > 0 && inst.state === "MASTER") reset("preempt_delay", `(${name}) Warning - preempt delay will not work with initial state MASTER - clearing`);
   const preemptDelay = strict || inst.state === "MASTER" || nopreempt ? 0 : inst.preempt_delay;
 
   // vrrp_strict (checked with 2.2.7): no answer to lower priority adverts, no GARP bursts for them,

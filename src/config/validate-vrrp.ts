@@ -177,13 +177,7 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig): void {
   }
   // Authentication ignored (v3, strict, no password): a verdict of the resolved model, reported with the others.
 
-  // State, preemption and priority.
-  if (inst.nopreempt && priority === 255) diag.warning(`${who} nopreempt is incompatible with priority 255. resetting nopreempt`, at("nopreempt"));
-  else if (inst.nopreempt && inst.state === "MASTER") diag.warning(`${who} Warning - nopreempt will not work with initial state MASTER - clearing`, at("nopreempt"));
-  if (inst.preempt_delay > 0) {
-    if (strict) diag.warning(`${who} preempt_delay is incompatible with strict mode - resetting`, at("preempt_delay"));
-    else if (inst.state === "MASTER") diag.warning(`${who} Warning - preempt delay will not work with initial state MASTER - clearing`, at("preempt_delay"));
-  }
+  // State, preemption and priority (nopreempt and preempt_delay resets are verdicts of the resolved model).
   if (strict && inst.state === "MASTER" && priority !== 255) diag.warning(`${who} State MASTER must match being address owner (strict mode needs priority 255)`, at("state"));
   if (priority === 255 && env.interfaceAddresses && inst.interface !== undefined) {
     const own = new Set(env.interfaceAddresses(inst.interface));

@@ -117,6 +117,10 @@ ${instance("VI_1", "  garp_master_delay 3\n  skip_check_adv_addr false\n  check_
     expect(one(instance("VI_1", "  nopreempt")).nopreempt).toBe(true);
     expect(one(instance("VI_1", "  preempt_delay 10")).preemptDelay).toBe(10);
     expect(one(`global_defs {\n  vrrp_strict\n}\n${instance("VI_1", "  preempt_delay 10")}`).preemptDelay).toBe(0);
+    expect(resolve(instance("VI_1", "  state MASTER\n  priority 100\n  nopreempt\n  preempt_delay 5")).verdicts.map((v) => v.message)).toEqual([
+      "(VI_1) Warning - nopreempt will not work with initial state MASTER - clearing",
+      "(VI_1) Warning - preempt delay will not work with initial state MASTER - clearing",
+    ]);
   });
 
   it("an instance that cannot run says why", () => {
