@@ -156,7 +156,13 @@ export function vrrpSmtpAlert(own: boolean | undefined, g: Partial<GlobalDefsCon
 const OWNER_PRIORITY = 255;
 
 export function resolveVrrp(effective: Model, env: ResolveEnv = {}): ResolvedVrrp {
-  const v = vrrpPart(effective);
+  // A configuration may lack whole sections (a role's part, a test's partial model).
+  const raw = vrrpPart(effective);
+  const v: VrrpRootConfig = {
+    ...raw,
+    vrrp_instance: raw.vrrp_instance ?? {}, vrrp_script: raw.vrrp_script ?? {}, vrrp_sync_group: raw.vrrp_sync_group ?? {},
+    track_file: raw.track_file ?? {}, vrrp_track_process: raw.vrrp_track_process ?? {}, bfd_instance: raw.bfd_instance ?? {},
+  };
   const g = (effective.global_defs ?? {}) as Partial<GlobalDefsConfig>;
   let verdicts: VrrpVerdict[] = [];
   let runScripts: RunScript[] = [];
