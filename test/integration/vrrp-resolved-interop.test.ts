@@ -4,13 +4,15 @@
 // priority stays the configured one). Before, the daemon ran the script anyway, logged the failure
 // every interval and lowered its priority by the script's weight (100 -> 80): the keepalived peer
 // at 90, which had disabled the same script, then disagreed with it about who is master.
+// Also notify_master_rx_lower_pri, lbctl and keepalived 2.2.7 each as the master that hears a
+// lower priority: the script runs with its own arguments only.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { lbctlCommand } from "../helpers/lbctl-bin.ts";
 import { createLab, type Lab, type SpawnedProcess } from "../helpers/netns.ts";
-import { holds, killStarted, removeWorkDir, sleep, startKeepalived, waitFor, waitHolders, workDir } from "./vrrp-lab.ts";
+import { holds, keepalivedConf, killStarted, removeWorkDir, sleep, startKeepalived, waitFor, waitHolders, workDir } from "./vrrp-lab.ts";
 
 const MISSING = "/usr/local/bin/does-not-exist.sh";
 const VIP = "10.83.1.100";
@@ -103,4 +105,44 @@ describe("a track script that is not found (lbctl daemon and keepalived 2.2.7)",
       await d.exited;
     }
   });
+});
+
+describe("notify_master_rx_lower_pri (lbctl daemon and keepalived 2.2.7 side by side)", () => {
+  const RX_VIP = "10.83.1.101";
+  // The master's unicast adverts go to an address nobody has, so the lower node never hears it,
+  // becomes master too and sends its lower priority to the master: what the script is for.
+  const conf = (priority: number, peer: string, script?: string) => keepalivedConf({
+    name: "VI_RX", interface: "eth0", vrid: 84, priority, advertInt: 0.2, vips: [`${RX_VIP}/24`], unicastPeers: [peer],
+    extra: script ? `  notify_master_rx_lower_pri "${script} one two"` : undefined,
+  });
+  const script = join(workDir, "rx.sh");
+  const out = join(workDir, "rx.out");
+
+  for (const master of ["keepalived", "lbctl"] as const) {
+    it(`${master} as the master runs it as 'SCRIPT one two' (no TYPE NAME STATE PRIORITY appended)`, async () => {
+      rmSync(out, { force: true });
+      writeFileSync(script, `#!/bin/sh\necho "$#:$*" >> ${out}\n`, { mode: 0o755 });
+      const high = conf(150, "10.83.1.9", script);
+      const low = conf(100, master === "keepalived" ? "10.83.1.2" : "10.83.1.1");
+      const file = join(workDir, "rx-lbctl.conf");
+      let d: SpawnedProcess | null = null;
+      try {
+        if (master === "keepalived") {
+          startKeepalived(lab, ka, high);
+          writeFileSync(file, low);
+          d = lab.spawnIn(lb, [...lbctlCommand(), "daemon", "-f", file, "--socket", join(workDir, "rx.sock")]);
+        } else {
+          writeFileSync(file, high);
+          d = lab.spawnIn(lb, [...lbctlCommand(), "daemon", "-f", file, "--socket", join(workDir, "rx.sock")]);
+          startKeepalived(lab, ka, low);
+        }
+        await waitFor("the script's output", () => existsSync(out) && readFileSync(out, "utf8").includes("\n"), 10_000);
+        const lines = readFileSync(out, "utf8").trim().split("\n");
+        expect(new Set(lines)).toEqual(new Set(["2:one two"]));
+      } finally {
+        d?.kill("SIGTERM");
+        await d?.exited;
+      }
+    });
+  }
 });
