@@ -5,7 +5,8 @@
 // every interval and lowered its priority by the script's weight (100 -> 80): the keepalived peer
 // at 90, which had disabled the same script, then disagreed with it about who is master.
 // Also notify_master_rx_lower_pri, lbctl and keepalived 2.2.7 each as the master that hears a
-// lower priority: the script runs with its own arguments only.
+// lower priority: the script runs with its own arguments only; and check_unicast_src, each
+// implementation as the node that drops adverts from an address that is not its peer.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -139,6 +140,46 @@ describe("notify_master_rx_lower_pri (lbctl daemon and keepalived 2.2.7 side by 
         await waitFor("the script's output", () => existsSync(out) && readFileSync(out, "utf8").includes("\n"), 10_000);
         const lines = readFileSync(out, "utf8").trim().split("\n");
         expect(new Set(lines)).toEqual(new Set(["2:one two"]));
+      } finally {
+        d?.kill("SIGTERM");
+        await d?.exited;
+      }
+    });
+  }
+});
+
+describe("check_unicast_src (lbctl daemon and keepalived 2.2.7 side by side)", () => {
+  const CU_VIP = "10.83.1.102";
+  // The master (150) sends to the lower node, which lists only 10.83.1.9 as its peer.
+  const master = (to: string) => keepalivedConf({ name: "VI_CU", interface: "eth0", vrid: 85, priority: 150, advertInt: 0.2, vips: [`${CU_VIP}/24`], unicastPeers: [to] });
+  const lower = (check: boolean) => keepalivedConf({
+    name: "VI_CU", interface: "eth0", vrid: 85, priority: 100, advertInt: 0.2, vips: [`${CU_VIP}/24`], unicastPeers: ["10.83.1.9"],
+    extra: check ? "  check_unicast_src" : undefined,
+  });
+
+  for (const [checker, check] of [["keepalived", true], ["lbctl", true], ["lbctl", false]] as const) {
+    it(`${checker} ${check ? "with" : "without"} check_unicast_src ${check ? "drops the master's adverts (not a peer) and takes the VIP too" : "follows the master"}`, async () => {
+      const file = join(workDir, "cu-lbctl.conf");
+      let d: SpawnedProcess | null = null;
+      try {
+        if (checker === "keepalived") {
+          writeFileSync(file, master("10.83.1.2"));
+          d = lab.spawnIn(lb, [...lbctlCommand(), "daemon", "-f", file, "--socket", join(workDir, "cu.sock")]);
+          await waitFor("lbctl MASTER", () => holds(lab, lb, CU_VIP), 5000);
+          startKeepalived(lab, ka, lower(check));
+        } else {
+          startKeepalived(lab, ka, master("10.83.1.1"));
+          await waitFor("keepalived MASTER", () => holds(lab, ka, CU_VIP), 5000);
+          writeFileSync(file, lower(check));
+          d = lab.spawnIn(lb, [...lbctlCommand(), "daemon", "-f", file, "--socket", join(workDir, "cu.sock")]);
+        }
+        const high = checker === "keepalived" ? lb : ka;
+        if (check) await waitHolders(lab, [lb, ka], CU_VIP, [lb, ka], 5000);
+        else {
+          // Ten master down intervals: the lower node has heard the master all along.
+          await sleep(2500);
+          await waitHolders(lab, [lb, ka], CU_VIP, [high], 100);
+        }
       } finally {
         d?.kill("SIGTERM");
         await d?.exited;
