@@ -117,3 +117,43 @@ vrrp_instance VI_1 {
     }
   });
 });
+
+describe("sync groups reach the runtime as resolved", () => {
+  const conf = (extra: string) => `vrrp_script chk {
+  script /usr/bin/true
+  weight -10
+}
+vrrp_sync_group SG {
+  group {
+    A
+    B
+  }
+${extra}}
+vrrp_instance A {
+  interface eth0
+  virtual_router_id 1
+  track_script {
+    chk
+  }
+  virtual_ipaddress {
+    10.1.1.1
+  }
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 2
+  virtual_ipaddress {
+    10.1.1.2
+  }
+}`;
+  const look = { primaryAddress: () => "10.0.0.1", user: () => undefined };
+
+  it("without sync_group_tracking_weight a member's weighted script is not passed on; with it, it is (it never was before)", () => {
+    const without = vrrpRuntimeConfig(loadConfigText(conf(""), "t.conf", { env }).effective, look).config;
+    expect(without.syncGroups).toEqual([{ name: "SG", members: ["A", "B"], notify: undefined, trackingWeight: false }]);
+    expect(without.instances[0]!.trackScripts).toEqual([]);
+    const withWeights = vrrpRuntimeConfig(loadConfigText(conf("  sync_group_tracking_weight\n"), "t.conf", { env }).effective, look).config;
+    expect(withWeights.syncGroups?.[0]?.trackingWeight).toBe(true);
+    expect(withWeights.instances[0]!.trackScripts?.map((t) => t.name)).toEqual(["chk"]);
+  });
+});
