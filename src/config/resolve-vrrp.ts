@@ -267,7 +267,7 @@ interface InstanceCtx {
 }
 
 function resolveInstance(name: string, inst: VrrpInstanceConfig, c: InstanceCtx): ResolvedInstance {
-  const { g, v, verdicts } = c;
+  const { g, verdicts } = c;
   const here = blockLoc(inst);
   const at = (key: string) => locOfKey(inst, key) ?? here;
   const reset = (keyword: string, message: string) => verdicts.push({ type: "reset", instance: name, keyword, message, severity: "warning", loc: at(keyword) });

@@ -8,7 +8,6 @@ import { resolveVrrp, type ResolvedVrrp } from "./resolve-vrrp.ts";
 import { itemLoc } from "./spec/common.ts";
 import { globalDefsOf, type GlobalDefsConfig } from "./spec/global.ts";
 import { instanceFamily, instancePriority, vrrpPart, type VrrpInstanceConfig, type VrrpRootConfig } from "./spec/vrrp.ts";
-import type { SourceLoc } from "./tree.ts";
 import { parseIp } from "./values.ts";
 
 /** CheckEnv plus what only the VRRP checks need; every extra is optional. */

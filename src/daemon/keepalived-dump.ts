@@ -12,10 +12,10 @@
 // than invented; docs/api.md lists them.
 import type { Model } from "../config/schema.ts";
 import type { GlobalDefsConfig } from "../config/spec/global.ts";
-import type { RouteConfig, TrackRef, VirtualIpConfig } from "../config/spec/common.ts";
+import type { RouteConfig, VirtualIpConfig } from "../config/spec/common.ts";
 import type { VirtualServerConfig } from "../config/spec/lvs.ts";
 import type { ForwardingMethod } from "../config/spec/lvs-values.ts";
-import type { VrrpInstanceConfig, VrrpSyncGroupConfig } from "../config/spec/vrrp.ts";
+import type { VrrpSyncGroupConfig } from "../config/spec/vrrp.ts";
 import { resolveVrrp, vrrpSmtpAlert, type ResolvedInstance, type ResolvedVrrp } from "../config/resolve-vrrp.ts";
 import type { StatusV1, VirtualServerV1, VrrpInstanceV1, VrrpState } from "./api-types.ts";
 
@@ -41,13 +41,11 @@ export interface DumpInput {
   model?: ResolvedVrrp;
 }
 
-type Instances = Record<string, VrrpInstanceConfig>;
 type SyncGroups = Record<string, VrrpSyncGroupConfig>;
 
 function globals(config: Model): Partial<GlobalDefsConfig> {
   return (config.global_defs ?? {}) as Partial<GlobalDefsConfig>;
 }
-function instancesOf(config: Model): Instances { return (config.vrrp_instance ?? {}) as Instances; }
 function syncGroupsOf(config: Model): SyncGroups { return (config.vrrp_sync_group ?? {}) as SyncGroups; }
 
 /** keepalived's state names; lbctl's UNKNOWN (no report yet) is keepalived's INIT. */
@@ -554,7 +552,6 @@ function g6(n: number): number { return Number(n.toPrecision(6)); }
 
 /** vrrp_json_dump (vrrp_json.c): an array of {data, stats}, keys in keepalived's order. */
 export function formatKeepalivedJson(input: DumpInput): string {
-  const g = globals(input.config);
   const items = input.status.vrrp.instances.map((inst) => {
     const r = resolvedOf(input, inst.name);
     if (!r) return null;
