@@ -5,8 +5,9 @@ import type { GlobalDefsConfig } from "../config/spec/global.ts";
 import type { Model } from "../config/schema.ts";
 import { setRealtimePriorityAllThreads } from "../net/realtime.ts";
 import { IFA_F_SECONDARY, Rtnl, type AddressInfo } from "../netlink/rtnetlink.ts";
-import { insecureScript, statOwner } from "../util/script-security.ts";
 import { lookupUser } from "../util/users.ts";
+import { machineEnv } from "../config/machine-env.ts";
+import { instanceVerdicts, type ResolvedVrrp } from "../config/resolve-vrrp.ts";
 import { ReceivePathError } from "../net/receiver.ts";
 import { startVrrpRuntime, type RuntimeStatus, type VrrpRuntime } from "../vrrp/runtime.ts";
 import { RESUME_ARG } from "./protocol.ts";
@@ -59,10 +60,13 @@ async function primaryLookup(effective: Model): Promise<PrimaryAddressLookup> {
 }
 
 /** The runtime keeps time on the monotonic clock; the API speaks wall-clock milliseconds. */
-function wallClockStatus(s: RuntimeStatus): RuntimeStatus {
+function wallClockStatus(s: RuntimeStatus, model: ResolvedVrrp | null): RuntimeStatus {
+  const withVerdicts = <T extends { name: string }>(i: T) => (model ? { ...i, verdicts: instanceVerdicts(model, i.name) } : i);
+  const notStarted = (model?.instances ?? []).filter((r) => r.notStarted !== undefined).map((r) => ({ name: r.name, reason: r.notStarted! }));
   return {
     ...s,
-    instances: s.instances.map((i) => (i.lastTransition ? { ...i, lastTransition: { ...i.lastTransition, at: i.lastTransition.wallTime } } : i)),
+    instances: s.instances.map((i) => withVerdicts(i.lastTransition ? { ...i, lastTransition: { ...i.lastTransition, at: i.lastTransition.wallTime } } : i)),
+    ...(notStarted.length > 0 ? { notStarted } : {}),
   };
 }
 
@@ -126,7 +130,9 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
     syncd.reconfigure(cfg, instanceState(cfg.instance));
   };
   let statusTimer: ReturnType<typeof setInterval> | null = null;
-  const publish = () => { if (runtime) ctx.send({ type: "status", status: wallClockStatus(runtime.status()) as unknown as Record<string, unknown> }); };
+  /** The resolved configuration in force: its verdicts go with each status. */
+  let model: ResolvedVrrp | null = null;
+  const publish = () => { if (runtime) ctx.send({ type: "status", status: wallClockStatus(runtime.status(), model) as unknown as Record<string, unknown> }); };
 
   return {
     async configure(effective, reload) {
@@ -140,7 +146,7 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
       }
     },
     async status() {
-      return runtime ? wallClockStatus(runtime.status()) as unknown as Record<string, unknown> : undefined;
+      return runtime ? wallClockStatus(runtime.status(), model) as unknown as Record<string, unknown> : undefined;
     },
     async stop() {
       if (statusTimer) clearInterval(statusTimer);
@@ -158,12 +164,15 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
   };
 
   async function apply(effective: Model, reload: boolean): Promise<void> {
-    const { config, problems } = vrrpRuntimeConfig(effective, {
+    // The same look-ups as `lbctl check` (machineEnv), so both reach the same verdicts.
+    const { config, model: resolved } = vrrpRuntimeConfig(effective, {
+      ...machineEnv({ checkInterfaces: false }),
       primaryAddress: await primaryLookup(effective),
       user: (u, g) => lookupUser(u, g),
-      insecure: (program) => insecureScript(program, statOwner),
     });
-    for (const p of problems) ctx.log("err", `(${p.instance}) not started: ${p.message}`, p.instance);
+    // The model's verdicts, in the words `lbctl check` prints: what is disabled is not run.
+    model = resolved;
+    for (const v of model.verdicts) ctx.log(v.severity === "error" ? "err" : "warning", v.message, v.type === "notStarted" ? v.instance : undefined);
     if (!runtime) {
       const global = (effective.global_defs ?? {}) as Partial<GlobalDefsConfig>;
       runtime = await startVrrpRuntime({

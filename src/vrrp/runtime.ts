@@ -32,7 +32,7 @@ import {
 import { validateParams, normalizeParams } from "./params.ts";
 import type { ScriptUser } from "./scripts.ts";
 import { DeadlineQueue } from "./deadline-queue.ts";
-import { createInstance, nextDeadline, step, type VrrpAction, type VrrpEvent, type VrrpInstance, type VrrpStateName } from "./state-machine.ts";
+import { checksAdvertAddresses, createInstance, nextDeadline, step, type VrrpAction, type VrrpEvent, type VrrpInstance, type VrrpStateName } from "./state-machine.ts";
 import { count, countActions, emptyStats, type VrrpStats } from "./stats.ts";
 import { syncFaultSource, syncGroupFollowUps, syncGroupMayBecomeMaster, type SyncMember } from "./sync-group.ts";
 import { startTracker, type TrackerConfig, type TrackerDeps, type TrackerSource, type TrackFileDef, type TrackProcessDef, type VrrpScriptDef } from "./tracking.ts";
@@ -63,6 +63,12 @@ export interface RuntimeInstanceConfig extends VrrpInstanceParams {
   /** dont_track_primary: the instance's own interface going down is not a FAULT. */
   dontTrackPrimary?: boolean;
   notify?: NotifyScripts;
+  /** notify_master_rx_lower_pri: run (no arguments) when, as master, a lower priority advert arrives. */
+  notifyMasterRxLowerPri?: string;
+  /** check_unicast_src / vrrp_check_unicast_src: drop unicast adverts from addresses that are not peers. */
+  checkUnicastSrc?: boolean;
+  /** skip_check_adv_addr / vrrp_skip_check_adv_addr: in BACKUP, skip the address list check for the known master. */
+  skipCheckAdvAddr?: boolean;
   /** garp_interval / gna_interval: delay between gratuitous ARPs / NAs (default 0 = back to back). */
   garpIntervalMs?: number;
   gnaIntervalMs?: number;
@@ -489,7 +495,7 @@ class Runtime implements VrrpRuntime {
       key: JSON.stringify(cfg),
       vrrp: createInstance(params, now),
       stats: emptyStats(),
-      expect: expectationsFor(params),
+      expect: expectationsFor(params, { checkUnicastSource: cfg.checkUnicastSrc ?? false }),
       socket,
       ipId: 0,
       legacyUnicastChecksum: params.oldUnicastChecksum === "always",
@@ -739,6 +745,7 @@ class Runtime implements VrrpRuntime {
         return;
       case "notifyMasterRxLowerPriority":
         this.log("info", `(${name}) received lower priority advert (${a.priority}) from ${a.from}`);
+        this.notifier.event(inst.cfg.notifyMasterRxLowerPri, name, "MASTER_RX_LOWER_PRI", inst.vrrp.effectivePriority);
         return;
       case "transition":
         inst.lastTransition = { at: now, wallTime: Date.now(), from: a.from, to: a.to, reason: a.reason };
@@ -859,10 +866,11 @@ class Runtime implements VrrpRuntime {
       this.dropUnmatched(vrid === null ? "malformed" : "unknownVrid", `VRRP packet from ${pkt.src} for VRID ${vrid ?? "?"} on ${shared.key}`);
       return;
     }
+    const expect = inst.cfg.skipCheckAdvAddr ? { ...inst.expect, checkAddresses: checksAdvertAddresses(inst.vrrp, pkt.src, true) } : inst.expect;
     const r =
       family === 4
-        ? decodeIpv4Advert(pkt.data, inst.expect)
-        : decodeAdvert(payload, { family: 6, source: pkt.src, destination: pkt.dst, ttl: pkt.ttlOrHopLimit }, inst.expect);
+        ? decodeIpv4Advert(pkt.data, expect)
+        : decodeAdvert(payload, { family: 6, source: pkt.src, destination: pkt.dst, ttl: pkt.ttlOrHopLimit }, expect);
     if (!r.ok) {
       inst.stats = count(inst.stats, r.reason);
       this.opts.onEvent?.({ type: "drop", instance: inst.cfg.name, reason: r.reason, detail: r.detail });

@@ -1,6 +1,9 @@
 // The runtime shell on fake kernel I/O and fake timers: socket sharing and VRID dispatch, the single
 // timer, adverts with IP ids from 1, VIPs added/removed exactly once, GARP bursts, reload without a
 // flap, stop, control API, bad packets counted. No root, no network.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { ReceivedPacket, VrrpSocketOptions } from "../../src/net/vrrp-socket.ts";
@@ -533,5 +536,77 @@ describe("a node that cannot hear its peers never takes a VIP", () => {
     await start({ instances: [master()] }, (cause) => fatal.push(cause));
     kernel.sockets[0].fail({ code: "EBADMSG", message: "too short" });
     expect(fatal).toEqual([]);
+  });
+});
+
+describe("keywords the packet layer already had, now wired (check_unicast_src, skip_check_adv_addr, notify_master_rx_lower_pri)", () => {
+  const unicastInstance = (check: boolean) => inst({ name: "U", vrid: 7, vips: ["10.0.0.107"], unicastPeers: ["10.0.0.2"], checkUnicastSrc: check });
+
+  for (const check of [true, false]) {
+    it(`check_unicast_src ${check ? "on: an advert from an address that is not a peer is dropped" : "off: it is taken"}`, async () => {
+      const r = await start({ instances: [unicastInstance(check)] });
+      const sock = kernel.sockets[0];
+      // A stronger master, but at 10.0.0.9, which is not a configured peer.
+      for (let t = 0; t < 10; t++) {
+        sock.deliver(advertFrom("10.0.0.9", 7, 200, ["10.0.0.107"], { to: "10.0.0.1" }));
+        vi.advanceTimersByTime(100);
+      }
+      const st = r.status().instances[0];
+      if (check) {
+        expect(st.state).toBe("MASTER");
+        expect(st.masterAddress).toBe("10.0.0.1");
+      } else {
+        expect(st.state).toBe("BACKUP");
+        expect(st.masterAddress).toBe("10.0.0.9");
+      }
+    });
+  }
+
+  for (const skip of [true, false]) {
+    it(`skip_check_adv_addr ${skip ? "on: the known master's adverts are not checked for our addresses" : "off: an advert without our VIP is dropped"}`, async () => {
+      const r = await start({ instances: [inst({ name: "S", vrid: 8, vips: ["10.0.0.108"], skipCheckAdvAddr: skip })] });
+      const sock = kernel.sockets[0];
+      // The first advert from a master is always checked (keepalived: only the same master is trusted).
+      sock.deliver(advertFrom("10.0.0.9", 8, 200, ["10.0.0.108"]));
+      for (let t = 0; t < 10; t++) {
+        sock.deliver(advertFrom("10.0.0.9", 8, 200, ["10.0.0.199"]));
+        vi.advanceTimersByTime(100);
+      }
+      const st = r.status().instances[0];
+      expect(st.state).toBe(skip ? "BACKUP" : "MASTER");
+      expect(st.stats.addressListErrors).toBe(skip ? 0 : 10);
+    });
+  }
+
+  it("skip_check_adv_addr still checks an advert from a master it does not know", async () => {
+    const r = await start({ instances: [inst({ name: "S", vrid: 8, vips: ["10.0.0.108"], skipCheckAdvAddr: true })] });
+    const sock = kernel.sockets[0];
+    for (let t = 0; t < 10; t++) {
+      sock.deliver(advertFrom("10.0.0.9", 8, 200, ["10.0.0.199"]));
+      vi.advanceTimersByTime(100);
+    }
+    expect(r.status().instances[0].state).toBe("MASTER");
+    expect(r.status().instances[0].stats.addressListErrors).toBe(10);
+  });
+
+  it("notify_master_rx_lower_pri: a master that hears a lower priority runs the script with its own arguments only, as keepalived 2.2.7", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lbctl-rxlow-"));
+    try {
+      const script = join(dir, "rx.sh");
+      const out = join(dir, "out");
+      writeFileSync(script, `#!/bin/sh\necho "$#:$*" >> ${out}\n`, { mode: 0o755 });
+      const r = await start({ instances: [inst({ name: "M", vrid: 9, vips: ["10.0.0.109"], notifyMasterRxLowerPri: `${script} one two` })] });
+      vi.advanceTimersByTime(1000);
+      expect(state(r, "M")).toBe("MASTER");
+      expect(existsSync(out)).toBe(false);
+      kernel.sockets[0].deliver(advertFrom("10.0.0.9", 9, 50, ["10.0.0.109"]));
+      vi.useRealTimers(); // the script runs as a real process
+      for (let i = 0; i < 100 && !existsSync(out); i++) await Bun.sleep(20);
+      // keepalived's send_event_notify: notify_exec(script), no TYPE NAME STATE PRIORITY appended.
+      expect(readFileSync(out, "utf8")).toBe("2:one two\n");
+      expect(state(r, "M")).toBe("MASTER");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

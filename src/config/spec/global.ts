@@ -375,7 +375,7 @@ export const globalDefsSpec: BlockSpec = {
     { key: "nftables_ipvs_start_fwmark", type: int(1), default: 1000, doc: "First fwmark allocated for virtual_server_groups." },
     bool("vrrp_check_unicast_src", "In unicast mode, accept adverts only from configured peers."),
     bool("vrrp_skip_check_adv_addr", "Do not re-check advert addresses when the advert is from the same master as before."),
-    bool("vrrp_strict", "Enforce strict RFC compliance (no unicast, no auth, no preempt_delay, ...)."),
+    bool("vrrp_strict", "Enforce strict RFC compliance: no authentication, no accept mode on VRRPv2, no preempt_delay, no advert or GARPs in answer to a lower priority (unicast peers stay, as in keepalived 2.2.7)."),
     ...proc("vrrp", "VRRP"),
     ...proc("checker", "checker"),
     ...proc("bfd", "BFD"),
