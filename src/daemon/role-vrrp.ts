@@ -10,6 +10,8 @@ import { lookupUser } from "../util/users.ts";
 import { ReceivePathError } from "../net/receiver.ts";
 import { startVrrpRuntime, type RuntimeStatus, type VrrpRuntime } from "../vrrp/runtime.ts";
 import { RESUME_ARG } from "./protocol.ts";
+import { DEFAULT_NFT_SETTINGS, type NftSettings } from "../vrrp/firewall-plan.ts";
+import { NftVipFirewall } from "../vrrp/firewall.ts";
 import type { RoleContext, RoleFactory, RoleWorker } from "./role.ts";
 import type { LvsSyncDaemonConfig } from "../config/spec/global.ts";
 import { IpvsClient } from "../ipvs/client.ts";
@@ -112,9 +114,20 @@ class SyncDaemonDriver {
   }
 }
 
+/** keepalived's nftables globals (`vrrp_iptables` also means nftables with the default table). */
+export function nftSettings(global: Partial<GlobalDefsConfig>): NftSettings {
+  return {
+    table: global.nftables?.[0] ?? DEFAULT_NFT_SETTINGS.table,
+    priority: global.nftables_priority ?? DEFAULT_NFT_SETTINGS.priority,
+    counters: global.nftables_counters ?? false,
+    ifindex: global.nftables_ifindex ?? false,
+  };
+}
+
 const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
   const resume = argv.includes(RESUME_ARG);
   let runtime: VrrpRuntime | null = null;
+  let firewall: NftVipFirewall | null = null;
   let syncd: SyncDaemonDriver | null = null;
   const instanceState = (name: string | undefined): string =>
     (name && runtime?.status().instances.find((i) => i.name === name)?.state) || "BACKUP";
@@ -164,10 +177,14 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
       insecure: (program) => insecureScript(program, statOwner),
     });
     for (const p of problems) ctx.log("err", `(${p.instance}) not started: ${p.message}`, p.instance);
+    const global = (effective.global_defs ?? {}) as Partial<GlobalDefsConfig>;
     if (!runtime) {
-      const global = (effective.global_defs ?? {}) as Partial<GlobalDefsConfig>;
+      // no_accept / strict instances: traffic to their VIPs dropped by nftables while they hold them
+      firewall = new NftVipFirewall(nftSettings(global), (level, message) => ctx.log(level === "error" ? "err" : level, message));
+      if (config.instances.some((i) => !i.accept && i.priority !== 255)) firewall.removeStale();
       runtime = await startVrrpRuntime({
         ...config,
+        firewall,
         realtimePriority: global.vrrp_rt_priority ?? DEFAULT_VRRP_RT_PRIORITY,
         resume,
         log: (level, message) => ctx.log(level === "error" ? "err" : level, message),
@@ -187,6 +204,10 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
       allThreadsRealtime();
       statusTimer = setInterval(() => { allThreadsRealtime(); publish(); }, STATUS_EVERY_MS);
     } else if (reload) {
+      // As keepalived ("Cannot change nftables table name at a reload"): the tables in place stay as they are.
+      if (firewall && JSON.stringify(nftSettings(global)) !== JSON.stringify(firewall.settings)) {
+        ctx.log("warning", "nftables settings changed: they apply after a restart of lbctl");
+      }
       const r = await runtime.reload(config);
       for (const e of r.errors) ctx.log("err", e);
       ctx.log("info", `reload: ${r.kept.length} kept, ${r.reconfigured.length} reconfigured in place, ${r.started.length} started, ${r.restarted.length} restarted, ${r.removed.length} removed`);

@@ -15,6 +15,7 @@
 // same name left by a killed earlier run; a family's table is built once and stays until cleanup().
 // Unlike keepalived, a VIP blocked by two instances is counted, so one instance releasing it does not
 // unblock it for the other (keepalived adds it twice with NLM_F_EXCL, which fails the whole batch).
+import { parseIPv4, parseIPv6 } from "../net/inet.ts";
 import { bytesToHex } from "./inet.ts";
 import type { NetlinkRequest } from "../netlink/socket.ts";
 import {
@@ -261,4 +262,29 @@ export class NftVipPlan {
     out.push(this.rule(F, "in_link_local", [payloadExpr(NFT_PAYLOAD_NETWORK_HEADER, IP6_DADDR, 16), metaExpr(byName ? NFT_META_IIFNAME : NFT_META_IIF, NFT_REG_2), lookupExpr(name)], NF_DROP));
     out.push(this.rule(F, "out_link_local", [payloadExpr(NFT_PAYLOAD_NETWORK_HEADER, IP6_SADDR, 16), metaExpr(byName ? NFT_META_OIFNAME : NFT_META_OIF, NFT_REG_2), lookupExpr(name)], NF_DROP));
   }
+}
+
+/**
+ * The VIPs an instance blocks while it holds them (its virtual_ipaddress and virtual_ipaddress_excluded,
+ * as keepalived), or none when it accepts traffic to them: `accept`, or priority 255 (the address
+ * owner always accepts, as in keepalived's vrrp_handle_accept_mode).
+ */
+export function firewallVips(
+  inst: { accept: boolean; priority: number; dontTrackPrimary?: boolean },
+  addresses: readonly { address: string; dev?: string }[],
+  dev: string,
+  ifindex: (name: string) => number,
+): BlockedVip[] {
+  if (inst.accept || inst.priority === 255) return [];
+  const out: BlockedVip[] = [];
+  for (const a of addresses) {
+    const text = a.address.split("/")[0];
+    const address = text.includes(":") ? parseIPv6(text) : parseIPv4(text);
+    if (!address) continue;
+    const ifname = a.dev ?? dev;
+    let index = 0;
+    try { index = ifindex(ifname); } catch { /* gone: the address cannot be added either */ }
+    out.push({ address, ifindex: index, ifname, byName: !!inst.dontTrackPrimary && ifname === dev });
+  }
+  return out;
 }

@@ -38,6 +38,8 @@ import { syncFaultSource, syncGroupFollowUps, syncGroupMayBecomeMaster, type Syn
 import { startTracker, type TrackerConfig, type TrackerDeps, type TrackerSource, type TrackFileDef, type TrackProcessDef, type VrrpScriptDef } from "./tracking.ts";
 import { trackingOutcome, type ScriptHealth, type TrackedObject } from "./tracking-state.ts";
 import { VRRP_MCAST_GROUP4, VRRP_MCAST_GROUP6, type VrrpInstanceParams } from "./types.ts";
+import { firewallVips } from "./firewall-plan.ts";
+import type { VipFirewall } from "./firewall.ts";
 import { bareAddress, VipManager, type NetlinkRequester, type VipSpec, type VirtualRoute, type VirtualRule, type VirtualSet } from "./vips.ts";
 
 export type LogLevel = "debug" | "info" | "warning" | "error";
@@ -153,6 +155,8 @@ export interface RuntimeOptions extends RuntimeConfig {
    */
   resume?: boolean;
   io?: RuntimeIo;
+  /** no_accept / strict: drops traffic to the VIPs an instance holds (nftables, as keepalived). */
+  firewall?: VipFirewall;
 }
 
 export interface InstanceStatus {
@@ -724,12 +728,15 @@ class Runtime implements VrrpRuntime {
         this.sendAdvert(inst, a.priority);
         return;
       case "addVips": {
+        // no_accept: block before the addresses appear and unblock after they go, as keepalived does
+        this.opts.firewall?.block(name, firewallVips(inst.cfg, announcedAddresses(inst.cfg), inst.dev, (n) => this.io.ifindex(n)));
         const failures = this.vips.apply(name, virtualSet(inst.cfg), inst.dev);
         if (failures > 0) this.log("warning", `(${name}) ${failures} virtual address/route/rule(s) could not be set`);
         return;
       }
       case "removeVips":
         this.vips.release(name);
+        this.opts.firewall?.unblock(name);
         return;
       case "sendGarp":
         this.sendGarps(inst, a.repeat);
@@ -1081,6 +1088,7 @@ class Runtime implements VrrpRuntime {
     await this.addressWatch?.close();
     this.addressWatch = null;
     for (const owner of this.vips.owners()) this.vips.release(owner);
+    this.opts.firewall?.close();
     await Promise.all([...this.sockets.values()].map((s) => s.sock.close()));
     this.sockets.clear();
     for (const inst of this.instances.values()) if (inst.vmac) this.deleteVmac(inst.vmac);
