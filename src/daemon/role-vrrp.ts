@@ -181,7 +181,9 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
     if (!runtime) {
       // no_accept / strict instances: traffic to their VIPs dropped by nftables while they hold them
       firewall = new NftVipFirewall(nftSettings(global), (level, message) => ctx.log(level === "error" ? "err" : level, message));
-      if (config.instances.some((i) => !i.accept && i.priority !== 255)) firewall.removeStale();
+      // A table of ours left by a crash goes now, not at the first MASTER as in keepalived: until then it
+      // would drop traffic to VIPs a BACKUP may take, or forever if the new config accepts it.
+      if (config.instances.length > 0) firewall.removeStale();
       runtime = await startVrrpRuntime({
         ...config,
         firewall,
