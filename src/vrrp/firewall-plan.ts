@@ -113,19 +113,22 @@ export class NftVipPlan {
   }
 
   /**
-   * Requests that block `vips` for `owner` (one batch; empty when nothing changes). `stale` names the
-   * families whose table of our name exists before our first setup (deleted first, as keepalived does).
+   * Requests (one batch; empty when nothing changes) after which `owner` blocks exactly `vips`: the
+   * first call blocks them all, a later one (VIPs changed in place) adds the new and drops the gone.
+   * `stale` names the families whose table of our name exists before our first set-up (deleted
+   * first, as keepalived does).
    */
   block(owner: string, vips: readonly BlockedVip[], stale: { ipv4: boolean; ipv6: boolean } = { ipv4: false, ipv6: false }): NetlinkRequest[] {
     const held = this.owners.get(owner) ?? [];
-    const fresh: Held[] = [];
+    const wanted: Held[] = [];
     for (const v of vips) {
       const { set, key } = vipKey(v, this.settings);
       const id = `${set}|${bytesToHex(key)}`;
-      if (held.some((h) => h.id === id) || fresh.some((h) => h.id === id)) continue;
-      fresh.push({ set, key, id });
+      if (!wanted.some((h) => h.id === id)) wanted.push({ set, key, id });
     }
-    if (fresh.length === 0) return [];
+    const fresh = wanted.filter((w) => !held.some((h) => h.id === w.id));
+    const gone = held.filter((h) => !wanted.some((w) => w.id === h.id));
+    if (fresh.length === 0 && gone.length === 0) return [];
     const out: NetlinkRequest[] = [];
     const adds = new Map<SetName, Uint8Array[]>();
     for (const h of fresh) {
@@ -140,11 +143,13 @@ export class NftVipPlan {
       this.refs.set(h.id, n + 1);
       if (n === 0) adds.set(h.set, [...(adds.get(h.set) ?? []), h.key]);
     }
-    this.owners.set(owner, [...held, ...fresh]);
     for (const s of SET_ORDER) {
       const keys = adds.get(s);
       if (keys) out.push(newSetElems({ family: setFamily(s), table: this.settings.table, set: setTableName(s), keys }));
     }
+    out.push(...this.release(gone));
+    if (wanted.length > 0) this.owners.set(owner, wanted);
+    else this.owners.delete(owner);
     return out;
   }
 
@@ -153,6 +158,11 @@ export class NftVipPlan {
     const held = this.owners.get(owner);
     if (!held) return [];
     this.owners.delete(owner);
+    return this.release(held);
+  }
+
+  /** DELSETELEM for the addresses no owner blocks any more. */
+  private release(held: readonly Held[]): NetlinkRequest[] {
     const dels = new Map<SetName, Uint8Array[]>();
     for (const h of held) {
       const n = (this.refs.get(h.id) ?? 1) - 1;

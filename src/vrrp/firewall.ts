@@ -8,6 +8,7 @@ import { NftVipPlan, type BlockedVip, type NftSettings } from "./firewall-plan.t
 
 /** What the VRRP runtime needs: block an instance's VIPs while it holds them, and remove it all on stop. */
 export interface VipFirewall {
+  /** `owner` now blocks exactly `vips` (call again after changing a held instance's VIPs: it diffs). */
   block(owner: string, vips: readonly BlockedVip[]): void;
   unblock(owner: string): void;
   /** Removes a table of ours left by a killed earlier run (keepalived does it at its first set-up). */
@@ -39,7 +40,7 @@ export class NftVipFirewall implements VipFirewall {
   }
 
   block(owner: string, vips: readonly BlockedVip[]): void {
-    if (vips.length === 0) return;
+    if (vips.length === 0) return this.unblock(owner);
     const stale = this.plan.firstSetup ? this.staleTables() : { ipv4: false, ipv6: false };
     if (stale.ipv4 || stale.ipv6) this.log("info", `deleting old nftables table ${this.settings.table} (${[stale.ipv4 && "ip", stale.ipv6 && "ip6"].filter(Boolean).join(", ")})`);
     this.send(this.plan.block(owner, vips, stale), `(${owner}) nftables: block traffic to ${vips.length} VIP(s)`);

@@ -167,6 +167,19 @@ describe("VIP firewall plan", () => {
     expect(vipKey(v6("fd00::1", true), DEFAULT_NFT_SETTINGS).set).toBe("vips6");
   });
 
+  it("blocking again with a changed list adds the new VIPs and drops the gone ones in one batch", () => {
+    const plan = new NftVipPlan(DEFAULT_NFT_SETTINGS);
+    plan.block("A", [v4("10.0.0.1"), v4("10.0.0.2")]);
+    plan.block("B", [v4("10.0.0.2")]);
+    const change = plan.block("A", [v4("10.0.0.1"), v4("10.0.0.3")]);
+    expect(change.map((r) => r.type)).toEqual([0xa0c]); // 10.0.0.2 stays: B still blocks it
+    expect(hex(change[0].payload!)).toContain("0a000003");
+    const shrink = plan.block("B", []);
+    expect(shrink.map((r) => r.type)).toEqual([0xa0e]);
+    expect(hex(shrink[0].payload!)).toContain("0a000002");
+    expect(plan.blocked()).toEqual(new Map([["A", 2]]));
+  });
+
   it("starts afresh after cleanup (the next block builds the table again)", () => {
     const plan = new NftVipPlan(DEFAULT_NFT_SETTINGS);
     plan.block("A", [v4("10.0.0.1")]);
