@@ -650,6 +650,7 @@ class Runtime implements VrrpRuntime {
     if (params.oldUnicastChecksum === "always") inst.legacyUnicastChecksum = true;
     else if (params.oldUnicastChecksum === "never") inst.legacyUnicastChecksum = false;
     if (inst.vrrp.vipsSet) {
+      this.blockVips(inst); // no_accept: the new VIPs blocked, the gone ones (all, if it accepts now) unblocked
       const r = this.vips.update(name, virtualSet(cfg), inst.dev);
       for (const x of r.removed) this.log("info", `(${name}) reload: removed ${x}`);
       for (const x of r.added) this.log("info", `(${name}) reload: added address ${x}`);
@@ -729,7 +730,7 @@ class Runtime implements VrrpRuntime {
         return;
       case "addVips": {
         // no_accept: block before the addresses appear and unblock after they go, as keepalived does
-        this.opts.firewall?.block(name, firewallVips(inst.cfg, announcedAddresses(inst.cfg), inst.dev, (n) => this.io.ifindex(n)));
+        this.blockVips(inst);
         const failures = this.vips.apply(name, virtualSet(inst.cfg), inst.dev);
         if (failures > 0) this.log("warning", `(${name}) ${failures} virtual address/route/rule(s) could not be set`);
         return;
@@ -762,6 +763,11 @@ class Runtime implements VrrpRuntime {
         this.log("error", `(${name}) unknown action ${JSON.stringify(unhandled)}`);
       }
     }
+  }
+
+  /** Blocks traffic to exactly the addresses `inst` puts up now, if it does not accept it (firewall.ts). */
+  private blockVips(inst: RunningInstance): void {
+    this.opts.firewall?.block(inst.cfg.name, firewallVips(inst.cfg, announcedAddresses(inst.cfg), inst.dev, (n) => this.io.ifindex(n)));
   }
 
   private sendAdvert(inst: RunningInstance, priority: number): void {

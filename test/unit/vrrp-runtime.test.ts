@@ -573,4 +573,18 @@ describe("runtime: no_accept firewall", () => {
     expect(tail).toEqual(["del 10.0.0.200/24", "del 10.0.0.100/32", "unblock A"]);
     expect(firewall.closed).toBe(1);
   });
+
+  it("a reload that changes a MASTER's VIPs or accept in place re-blocks exactly what it holds", async () => {
+    const firewall = fakeFirewall();
+    const a = inst({ name: "A", vrid: 7, vips: ["10.0.0.100"], accept: false });
+    rt = await startVrrpRuntime({ instances: [a], io: kernel.io(), clock: { now: () => Date.now() }, log: (l, m) => logs.push(`${l} ${m}`), firewall });
+    vi.advanceTimersByTime(1000);
+    expect(state(rt, "A")).toBe("MASTER");
+    await rt.reload({ instances: [{ ...a, vips: ["10.0.0.100", "10.0.0.101"] }] });
+    await rt.reload({ instances: [{ ...a, vips: ["10.0.0.100", "10.0.0.101"], accept: true }] });
+    expect(state(rt, "A")).toBe("MASTER");
+    expect(kernel.addressLog.filter((l) => l.startsWith("block") || l === "add 10.0.0.101/32")).toEqual([
+      "block A 10.0.0.100", "block A 10.0.0.100,10.0.0.101", "add 10.0.0.101/32", "block A ",
+    ]);
+  });
 });
