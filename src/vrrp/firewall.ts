@@ -52,7 +52,9 @@ export class NftVipFirewall implements VipFirewall {
 
   removeStale(): void {
     if (!this.plan.firstSetup) return;
-    const stale = this.staleTables();
+    // Quiet when nf_tables cannot be asked (no kernel support, no privilege): nothing of ours can be there,
+    // and a config that never blocks should not warn about it.
+    const stale = this.staleTables(true);
     const dels: NetlinkRequest[] = [];
     // A batch of DELTABLEs only: the plan's own set-up would re-check and find nothing.
     for (const [family, here] of [[NFPROTO_IPV4, stale.ipv4], [NFPROTO_IPV6, stale.ipv6]] as const) {
@@ -75,12 +77,12 @@ export class NftVipFirewall implements VipFirewall {
   }
 
   /** Which families already have a table of our name (GETTABLE answers ENOENT when not). */
-  private staleTables(): { ipv4: boolean; ipv6: boolean } {
+  private staleTables(quiet = false): { ipv4: boolean; ipv6: boolean } {
     const has = (family: NfFamily): boolean => {
       try {
         return this.socket().requestSync(getTable(family, this.settings.table), { what: `nftables: look for table ${this.settings.table}` }).length > 0;
       } catch (e) {
-        if (!(e instanceof NetlinkError && e.code === "ENOENT")) this.log("warning", (e as Error).message);
+        if (!quiet && !(e instanceof NetlinkError && e.code === "ENOENT")) this.log("warning", (e as Error).message);
         return false;
       }
     };

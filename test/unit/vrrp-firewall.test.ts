@@ -81,6 +81,14 @@ describe("NftVipFirewall", () => {
     expect(quiet.log).toEqual(["get ip", "get ip6"]);
   });
 
+  it("removeStale says nothing when nf_tables cannot be asked (a config that never blocks must not warn)", () => {
+    const logs: string[] = [];
+    const fw = new NftVipFirewall(DEFAULT_NFT_SETTINGS, (l, m) => logs.push(`${l} ${m}`), () => { throw new NetlinkError("socket", 93); });
+    fw.removeStale();
+    fw.close();
+    expect(logs).toEqual([]);
+  });
+
   it("a batch the kernel rejects is logged with its cause, not thrown", () => {
     const f = fakeSocket({ failBatch: "nftables: block: EPERM Operation not permitted" });
     const logs: string[] = [];
