@@ -97,6 +97,27 @@ export class NftVipPlan {
 
   constructor(readonly settings: NftSettings) {}
 
+  /**
+   * The plan's view of the kernel, to put back with restore() when the kernel rejected a batch: a batch
+   * is all or nothing, so after a failure the kernel is as it was before the call.
+   */
+  snapshot(): unknown {
+    return {
+      flags: [this.ipv4Table, this.ipv4Vips, this.ipv6Table, this.ipv6Vips, this.llIndex, this.llName, this.setId],
+      refs: new Map(this.refs),
+      owners: new Map(this.owners),
+    };
+  }
+
+  restore(snap: unknown): void {
+    const s = snap as { flags: [boolean, boolean, boolean, boolean, boolean, boolean, number]; refs: Map<string, number>; owners: Map<string, Held[]> };
+    [this.ipv4Table, this.ipv4Vips, this.ipv6Table, this.ipv6Vips, this.llIndex, this.llName, this.setId] = s.flags;
+    this.refs.clear();
+    for (const [k, v] of s.refs) this.refs.set(k, v);
+    this.owners.clear();
+    for (const [k, v] of s.owners) this.owners.set(k, v);
+  }
+
   /** True until a table exists: the shell then asks the kernel for stale tables to pass to block(). */
   get firstSetup(): boolean {
     return !this.ipv4Table && !this.ipv6Table;

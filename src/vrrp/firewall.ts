@@ -43,11 +43,13 @@ export class NftVipFirewall implements VipFirewall {
     if (vips.length === 0) return this.unblock(owner);
     const stale = this.plan.firstSetup ? this.staleTables() : { ipv4: false, ipv6: false };
     if (stale.ipv4 || stale.ipv6) this.log("info", `deleting old nftables table ${this.settings.table} (${[stale.ipv4 && "ip", stale.ipv6 && "ip6"].filter(Boolean).join(", ")})`);
-    this.send(this.plan.block(owner, vips, stale), `(${owner}) nftables: block traffic to ${vips.length} VIP(s)`);
+    const before = this.plan.snapshot();
+    if (!this.send(this.plan.block(owner, vips, stale), `(${owner}) nftables: block traffic to ${vips.length} VIP(s)`)) this.plan.restore(before);
   }
 
   unblock(owner: string): void {
-    this.send(this.plan.unblock(owner), `(${owner}) nftables: unblock VIPs`);
+    const before = this.plan.snapshot();
+    if (!this.send(this.plan.unblock(owner), `(${owner}) nftables: unblock VIPs`)) this.plan.restore(before);
   }
 
   removeStale(): void {
@@ -89,16 +91,22 @@ export class NftVipFirewall implements VipFirewall {
     return { ipv4: has(NFPROTO_IPV4), ipv6: has(NFPROTO_IPV6) };
   }
 
-  private send(reqs: NetlinkRequest[], what: string): void {
-    if (reqs.length === 0) return;
+  /** Sends one batch; false (logged) when the kernel did not apply it. */
+  private send(reqs: NetlinkRequest[], what: string): boolean {
+    if (reqs.length === 0) return true;
     try {
       const sock = this.socket();
       const { bytes, seqs } = encodeBatch(reqs, sock.reserveSeqs(reqs.length + 2));
       // The kernel applies a batch whole or not at all, and then also ACKs the requests that were fine.
       const failed = sock.transactSync(bytes, seqs, { what }).find((r) => !r.ok);
-      if (failed && !failed.ok) this.log("error", failed.error.message);
+      if (failed && !failed.ok) {
+        this.log("error", failed.error.message);
+        return false;
+      }
+      return true;
     } catch (e) {
       this.log("error", `${what}: ${(e as Error).message}`);
+      return false;
     }
   }
 }

@@ -95,6 +95,10 @@ describe("NftVipFirewall", () => {
     const fw = new NftVipFirewall(DEFAULT_NFT_SETTINGS, (l, m) => logs.push(`${l} ${m}`), f.open);
     expect(() => fw.block("A", [vip("10.0.0.1")])).not.toThrow();
     expect(logs).toEqual(["error nftables: block: EPERM Operation not permitted"]);
+    // nothing was applied, so the next attempt builds the table again
+    f.log.length = 0;
+    fw.block("A", [vip("10.0.0.1")]);
+    expect(f.log).toEqual(["get ip", "get ip6", `batch ${NFT_MSG_NEWTABLE},3,3,9,6,6,${NFT_MSG_NEWSETELEM}`]);
     const broken = new NftVipFirewall(DEFAULT_NFT_SETTINGS, (l, m) => logs.push(`${l} ${m}`), () => { throw new Error("socket: EPROTONOSUPPORT"); });
     broken.block("A", [vip("10.0.0.1")]);
     expect(logs.at(-1)).toBe("error (A) nftables: block traffic to 1 VIP(s): socket: EPROTONOSUPPORT");
