@@ -181,9 +181,6 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
     if (!runtime) {
       // no_accept / strict instances: traffic to their VIPs dropped by nftables while they hold them
       firewall = new NftVipFirewall(nftSettings(global), (level, message) => ctx.log(level === "error" ? "err" : level, message));
-      // A table of ours left by a crash goes now, not at the first MASTER as in keepalived: until then it
-      // would drop traffic to VIPs a BACKUP may take, or forever if the new config accepts it.
-      if (config.instances.length > 0) firewall.removeStale();
       runtime = await startVrrpRuntime({
         ...config,
         firewall,
@@ -199,6 +196,11 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
           }
         },
       });
+      // A table of ours left by a crash goes now, not at the first MASTER as in keepalived: until then it
+      // would drop traffic to VIPs a BACKUP may take, or forever if the new config accepts it. After the
+      // start, so that addresses a resumed process still holds were blocked again first (that batch
+      // replaced the old table at once, keeping them blocked throughout).
+      if (config.instances.length > 0) firewall.removeStale();
       // Every thread of this process real-time, the engine's helpers included (see realtime.ts);
       // again with each status round, for threads the engine starts later.
       const rt = global.vrrp_rt_priority ?? DEFAULT_VRRP_RT_PRIORITY;

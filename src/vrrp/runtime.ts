@@ -535,6 +535,7 @@ class Runtime implements VrrpRuntime {
       const holding = resuming.has(inst.cfg.name);
       if (holding) {
         this.vips.adopt(inst.cfg.name, announcedAddresses(inst.cfg), inst.dev);
+        this.blockVips(inst); // no_accept: held addresses stay blocked (the dead process's table is replaced)
         this.log("info", `(${inst.cfg.name}) its addresses are still in place from the previous VRRP process: holding them while listening for a master`);
       }
       this.applyTrackingTo(inst);

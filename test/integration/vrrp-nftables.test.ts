@@ -55,6 +55,15 @@ function newestKeepalivedConf(): string {
   return files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!;
 }
 
+/** The VRRP child's pid, from `lbctl status --json` as an operator would find it. */
+async function vrrpChildPid(socket: string): Promise<number> {
+  const p = Bun.spawn([...lbctlCommand(), "status", "--json", "--socket", socket], { stdout: "pipe", stderr: "pipe" });
+  const out = JSON.parse(await new Response(p.stdout).text()) as { children: { role: string; pid: number | null }[] };
+  const pid = out.children.find((c) => c.role === "vrrp")?.pid;
+  if (!pid) throw new Error("no VRRP child");
+  return pid;
+}
+
 let confSeq = 0;
 function writeConf(text: string): string {
   const file = join(workDir, `nft-${confSeq++}.conf`);
@@ -258,6 +267,28 @@ describe("vrrp_strict: nftables drop rules for the VIPs (lbctl daemon vs keepali
     await waitFor("VIPs answer again", () => answers(client, VIP4), 8000, 200);
     expect(await ruleset(node)).toBe("");
     expect(await stop(again)).toBe(0);
+  });
+
+  it("the VRRP process dies (SIGKILL) and its successor resumes: the VIP it holds stays blocked throughout", async () => {
+    const file = writeConf(conf());
+    const socket = `${file}.sock`;
+    const d = lab.spawnIn(node, [...lbctlCommand(), "daemon", "-f", file, "--socket", socket]);
+    started.push(d);
+    await bothMaster(node);
+    const before = await vrrpChildPid(socket);
+    process.kill(before, "SIGKILL");
+    const seen: string[] = [];
+    const end = performance.now() + 3000;
+    while (performance.now() < end) {
+      seen.push(await setElements(node, "ip", "keepalived", "vips"));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await vrrpChildPid(socket)).not.toBe(before);
+    expect(seen.filter((x) => x !== VIP4)).toEqual([]); // never a moment without the element
+    expect(await answers(client, VIP4)).toBe(false);
+    expect(d.output().stdout + d.output().stderr).toMatch(/\(V4\) its addresses are still in place/);
+    expect(await stop(d)).toBe(0);
+    expect(await ruleset(node)).toBe("");
   });
 
   it("lbctl check accepts the nftables keywords", async () => {
