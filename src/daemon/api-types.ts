@@ -65,6 +65,21 @@ export interface VrrpInstanceV1 {
    * script disabled, tracking weights ignored, a strict-mode reset): what the instance runs without.
    */
   verdicts?: string[];
+  /**
+   * A router of this VRID whose adverts are dropped because its configuration differs (VIP list,
+   * password, interval): neither takes the other's adverts, so both can be MASTER. Absent when none.
+   */
+  peerMismatch?: PeerMismatchV1;
+}
+
+export interface PeerMismatchV1 {
+  peer: string;
+  /** The drop reason, as in the counters (addressListMismatch, authFailure, advertIntervalMismatch, ...). */
+  reason: string;
+  detail: string;
+  /** ms since the epoch of the first dropped advert, and how many since. */
+  since: number;
+  adverts: number;
 }
 
 /** IPVS counters (totals since the entry was created) and the kernel's 2-second-estimator rates. */
@@ -204,6 +219,8 @@ export type EventV1 = EventBase & (
   | { type: "drain"; vs: string; rs: string; drained: boolean }
   | { type: "checker"; vs: string; rs: string; checker: string; enabled: boolean }
   | { type: "vrrp-control"; instance: string; forcedBackup: boolean }
+  /** Adverts of a router of the instance's VRID dropped for a configuration mismatch (`over`: none for three intervals). */
+  | { type: "vrrp-peer-mismatch"; instance: string; peer: string; reason: string; detail: string; over: boolean }
   | { type: "reload"; ok: boolean; errors: number; warnings: number }
   | { type: "child"; role: ChildRole; pid: number | null; change: "started" | "exited" | "restarted"; detail: string }
   /** Anything a child reports that has no type above: passed on, not interpreted. */
@@ -281,7 +298,15 @@ export function vrrpInstanceFromChild(v: unknown): VrrpInstanceV1 | null {
     faults: arr(o.faults).filter((f): f is string => typeof f === "string"),
     counters: vrrpCounters(o.stats ?? o.counters),
     verdicts: arr(o.verdicts).filter((f): f is string => typeof f === "string"),
+    ...peerMismatch(o.peerMismatch),
   };
+}
+
+function peerMismatch(v: unknown): { peerMismatch?: PeerMismatchV1 } {
+  const o = obj(v);
+  const peer = o && str(o.peer);
+  if (!o || !peer) return {};
+  return { peerMismatch: { peer, reason: str(o.reason) ?? "", detail: str(o.detail) ?? "", since: num(o.since) ?? 0, adverts: count(o.adverts) } };
 }
 
 /** The VRRP process's status (`{instances, unmatched}`) -> the `vrrp` part of StatusV1. */
@@ -403,6 +428,16 @@ export function eventFromChild(role: ChildRole, v: unknown): EventInput {
     if (instance && from && to) {
       const reason = str(o.reason) ?? "";
       return { type: "vrrp-transition", instance, from, to, reason, message: oneLine(`${instance}: ${from} -> ${to}${reason ? ` (${reason})` : ""}`) };
+    }
+  }
+  if (type === "peerMismatch") {
+    const instance = str(o.instance), peer = str(o.peer);
+    if (instance && peer) {
+      const over = bool(o.over) ?? false, reason = str(o.reason) ?? "", detail = str(o.detail) ?? "";
+      return {
+        type: "vrrp-peer-mismatch", instance, peer, reason, detail, over,
+        message: oneLine(over ? `${instance}: no more mismatched adverts from ${peer}` : `${instance}: adverts of ${peer} dropped (${detail}): both can be MASTER`),
+      };
     }
   }
   if (type === "rs-up" || type === "rs-down") {

@@ -202,6 +202,9 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
             if (syncd && event.instance === syncd.instance) void syncd.set(event.to);
             ctx.send({ type: "event", event: { ...event, at: Math.round(Date.now() - (performance.now() - event.at)) } });
             publish();
+          } else if (event.type === "peerMismatch") {
+            ctx.send({ type: "event", event: { ...event } });
+            publish();
           }
         },
       });

@@ -96,6 +96,8 @@ export interface Clock {
 
 export type RuntimeEvent =
   | { type: "transition"; instance: string; from: VrrpStateName; to: VrrpStateName; reason: string; at: number }
+  /** A router of the same VRID whose adverts are dropped for a configuration mismatch (started, or over). */
+  | { type: "peerMismatch"; instance: string; peer: string; reason: DropReason; detail: string; over: boolean }
   | { type: "drop"; instance: string | null; reason: DropReason | "unknownVrid" | "malformed"; detail: string };
 
 /** The kernel-facing pieces; the defaults are the real ones, tests inject fakes. */
@@ -182,6 +184,21 @@ export interface InstanceStatus {
   /** What the instance has in place on the system (addresses, routes, rules). */
   owned: string[];
   stats: VrrpStats;
+  /**
+   * A router of this VRID whose adverts are dropped because its configuration differs (VIP list,
+   * password, interval): neither takes the other's adverts, so both may be MASTER. Null when none was
+   * heard for three advert intervals.
+   */
+  peerMismatch: PeerMismatch | null;
+}
+
+export interface PeerMismatch {
+  peer: string;
+  reason: DropReason;
+  detail: string;
+  /** Wall-clock ms of the first dropped advert, and how many since. */
+  since: number;
+  adverts: number;
 }
 
 export interface RuntimeStatus {
@@ -231,6 +248,7 @@ interface RunningInstance {
   lastTransition: InstanceStatus["lastTransition"];
   lastTotalPriority: number;
   group: string | null;
+  mismatch: (PeerMismatch & { lastSeen: number; loggedAt: number }) | null;
 }
 
 interface SharedSocket {
@@ -296,6 +314,12 @@ function isSystemic(e: unknown): boolean {
 }
 
 const monotonic: Clock = { now: () => performance.now() };
+
+/** Adverts of a router of our VRID dropped because the two configurations differ (not because they are broken). */
+const MISMATCH_REASONS: ReadonlySet<DropReason> = new Set<DropReason>([
+  "addressCountMismatch", "addressListMismatch", "authTypeMismatch", "authFailure", "advertIntervalMismatch",
+]);
+const MISMATCH_LOG_EVERY_MS = 60_000;
 
 /** One socket per interface, family and unicast source (multicast instances share one). */
 function socketKey(cfg: RuntimeInstanceConfig, dev: string): string {
@@ -508,6 +532,7 @@ class Runtime implements VrrpRuntime {
       lastTransition: null,
       lastTotalPriority: cfg.priority,
       group: this.groupOf(cfg.name),
+      mismatch: null,
     };
     socket.byVrid.set(cfg.vrid, inst);
     this.instances.set(cfg.name, inst);
@@ -889,6 +914,7 @@ class Runtime implements VrrpRuntime {
       inst.stats = count(inst.stats, r.reason);
       this.opts.onEvent?.({ type: "drop", instance: inst.cfg.name, reason: r.reason, detail: r.detail });
       this.log("debug", `(${inst.cfg.name}) dropped packet from ${pkt.src}: ${r.detail}`);
+      if (MISMATCH_REASONS.has(r.reason)) this.noteMismatch(inst, pkt.src, r.reason, r.detail);
       return;
     }
     inst.stats = count(inst.stats, { type: "received", priority: r.advert.priority });
@@ -899,6 +925,38 @@ class Runtime implements VrrpRuntime {
     }
     this.feed(inst, { type: "advertReceived", advert: { priority: r.advert.priority, advertIntervalMs: r.advert.advertIntervalMs, source: r.advert.source } });
     this.arm();
+  }
+
+  /**
+   * keepalived logs each such advert (every second) and nothing else; lbctl says it once when it starts,
+   * again every minute while it lasts, and when it is over, with an event, and flags it in the status.
+   */
+  private noteMismatch(inst: RunningInstance, peer: string, reason: DropReason, detail: string): void {
+    const now = this.clock.now();
+    this.expireMismatch(inst, now);
+    const m = inst.mismatch;
+    if (m && m.peer === peer && m.reason === reason) {
+      m.adverts++;
+      m.lastSeen = now;
+      m.detail = detail;
+      if (now - m.loggedAt >= MISMATCH_LOG_EVERY_MS) {
+        m.loggedAt = now;
+        this.log("warning", `(${inst.cfg.name}) still dropping the adverts of ${peer} (${m.adverts} since ${new Date(m.since).toISOString()}): ${detail}`);
+      }
+      return;
+    }
+    inst.mismatch = { peer, reason, detail, since: Date.now(), adverts: 1, lastSeen: now, loggedAt: now };
+    this.log("warning", `(${inst.cfg.name}) dropping the adverts of ${peer}, a router of VRID ${inst.cfg.vrid} configured differently: ${detail}; neither takes the other's adverts, so both can be MASTER`);
+    this.opts.onEvent?.({ type: "peerMismatch", instance: inst.cfg.name, peer, reason, detail, over: false });
+  }
+
+  /** A mismatch not seen for three advert intervals is over (the peer stopped, or was fixed). */
+  private expireMismatch(inst: RunningInstance, now: number): void {
+    const m = inst.mismatch;
+    if (!m || now - m.lastSeen <= 3 * Math.max(inst.vrrp.params.advertIntervalMs, inst.vrrp.masterAdvertIntervalMs)) return;
+    inst.mismatch = null;
+    this.log("info", `(${inst.cfg.name}) no more mismatched adverts from ${m.peer}`);
+    this.opts.onEvent?.({ type: "peerMismatch", instance: inst.cfg.name, peer: m.peer, reason: m.reason, detail: m.detail, over: true });
   }
 
   private dropUnmatched(reason: "malformed" | "unknownVrid", detail: string): void {
@@ -1001,6 +1059,8 @@ class Runtime implements VrrpRuntime {
   // ---------- public API ----------
 
   status(): RuntimeStatus {
+    const now = this.clock.now();
+    for (const i of this.instances.values()) this.expireMismatch(i, now);
     return {
       instances: [...this.instances.values()].map((i) => ({
         name: i.cfg.name,
@@ -1017,6 +1077,7 @@ class Runtime implements VrrpRuntime {
         faults: [...i.vrrp.faults],
         owned: this.vips.owned(i.cfg.name),
         stats: { ...i.stats },
+        peerMismatch: i.mismatch && { peer: i.mismatch.peer, reason: i.mismatch.reason, detail: i.mismatch.detail, since: i.mismatch.since, adverts: i.mismatch.adverts },
       })),
       unmatched: { ...this.unmatched },
     };

@@ -457,6 +457,37 @@ describe("a VRRP process restarted after a crash (resume)", () => {
   });
 });
 
+describe("two masters, said (issue 13): a peer whose adverts are dropped for a configuration mismatch", () => {
+  it("is flagged in the status, logged once (then every minute), sent as an event, and cleared three intervals after the last", async () => {
+    const events: unknown[] = [];
+    rt = await startVrrpRuntime({
+      instances: [inst({ name: "A", vrid: 1, vips: ["10.0.0.101"] })],
+      io: kernel.io(), clock: { now: () => Date.now() }, log: (l, m) => logs.push(`${l} ${m}`),
+      onEvent: (e) => void (e.type === "peerMismatch" && events.push(e)),
+    });
+    for (let t = 0; t < 20; t++) {
+      kernel.sockets[0].deliver(advertFrom("10.0.0.9", 1, 200, ["10.0.0.101", "10.0.0.199"]));
+      vi.advanceTimersByTime(100);
+    }
+    // Neither takes the other's adverts: this one became MASTER although a higher priority is on the wire.
+    expect(state(rt, "A")).toBe("MASTER");
+    const m = rt.status().instances[0].peerMismatch;
+    expect(m).toMatchObject({ peer: "10.0.0.9", reason: "addressCountMismatch", adverts: 20 });
+    expect(logs.filter((l) => l.includes("dropping the adverts of 10.0.0.9"))).toHaveLength(1);
+    expect(events).toEqual([expect.objectContaining({ instance: "A", peer: "10.0.0.9", over: false })]);
+    vi.advanceTimersByTime(301);
+    expect(rt.status().instances[0].peerMismatch).toBeNull();
+    expect(events).toHaveLength(2);
+    expect(events[1]).toMatchObject({ over: true });
+  });
+
+  it("a broken packet is not a configuration mismatch", async () => {
+    const r = await start({ instances: [inst({ name: "A", vrid: 1, vips: ["10.0.0.101"] })] });
+    kernel.sockets[0].deliver(advertFrom("10.0.0.9", 1, 200, ["10.0.0.101"], { corrupt: true }));
+    expect(r.status().instances[0].peerMismatch).toBeNull();
+  });
+});
+
 describe("a VIP deleted by hand", () => {
   it("is added back and announced at once while MASTER; a BACKUP leaves it alone; our own deletions are not 'restored'", async () => {
     const r = await start({ instances: [inst({ name: "A", vrid: 1, vips: ["10.0.0.101", "10.0.0.102"], vipDetails: [{ address: "10.0.0.101/24" }] })] });
