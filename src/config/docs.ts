@@ -7,6 +7,7 @@ import { parseKeepalivedText } from "./lexer.ts";
 import type { BlockSpec, Field } from "./schema.ts";
 import { kwOf, parseConfBlock } from "./schema.ts";
 import { rootSpec } from "./spec/root.ts";
+import { collectSpecs, nestedSpecs } from "./spec-graph.ts";
 
 /**
  * Which file is read without -f (chooseConfig in load.ts), in the words docs/config.md and
@@ -69,38 +70,12 @@ export function exampleToml(): string {
   return modelToToml(model).split("\n").filter((l) => !l.startsWith("#")).join("\n").trim();
 }
 
-/**
- * Block specs reachable from the root. A field's type does not expose its spec, so nested
- * blocks are found among the spec modules' exports and matched by the name the type's
- * description carries ("block (authentication)", "named vrrp_instance blocks", ...).
- */
+/** Block specs reachable from the root (the spec modules' exports, see spec-graph.ts). */
 export async function knownSpecs(): Promise<BlockSpec[]> {
   const mods: Record<string, unknown>[] = [];
   const glob = new Bun.Glob("*.ts");
   for (const f of [...glob.scanSync({ cwd: `${import.meta.dirname}/spec` })].sort()) mods.push(await import(`./spec/${f}`));
-  const specs: BlockSpec[] = [];
-  const add = (v: unknown): void => { if (isSpec(v) && v !== rootSpec && !specs.includes(v)) specs.push(v); };
-  // Specs are exported one by one or in tables (checkerSpecs: one per checker type).
-  for (const m of mods) for (const v of Object.values(m)) {
-    if (isSpec(v)) add(v);
-    else if (typeof v === "object" && v !== null && !Array.isArray(v)) Object.values(v).forEach(add);
-  }
-  return specs;
-}
-
-function isSpec(v: unknown): v is BlockSpec {
-  return typeof v === "object" && v !== null && typeof (v as BlockSpec).name === "string" && Array.isArray((v as BlockSpec).fields);
-}
-
-/**
- * The blocks a field holds: the specs its description names, when it speaks of blocks, in the
- * order it names them (a checker list names several).
- */
-function nestedSpecs(f: Field, specs: readonly BlockSpec[]): BlockSpec[] {
-  const d = f.type.describe;
-  if (!/\bblocks?\b/.test(d)) return [];
-  const at = (s: BlockSpec): number => d.search(new RegExp(`(^|[ (])${s.name.replace(/[^\w]/g, "\\$&")}([ ),]|$)`));
-  return specs.filter((s) => at(s) >= 0).sort((a, b) => at(a) - at(b));
+  return collectSpecs(mods, rootSpec);
 }
 
 const anchor = (s: BlockSpec): string => `[\`${s.name}\`](#${s.name.toLowerCase().replace(/[^\w-]/g, "")})`;
