@@ -8,6 +8,7 @@ import type { BlockSpec, Field } from "./schema.ts";
 import { kwOf, parseConfBlock } from "./schema.ts";
 import { rootSpec } from "./spec/root.ts";
 import { collectSpecs, nestedSpecs } from "./spec-graph.ts";
+import { keywordSupport, type KeywordSupport } from "./support.ts";
 
 /**
  * Which file is read without -f (chooseConfig in load.ts), in the words docs/config.md and
@@ -86,8 +87,23 @@ export interface ConfigSection {
   spec: BlockSpec;
   /** Where the block is written, in Markdown: "the top level" or "`vrrp_instance`". */
   foundIn: string;
-  fields: { field: Field; keywords: string[]; nested: BlockSpec[] }[];
+  fields: { field: Field; keywords: string[]; nested: BlockSpec[]; support?: KeywordSupport }[];
   obsolete: string[];
+}
+
+/**
+ * What lbctl does with a keyword, in the words docs/config.md and lbctl.toml(5) print (Markdown code
+ * spans and bold only, so man.ts can render it): "yes", "**not supported**: why", "ignored, as by
+ * keepalived: why".
+ */
+export function supportText(s: KeywordSupport | undefined): string {
+  switch (s?.status) {
+    case "applied": return "yes";
+    case "unsupported": return `**not supported**: ${s.why}`;
+    case "parsed-only": return `ignored, as by keepalived: ${s.why}`;
+    case "obsolete": return `obsolete: ${s.why}`;
+    default: return "not audited";
+  }
 }
 
 /**
@@ -107,7 +123,7 @@ export async function configSections(): Promise<ConfigSection[]> {
       const keywords = [kwOf(f), ...(f.aliases ?? []).map((a) => a.kw + (a.deprecated ? " (deprecated)" : ""))];
       const nested = nestedSpecs(f, specs).filter((n) => n !== spec);
       for (const n of nested) if (!seen.has(n)) queue.push({ spec: n, foundIn: spec === rootSpec ? "the top level" : `\`${spec.name}\`` });
-      return { field: f, keywords, nested };
+      return { field: f, keywords, nested, support: keywordSupport(spec.name, f.key) };
     });
     sections.push({ spec, foundIn, fields, obsolete: Object.keys(spec.obsolete ?? {}) });
   }
@@ -128,6 +144,10 @@ export async function generateDocs(): Promise<string> {
     "lbctl reads keepalived.conf as it is, or its own TOML format (`lbctl convert` turns one into the other).",
     "Both are read through the same specs, so every setting below has the same meaning, default and checks in both.",
     "In TOML a setting is written under its **TOML key**; in keepalived.conf under its **keyword**.",
+    "",
+    "The last column says whether lbctl acts on the setting. Every setting marked **not supported** is accepted, so a",
+    "keepalived.conf still loads, but `lbctl check` and the daemon warn at each place one is set",
+    "(`FILE:LINE:COL: warning: 'track_bfd' is not supported by lbctl: ...`); nothing is ignored silently.",
     "",
     "Named blocks (`vrrp_instance NAME { }`) become tables keyed by name, blocks whose header carries values",
     "(`virtual_server IP PORT { }`) become arrays of tables with those values as keys, one-item-per-line blocks",
@@ -153,10 +173,10 @@ export async function generateDocs(): Promise<string> {
     out.push(`## ${spec === rootSpec ? "Top level" : "`" + spec.name + "`"}`, "");
     if (spec !== rootSpec) out.push(`Found in: ${sec.foundIn}.`, "");
     if (spec.doc) out.push(spec.doc, "");
-    out.push("| TOML key | keepalived keyword | type | default | description |", "|---|---|---|---|---|");
-    for (const { field: f, keywords, nested } of sec.fields) {
+    out.push("| TOML key | keepalived keyword | type | default | description | lbctl acts on it |", "|---|---|---|---|---|---|");
+    for (const { field: f, keywords, nested, support } of sec.fields) {
       const type = nested.length ? `${f.type.describe}, see ${nested.map(anchor).join(", ")}` : f.type.describe;
-      out.push(`| \`${f.key}\` | ${f.headerOnly ? "(block header)" : keywords.map((k) => "`" + k + "`").join(", ")} | ${cell(type)} | ${cell(defaultText(f))} | ${cell(f.doc)} |`);
+      out.push(`| \`${f.key}\` | ${f.headerOnly ? "(block header)" : keywords.map((k) => "`" + k + "`").join(", ")} | ${cell(type)} | ${cell(defaultText(f))} | ${cell(f.doc)} | ${cell(supportText(support))} |`);
     }
     if (sec.obsolete.length) out.push("", `Obsolete keywords, accepted with a warning: ${sec.obsolete.map((k) => "`" + k + "`").join(", ")}.`);
     out.push("");
