@@ -8,6 +8,7 @@ import { loadConfigText } from "../../src/config/load.ts";
 import type { Model } from "../../src/config/schema.ts";
 import { checkMapping, ipvsFlushAllOnStop, ipvsStartOptions } from "../../src/daemon/check-config.ts";
 import { checkerSmtpAlert } from "../../src/daemon/keepalived-dump.ts";
+import { syncDaemonConfig } from "../../src/daemon/lvs-syncd.ts";
 import { smtpSettings } from "../../src/daemon/smtp-alert.ts";
 import { vrrpRuntimeConfig } from "../../src/daemon/vrrp-config.ts";
 import { IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3 } from "../../src/ipvs/types.ts";
@@ -187,5 +188,101 @@ describe("IPVS start and stop keywords", () => {
     expect(ipvsFlushAllOnStop(g(""))).toBe(false);
     expect(ipvsFlushAllOnStop(g("  lvs_flush_on_stop"))).toBe(true);
     expect(ipvsFlushAllOnStop(g("  lvs_flush_on_stop VS"))).toBe(false);
+  });
+});
+
+describe("SSL block, DNS_CHECK and vrrp_track_process settings", () => {
+  const look = { user: () => ({ uid: 0, gid: 0 }), hostname: "lb1" };
+  const checker = (text: string) => checkMapping(effective(text), look).checkers[0]!.spec as unknown as { params: Record<string, unknown> };
+  const vs = (rs: string) => `virtual_server 10.0.0.1 443 {\n  protocol TCP\n  real_server 10.0.0.2 443 {\n${rs}\n  }\n}\n`;
+
+  it("the SSL block's password, ca, certificate and key are the SSL_GET checkers' TLS context", () => {
+    const get = "    SSL_GET {\n      url {\n        path /\n      }\n    }";
+    expect(checker(vs(get)).params.tlsOptions).toBeUndefined();
+    const ssl = "SSL {\n  password secret\n  ca /etc/ssl/ca.pem\n  certificate /etc/ssl/client.pem\n  key /etc/ssl/client.key\n}\n";
+    expect(checker(ssl + vs(get)).params.tlsOptions).toEqual({ password: "secret", ca: "/etc/ssl/ca.pem", certificate: "/etc/ssl/client.pem", key: "/etc/ssl/client.key" });
+  });
+
+  it("DNS_CHECK type and name are the query", () => {
+    expect(checker(vs("    DNS_CHECK {\n      type MX\n      name example.org\n    }")).params).toMatchObject({ type: "MX", name: "example.org" });
+  });
+
+  it("vrrp_track_process weight and quorum", () => {
+    const c = vrrp("vrrp_track_process P {\n  process nginx\n  weight 5\n  quorum 3\n}\nvrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  track_process {\n    P\n  }\n}\n");
+    expect(c.trackProcesses).toEqual([expect.objectContaining({ name: "P", process: "nginx", weight: 5, quorum: 3 })]);
+  });
+
+  it("vrrp_sync_group group lists the members that move together", () => {
+    const c = vrrp("vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n}\nvrrp_instance B {\n  interface eth0\n  virtual_router_id 2\n}\nvrrp_sync_group G {\n  group {\n    A\n    B\n  }\n}\n");
+    expect((c.syncGroups ?? []).map((g) => [g.name, g.members])).toEqual([["G", ["A", "B"]]]);
+  });
+
+  it("track_file file and weight are the tracked file and its weight", () => {
+    const c = vrrp("track_file TF {\n  file /run/lb.state\n  weight 7\n}\nvrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  track_file {\n    TF\n  }\n}\n");
+    expect(c.trackFiles).toEqual([expect.objectContaining({ name: "TF", path: "/run/lb.state", weight: 7 })]);
+  });
+});
+
+// Keywords whose effect other tests show on the runtime (state machine, tracking, checkers) given
+// its own parameters: here, that the keyword is what sets those parameters.
+describe("keywords reach the parameters the runtime tests drive", () => {
+  it("vrrp_script interval, timeout, weight, rise, fall, init_fail", () => {
+    const c = vrrp("vrrp_script S {\n  script /bin/true\n  interval 3\n  timeout 2\n  weight -20\n  rise 4\n  fall 5\n  init_fail\n}\nvrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  track_script {\n    S\n  }\n}\n");
+    expect(c.scripts).toEqual([expect.objectContaining({ name: "S", intervalMs: 3000, timeoutMs: 2000, weight: -20, rise: 4, fall: 5, initFail: true })]);
+  });
+
+  it("notify_fifo is the notify FIFO when vrrp_notify_fifo is not set", () => {
+    expect(vrrp("global_defs {\n  notify_fifo /run/all.fifo\n}\nvrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n}\n").notifyFifo).toBe("/run/all.fifo");
+  });
+
+  it("use_vmac, track_interface, track_file on an instance", () => {
+    expect(instance("").useVmac).toBeUndefined();
+    const i = instance("  use_vmac vrrp.77\n  track_interface {\n    eth1 weight -30\n  }\n  track_file {\n    TF weight 2\n  }");
+    expect(i.useVmac).toBe("vrrp.77");
+    expect(i.trackInterfaces).toEqual([{ name: "eth1", weight: -30, reverse: false }]);
+    expect(i.trackFiles).toEqual([{ name: "TF", weight: 2, reverse: false }]);
+  });
+
+  it("an instance's old_unicast_checksum, garp_master_refresh, garp_lower_prio_repeat, down_timer_adverts, lower_prio_no_advert, higher_prio_send_advert", () => {
+    expect(instance("").oldUnicastChecksum).toBe("auto");
+    const i = instance("  unicast_peer {\n    10.0.0.2\n  }\n  old_unicast_checksum never\n  garp_master_refresh 60\n  garp_lower_prio_repeat 8\n  down_timer_adverts 7\n  lower_prio_no_advert\n  higher_prio_send_advert");
+    expect(i).toMatchObject({ oldUnicastChecksum: "never", garpMasterRefreshMs: 60000, garpLowerPrioRepeat: 8, downTimerAdverts: 7, lowerPrioNoAdvert: true, higherPrioSendAdvert: true });
+  });
+
+  it("lvs_sync_daemon is the sync daemon's interface and sync id", () => {
+    const g = effective("global_defs {\n  lvs_sync_daemon eth1 VI id 7\n}\n" + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n}\n").global_defs as { lvs_sync_daemon: Parameters<typeof syncDaemonConfig>[0] };
+    expect(syncDaemonConfig(g.lvs_sync_daemon, "master")).toMatchObject({ state: "master", interface: "eth1", syncId: 7 });
+  });
+
+  const look = { user: () => ({ uid: 0, gid: 0 }), hostname: "lb1" };
+  const map = (text: string) => checkMapping(effective(text), look);
+  const vs = (body: string, rs: string) => `virtual_server 10.0.0.1 80 {\n  protocol TCP\n${body}\n  real_server 10.0.0.2 80 {\n${rs}\n  }\n}\n`;
+  const params = (rs: string) => (map(vs("", rs)).checkers[0]!.spec as unknown as { params: Record<string, unknown> }).params;
+
+  it("mh-port, omega and hysteresis", () => {
+    const m = map(vs("  lvs_sched mh\n  mh-port\n  omega\n  hysteresis 2", "    TCP_CHECK {\n    }"));
+    expect(m.virtualServers[0]!.services[0]!.flags & IP_VS_SVC_F_SCHED2).toBeTruthy();
+    expect(m.virtualServers[0]!.health).toMatchObject({ omega: true, hysteresis: 2 });
+  });
+
+  it("bind_port on every checker that connects, and on an SMTP_CHECK host", () => {
+    const url = "\n      url {\n        path /\n      }";
+    for (const [type, extra] of [["TCP_CHECK", ""], ["HTTP_GET", url], ["SSL_GET", url], ["DNS_CHECK", ""], ["UDP_CHECK", ""], ["PING_CHECK", ""]] as const) {
+      expect(params(`    ${type} {\n      bind_port 4000${extra}\n    }`), type).toMatchObject({ bindPort: 4000 });
+    }
+    expect(params("    SMTP_CHECK {\n      bind_port 4000\n    }")).toMatchObject({ hosts: [expect.objectContaining({ bindPort: 4000 })] });
+    expect(params("    SMTP_CHECK {\n      host {\n        connect_ip 10.0.0.9\n        bind_port 4001\n      }\n    }")).toMatchObject({ hosts: [expect.objectContaining({ connectIp: "10.0.0.9", bindPort: 4001 })] });
+  });
+
+  it("fast_recovery, misc_timeout, regex_no_match", () => {
+    const url = "\n      url {\n        path /\n        regex ok\n        regex_no_match\n      }";
+    expect(params(`    HTTP_GET {\n      fast_recovery${url}\n    }`)).toMatchObject({ fastRecovery: true, urls: [expect.objectContaining({ regexNoMatch: true })] });
+    expect(params(`    SSL_GET {\n      fast_recovery${url}\n    }`)).toMatchObject({ fastRecovery: true });
+    expect(params("    MISC_CHECK {\n      misc_path /bin/true\n      misc_timeout 9\n    }")).toMatchObject({ timeoutMs: 9000 });
+  });
+
+  it("FILE_CHECK track_file is the tracked file", () => {
+    const m = map("track_file TF {\n  file /run/rs.state\n}\n" + vs("", "    FILE_CHECK {\n      track_file TF\n    }"));
+    expect(m.checkers[0]!.spec).toMatchObject({ kind: "FILE_CHECK", params: { file: "/run/rs.state" } });
   });
 });

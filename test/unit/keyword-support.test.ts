@@ -32,8 +32,10 @@ interface Entry { block: string; key: string; keywords: string[]; section: Confi
 const fieldEntries: Entry[] = sections.flatMap((section) => section.fields.map(({ field, keywords }) => ({
   block: section.spec.name,
   key: field.key,
-  // A checker's `type` is written as its block keyword; the real server's `checker` as any of them.
-  keywords: field.key === "type" ? [section.spec.name] : [field.key, ...keywords.map((k) => k.replace(/ \(deprecated\)$/, ""))],
+  // A checker's `type` is written as its block keyword, a header value (`real_server IP PORT`) with the
+  // block's; the real server's `checker` as any checker keyword.
+  keywords: field.key === "type" ? [section.spec.name]
+    : [field.key, ...keywords.map((k) => k.replace(/ \(deprecated\)$/, "")), ...(field.headerOnly ? [section.spec.name] : [])],
   section,
 })));
 const obsoleteEntries = sections.flatMap((s) => s.obsolete.map((kw) => ({ block: s.spec.name, key: kw })));
