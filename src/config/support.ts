@@ -357,7 +357,7 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, Readonly<Record<string, Ke
     notify_priority_changes: unsupported(PRIO_NOTIFY),
     smtp_alert: applied("test/unit/smtp-alert.test.ts", "test/unit/smtp-alert-delivery.test.ts"),
     kernel_rx_buf_size: unsupported(RXBUF),
-    lvs_sync_daemon_interface: unsupported("warned as deprecated and not read: write 'lvs_sync_daemon INTERFACE' in global_defs, which lbctl runs"),
+    lvs_sync_daemon_interface: applied("test/unit/keyword-applied.test.ts"),
     ha_suspend: OBSOLETE,
     vrrp_unicast_bind: OBSOLETE,
     vrrp_unicast_peer: OBSOLETE,

@@ -12,7 +12,7 @@ import type { RoleContext, RoleFactory, RoleWorker } from "./role.ts";
 import type { LvsSyncDaemonConfig } from "../config/spec/global.ts";
 import { IpvsClient } from "../ipvs/client.ts";
 import type { SyncDaemonState } from "../ipvs/types.ts";
-import { syncDaemonCommands, wantedSyncDaemon } from "./lvs-syncd.ts";
+import { lvsSyncDaemonOf, syncDaemonCommands, wantedSyncDaemon } from "./lvs-syncd.ts";
 import { vrrpRuntimeConfig, type PrimaryAddressLookup } from "./vrrp-config.ts";
 
 const STATUS_EVERY_MS = 2000;
@@ -115,7 +115,7 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
   const instanceState = (name: string | undefined): string =>
     (name && runtime?.status().instances.find((i) => i.name === name)?.state) || "BACKUP";
   const followSyncd = (effective: Model) => {
-    const cfg = ((effective.global_defs ?? {}) as Partial<GlobalDefsConfig>).lvs_sync_daemon;
+    const cfg = lvsSyncDaemonOf(effective);
     if (!cfg) { void syncd?.set(null); syncd = null; return; }
     syncd ??= new SyncDaemonDriver(ctx, cfg);
     syncd.reconfigure(cfg, instanceState(cfg.instance));

@@ -8,7 +8,7 @@ import { loadConfigText } from "../../src/config/load.ts";
 import type { Model } from "../../src/config/schema.ts";
 import { checkMapping, ipvsFlushAllOnStop, ipvsStartOptions } from "../../src/daemon/check-config.ts";
 import { checkerSmtpAlert } from "../../src/daemon/keepalived-dump.ts";
-import { syncDaemonConfig } from "../../src/daemon/lvs-syncd.ts";
+import { lvsSyncDaemonOf, syncDaemonConfig } from "../../src/daemon/lvs-syncd.ts";
 import { smtpSettings } from "../../src/daemon/smtp-alert.ts";
 import { vrrpRuntimeConfig } from "../../src/daemon/vrrp-config.ts";
 import { IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3 } from "../../src/ipvs/types.ts";
@@ -252,6 +252,15 @@ describe("keywords reach the parameters the runtime tests drive", () => {
   it("lvs_sync_daemon is the sync daemon's interface and sync id", () => {
     const g = effective("global_defs {\n  lvs_sync_daemon eth1 VI id 7\n}\n" + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n}\n").global_defs as { lvs_sync_daemon: Parameters<typeof syncDaemonConfig>[0] };
     expect(syncDaemonConfig(g.lvs_sync_daemon, "master")).toMatchObject({ state: "master", interface: "eth1", syncId: 7 });
+  });
+
+  it("an instance's deprecated lvs_sync_daemon_interface runs the sync daemon following that instance, as in keepalived 2.2.7", () => {
+    const inst = (name: string, extra: string) => `vrrp_instance ${name} {\n  interface eth0\n  virtual_router_id ${name.length}\n${extra}\n}\n`;
+    expect(lvsSyncDaemonOf(effective(inst("VI", "")))).toBeUndefined();
+    expect(lvsSyncDaemonOf(effective(inst("VI", "") + inst("VJJ", "  lvs_sync_daemon_interface eth2")))).toEqual({ interface: "eth2", instance: "VJJ" });
+    // global_defs' lvs_sync_daemon comes first.
+    const both = effective("global_defs {\n  lvs_sync_daemon eth1 VI\n}\n" + inst("VI", "") + inst("VJJ", "  lvs_sync_daemon_interface eth2"));
+    expect(lvsSyncDaemonOf(both)).toMatchObject({ interface: "eth1", instance: "VI" });
   });
 
   const look = { user: () => ({ uid: 0, gid: 0 }), hostname: "lb1" };
