@@ -16,7 +16,8 @@ import { unsupportedWhy } from "./support.ts";
 
 interface Plan {
   unsupported: { field: Field; why: string }[];
-  nested: { field: Field; specs: BlockSpec[] }[];
+  /** Fields holding blocks in which something is unsupported; the spec of each block by name. */
+  nested: { field: Field; specs: Map<string, BlockSpec>; only?: BlockSpec }[];
 }
 
 let specs: BlockSpec[] | undefined;
@@ -27,23 +28,28 @@ function planOf(spec: BlockSpec): Plan {
   if (plan) return plan;
   specs ??= collectSpecs([checkers, common, global, lvsValues, lvs, vrrp] as Record<string, unknown>[], rootSpec);
   plan = { unsupported: [], nested: [] };
+  plans.set(spec, plan); // before the nested ones, which may lead back here
   for (const field of spec.fields) {
     const why = unsupportedWhy(spec.name, field.key);
-    if (why !== undefined) plan.unsupported.push({ field, why });
-    else {
-      const nested = nestedSpecs(field, specs).filter((s) => s !== spec);
-      if (nested.length) plan.nested.push({ field, specs: nested });
-    }
+    if (why !== undefined) { plan.unsupported.push({ field, why }); continue; }
+    // Only blocks that can hold an unsupported keyword are walked: at 40,000 real servers each visit counts.
+    const nested = nestedSpecs(field, specs).filter((s) => s !== spec && canWarn(s));
+    if (nested.length) plan.nested.push({ field, specs: new Map(nested.map((s) => [s.name, s])), only: nested.length === 1 ? nested[0] : undefined });
   }
-  plans.set(spec, plan);
   return plan;
 }
 
-/** The block objects a field's value holds: one block, a list of them, or a map of named ones. */
-function blocksIn(value: unknown, field: Field): Model[] {
-  if (Array.isArray(value)) return value.filter(isPlainTable);
-  if (!isPlainTable(value)) return [];
-  return field.type.named ? Object.values(value).filter(isPlainTable) : [value];
+const warns = new Map<BlockSpec, boolean>();
+
+/** Whether a block, or a block inside it, has an unsupported keyword. */
+function canWarn(spec: BlockSpec): boolean {
+  const known = warns.get(spec);
+  if (known !== undefined) return known;
+  warns.set(spec, false); // a cycle adds nothing
+  let any = spec.fields.some((f) => unsupportedWhy(spec.name, f.key) !== undefined);
+  if (!any) any = spec.fields.some((f) => nestedSpecs(f, specs!).some((s) => s !== spec && canWarn(s)));
+  warns.set(spec, any);
+  return any;
 }
 
 /** Warns for every unsupported keyword set in `model` (a configuration read by either front end). */
@@ -59,18 +65,24 @@ function walk(obj: Model, spec: BlockSpec, diag: Diagnostics, format: "keepalive
     // A checker's type is its block keyword (BFD_CHECK { }); otherwise the front end's spelling.
     const name = field.key === "type" && typeof value === "string" ? value : format === "toml" ? field.key : kwOf(field);
     const message = `'${name}' is not supported by lbctl: ${why}`;
-    const blocks = field.type.named ? blocksIn(value, field) : [];
+    const blocks = field.type.named && isPlainTable(value) ? Object.values(value).filter(isPlainTable) : [];
     if (blocks.length) for (const b of blocks) diag.warning(message, blockLoc(b) ?? locOfKey(obj, field.key));
     else diag.warning(message, locOfKey(obj, field.key) ?? blockLoc(obj));
     // An unsupported checker type: its keywords are part of the one warning.
     if (field.key === "type") return;
   }
-  for (const { field, specs: nested } of plan.nested) {
-    const value = obj[field.key];
+  for (const n of plan.nested) {
+    const value = obj[n.field.key];
     if (value === undefined) continue;
-    for (const child of blocksIn(value, field)) {
-      const childSpec = nested.length === 1 ? nested[0] : nested.find((s) => s.name === child.type);
-      if (childSpec) walk(child, childSpec, diag, format);
-    }
+    // A block, a list of them, or a map of named ones.
+    if (Array.isArray(value)) { for (const child of value) visit(child, n, diag, format); }
+    else if (n.field.type.named && isPlainTable(value)) { for (const child of Object.values(value)) visit(child, n, diag, format); }
+    else visit(value, n, diag, format);
   }
+}
+
+function visit(child: unknown, n: Plan["nested"][number], diag: Diagnostics, format: "keepalived" | "toml"): void {
+  if (!isPlainTable(child)) return;
+  const spec = n.only ?? n.specs.get(child.type as string);
+  if (spec) walk(child, spec, diag, format);
 }
