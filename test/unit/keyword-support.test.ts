@@ -10,6 +10,7 @@ import type { CheckEnv } from "../../src/config/env.ts";
 import { configSections, type ConfigSection } from "../../src/config/docs.ts";
 import { loadConfigText } from "../../src/config/load.ts";
 import { KEYWORD_SUPPORT, keywordSupport } from "../../src/config/support.ts";
+import { summarize } from "../../src/daemon/supervisor.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 
@@ -210,6 +211,11 @@ describe("an unsupported keyword, set, is warned at its line", () => {
       }
     });
   }
+
+  it("the daemon's load (same pipeline) logs the same warning with its place", () => {
+    const text = VRRP.replace("@@", "  track_bfd {\n    B\n  }");
+    expect(summarize(loadConfigText(text, "k.conf", { env })).warnings).toContain("k.conf:7:3: warning: 'track_bfd' is not supported by lbctl: lbctl has no BFD");
+  });
 
   it("says nothing of the kind for a configuration of keywords lbctl acts on", () => {
     const text = `global_defs {\n  router_id lb1\n  vrrp_garp_master_delay 3\n}\n${VRRP.replace("@@", "  priority 150\n  advert_int 1")}${RS("    weight 2\n    TCP_CHECK {\n      connect_timeout 3\n    }")}`;
