@@ -93,12 +93,12 @@ export interface ConfigSection {
 
 /**
  * What lbctl does with a keyword, in the words docs/config.md and lbctl.toml(5) print (Markdown code
- * spans and bold only, so man.ts can render it): "yes", "**not supported**: why", "ignored, as by
- * keepalived: why".
+ * spans and bold only, so man.ts can render it): "yes", "yes, but: what is missing",
+ * "**not supported**: why", "ignored, as by keepalived: why".
  */
 export function supportText(s: KeywordSupport | undefined): string {
   switch (s?.status) {
-    case "applied": return "yes";
+    case "applied": return s.note ? `yes, but: ${s.note}` : "yes";
     case "unsupported": return `**not supported**: ${s.why}`;
     case "parsed-only": return `ignored, as by keepalived: ${s.why}`;
     case "obsolete": return `obsolete: ${s.why}`;
@@ -145,7 +145,7 @@ export async function generateDocs(): Promise<string> {
     "Both are read through the same specs, so every setting below has the same meaning, default and checks in both.",
     "In TOML a setting is written under its **TOML key**; in keepalived.conf under its **keyword**.",
     "",
-    "The last column says whether lbctl acts on the setting. Every setting marked **not supported** is accepted, so a",
+    "The last column says whether lbctl acts on the setting. Every setting marked **not supported** (or supported only in part) is accepted, so a",
     "keepalived.conf still loads, but `lbctl check` and the daemon warn at each place one is set",
     "(`FILE:LINE:COL: warning: 'track_bfd' is not supported by lbctl: ...`); nothing is ignored silently.",
     "",

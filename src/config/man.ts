@@ -100,7 +100,7 @@ export async function generateConfigMan(version: string, env?: Record<string, st
       const def = defaultText(f);
       out.push(roffInline(`${kw}; ${type}${def ? `; default ${def}` : ""}.`));
       if (f.doc) out.push(".br", roffInline(f.doc));
-      if (support?.status !== "applied") out.push(".br", roffInline(`lbctl: ${supportText(support)}.`));
+      if (support?.status !== "applied" || support.note) out.push(".br", roffInline(`lbctl: ${supportText(support)}.`));
     }
     if (sec.obsolete.length) out.push(".PP", roffInline(`Obsolete keywords, accepted with a warning: ${sec.obsolete.map((k) => "`" + k + "`").join(", ")}.`));
   }

@@ -1,5 +1,5 @@
 // `lbctl check` and the daemon's load: a warning at each keyword the file sets that lbctl accepts
-// but does not act on (support.ts), so nothing is silently ignored. Walks the model (what the file
+// but does not act on, or acts on only in part (support.ts), so nothing is silently ignored. Walks the model (what the file
 // sets, not the defaults) through the specs; a block that is unsupported as a whole is warned once
 // per occurrence and not entered, so `bfd_instance` gives one warning, not one per line inside.
 import type { Diagnostics } from "./diagnostics.ts";
@@ -12,10 +12,10 @@ import * as lvsValues from "./spec/lvs-values.ts";
 import * as lvs from "./spec/lvs.ts";
 import { rootSpec } from "./spec/root.ts";
 import * as vrrp from "./spec/vrrp.ts";
-import { unsupportedWhy } from "./support.ts";
+import { supportWarning } from "./support.ts";
 
 interface Plan {
-  unsupported: { field: Field; why: string }[];
+  unsupported: { field: Field; warning: string }[];
   /** Fields holding blocks in which something is unsupported; the spec of each block by name. */
   nested: { field: Field; specs: Map<string, BlockSpec>; only?: BlockSpec }[];
 }
@@ -30,8 +30,8 @@ function planOf(spec: BlockSpec): Plan {
   plan = { unsupported: [], nested: [] };
   plans.set(spec, plan); // before the nested ones, which may lead back here
   for (const field of spec.fields) {
-    const why = unsupportedWhy(spec.name, field.key);
-    if (why !== undefined) { plan.unsupported.push({ field, why }); continue; }
+    const warning = supportWarning(spec.name, field.key);
+    if (warning !== undefined) { plan.unsupported.push({ field, warning }); continue; }
     // Only blocks that can hold an unsupported keyword are walked: at 40,000 real servers each visit counts.
     const nested = nestedSpecs(field, specs).filter((s) => s !== spec && canWarn(s));
     if (nested.length) plan.nested.push({ field, specs: new Map(nested.map((s) => [s.name, s])), only: nested.length === 1 ? nested[0] : undefined });
@@ -46,7 +46,7 @@ function canWarn(spec: BlockSpec): boolean {
   const known = warns.get(spec);
   if (known !== undefined) return known;
   warns.set(spec, false); // a cycle adds nothing
-  let any = spec.fields.some((f) => unsupportedWhy(spec.name, f.key) !== undefined);
+  let any = spec.fields.some((f) => supportWarning(spec.name, f.key) !== undefined);
   if (!any) any = spec.fields.some((f) => nestedSpecs(f, specs!).some((s) => s !== spec && canWarn(s)));
   warns.set(spec, any);
   return any;
@@ -59,12 +59,12 @@ export function warnUnsupported(model: Model, diag: Diagnostics, format: "keepal
 
 function walk(obj: Model, spec: BlockSpec, diag: Diagnostics, format: "keepalived" | "toml"): void {
   const plan = planOf(spec);
-  for (const { field, why } of plan.unsupported) {
+  for (const { field, warning } of plan.unsupported) {
     const value = obj[field.key];
     if (value === undefined) continue;
     // A checker's type is its block keyword (BFD_CHECK { }); otherwise the front end's spelling.
     const name = field.key === "type" && typeof value === "string" ? value : format === "toml" ? field.key : kwOf(field);
-    const message = `'${name}' is not supported by lbctl: ${why}`;
+    const message = `'${name}' ${warning}`;
     const blocks = field.type.named && isPlainTable(value) ? Object.values(value).filter(isPlainTable) : [];
     if (blocks.length) for (const b of blocks) diag.warning(message, blockLoc(b) ?? locOfKey(obj, field.key));
     else diag.warning(message, locOfKey(obj, field.key) ?? blockLoc(obj));

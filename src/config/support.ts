@@ -21,9 +21,12 @@ export interface KeywordSupport {
   tests?: readonly string[];
   /** unsupported / parsed-only / obsolete: one line, why. */
   why?: string;
+  /** applied: what part of keepalived's behaviour is missing, when one is. */
+  note?: string;
 }
 
 const applied = (...tests: string[]): KeywordSupport => ({ status: "applied", tests });
+const partly = (note: string, ...tests: string[]): KeywordSupport => ({ status: "applied", tests, note });
 const unsupported = (why: string): KeywordSupport => ({ status: "unsupported", why });
 const parsedOnly = (why: string): KeywordSupport => ({ status: "parsed-only", why });
 const obsolete = (why: string): KeywordSupport => ({ status: "obsolete", why });
@@ -159,7 +162,7 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, Readonly<Record<string, Ke
     bfd_rt_priority: unsupported(NO_BFD),
     bfd_cpu_affinity: unsupported(NO_BFD),
     bfd_rlimit_rttime: unsupported(NO_BFD),
-    notify_fifo: applied("test/unit/keyword-applied.test.ts", "test/integration/vrrp-tracking.test.ts"),
+    notify_fifo: partly("VRRP events only: the checker's events are not written to it", "test/unit/keyword-applied.test.ts", "test/integration/vrrp-tracking.test.ts"),
     notify_fifo_script: unsupported(FIFO_SCRIPT),
     vrrp_notify_fifo: applied("test/unit/keyword-applied.test.ts"),
     vrrp_notify_fifo_script: unsupported(FIFO_SCRIPT),
@@ -621,8 +624,13 @@ export function keywordSupport(block: string, key: string): KeywordSupport | und
   return KEYWORD_SUPPORT[block]?.[key];
 }
 
-/** Why a keyword is not supported, when it is a keyword lbctl warns about. */
-export function unsupportedWhy(block: string, key: string): string | undefined {
+/**
+ * What `lbctl check` says where the keyword is set, after its name: "is not supported by lbctl: WHY",
+ * "is only partly supported by lbctl: NOTE"; undefined for a keyword that needs no warning.
+ */
+export function supportWarning(block: string, key: string): string | undefined {
   const s = keywordSupport(block, key);
-  return s?.status === "unsupported" ? s.why : undefined;
+  if (s?.status === "unsupported") return `is not supported by lbctl: ${s.why}`;
+  if (s?.status === "applied" && s.note) return `is only partly supported by lbctl: ${s.note}`;
+  return undefined;
 }

@@ -1,7 +1,8 @@
 // The keyword support table (src/config/support.ts) against the specs: every field of every block
 // reachable from the root and every obsolete keyword has a status; an `applied` one names test files
 // that exist and mention it; an `unsupported` one, set in a configuration, gives
-// "'KW' is not supported by lbctl: WHY" at its own line, in keepalived.conf and in TOML alike.
+// "'KW' is not supported by lbctl: WHY" at its own line, in keepalived.conf and in TOML alike (an
+// applied one with a note: "'KW' is only partly supported by lbctl: NOTE").
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -9,7 +10,7 @@ import { modelToToml } from "../../src/config/convert.ts";
 import type { CheckEnv } from "../../src/config/env.ts";
 import { configSections, type ConfigSection } from "../../src/config/docs.ts";
 import { loadConfigText } from "../../src/config/load.ts";
-import { KEYWORD_SUPPORT, keywordSupport } from "../../src/config/support.ts";
+import { KEYWORD_SUPPORT, keywordSupport, supportWarning } from "../../src/config/support.ts";
 import { summarize } from "../../src/daemon/supervisor.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -169,7 +170,8 @@ function valueFor(describe: string): string {
   return "x";
 }
 
-const unsupported = fieldEntries.filter((e) => keywordSupport(e.block, e.key)?.status === "unsupported");
+/** Unsupported keywords, and applied ones with a note (partly supported): both are warned. */
+const unsupported = fieldEntries.filter((e) => supportWarning(e.block, e.key) !== undefined);
 
 function configFor(e: Entry): { text: string; line: number } {
   const field = e.section.fields.find((f) => f.field.key === e.key)!.field;
@@ -186,23 +188,22 @@ function configFor(e: Entry): { text: string; line: number } {
   return { text, line: WHOLE_BLOCK.has(e.block) && wrap.startsWith(e.block) ? 1 : text.slice(0, at).split("\n").length };
 }
 
-describe("an unsupported keyword, set, is warned at its line", () => {
+describe("an unsupported (or partly supported) keyword, set, is warned at its line", () => {
   it("covers every unsupported keyword", () => expect(unsupported.length).toBeGreaterThan(100));
 
   for (const e of unsupported) {
     it(`${e.block} ${e.key}`, () => {
       const { text, line } = configFor(e);
       const conf = loadConfigText(text, "k.conf", { env, format: "keepalived" });
-      const why = keywordSupport(e.block, e.key)!.why!;
-      const warnings = conf.diag.list.filter((d) => d.severity === "warning" && d.message.includes("is not supported by lbctl"));
-      const own = warnings.filter((d) => d.message.endsWith(`: ${why}`));
+      const expected = supportWarning(e.block, e.key)!;
+      const own = conf.diag.list.filter((d) => d.severity === "warning" && d.message.endsWith(` ${expected}`));
       expect(own.map((d) => `${d.loc?.file}:${d.loc?.line}`), `${text}\n${conf.diag.list.map((d) => `${d.loc?.line}: ${d.message}`).join("\n")}`).toContain(`k.conf:${line}`);
-      for (const d of own) expect(d.message).toMatch(/^'[\w-]+' is not supported by lbctl: /);
+      for (const d of own) expect(d.message).toMatch(/^'[\w-]+' is (not|only partly) supported by lbctl: /);
 
       // The same configuration in TOML warns the same keyword at a line that names it.
       const tomlText = modelToToml(conf.model);
       const toml = loadConfigText(tomlText, "k.toml", { env, format: "toml" });
-      const tomlOwn = toml.diag.list.filter((d) => d.severity === "warning" && d.message.endsWith(`is not supported by lbctl: ${why}`));
+      const tomlOwn = toml.diag.list.filter((d) => d.severity === "warning" && d.message.endsWith(` ${expected}`));
       expect(tomlOwn.length, tomlText).toBeGreaterThan(0);
       const tomlLines = tomlText.split("\n");
       for (const d of tomlOwn) {
@@ -220,6 +221,6 @@ describe("an unsupported keyword, set, is warned at its line", () => {
   it("says nothing of the kind for a configuration of keywords lbctl acts on", () => {
     const text = `global_defs {\n  router_id lb1\n  vrrp_garp_master_delay 3\n}\n${VRRP.replace("@@", "  priority 150\n  advert_int 1")}${RS("    weight 2\n    TCP_CHECK {\n      connect_timeout 3\n    }")}`;
     const conf = loadConfigText(text, "k.conf", { env });
-    expect(conf.diag.list.filter((d) => d.message.includes("not supported by lbctl"))).toEqual([]);
+    expect(conf.diag.list.filter((d) => d.message.includes("supported by lbctl"))).toEqual([]);
   });
 });
