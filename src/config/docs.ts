@@ -8,7 +8,7 @@ import type { BlockSpec, Field } from "./schema.ts";
 import { kwOf, parseConfBlock } from "./schema.ts";
 import { rootSpec } from "./spec/root.ts";
 import { collectSpecs, nestedSpecs } from "./spec-graph.ts";
-import { keywordSupport, type KeywordSupport } from "./support.ts";
+import { ITEM_OPTION_SUPPORT, keywordSupport, type ItemOptionSupport, type KeywordSupport } from "./support.ts";
 
 /**
  * Which file is read without -f (chooseConfig in load.ts), in the words docs/config.md and
@@ -87,7 +87,7 @@ export interface ConfigSection {
   spec: BlockSpec;
   /** Where the block is written, in Markdown: "the top level" or "`vrrp_instance`". */
   foundIn: string;
-  fields: { field: Field; keywords: string[]; nested: BlockSpec[]; support?: KeywordSupport }[];
+  fields: { field: Field; keywords: string[]; nested: BlockSpec[]; support?: KeywordSupport; options?: ItemOptionSupport }[];
   obsolete: string[];
 }
 
@@ -96,9 +96,14 @@ export interface ConfigSection {
  * spans and bold only, so man.ts can render it): "yes", "yes, but: what is missing",
  * "**not supported**: why", "ignored, as by keepalived: why".
  */
-export function supportText(s: KeywordSupport | undefined): string {
+export function supportText(s: KeywordSupport | undefined, options?: ItemOptionSupport): string {
+  const code = (l: readonly string[]) => l.map((o) => "`" + o + "`").join(", ");
   switch (s?.status) {
-    case "applied": return s.note ? `yes, but: ${s.note}` : "yes";
+    case "applied":
+      if (s.note) return `yes, but: ${s.note}`;
+      if (options?.unsupported) return `yes, but not the options ${code(options.unsupported)}: ${options.why}`;
+      if (options?.applied) return `yes, but no option other than ${code(options.applied)}: ${options.why}`;
+      return "yes";
     case "unsupported": return `**not supported**: ${s.why}`;
     case "parsed-only": return `ignored, as by keepalived: ${s.why}`;
     case "obsolete": return `obsolete: ${s.why}`;
@@ -123,7 +128,7 @@ export async function configSections(): Promise<ConfigSection[]> {
       const keywords = [kwOf(f), ...(f.aliases ?? []).map((a) => a.kw + (a.deprecated ? " (deprecated)" : ""))];
       const nested = nestedSpecs(f, specs).filter((n) => n !== spec);
       for (const n of nested) if (!seen.has(n)) queue.push({ spec: n, foundIn: spec === rootSpec ? "the top level" : `\`${spec.name}\`` });
-      return { field: f, keywords, nested, support: keywordSupport(spec.name, f.key) };
+      return { field: f, keywords, nested, support: keywordSupport(spec.name, f.key), options: ITEM_OPTION_SUPPORT[spec.name]?.[f.key] };
     });
     sections.push({ spec, foundIn, fields, obsolete: Object.keys(spec.obsolete ?? {}) });
   }
@@ -174,9 +179,9 @@ export async function generateDocs(): Promise<string> {
     if (spec !== rootSpec) out.push(`Found in: ${sec.foundIn}.`, "");
     if (spec.doc) out.push(spec.doc, "");
     out.push("| TOML key | keepalived keyword | type | default | description | lbctl acts on it |", "|---|---|---|---|---|---|");
-    for (const { field: f, keywords, nested, support } of sec.fields) {
+    for (const { field: f, keywords, nested, support, options } of sec.fields) {
       const type = nested.length ? `${f.type.describe}, see ${nested.map(anchor).join(", ")}` : f.type.describe;
-      out.push(`| \`${f.key}\` | ${f.headerOnly ? "(block header)" : keywords.map((k) => "`" + k + "`").join(", ")} | ${cell(type)} | ${cell(defaultText(f))} | ${cell(f.doc)} | ${cell(supportText(support))} |`);
+      out.push(`| \`${f.key}\` | ${f.headerOnly ? "(block header)" : keywords.map((k) => "`" + k + "`").join(", ")} | ${cell(type)} | ${cell(defaultText(f))} | ${cell(f.doc)} | ${cell(supportText(support, options))} |`);
     }
     if (sec.obsolete.length) out.push("", `Obsolete keywords, accepted with a warning: ${sec.obsolete.map((k) => "`" + k + "`").join(", ")}.`);
     out.push("");

@@ -93,14 +93,14 @@ export async function generateConfigMan(version: string, env?: Record<string, st
     out.push(`.SS ${spec === rootSpec ? "Top level" : roffText(spec.name)}`);
     if (spec !== rootSpec) out.push(".PP", roffInline(`Found in: ${sec.foundIn}.`));
     if (spec.doc) out.push(".PP", roffInline(spec.doc));
-    for (const { field: f, keywords, nested, support } of sec.fields) {
+    for (const { field: f, keywords, nested, support, options } of sec.fields) {
       out.push(".TP", `.B ${roffText(f.key)}`);
       const kw = f.headerOnly ? "in the block header" : `keepalived: ${keywords.map((k) => `\`${k.replace(/ \(deprecated\)$/, "")}\`${k.endsWith(" (deprecated)") ? " (deprecated)" : ""}`).join(", ")}`;
       const type = nested.length ? `${f.type.describe}, see ${nested.map((n) => n.name).join(", ")}` : f.type.describe;
       const def = defaultText(f);
       out.push(roffInline(`${kw}; ${type}${def ? `; default ${def}` : ""}.`));
       if (f.doc) out.push(".br", roffInline(f.doc));
-      if (support?.status !== "applied" || support.note) out.push(".br", roffInline(`lbctl: ${supportText(support)}.`));
+      if (support?.status !== "applied" || support.note || options) out.push(".br", roffInline(`lbctl: ${supportText(support, options)}.`));
     }
     if (sec.obsolete.length) out.push(".PP", roffInline(`Obsolete keywords, accepted with a warning: ${sec.obsolete.map((k) => "`" + k + "`").join(", ")}.`));
   }

@@ -7,15 +7,18 @@ import { blockLoc, isPlainTable, kwOf, locOfKey, type BlockSpec, type Field, typ
 import { collectSpecs, nestedSpecs } from "./spec-graph.ts";
 import * as checkers from "./spec/checkers.ts";
 import * as common from "./spec/common.ts";
+import { ROUTE_VALUE_OPTS, RULE_VALUE_OPTS } from "./spec/common.ts";
 import * as global from "./spec/global.ts";
 import * as lvsValues from "./spec/lvs-values.ts";
 import * as lvs from "./spec/lvs.ts";
 import { rootSpec } from "./spec/root.ts";
 import * as vrrp from "./spec/vrrp.ts";
-import { supportWarning } from "./support.ts";
+import { ITEM_OPTION_SUPPORT, supportWarning, type ItemOptionSupport } from "./support.ts";
 
 interface Plan {
   unsupported: { field: Field; warning: string }[];
+  /** Applied lists whose items may carry options lbctl does not act on. */
+  items: { field: Field; options: ItemOptionSupport }[];
   /** Fields holding blocks in which something is unsupported; the spec of each block by name. */
   nested: { field: Field; specs: Map<string, BlockSpec>; only?: BlockSpec }[];
 }
@@ -27,11 +30,13 @@ function planOf(spec: BlockSpec): Plan {
   let plan = plans.get(spec);
   if (plan) return plan;
   specs ??= collectSpecs([checkers, common, global, lvsValues, lvs, vrrp] as Record<string, unknown>[], rootSpec);
-  plan = { unsupported: [], nested: [] };
+  plan = { unsupported: [], nested: [], items: [] };
   plans.set(spec, plan); // before the nested ones, which may lead back here
   for (const field of spec.fields) {
     const warning = supportWarning(spec.name, field.key);
     if (warning !== undefined) { plan.unsupported.push({ field, warning }); continue; }
+    const options = ITEM_OPTION_SUPPORT[spec.name]?.[field.key];
+    if (options) plan.items.push({ field, options });
     // Only blocks that can hold an unsupported keyword are walked: at 40,000 real servers each visit counts.
     const nested = nestedSpecs(field, specs).filter((s) => s !== spec && canWarn(s));
     if (nested.length) plan.nested.push({ field, specs: new Map(nested.map((s) => [s.name, s])), only: nested.length === 1 ? nested[0] : undefined });
@@ -46,7 +51,7 @@ function canWarn(spec: BlockSpec): boolean {
   const known = warns.get(spec);
   if (known !== undefined) return known;
   warns.set(spec, false); // a cycle adds nothing
-  let any = spec.fields.some((f) => supportWarning(spec.name, f.key) !== undefined);
+  let any = spec.fields.some((f) => supportWarning(spec.name, f.key) !== undefined || ITEM_OPTION_SUPPORT[spec.name]?.[f.key] !== undefined);
   if (!any) any = spec.fields.some((f) => nestedSpecs(f, specs!).some((s) => s !== spec && canWarn(s)));
   warns.set(spec, any);
   return any;
@@ -71,6 +76,17 @@ function walk(obj: Model, spec: BlockSpec, diag: Diagnostics, format: "keepalive
     // An unsupported checker type: its keywords are part of the one warning.
     if (field.key === "type") return;
   }
+  for (const { field, options } of plan.items) {
+    const list = obj[field.key];
+    if (!Array.isArray(list)) continue;
+    const name = format === "toml" ? field.key : kwOf(field);
+    for (const item of list) {
+      if (!isPlainTable(item)) continue;
+      for (const opt of unsupportedOptions(item, options)) {
+        diag.warning(`'${opt}' in ${name} is not supported by lbctl: ${options.why}`, blockLoc(item) ?? locOfKey(obj, field.key));
+      }
+    }
+  }
   for (const n of plan.nested) {
     const value = obj[n.field.key];
     if (value === undefined) continue;
@@ -85,4 +101,30 @@ function visit(child: unknown, n: Plan["nested"][number], diag: Diagnostics, for
   if (!isPlainTable(child)) return;
   const spec = n.only ?? n.specs.get(child.type as string);
   if (spec) walk(child, spec, diag, format);
+}
+
+/**
+ * The options of one list item lbctl does not act on. Address and peer items carry their options as
+ * keys; route and rule items as the words of their line, where an option may take a value.
+ */
+function unsupportedOptions(item: Model, options: ItemOptionSupport): string[] {
+  const words = item.words;
+  if (options.words === undefined || !Array.isArray(words)) {
+    return (options.unsupported ?? []).filter((opt) => {
+      const v = item[opt.replace(/^-/, "")];
+      return v !== undefined && v !== false;
+    });
+  }
+  const applied = new Set(options.applied ?? []);
+  const valued = options.words === "rule" ? RULE_VALUE_OPTS : ROUTE_VALUE_OPTS;
+  const out: string[] = [];
+  // A route's destination is a bare word, not an option.
+  let destination = options.words === "route" && typeof item.to === "string" ? item.to : undefined;
+  for (let i = 0; i < words.length; i++) {
+    const w = String(words[i]);
+    if (w === destination) { destination = undefined; continue; }
+    if (!applied.has(w) && !out.includes(w)) out.push(w);
+    if (valued.has(w)) { i++; if (words[i] === "lock") i++; }
+  }
+  return out;
 }

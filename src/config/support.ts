@@ -619,6 +619,42 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, Readonly<Record<string, Ke
   },
 };
 
+/**
+ * Options written inside the items of an applied list (an address, route, rule or peer line) that lbctl
+ * does not act on: `applied` lists what lbctl uses (any other option is warned), `unsupported` what it
+ * does not. Block name -> field key -> options.
+ */
+export interface ItemOptionSupport {
+  /** Route and rule items keep the words of their line (`ip route` / `ip rule` syntax). */
+  words?: "route" | "rule";
+  applied?: readonly string[];
+  unsupported?: readonly string[];
+  why: string;
+}
+
+const VIP_OPTIONS: ItemOptionSupport = {
+  unsupported: ["peer", "home", "-nodad", "mngtmpaddr", "noprefixroute", "autojoin", "use_vmac", "preferred_lft"],
+  why: "lbctl adds the address with its prefix, brd, dev, scope and label only",
+};
+
+export const ITEM_OPTION_SUPPORT: Readonly<Record<string, Readonly<Record<string, ItemOptionSupport>>>> = {
+  vrrp_instance: {
+    virtual_ipaddress: VIP_OPTIONS,
+    virtual_ipaddress_excluded: VIP_OPTIONS,
+    virtual_routes: {
+      words: "route",
+      applied: ["to", "via", "gw", "dev", "table", "src", "inet6", "no_track", "unicast", "blackhole", "unreachable", "prohibit", "throw", "local", "broadcast", "anycast", "multicast", "nat"],
+      why: "lbctl adds the route with its type, destination, via, dev, src and table only",
+    },
+    virtual_rules: {
+      words: "rule",
+      applied: ["from", "to", "table", "lookup", "preference", "priority", "pref", "order", "inet6", "no_track"],
+      why: "lbctl adds the rule with its from, to, table and preference only",
+    },
+    unicast_peer: { unsupported: ["min_ttl", "max_ttl"], why: "received adverts are not checked against a per-peer TTL range" },
+  },
+};
+
 /** The entry of one field, if the table has it. */
 export function keywordSupport(block: string, key: string): KeywordSupport | undefined {
   return KEYWORD_SUPPORT[block]?.[key];

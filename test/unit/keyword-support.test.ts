@@ -10,7 +10,7 @@ import { modelToToml } from "../../src/config/convert.ts";
 import type { CheckEnv } from "../../src/config/env.ts";
 import { configSections, type ConfigSection } from "../../src/config/docs.ts";
 import { loadConfigText } from "../../src/config/load.ts";
-import { KEYWORD_SUPPORT, keywordSupport, supportWarning } from "../../src/config/support.ts";
+import { ITEM_OPTION_SUPPORT, KEYWORD_SUPPORT, keywordSupport, supportWarning } from "../../src/config/support.ts";
 import { summarize } from "../../src/daemon/supervisor.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -222,5 +222,53 @@ describe("an unsupported (or partly supported) keyword, set, is warned at its li
     const text = `global_defs {\n  router_id lb1\n  vrrp_garp_master_delay 3\n}\n${VRRP.replace("@@", "  priority 150\n  advert_int 1")}${RS("    weight 2\n    TCP_CHECK {\n      connect_timeout 3\n    }")}`;
     const conf = loadConfigText(text, "k.conf", { env });
     expect(conf.diag.list.filter((d) => d.message.includes("supported by lbctl"))).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Options inside the items of applied lists (address, route, rule and peer lines).
+
+/** A line using each option: value options need a value. */
+const OPTION_LINE: Record<string, string> = {
+  peer: "10.0.0.5 peer 10.0.0.6", "preferred_lft": "10.0.0.5 preferred_lft 30", use_vmac: "10.0.0.5 dev lo use_vmac",
+  min_ttl: "10.0.0.2 min_ttl 10", max_ttl: "10.0.0.2 max_ttl 200",
+};
+const itemLine = (opt: string): string => OPTION_LINE[opt] ?? `10.0.0.5 ${opt}`;
+
+describe("an unsupported option inside a list item is warned at the item's line", () => {
+  const inList = (key: string, line: string) => {
+    const text = VRRP.replace("@@", `  ${key} {\n    ${line}\n  }`);
+    return { text, line: 8, conf: loadConfigText(text, "k.conf", { env }) };
+  };
+
+  it("names applied fields of known blocks", () => {
+    for (const [block, rows] of Object.entries(ITEM_OPTION_SUPPORT)) for (const key of Object.keys(rows)) {
+      expect(keywordSupport(block, key)?.status, `${block} ${key}`).toBe("applied");
+    }
+  });
+
+  for (const [key, opts] of Object.entries(ITEM_OPTION_SUPPORT.vrrp_instance!)) {
+    const samples: [string, string][] = opts.unsupported
+      ? opts.unsupported.map((o) => [o, itemLine(o)])
+      : opts.words === "route" ? [["metric", "10.8.0.0/16 via 10.0.0.254 dev lo metric 50"], ["onlink", "10.8.0.0/16 via 10.0.0.254 dev lo onlink"]]
+      : [["fwmark", "from 10.8.0.0/16 table 100 fwmark 5"], ["iif", "to 10.8.0.0/16 table 100 iif lo"]];
+    for (const [opt, line] of samples) {
+      it(`${key}: ${opt}`, () => {
+        const r = inList(key, line);
+        const warned = r.conf.diag.list.filter((d) => d.severity === "warning" && d.message === `'${opt}' in ${key} is not supported by lbctl: ${opts.why}`);
+        expect(warned.map((d) => d.loc?.line), `${r.text}\n${r.conf.diag.list.map((d) => d.message).join("\n")}`).toEqual([r.line]);
+      });
+    }
+  }
+
+  it("says nothing for items that use only what lbctl applies", () => {
+    const text = VRRP.replace("@@", [
+      "  unicast_peer {\n    10.0.0.2\n  }",
+      "  virtual_ipaddress_excluded {\n    10.0.9.9/24 brd + dev lo scope global label lo:9 no_track\n  }",
+      "  virtual_routes {\n    10.8.0.0/16 via 10.0.0.254 dev lo table 100\n    blackhole 10.9.0.0/16\n    src 10.0.0.1 to 10.7.0.0/16 dev lo\n  }",
+      "  virtual_rules {\n    from 10.8.0.0/16 table 100 preference 100\n    to 10.6.0.0/16 lookup 100 pref 101\n  }",
+    ].join("\n"));
+    const conf = loadConfigText(text, "k.conf", { env });
+    expect(conf.diag.list.filter((d) => d.message.includes("supported by lbctl")).map((d) => d.message)).toEqual([]);
   });
 });
