@@ -16,7 +16,8 @@ import * as vrrp from "./spec/vrrp.ts";
 import { ITEM_OPTION_SUPPORT, supportWarning, type ItemOptionSupport } from "./support.ts";
 
 interface Plan {
-  unsupported: { field: Field; warning: string }[];
+  /** `blocks`: the field holds blocks (not lines), each warned at its own header. */
+  unsupported: { field: Field; warning: string; blocks: boolean }[];
   /** Applied lists whose items may carry options lbctl does not act on. */
   items: { field: Field; options: ItemOptionSupport }[];
   /** Fields holding blocks in which something is unsupported; the spec of each block by name. */
@@ -34,7 +35,7 @@ function planOf(spec: BlockSpec): Plan {
   plans.set(spec, plan); // before the nested ones, which may lead back here
   for (const field of spec.fields) {
     const warning = supportWarning(spec.name, field.key);
-    if (warning !== undefined) { plan.unsupported.push({ field, warning }); continue; }
+    if (warning !== undefined) { plan.unsupported.push({ field, warning, blocks: nestedSpecs(field, specs).length > 0 }); continue; }
     const options = ITEM_OPTION_SUPPORT[spec.name]?.[field.key];
     if (options) plan.items.push({ field, options });
     // Only blocks that can hold an unsupported keyword are walked: at 40,000 real servers each visit counts.
@@ -64,13 +65,13 @@ export function warnUnsupported(model: Model, diag: Diagnostics, format: "keepal
 
 function walk(obj: Model, spec: BlockSpec, diag: Diagnostics, format: "keepalived" | "toml"): void {
   const plan = planOf(spec);
-  for (const { field, warning } of plan.unsupported) {
+  for (const { field, warning, blocks: holdsBlocks } of plan.unsupported) {
     const value = obj[field.key];
     if (value === undefined) continue;
     // A checker's type is its block keyword (BFD_CHECK { }); otherwise the front end's spelling.
     const name = field.key === "type" && typeof value === "string" ? value : format === "toml" ? field.key : kwOf(field);
     const message = `'${name}' ${warning}`;
-    const blocks = field.type.named && isPlainTable(value) ? Object.values(value).filter(isPlainTable) : [];
+    const blocks = !holdsBlocks ? [] : Array.isArray(value) ? value.filter(isPlainTable) : field.type.named && isPlainTable(value) ? Object.values(value).filter(isPlainTable) : [];
     if (blocks.length) for (const b of blocks) diag.warning(message, blockLoc(b) ?? locOfKey(obj, field.key));
     else diag.warning(message, locOfKey(obj, field.key) ?? blockLoc(obj));
     // An unsupported checker type: its keywords are part of the one warning.
