@@ -1,5 +1,6 @@
 // `lbctl check` and the daemon's load: a warning at each keyword the file sets that lbctl accepts
-// but does not act on, or acts on only in part (support.ts), so nothing is silently ignored. Walks the model (what the file
+// but does not act on, or acts on only in part, and at each option of an address, route, rule or peer
+// line it does not apply (support.ts), so nothing is ignored silently. Walks the model (what the file
 // sets, not the defaults) through the specs; a block that is unsupported as a whole is warned once
 // per occurrence and not entered, so `bfd_instance` gives one warning, not one per line inside.
 import type { Diagnostics } from "./diagnostics.ts";
@@ -7,7 +8,6 @@ import { blockLoc, isPlainTable, kwOf, locOfKey, type BlockSpec, type Field, typ
 import { collectSpecs, nestedSpecs } from "./spec-graph.ts";
 import * as checkers from "./spec/checkers.ts";
 import * as common from "./spec/common.ts";
-import { ROUTE_VALUE_OPTS, RULE_VALUE_OPTS } from "./spec/common.ts";
 import * as global from "./spec/global.ts";
 import * as lvsValues from "./spec/lvs-values.ts";
 import * as lvs from "./spec/lvs.ts";
@@ -31,7 +31,7 @@ function planOf(spec: BlockSpec): Plan {
   let plan = plans.get(spec);
   if (plan) return plan;
   specs ??= collectSpecs([checkers, common, global, lvsValues, lvs, vrrp] as Record<string, unknown>[], rootSpec);
-  plan = { unsupported: [], nested: [], items: [] };
+  plan = { unsupported: [], items: [], nested: [] };
   plans.set(spec, plan); // before the nested ones, which may lead back here
   for (const field of spec.fields) {
     const warning = supportWarning(spec.name, field.key);
@@ -117,7 +117,7 @@ function unsupportedOptions(item: Model, options: ItemOptionSupport): string[] {
     });
   }
   const applied = new Set(options.applied ?? []);
-  const valued = options.words === "rule" ? RULE_VALUE_OPTS : ROUTE_VALUE_OPTS;
+  const valued = options.words === "rule" ? common.RULE_VALUE_OPTS : common.ROUTE_VALUE_OPTS;
   const out: string[] = [];
   // A route's destination is a bare word, not an option.
   let destination = options.words === "route" && typeof item.to === "string" ? item.to : undefined;
