@@ -197,7 +197,7 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, Readonly<Record<string, Ke
     vrrp_rx_bufs_policy: unsupported(RXBUF),
     vrrp_rx_bufs_multiplier: unsupported(RXBUF),
     vrrp_startup_delay: unsupported("VRRP instances start as soon as the receive path runs; no start-up delay is implemented"),
-    log_unknown_vrids: unsupported("adverts for unknown VRIDs are counted and dropped without a log line"),
+    log_unknown_vrids: unsupported("adverts for unknown VRIDs are counted and dropped; the setting is not read"),
     vmac_prefix: unsupported(VMAC_NAME),
     vmac_addr_prefix: unsupported(VMAC_NAME),
     umask: unsupported("lbctl creates its files with fixed modes (the control socket 0600); the umask setting is not read"),
@@ -238,7 +238,7 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, Readonly<Record<string, Ke
   "track_file": {
     file: applied("test/unit/keyword-applied.test.ts"),
     weight: applied("test/unit/keyword-applied.test.ts", "test/integration/vrrp-tracking.test.ts"),
-    init_file: unsupported("the tracked file is read as it is; it is never created or initialised"),
+    init_file: unsupported("the tracked file is only read, never created or initialised"),
   },
   "vrrp_script": {
     script: applied("test/unit/daemon-vrrp-config.test.ts", "test/unit/vrrp-runtime.test.ts"),
@@ -252,14 +252,14 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, Readonly<Record<string, Ke
   },
   "vrrp_track_process": {
     process: applied("test/integration/vrrp-tracking.test.ts", "test/unit/keyword-applied.test.ts"),
-    param_match: unsupported("processes are matched on their whole parameter list; param_match partial/initial is not implemented"),
+    param_match: unsupported("parameters match only when they equal the rest of the command line; param_match initial/partial is not implemented"),
     weight: applied("test/unit/keyword-applied.test.ts"),
     quorum: applied("test/unit/keyword-applied.test.ts"),
     quorum_max: applied("test/unit/keyword-applied.test.ts"),
     fork_delay: unsupported(PROC_DELAY),
     terminate_delay: unsupported(PROC_DELAY),
     delay: unsupported(PROC_DELAY),
-    full_command: unsupported("processes are matched by their name (comm); matching the full command line is not implemented"),
+    full_command: unsupported("processes are matched by name (comm, or argv[0] when the name has a '/'); full_command is not read"),
   },
   "bfd_instance": {
     neighbor_ip: unsupported(NO_BFD),
@@ -321,7 +321,7 @@ export const KEYWORD_SUPPORT: Readonly<Record<string, Readonly<Record<string, Ke
     version: applied("test/unit/daemon-vrrp-config.test.ts", "test/unit/vrrp-runtime.test.ts"),
     check_unicast_src: applied("test/unit/vrrp-resolved.test.ts"),
     unicast_peer: applied("test/unit/daemon-vrrp-config.test.ts"),
-    unicast_fault_no_peer: unsupported("a unicast instance without peers is not put in FAULT; lbctl check only uses the keyword to quieten a warning"),
+    unicast_fault_no_peer: unsupported("an instance with an empty unicast_peer list runs as a multicast one; FAULT instead is not implemented (lbctl check only uses the keyword to quieten a warning)"),
     unicast_ttl: unsupported("unicast adverts are sent with TTL (hop limit) 255; the setting is not read"),
     old_unicast_checksum: applied("test/unit/keyword-applied.test.ts", "test/unit/vrrp-runtime.test.ts", "test/unit/vrrp-packet.test.ts"),
     garp_master_delay: applied("test/integration/daemon-reload-storm.test.ts", "test/unit/vrrp-state-machine.test.ts"),
