@@ -1,7 +1,9 @@
 // The CLI side of the control API: HTTP over the daemon's unix socket, with the socket's
 // failure modes turned into sentences (no daemon, not root) instead of stack traces.
 import type { ActionResultV1, EventV1, ReloadResultV1, StatusV1 } from "../daemon/api-types.ts";
-import { DEFAULT_SOCKET, EPOCH_HEADER } from "../daemon/control-api.ts";
+import { EPOCH_HEADER } from "../daemon/control-api.ts";
+import { checkName, discoverSocket, resolveSocketPath, type RunDirReader } from "../daemon/instance-names.ts";
+import { readdirSync } from "node:fs";
 
 /** sysexits(3): what a script can tell apart. */
 export const EXIT_UNAVAILABLE = 69;
@@ -15,7 +17,8 @@ export class ApiClientError extends Error {
 /** Runs a command body against the daemon; an ApiClientError becomes one line on stderr and its exit status. */
 export async function withClient(values: Record<string, string | boolean | undefined>, body: (c: ApiClient) => Promise<number>): Promise<number> {
   try {
-    return await body(new ApiClient(socketFrom(values)));
+    const socket = socketFrom(values);
+    return await body(new ApiClient(socket));
   } catch (e) {
     if (!(e instanceof ApiClientError)) throw e;
     process.stderr.write(`lbctl: ${e.message}\n`);
@@ -23,10 +26,47 @@ export async function withClient(values: Record<string, string | boolean | undef
   }
 }
 
-export function socketFrom(values: Record<string, string | boolean | undefined>): string {
-  const v = values.socket;
-  return typeof v === "string" && v !== "" ? v : process.env.LBCTL_SOCKET || DEFAULT_SOCKET;
+/**
+ * The daemon a client command talks to: --socket; else --namespace/--instance (the daemon's
+ * net_namespace and instance, which name its socket: /run/lbctl/NS/lbctl_INST.sock); else
+ * $LBCTL_SOCKET; else /run/lbctl/lbctl.sock, or the only daemon socket under /run/lbctl
+ * (discoverSocket). A bad name, or several daemons to choose from, is an ApiClientError.
+ */
+export function socketFrom(values: Record<string, string | boolean | undefined>, env: string | undefined = process.env.LBCTL_SOCKET, runDir: RunDirReader = realRunDir): string {
+  const str = (k: string) => (typeof values[k] === "string" && values[k] !== "" ? (values[k] as string) : undefined);
+  const namespace = str("namespace"), instance = str("instance");
+  for (const [what, v] of [["--namespace", namespace], ["--instance", instance]] as const) {
+    const bad = v === undefined ? undefined : checkName(what, v);
+    if (bad) throw new ApiClientError(bad, 64);
+  }
+  if (str("socket") || namespace || instance || env) return resolveSocketPath({ socket: str("socket"), explicitIdentity: { namespace, instance }, env: env || undefined });
+  const found = discoverSocket(runDir);
+  if ("error" in found) throw new ApiClientError(found.error, 64);
+  return found.path;
 }
+
+const realRunDir: RunDirReader = {
+  list(dir) {
+    try {
+      return readdirSync(dir, { withFileTypes: true }).map((e) => ({ name: e.name, dir: e.isDirectory() }));
+    } catch {
+      return [];
+    }
+  },
+};
+
+/** The options every client command takes to choose its daemon (parseArgs form) and their help. */
+export const DAEMON_OPTIONS = {
+  socket: { type: "string", short: "s" },
+  namespace: { type: "string" },
+  instance: { type: "string" },
+} as const;
+export const DAEMON_OPTIONS_USAGE = "[--socket PATH] [--namespace NS] [--instance NAME]";
+export const DAEMON_OPTIONS_HELP = [
+  "  --socket PATH     the control socket (default $LBCTL_SOCKET, else /run/lbctl/lbctl.sock or the only one in /run/lbctl)",
+  "  --namespace NS    the daemon whose net_namespace is NS (socket /run/lbctl/NS/lbctl.sock)",
+  "  --instance NAME   the daemon whose instance is NAME (socket .../lbctl_NAME.sock)",
+];
 
 function connectError(e: unknown, socket: string): ApiClientError {
   const code = typeof e === "object" && e !== null ? (e as { code?: unknown }).code : undefined;

@@ -14,6 +14,10 @@ import { dumpDir, installKeepalivedSignals } from "../daemon/keepalived-signals.
 import { subscribeAlerts } from "../daemon/smtp-alert.ts";
 import { hostname } from "node:os";
 import { rmSync, writeFileSync } from "node:fs";
+import type { LoadedConfig } from "../config/load.ts";
+import { locOfKey } from "../config/schema.ts";
+import { drainFilePath, dumpFileName, identityChange, identityLabel, identityOf, ipvsNamespaceName, resolveSocketPath } from "../daemon/instance-names.ts";
+import { enterNetns } from "../net/netns.ts";
 import type { Command } from "./command.ts";
 
 interface DaemonArgs {
@@ -23,6 +27,8 @@ interface DaemonArgs {
   /** Log to syslog (this facility) instead of stdout. */
   syslogFacility?: number;
   pidFile?: string;
+  /** keepalived's -s/--namespace: run in this network namespace, whatever net_namespace says. */
+  namespace?: string;
 }
 
 function parseArgs(argv: string[]): DaemonArgs | string {
@@ -36,6 +42,7 @@ function parseArgs(argv: string[]): DaemonArgs | string {
       else if (arg === "-P" || arg === "--vrrp" || arg === "--vrrp-only") a.vrrpOnly = true;
       else if (arg === "-C" || arg === "--check" || arg === "--check-only") a.checkOnly = true;
       else if (arg === "--socket") a.socket = value();
+      else if (arg === "-s" || arg === "--namespace") a.namespace = value();
       else if (arg === "--metrics-listen") a.metricsListen = value();
       else if (arg === "--syslog" || arg === "-S" || arg === "--log-facility") {
         const f = parseFacility(value());
@@ -73,8 +80,11 @@ const cmd: Command = {
     "SIGHUP reloads (a bad file keeps the running configuration), SIGTERM stops cleanly.\n" +
     "As keepalived: SIGUSR1 writes $TMPDIR/keepalived.data, SIGUSR2 keepalived.stats, signal 36 keepalived.json.\n" +
     "Without -f: /etc/lbctl/lbctl.toml if it sets anything (comments alone do not count), else\n" +
-    "/etc/keepalived/keepalived.conf; the file and the reason are logged at start and shown by `lbctl status`.",
-  usage: "lbctl daemon [-f FILE] [--config-id ID] [--vrrp-only|-P] [--check-only|-C] [--socket PATH] [--metrics-listen ADDR:PORT] [--heartbeat-timeout S] [--pid|-p FILE] [--syslog FACILITY]",
+    "/etc/keepalived/keepalived.conf; the file and the reason are logged at start and shown by `lbctl status`.\n" +
+    "With net_namespace NS (or --namespace NS, keepalived's -s) the daemon enters /run/netns/NS before it starts\n" +
+    "anything and listens on /run/lbctl/NS/lbctl.sock; `instance NAME` gives lbctl_NAME.sock; the dump files are\n" +
+    "named keepalived.NS_NAME.data and so on. --socket, else $LBCTL_SOCKET, still wins over these names.",
+  usage: "lbctl daemon [-f FILE] [--config-id ID] [--namespace|-s NS] [--vrrp-only|-P] [--check-only|-C] [--socket PATH] [--metrics-listen ADDR:PORT] [--heartbeat-timeout S] [--pid|-p FILE] [--syslog FACILITY]",
   async run(argv) {
     const a = parseArgs(argv);
     if (typeof a === "string") { process.stderr.write(`lbctl daemon: ${a}\n`); return 64; }
@@ -87,16 +97,44 @@ const cmd: Command = {
     if ("error" in choice) { log.err(choice.error); process.stderr.write(`lbctl daemon: ${choice.error}\n`); return 1; }
     const { path: configPath, reason: configReason } = choice;
     log.notice(`configuration: ${configPath} (${configReason})`);
+    // The file is read once here, before anything starts, for the namespace and instance that name
+    // this daemon; the same result is the supervisor's first load (interfaces are checked in the
+    // configured namespace, see validate-netns.ts).
+    let firstLoad: LoadedConfig | undefined = loadConfig(configPath, { configId: a.configId, namespace: a.namespace });
+    const identity = identityOf(firstLoad.effective, a.namespace);
+    const ipvsNs = ipvsNamespaceName(firstLoad.effective);
+    if (identity.namespace !== undefined) {
+      notifier.open();
+      try {
+        // Before the control socket, the children and every other socket: they all live there.
+        enterNetns(identity.namespace);
+      } catch (e) {
+        const loc = a.namespace === undefined ? locOfKey(firstLoad.effective, "net_namespace") : undefined;
+        const where = a.namespace !== undefined ? "--namespace: " : loc ? `${loc.file}:${loc.line}:${loc.col}: ` : `${configPath}: `;
+        const msg = `${where}${(e as Error).message}; not starting`;
+        log.err(msg);
+        process.stderr.write(`lbctl daemon: ${msg}\n`);
+        return 1;
+      }
+      log.notice(`running in network namespace ${identity.namespace}`);
+    }
+    if (identity.namespace !== undefined || identity.instance !== undefined) log.notice(`this daemon is ${identityLabel(identity)}`);
     let plane: ControlPlane | null = null;
     const sup = new Supervisor({
       configPath,
       load: (p) => {
+        if (firstLoad) { const f = firstLoad; firstLoad = undefined; return f; }
         // A reload re-reads the file chosen at start; say so if the rule would now choose another.
         if (a.file === undefined) {
           const now = defaultConfig();
           if (!("error" in now) && now.path !== p) log.warning(`${now.path} now applies (${now.reason}), but a reload re-reads ${p}: restart lbctl to switch`);
         }
-        return loadConfig(p, { configId: a.configId });
+        const loaded = loadConfig(p, { configId: a.configId, namespace: a.namespace, enteredNamespace: identity.namespace });
+        // keepalived refuses these at a reload too ("please restart"): the daemon already runs there.
+        for (const m of identityChange(identity, identityOf(loaded.effective, a.namespace), { before: ipvsNs, after: ipvsNamespaceName(loaded.effective) })) {
+          loaded.diag.error(m, locOfKey(loaded.effective, m.split(" ")[0]!) ?? { file: p, line: 1, col: 1 });
+        }
+        return loaded;
       },
       rolesFor: (eff) => rolesFor(eff, a),
       log, notifier,
@@ -109,7 +147,8 @@ const cmd: Command = {
     });
     // The API comes up first so that no early transition is missing from the event stream.
     try {
-      plane = await startControlPlane({ supervisor: sup, configPath, configReason, version: VERSION, socketPath: a.socket ?? (process.env.LBCTL_SOCKET || undefined), metrics, log });
+      const socketPath = resolveSocketPath({ socket: a.socket, env: process.env.LBCTL_SOCKET, identity });
+      plane = await startControlPlane({ supervisor: sup, configPath, configReason, version: VERSION, socketPath, drainFile: drainFilePath(identity, socketPath), metrics, log });
     } catch (e) {
       process.stderr.write(`lbctl daemon: ${(e as Error).message}\n`);
       return 1;
@@ -117,7 +156,7 @@ const cmd: Command = {
     const controlPlane = plane;
     // keepalived's dump signals (SIGUSR1/SIGUSR2/36 -> /tmp/keepalived.*), installed before the
     // children start so that an early signal finds a handler instead of killing the daemon.
-    installKeepalivedSignals({ dir: dumpDir(process.env), status: () => controlPlane.facade.status(), refresh: () => controlPlane.facade.freshStatus().then(() => {}), config: () => sup.config, hostname: hostname(), log });
+    installKeepalivedSignals({ dir: dumpDir(process.env), fileName: (base) => dumpFileName(base, identity), status: () => controlPlane.facade.status(), refresh: () => controlPlane.facade.freshStatus().then(() => {}), config: () => sup.config, hostname: hostname(), log });
     const started = sup.start();
     if (!started.ok) {
       process.stderr.write(`lbctl daemon: not starting, ${started.errors.length} error(s) in ${configPath}\n`);

@@ -1,10 +1,10 @@
 // lbctl events: the daemon's event stream (transitions, real servers up/down, reloads ...).
 import { formatEvent } from "../console/format.ts";
-import { withClient } from "./api-client.ts";
+import { withClient, DAEMON_OPTIONS, DAEMON_OPTIONS_HELP, DAEMON_OPTIONS_USAGE } from "./api-client.ts";
 import type { Command } from "./command.ts";
 import { parseCommandArgs, USAGE_EXIT } from "./config-cli.ts";
 
-const usage = "lbctl events [--json] [--since SEQ] [--no-follow] [--socket PATH]";
+const usage = `lbctl events [--json] [--since SEQ] [--no-follow] ${DAEMON_OPTIONS_USAGE}`;
 
 const cmd: Command = {
   summary: [
@@ -13,12 +13,12 @@ const cmd: Command = {
     "  --since SEQ      only events after sequence number SEQ (default: every event the daemon kept)",
     "  --no-follow      print the kept events and exit",
     "Exit status: 0 (interrupted, or --no-follow), 69 no daemon or the daemon went away, 77 not permitted.",
-    "  --socket PATH    the control socket (default $LBCTL_SOCKET or /run/lbctl/lbctl.sock)",
+    ...DAEMON_OPTIONS_HELP,
   ].join("\n"),
   usage,
   async run(argv) {
     const args = parseCommandArgs(argv, {
-      json: { type: "boolean" }, since: { type: "string" }, "no-follow": { type: "boolean" }, socket: { type: "string", short: "s" },
+      json: { type: "boolean" }, since: { type: "string" }, "no-follow": { type: "boolean" }, ...DAEMON_OPTIONS,
     }, usage);
     if (!args) return USAGE_EXIT;
     const sinceText = (args.values.since as string | undefined) ?? "0";

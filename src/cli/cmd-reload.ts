@@ -1,21 +1,23 @@
 // lbctl reload: ask the daemon to check and apply its configuration file again.
-import { withClient } from "./api-client.ts";
+import { withClient, DAEMON_OPTIONS, DAEMON_OPTIONS_HELP, DAEMON_OPTIONS_USAGE } from "./api-client.ts";
 import type { Command } from "./command.ts";
 import { parseCommandArgs, USAGE_EXIT } from "./config-cli.ts";
 
-const usage = "lbctl reload [--json] [--socket PATH]";
+const usage = `lbctl reload [--json] ${DAEMON_OPTIONS_USAGE}`;
 
 const cmd: Command = {
   summary: [
     "Reload the running daemon's configuration. The file is checked first: with any error the daemon",
     "keeps the configuration it runs and nothing changes. Prints the diagnostics (FILE:LINE:COL: ...).",
+    "VRRP instances keep their state: changed settings apply in place (a master keeps the addresses it",
+    "holds, adds and announces only new ones); only a new interface, VRID, family or use_vmac restarts one.",
     "  --json           the API's ReloadResultV1 as it is",
-    "  --socket PATH    the control socket (default $LBCTL_SOCKET or /run/lbctl/lbctl.sock)",
+    ...DAEMON_OPTIONS_HELP,
     "Exit status: 0 applied, 1 rejected, 69 no daemon, 77 not permitted.",
   ].join("\n"),
   usage,
   async run(argv) {
-    const args = parseCommandArgs(argv, { json: { type: "boolean" }, socket: { type: "string", short: "s" } }, usage);
+    const args = parseCommandArgs(argv, { json: { type: "boolean" }, ...DAEMON_OPTIONS }, usage);
     if (!args) return USAGE_EXIT;
     return withClient(args.values, async (c) => {
       const r = await c.reload();

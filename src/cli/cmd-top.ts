@@ -4,11 +4,11 @@
 import { readFileSync } from "node:fs";
 import { renderTop, paint, type TopModel } from "../console/top.ts";
 import type { EventV1 } from "../daemon/api-types.ts";
-import { ApiClient, ApiClientError, socketFrom } from "./api-client.ts";
+import { ApiClient, ApiClientError, socketFrom, DAEMON_OPTIONS, DAEMON_OPTIONS_HELP, DAEMON_OPTIONS_USAGE } from "./api-client.ts";
 import type { Command } from "./command.ts";
 import { parseCommandArgs, USAGE_EXIT } from "./config-cli.ts";
 
-const usage = "lbctl top [--interval SECONDS] [--socket PATH] [--note-file PATH]";
+const usage = `lbctl top [--interval SECONDS] ${DAEMON_OPTIONS_USAGE} [--note-file PATH]`;
 const KEPT_EVENTS = 50;
 
 function message(e: unknown): string {
@@ -20,17 +20,19 @@ const cmd: Command = {
     "A live console of the running daemon: VRRP instances, virtual servers, real servers and recent events,",
     "redrawn as events arrive. Keys: q (or Ctrl-C) quits, r refreshes.",
     "  --interval SECONDS   also refresh this often (default 2) for the IPVS counters",
-    "  --socket PATH        the control socket (default $LBCTL_SOCKET or /run/lbctl/lbctl.sock)",
+    ...DAEMON_OPTIONS_HELP,
     "  --note-file PATH     show the last line of this file above the key line (lbctl demo --watch narrates there)",
   ].join("\n"),
   usage,
   async run(argv) {
-    const args = parseCommandArgs(argv, { interval: { type: "string" }, socket: { type: "string", short: "s" }, "note-file": { type: "string" } }, usage);
+    const args = parseCommandArgs(argv, { interval: { type: "string" }, ...DAEMON_OPTIONS, "note-file": { type: "string" } }, usage);
     if (!args) return USAGE_EXIT;
     const interval = Number((args.values.interval as string | undefined) ?? "2");
     if (!Number.isFinite(interval) || interval < 0.1) { process.stderr.write(`lbctl: --interval takes seconds (at least 0.1)\nusage: ${usage}\n`); return USAGE_EXIT; }
     if (!process.stdout.isTTY) { process.stderr.write("lbctl: top needs a terminal; use lbctl status or lbctl events in scripts\n"); return 1; }
-    return runConsole(new ApiClient(socketFrom(args.values)), interval * 1000, args.values["note-file"] as string | undefined);
+    let socket: string;
+    try { socket = socketFrom(args.values); } catch (e) { process.stderr.write(`lbctl: ${(e as Error).message}\n`); return USAGE_EXIT; }
+    return runConsole(new ApiClient(socket), interval * 1000, args.values["note-file"] as string | undefined);
   },
 };
 export default cmd;

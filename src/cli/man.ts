@@ -131,8 +131,9 @@ const FILES: [string, string][] = [
   ["/etc/sysconfig/lbctl", "\\fBLBCTL_OPTIONS\\fR, added to \\fBlbctl daemon\\fR by the systemd unit, as keepalived's KEEPALIVED_OPTIONS."],
   ["/usr/lib/systemd/system/lbctl.service", "The systemd unit (Type=notify; \\fBsystemctl reload lbctl\\fR runs \\fBlbctl reload\\fR)."],
   ["/run/lbctl/lbctl.sock", "The control socket (HTTP, root only) that status, events, reload, drain, top and ipvs use."],
-  ["/run/lbctl/drains.json", "Drained real servers, kept across reloads and restarts until undrained or the machine restarts."],
-  ["$TMPDIR/keepalived.data, keepalived.stats, keepalived.json", "Written on SIGUSR1, SIGUSR2 and signal 36, as keepalived writes them ($TMPDIR defaults to /tmp)."],
+  ["/run/lbctl/NS/lbctl.sock, /run/lbctl/lbctl_NAME.sock, /run/lbctl/NS/lbctl_NAME.sock", "The control socket of a daemon whose configuration sets net_namespace NS and/or instance NAME (see MULTIPLE DAEMONS)."],
+  ["/run/lbctl/drains.json", "Drained real servers, kept across reloads and restarts until undrained or the machine restarts. With net_namespace NS and/or instance NAME: /run/lbctl/NS/drains_NAME.json; with a socket of its own (--socket, $LBCTL_SOCKET): beside it, SOCKET.drains.json without the .sock."],
+  ["$TMPDIR/keepalived.data, keepalived.stats, keepalived.json", "Written on SIGUSR1, SIGUSR2 and signal 36, as keepalived writes them ($TMPDIR defaults to /tmp). With net_namespace NS and/or instance NAME: keepalived.NS_NAME.data and so on (keepalived names only .data so, with data_use_instance)."],
 ];
 
 const SIGNALS: [string, string][] = [
@@ -144,7 +145,7 @@ const SIGNALS: [string, string][] = [
 ];
 
 const ENVIRONMENT: [string, string][] = [
-  ["LBCTL_SOCKET", "The control socket: where the daemon listens and the client commands connect (default /run/lbctl/lbctl.sock; --socket wins). Set it in /etc/sysconfig/lbctl to move the socket for both the service and `systemctl reload`."],
+  ["LBCTL_SOCKET", "The control socket: where the daemon listens and the client commands connect (default /run/lbctl/lbctl.sock, or the net_namespace/instance name; --socket wins, and for the client commands --namespace/--instance too). Set it in /etc/sysconfig/lbctl to move the socket for both the service and `systemctl reload`."],
   ["LBCTL_METRICS_LISTEN", "ADDR:PORT on which the daemon serves Prometheus metrics (--metrics-listen wins)."],
   ["LBCTL_NATIVE_CHECKS", "0 runs every health check in JavaScript instead of the native check engine."],
   ["NOTIFY_SOCKET, WATCHDOG_USEC", "Set by systemd: the daemon reports readiness and keeps the watchdog fed."],
@@ -160,6 +161,21 @@ const EXIT_STATUS: [string, string][] = [
   ["69", "No daemon answers on the control socket (EX_UNAVAILABLE)."],
   ["70", "Internal error (EX_SOFTWARE)."],
   ["77", "Not permitted: the control socket is root's (EX_NOPERM)."],
+];
+
+/** lbctl(8)'s MULTIPLE DAEMONS section (markdown-ish, as CONFIG_SELECTION); docs/multiple-daemons.md says the same at length. */
+export const MULTIPLE_DAEMONS = [
+  "Several daemons can run on one host, each in a network namespace of its own (keepalived's `net_namespace NS` at the top " +
+    "of its configuration, or `lbctl daemon --namespace NS`, keepalived's -s), or told apart by `instance NAME`. " +
+    "The daemon enters /run/netns/NS (made by `ip netns add NS`) before it opens anything, so its VRRP and checker processes, " +
+    "their sockets, addresses, check traffic and IPVS are that namespace's; a namespace that does not exist stops the start (exit status 1). " +
+    "Entering a namespace needs CAP_SYS_ADMIN. `net_namespace_ipvs NAME` programs IPVS in another namespace (the keyword alone: the main one).",
+  "",
+  "Each daemon listens on /run/lbctl/NS/lbctl.sock (with `instance NAME`: lbctl_NAME.sock), so none needs --socket, and writes " +
+    "its dump files as keepalived.NS_NAME.data and so on. The client commands (status, events, reload, drain, undrain, top, ipvs) " +
+    "choose a daemon the same way: `lbctl status --namespace NS`, `lbctl reload --namespace NS --instance NAME`. " +
+    "Precedence: --socket, then --namespace/--instance (client commands), then $LBCTL_SOCKET, then the names from the " +
+    "configuration (the daemon) or /run/lbctl/lbctl.sock (the clients).",
 ];
 
 const table = (rows: [string, string][]): string[] => rows.flatMap(([k, v]) => [".TP", `\\fB${roffText(k)}\\fR`, v]);
@@ -192,6 +208,8 @@ export async function generateCommandMan(version: string, env?: Record<string, s
     ...roffParagraphs(CONFIG_SELECTION),
     ".PP",
     "Every setting, in both formats, is in \\fBlbctl.toml\\fR(5).",
+    ".SH MULTIPLE DAEMONS",
+    ...roffParagraphs(MULTIPLE_DAEMONS),
     ".SH FILES", ...table(FILES),
     ".SH SIGNALS",
     ".PP",

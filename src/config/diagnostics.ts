@@ -5,15 +5,36 @@ export type Severity = "error" | "warning";
 
 export interface Diagnostic { severity: Severity; message: string; loc?: SourceLoc }
 
+/**
+ * Diagnostics listed per severity; beyond that they are counted and summed up in one last line (a file of
+ * 50,000 instances with one mistake each would otherwise print millions of lines and hold them all).
+ */
+export const MAX_LISTED = 1_000;
+
 export class Diagnostics {
   readonly list: Diagnostic[] = [];
+  private readonly counts = { error: 0, warning: 0 };
+  private readonly unlisted = { error: 0, warning: 0 };
 
-  error(message: string, loc?: SourceLoc): void { this.list.push({ severity: "error", message, loc }); }
-  warning(message: string, loc?: SourceLoc): void { this.list.push({ severity: "warning", message, loc }); }
+  error(message: string, loc?: SourceLoc): void { this.add("error", message, loc); }
+  warning(message: string, loc?: SourceLoc): void { this.add("warning", message, loc); }
 
-  get hasErrors(): boolean { return this.list.some((d) => d.severity === "error"); }
-  get errorCount(): number { return this.list.filter((d) => d.severity === "error").length; }
-  get warningCount(): number { return this.list.filter((d) => d.severity === "warning").length; }
+  private add(severity: Severity, message: string, loc?: SourceLoc): void {
+    const n = ++this.counts[severity];
+    if (n <= MAX_LISTED) {
+      this.list.push({ severity, message, loc });
+      return;
+    }
+    if (this.unlisted[severity]++ === 0) {
+      const unlisted = this.unlisted;
+      // One line that keeps counting; without a position, so it sorts apart from the listed ones.
+      this.list.push({ severity, get message() { return `${unlisted[severity]} more ${severity}s not listed (the first ${MAX_LISTED} are)`; } });
+    }
+  }
+
+  get hasErrors(): boolean { return this.counts.error > 0; }
+  get errorCount(): number { return this.counts.error; }
+  get warningCount(): number { return this.counts.warning; }
 }
 
 /** `FILE:LINE:COL: error|warning: message`, the format editors and CI annotators understand. */

@@ -15,6 +15,9 @@ import { type SrcLine, colAt } from "./srcline.ts";
 import type { ConfNode, SourceLoc } from "./tree.ts";
 import { defaultConfigId, fsGlob, fsReadFile } from "./conf-files.ts";
 
+/** No keyword argument, script or address needs more; a bound keeps a 50 MB router_id out of the model. */
+export const MAX_WORD = 65_536;
+
 /** A ConfNode that also keeps the text after its keyword, for keywords that take a command line. */
 export interface LexedNode extends ConfNode {
   /** The statement after the keyword as written (quotes kept), after preprocessing. */
@@ -99,6 +102,10 @@ class TreeBuilder {
         if (i === n && word.endsWith("\\") && !word.endsWith("\\\\")) {
           this.diag.warning("a trailing '\\' does not continue the line in keepalived (only inside $NAME= definitions); it stays part of the word", this.loc(l, i - 1));
         }
+      }
+      if (word.length > MAX_WORD) {
+        this.diag.error(`word of ${word.length} characters, more than ${MAX_WORD}`, this.loc(l, start));
+        word = word.slice(0, MAX_WORD);
       }
       words.push(word);
       offs.push(start);

@@ -13,6 +13,7 @@ import { rootSpec } from "./spec/root.ts";
 import { warnUnsupported } from "./support-check.ts";
 import { parseTomlConfig } from "./toml.ts";
 import { validateLvs } from "./validate-lvs.ts";
+import { validateNetns } from "./validate-netns.ts";
 import { validateVrrp } from "./validate-vrrp.ts";
 
 export type ConfigFormat = "keepalived" | "toml";
@@ -37,6 +38,10 @@ export interface LoadOptions {
   env?: CheckEnv;
   /** Force a front end instead of guessing from the name and content. */
   format?: ConfigFormat;
+  /** `lbctl daemon --namespace NS` (keepalived -s): replaces the file's net_namespace. */
+  namespace?: string;
+  /** The namespace the daemon already runs in: at a reload its name need not exist any more (`ip netns del` leaves a namespace in use alive). */
+  enteredNamespace?: string;
 }
 
 export const TOML_CONFIG_PATH = "/etc/lbctl/lbctl.toml";
@@ -188,7 +193,8 @@ function loadFrom(text: string, fileName: string, opts: LoadOptions, diag: Diagn
     // Keywords lbctl accepts but does not act on are said so, never silently ignored (support.ts).
     warnUnsupported(model, diag, format);
     const effective = withDefaults(model, rootSpec);
-    validateWhole(effective, opts.env ?? machineEnv(), diag, fileName, empty);
+    if (opts.namespace !== undefined) effective.net_namespace = opts.namespace;
+    validateWhole(effective, opts.env ?? machineEnv(), diag, fileName, empty, opts.enteredNamespace);
     return { model, effective, diag, format, files, setsNothing: empty };
   } catch (e) {
     // A bug in a check must not hide the other diagnostics behind a stack trace.
@@ -204,7 +210,9 @@ function lineOf(text: string, pos: number): number {
 }
 
 /** Rules that need the whole, defaulted configuration and the machine. */
-function validateWhole(effective: Model, env: CheckEnv, diag: Diagnostics, fileName: string, empty: boolean): void {
+function validateWhole(effective: Model, env: CheckEnv, diag: Diagnostics, fileName: string, empty: boolean, enteredNamespace?: string): void {
+  // First: it tells env which namespace's interfaces the other checks look at.
+  validateNetns(effective, env, diag, fileName, enteredNamespace);
   validateVrrp(effective, env, diag);
   validateLvs(effective, env, diag);
   // A file that reads cleanly but sets up nothing is usually the wrong file or a lost include.

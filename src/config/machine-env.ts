@@ -1,10 +1,14 @@
 // The real CheckEnv: what `lbctl check` asks of the machine it runs on. Interface checks
-// look at the network namespace of the process (/sys/class/net), like `keepalived -t`.
+// look at the network namespace of the process, or at the one `net_namespace` names (the daemon
+// will run there), like `keepalived -t`. They ask rtnetlink, not /sys/class/net: sysfs shows the
+// namespace it was mounted in, not the one a thread entered with setns.
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { NETLINK_ROUTE } from "../netlink/message.ts";
 import { addressDumpRequest, linkDumpRequest, parseAddressMessage, parseLinkMessage } from "../netlink/rtnetlink.ts";
 import { NetlinkSocket } from "../netlink/socket.ts";
+import { inNetns } from "../net/netns.ts";
+import { insecureScript, statOwner } from "../util/script-security.ts";
 import type { VrrpCheckEnv } from "./validate-vrrp.ts";
 
 export interface MachineEnvOptions {
@@ -44,25 +48,39 @@ export function machineEnv(opts: MachineEnvOptions = {}): VrrpCheckEnv {
       return users.has(name);
     },
     hostname: hostname(),
+    // The daemon refuses such scripts under enable_script_security; check says so first.
+    insecure: (program) => insecureScript(program, statOwner),
   };
   if (opts.checkInterfaces ?? true) {
-    // An interface name never holds '/', so it cannot escape /sys/class/net.
-    env.interfaceExists = (name) => !name.includes("/") && name !== "." && name !== ".." && pathExists(`/sys/class/net/${name}`);
-    let addresses: Map<string, string[]> | undefined;
-    env.interfaceAddresses = (name) => (addresses ??= readAddresses()).get(name) ?? [];
+    let netns: string | undefined;
+    let links: Links | undefined;
+    env.useNamespace = (name) => { netns = name; links = undefined; };
+    env.netnsExists = (name) => /^[A-Za-z0-9_.@:+-]+$/.test(name) && name !== "." && name !== ".." && pathExists(`/run/netns/${name}`);
+    env.interfaceExists = (name) => {
+      links ??= readLinks(netns);
+      if (links.names) return links.names.has(name);
+      // No rtnetlink: sysfs, right for the namespace the process started in. A net_namespace that
+      // cannot be entered is reported once by validateNetns, not again for every interface.
+      if (netns !== undefined) return true;
+      return !name.includes("/") && name !== "." && name !== ".." && pathExists(`/sys/class/net/${name}`);
+    };
+    env.interfaceAddresses = (name) => (links ??= readLinks(netns)).addresses.get(name) ?? [];
   }
   return env;
 }
 
+interface Links { names: Set<string> | null; addresses: Map<string, string[]> }
+
 /**
- * Addresses per interface of this namespace, read once over rtnetlink (only asked for when an
- * instance claims to be the address owner). Empty when netlink cannot be used.
+ * Interfaces and their addresses in this namespace or `netns`, read once over rtnetlink (the
+ * socket is opened in the namespace, the dump read after). names is null when netlink cannot be used.
  */
-function readAddresses(): Map<string, string[]> {
-  const out = new Map<string, string[]>();
+function readLinks(netns: string | undefined): Links {
+  const addresses = new Map<string, string[]>();
   let sock: NetlinkSocket | undefined;
   try {
-    sock = NetlinkSocket.open(NETLINK_ROUTE, { rcvbuf: 1 << 20, timeoutMs: 2000 });
+    const open = () => NetlinkSocket.open(NETLINK_ROUTE, { rcvbuf: 1 << 20, timeoutMs: 2000 });
+    sock = netns === undefined ? open() : inNetns(netns, open);
     const names = new Map<number, string>();
     for (const m of sock.requestSync(linkDumpRequest(), { dump: true })) {
       const l = parseLinkMessage(m);
@@ -72,14 +90,14 @@ function readAddresses(): Map<string, string[]> {
       const a = parseAddressMessage(m);
       const name = a && names.get(a.ifindex);
       if (!a || !name) continue;
-      out.set(name, [...(out.get(name) ?? []), a.address]);
+      addresses.set(name, [...(addresses.get(name) ?? []), a.address]);
     }
+    return { names: new Set(names.values()), addresses };
   } catch {
-    out.clear();
+    return { names: null, addresses: new Map() };
   } finally {
     sock?.close();
   }
-  return out;
 }
 
 function pathExists(path: string): boolean {

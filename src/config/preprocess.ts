@@ -30,6 +30,7 @@ export interface PreprocessLimits {
   substitutions: number;     // $NAME replacements on one line (catches $A=$A)
   lineLength: number;        // characters on one line after substitution
   totalLines: number;        // logical lines produced overall (catches runaway ~SEQ)
+  includedFiles: number;     // files read by include overall (catches include fan-out: a*b*c*...)
 }
 
 const DEFAULT_LIMITS: PreprocessLimits = {
@@ -38,6 +39,7 @@ const DEFAULT_LIMITS: PreprocessLimits = {
   substitutions: 1_000,
   lineLength: 1 << 20,
   totalLines: 10_000_000,
+  includedFiles: 10_000,
 };
 
 /** keepalived's include keyword and its 2.2.7 variants with stricter checks. */
@@ -103,6 +105,7 @@ export class Preprocessor {
   private readonly fileStack: string[] = [];      // display names of the files being read
   private depth = 0;
   private emitted = 0;
+  private included = 0;
 
   constructor(private readonly opts: PreprocessOptions, private readonly emit: (line: SrcLine) => void) {
     this.diag = opts.diag;
@@ -512,6 +515,9 @@ export class Preprocessor {
       if (this.includeStack.includes(resolved)) {
         this.diag.error(`include loop: '${file}' is already being read (${this.includeStack.join(" -> ")})`, at);
         continue;
+      }
+      if (++this.included > this.limits.includedFiles) {
+        this.fail(`more than ${this.limits.includedFiles} files included in all (includes that include each other fan out)`, at);
       }
       const text = this.read(file, at, strict);
       if (text !== undefined) this.runFileText(text, file, resolved);

@@ -64,9 +64,10 @@ export interface Field<T = unknown> {
   /**
    * "last": a repeated keyword overrides (keepalived's behaviour for scalars);
    * "append": each occurrence adds to an array (e.g. several `url` blocks);
-   * "merge": map-valued fields (named blocks) merge by name.
+   * "merge": map-valued fields (named blocks) merge by name;
+   * "first": the first stays and a repeat is warned of and ignored (keepalived's net_namespace, instance).
    */
-  repeat?: "last" | "append" | "merge";
+  repeat?: "last" | "append" | "merge" | "first";
   /**
    * Set from a block's header words (`virtual_server IP PORT {`), not by a keyword inside
    * the block; TOML still spells it as a key.
@@ -166,6 +167,16 @@ export function parseConfBlock(nodes: readonly ConfNode[], spec: BlockSpec, ctx:
 function store(into: Model, locs: Record<string, SourceLoc>, field: Field, value: unknown, loc: SourceLoc, ctx: ParseCtx): void {
   const mode = field.repeat ?? "last";
   if (mode === "last") {
+    into[field.key] = value;
+    locs[field.key] = loc;
+    return;
+  }
+  if (mode === "first") {
+    if (field.key in into) {
+      const words = Array.isArray(value) ? value.join(" ") : String(value);
+      ctx.diag.warning(`Duplicate ${kwOf(field)} definition ${words} - ignoring (the first, ${JSON.stringify(into[field.key])}, stays)`, loc);
+      return;
+    }
     into[field.key] = value;
     locs[field.key] = loc;
     return;

@@ -78,6 +78,9 @@ export function formatStatus(s: StatusV1, now: number): string {
   out.push("");
   if (s.vrrp.instances.length === 0) out.push("no VRRP instances");
   else out.push(...table(INSTANCE_HEADER, s.vrrp.instances.map((i) => instanceRow(i, now))));
+  // What the instances run without, in `lbctl check`'s words (keepalived's verdicts on the configuration).
+  for (const n of s.vrrp.notStarted ?? []) out.push(`${n.name}: not started: ${n.reason}`);
+  for (const i of s.vrrp.instances) for (const v of i.verdicts ?? []) out.push(`${i.name}: ${v}`);
   out.push("");
   if (s.virtualServers.length === 0) out.push("no virtual servers");
   else if (s.ipvs && !s.ipvs.available) out.push(`IPVS not available: ${s.ipvs.error ?? "unknown reason"}`, "");

@@ -60,6 +60,11 @@ export interface VrrpInstanceV1 {
   forcedBackup: boolean;
   faults: string[];
   counters: VrrpCountersV1;
+  /**
+   * keepalived's verdicts on this instance's configuration, as `lbctl check` prints them (a track
+   * script disabled, tracking weights ignored, a strict-mode reset): what the instance runs without.
+   */
+  verdicts?: string[];
 }
 
 /** IPVS counters (totals since the entry was created) and the kernel's 2-second-estimator rates. */
@@ -169,6 +174,8 @@ export interface StatusV1 {
   children: ChildV1[];
   vrrp: {
     instances: VrrpInstanceV1[];
+    /** Configured instances the VRRP process does not run, and why (e.g. no address to send from). */
+    notStarted?: { name: string; reason: string }[];
     /** Packets no instance took: unknown VRID, or not parseable. */
     unmatched: { unknownVrid: number; malformed: number };
   };
@@ -273,6 +280,7 @@ export function vrrpInstanceFromChild(v: unknown): VrrpInstanceV1 | null {
     forcedBackup: bool(o.forcedBackup) ?? false,
     faults: arr(o.faults).filter((f): f is string => typeof f === "string"),
     counters: vrrpCounters(o.stats ?? o.counters),
+    verdicts: arr(o.verdicts).filter((f): f is string => typeof f === "string"),
   };
 }
 
@@ -280,8 +288,11 @@ export function vrrpInstanceFromChild(v: unknown): VrrpInstanceV1 | null {
 export function vrrpFromChild(status: unknown): StatusV1["vrrp"] {
   const o = obj(status) ?? {};
   const unmatched = obj(o.unmatched) ?? {};
+  const notStarted = arr(o.notStarted).map(obj).filter((n): n is Record<string, unknown> => n !== null && str(n.name) !== null)
+    .map((n) => ({ name: str(n.name)!, reason: str(n.reason) ?? "" }));
   return {
     instances: arr(o.instances).map(vrrpInstanceFromChild).filter((i): i is VrrpInstanceV1 => i !== null),
+    ...(notStarted.length > 0 ? { notStarted } : {}),
     unmatched: { unknownVrid: count(unmatched.unknownVrid), malformed: count(unmatched.malformed) },
   };
 }

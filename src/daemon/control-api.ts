@@ -1,7 +1,7 @@
 // The control API: versioned JSON over HTTP on a root-only unix socket (docs/api.md).
 // `route` is the whole API as a function of a request and a DaemonFacade, so it is tested
 // without a daemon; `serveControlApi` is the thin Bun.serve shell around it.
-import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync, rmdirSync } from "node:fs";
 import { dirname } from "node:path";
 import {
   API_VERSION, eventFromChild, ipvsFromChild, virtualServersFromChild, vrrpFromChild,
@@ -285,7 +285,10 @@ function jsonResponse(r: Extract<ApiResponse, { kind: "json" }>): Response {
  */
 export async function serveControlApi(o: { socketPath: string; facade: DaemonFacade }): Promise<ControlServer> {
   const dir = dirname(o.socketPath);
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // A directory made here (/run/lbctl/NS for a net_namespace) goes at stop when empty, as
+  // keepalived's /run/keepalived/NS does.
+  const madeDir = !existsSync(dir);
+  if (madeDir) mkdirSync(dir, { recursive: true, mode: 0o700 });
   await removeStaleSocket(o.socketPath);
   // umask first, so the socket is never reachable with a looser mode, even for an instant.
   const oldMask = process.umask(0o177);
@@ -310,6 +313,7 @@ export async function serveControlApi(o: { socketPath: string; facade: DaemonFac
     async stop() {
       await server.stop(true);
       try { unlinkSync(o.socketPath); } catch { /* already gone */ }
+      if (madeDir) { try { rmdirSync(dir); } catch { /* not empty: another daemon's socket is there */ } }
     },
   };
 }

@@ -32,8 +32,9 @@ export class IpvsSync {
 
   constructor(private readonly client: IpvsPort) {}
 
-  static async open(): Promise<{ ok: true; sync: IpvsSync } | { ok: false; error: string }> {
-    const c = await IpvsClient.open();
+  /** `netnsPath`: net_namespace_ipvs (instance-names.ts ipvsNamespacePath); the child's own namespace without it. */
+  static async open(netnsPath?: string): Promise<{ ok: true; sync: IpvsSync } | { ok: false; error: string }> {
+    const c = await IpvsClient.open({ netnsPath });
     if (!c.ok) return { ok: false, error: c.error };
     const info = await c.value.getInfo();
     if (!info.ok) { c.value.close(); return { ok: false, error: info.error }; }

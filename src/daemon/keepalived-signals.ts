@@ -9,10 +9,12 @@
 // built-in TinyCC, that writes the signal number to a pipe the event loop reads.
 import * as libc from "../../ffi/libc.ts";
 import { compileC } from "../../ffi/tcc.ts";
-import { openSync, renameSync, unlinkSync, writeSync, closeSync, readFileSync } from "node:fs";
+import { openSync, renameSync, unlinkSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Model } from "../config/schema.ts";
+import { machineEnv } from "../config/machine-env.ts";
+import { resolveVrrp } from "../config/resolve-vrrp.ts";
 import type { StatusV1 } from "./api-types.ts";
 import {
   DUMP_FILES, SIGNUM_JSON, formatKeepalivedCheckData, formatKeepalivedData, formatKeepalivedJson, formatKeepalivedStats,
@@ -52,12 +54,17 @@ export interface DumpWriterOptions {
   refresh?: () => Promise<void>;
   config: () => Model;
   hostname: string;
+  /** The file name for a dump (keepalived.data -> keepalived.NS_INST.data, instance-names.ts); unchanged by default. */
+  fileName?: (base: string) => string;
   log: { warning(m: string, key?: string): void; info(m: string, key?: string): void };
 }
 
 /** Renders and writes one kind of dump; returns the paths written. Errors are logged, not thrown. */
 export function writeDump(kind: DumpKind, o: DumpWriterOptions): string[] {
-  const input: DumpInput = { status: o.status(), config: o.config(), hostname: o.hostname, ifindex: sysIfindex };
+  const config = o.config();
+  // The same verdicts the VRRP child acted on (a script it disabled is not listed as tracked).
+  const model = resolveVrrp(config, machineEnv({ checkInterfaces: false }));
+  const input: DumpInput = { status: o.status(), config, hostname: o.hostname, ifindex: sysIfindex, model };
   const files: [string, string][] = [];
   if (kind === "data") {
     files.push([DUMP_FILES.data, formatKeepalivedData(input)]);
@@ -70,7 +77,7 @@ export function writeDump(kind: DumpKind, o: DumpWriterOptions): string[] {
   }
   const written: string[] = [];
   for (const [name, text] of files) {
-    const path = join(o.dir, name);
+    const path = join(o.dir, o.fileName ? o.fileName(name) : name);
     try {
       writeAtomically(path, text);
       written.push(path);
@@ -82,12 +89,15 @@ export function writeDump(kind: DumpKind, o: DumpWriterOptions): string[] {
   return written;
 }
 
-/** The kernel's ifindex of an interface in this network namespace, null when it has none. */
+/**
+ * The kernel's ifindex of an interface in this thread's network namespace, null when it has none.
+ * if_nametoindex asks the kernel through a socket, so it sees the namespace the daemon entered
+ * (net_namespace); /sys/class/net would show the one sysfs was mounted in.
+ */
 function sysIfindex(name: string): number | null {
-  if (!/^[^/\0]{1,15}$/.test(name) || name === "." || name === "..") return null;
+  if (!/^[^/\0]{1,15}$/.test(name)) return null;
   try {
-    const n = Number(readFileSync(`/sys/class/net/${name}/ifindex`, "utf8").trim());
-    return Number.isInteger(n) ? n : null;
+    return libc.ifNameToIndex(name);
   } catch {
     return null;
   }

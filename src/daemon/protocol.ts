@@ -33,6 +33,9 @@ export function configForRole(role: "vrrp" | "check", effective: Model): Model {
  */
 export const FATAL_EXIT = 70; // EX_SOFTWARE
 
+/** Argument of a child started again after its predecessor died (not at daemon start). */
+export const RESUME_ARG = "--resume";
+
 export type ChildLevel = "err" | "warning" | "notice" | "info" | "debug";
 
 export type FromChild =

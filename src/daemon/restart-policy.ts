@@ -25,3 +25,12 @@ export function nextRestart(state: RestartState, now: number, p: RestartPolicy =
 export function isHung(lastHeartbeat: number, now: number, timeoutMs: number): boolean {
   return now - lastHeartbeat > timeoutMs;
 }
+
+/**
+ * The watchdog's own check ran this late: the supervisor itself was stopped or starved (SIGSTOP, a VM or
+ * cgroup freeze, a stalled disk), so the children's silence says nothing about them; their heartbeats are
+ * still queued in the pipe. keepalived's parent does not kill a child for that, and neither do we.
+ */
+export function supervisorStalled(lastCheck: number, now: number, everyMs: number): boolean {
+  return now - lastCheck > 3 * everyMs;
+}

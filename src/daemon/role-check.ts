@@ -2,6 +2,7 @@
 // turns their verdicts into IPVS changes one virtual server at a time, runs the notify scripts and
 // reports status, events and IPVS counters to the supervisor.
 // A kernel without IPVS is reported once; the checkers keep running so status still tells the truth.
+import { ipvsNamespacePath } from "./instance-names.ts";
 import { hostname } from "node:os";
 import { nativeCheckEngine } from "../check/native/engine.ts";
 import { HealthScheduler, type CheckEngine, type ScheduledChecker, type Verdict } from "../check/scheduler.ts";
@@ -353,14 +354,18 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
   return {
     async configure(eff) {
       if (!effective) {
-        const opened = await IpvsSync.open();
+        const opened = await IpvsSync.open(ipvsNamespacePath(eff));
         if (opened.ok) {
           sync = opened.sync;
           const errors = await sync.start(ipvsStartOptions((eff.global_defs ?? {}) as Partial<GlobalDefsConfig>));
           for (const e of errors) ctx.log("err", e);
         } else {
-          ipvsError = `${IPVS_MISSING} (${opened.error})`;
-          ctx.log("err", IPVS_MISSING);
+          // net_namespace_ipvs that cannot be entered is not a kernel without IPVS: say which.
+          const why = opened.error.startsWith("net_namespace_ipvs:")
+            ? `IPVS cannot be programmed (${opened.error}): virtual servers are not programmed; VRRP keeps running`
+            : IPVS_MISSING;
+          ipvsError = why === IPVS_MISSING ? `${IPVS_MISSING} (${opened.error})` : why;
+          ctx.log("err", why);
         }
       }
       if (!addressEvents && ((eff.virtual_server ?? []) as { ha_suspend?: boolean }[]).some((v) => v.ha_suspend)) await watchLocalAddresses();

@@ -1,13 +1,16 @@
 // The VRRP child: maps each configuration onto the VRRP runtime and reports its state.
 // It runs nothing else, so its heap stays small and its timers precise (see architecture.md).
+import { ipvsNamespacePath } from "./instance-names.ts";
 import type { GlobalDefsConfig } from "../config/spec/global.ts";
 import type { Model } from "../config/schema.ts";
 import { setRealtimePriorityAllThreads } from "../net/realtime.ts";
 import { IFA_F_SECONDARY, Rtnl, type AddressInfo } from "../netlink/rtnetlink.ts";
-import { insecureScript, statOwner } from "../util/script-security.ts";
 import { lookupUser } from "../util/users.ts";
+import { machineEnv } from "../config/machine-env.ts";
+import { instanceVerdicts, type ResolvedVrrp } from "../config/resolve-vrrp.ts";
 import { ReceivePathError } from "../net/receiver.ts";
 import { startVrrpRuntime, type RuntimeStatus, type VrrpRuntime } from "../vrrp/runtime.ts";
+import { RESUME_ARG } from "./protocol.ts";
 import type { RoleContext, RoleFactory, RoleWorker } from "./role.ts";
 import type { LvsSyncDaemonConfig } from "../config/spec/global.ts";
 import { IpvsClient } from "../ipvs/client.ts";
@@ -57,10 +60,13 @@ async function primaryLookup(effective: Model): Promise<PrimaryAddressLookup> {
 }
 
 /** The runtime keeps time on the monotonic clock; the API speaks wall-clock milliseconds. */
-function wallClockStatus(s: RuntimeStatus): RuntimeStatus {
+function wallClockStatus(s: RuntimeStatus, model: ResolvedVrrp | null): RuntimeStatus {
+  const withVerdicts = <T extends { name: string }>(i: T) => (model ? { ...i, verdicts: instanceVerdicts(model, i.name) } : i);
+  const notStarted = (model?.instances ?? []).filter((r) => r.notStarted !== undefined).map((r) => ({ name: r.name, reason: r.notStarted! }));
   return {
     ...s,
-    instances: s.instances.map((i) => (i.lastTransition ? { ...i, lastTransition: { ...i.lastTransition, at: i.lastTransition.wallTime } } : i)),
+    instances: s.instances.map((i) => withVerdicts(i.lastTransition ? { ...i, lastTransition: { ...i.lastTransition, at: i.lastTransition.wallTime } } : i)),
+    ...(notStarted.length > 0 ? { notStarted } : {}),
   };
 }
 
@@ -71,7 +77,8 @@ class SyncDaemonDriver {
   private unavailable = false;
   private queue: Promise<void> = Promise.resolve();
 
-  constructor(private readonly ctx: RoleContext, private cfg: LvsSyncDaemonConfig) {}
+  /** netnsPath: net_namespace_ipvs, where keepalived also runs the sync daemon (it is IPVS's). */
+  constructor(private readonly ctx: RoleContext, private cfg: LvsSyncDaemonConfig, private readonly netnsPath?: string) {}
 
   reconfigure(cfg: LvsSyncDaemonConfig, state: string | null): void {
     const changed = JSON.stringify(cfg) !== JSON.stringify(this.cfg);
@@ -89,7 +96,7 @@ class SyncDaemonDriver {
       const commands = syncDaemonCommands(this.cfg, this.running, wanted);
       if (commands.length === 0) return;
       if (!this.client && !this.unavailable) {
-        const opened = await IpvsClient.open();
+        const opened = await IpvsClient.open({ netnsPath: this.netnsPath });
         if (opened.ok) this.client = opened.value;
         else {
           this.unavailable = true;
@@ -109,7 +116,8 @@ class SyncDaemonDriver {
   }
 }
 
-const vrrpRole: RoleFactory = (ctx): RoleWorker => {
+const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
+  const resume = argv.includes(RESUME_ARG);
   let runtime: VrrpRuntime | null = null;
   let syncd: SyncDaemonDriver | null = null;
   const instanceState = (name: string | undefined): string =>
@@ -117,11 +125,14 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
   const followSyncd = (effective: Model) => {
     const cfg = lvsSyncDaemonOf(effective);
     if (!cfg) { void syncd?.set(null); syncd = null; return; }
-    syncd ??= new SyncDaemonDriver(ctx, cfg);
+    // net_namespace_ipvs cannot change at a reload (the supervisor refuses it), so the first one holds.
+    syncd ??= new SyncDaemonDriver(ctx, cfg, ipvsNamespacePath(effective));
     syncd.reconfigure(cfg, instanceState(cfg.instance));
   };
   let statusTimer: ReturnType<typeof setInterval> | null = null;
-  const publish = () => { if (runtime) ctx.send({ type: "status", status: wallClockStatus(runtime.status()) as unknown as Record<string, unknown> }); };
+  /** The resolved configuration in force: its verdicts go with each status. */
+  let model: ResolvedVrrp | null = null;
+  const publish = () => { if (runtime) ctx.send({ type: "status", status: wallClockStatus(runtime.status(), model) as unknown as Record<string, unknown> }); };
 
   return {
     async configure(effective, reload) {
@@ -135,7 +146,7 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
       }
     },
     async status() {
-      return runtime ? wallClockStatus(runtime.status()) as unknown as Record<string, unknown> : undefined;
+      return runtime ? wallClockStatus(runtime.status(), model) as unknown as Record<string, unknown> : undefined;
     },
     async stop() {
       if (statusTimer) clearInterval(statusTimer);
@@ -153,17 +164,21 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
   };
 
   async function apply(effective: Model, reload: boolean): Promise<void> {
-    const { config, problems } = vrrpRuntimeConfig(effective, {
+    // The same look-ups as `lbctl check` (machineEnv), so both reach the same verdicts.
+    const { config, model: resolved } = vrrpRuntimeConfig(effective, {
+      ...machineEnv({ checkInterfaces: false }),
       primaryAddress: await primaryLookup(effective),
       user: (u, g) => lookupUser(u, g),
-      insecure: (program) => insecureScript(program, statOwner),
     });
-    for (const p of problems) ctx.log("err", `(${p.instance}) not started: ${p.message}`, p.instance);
+    // The model's verdicts, in the words `lbctl check` prints: what is disabled is not run.
+    model = resolved;
+    for (const v of model.verdicts) ctx.log(v.severity === "error" ? "err" : "warning", v.message, v.type === "notStarted" ? v.instance : undefined);
     if (!runtime) {
       const global = (effective.global_defs ?? {}) as Partial<GlobalDefsConfig>;
       runtime = await startVrrpRuntime({
         ...config,
         realtimePriority: global.vrrp_rt_priority ?? DEFAULT_VRRP_RT_PRIORITY,
+        resume,
         log: (level, message) => ctx.log(level === "error" ? "err" : level, message),
         onFatal: (cause) => ctx.fatal(`VRRP: ${cause}`),
         onEvent: (event) => {
@@ -183,7 +198,7 @@ const vrrpRole: RoleFactory = (ctx): RoleWorker => {
     } else if (reload) {
       const r = await runtime.reload(config);
       for (const e of r.errors) ctx.log("err", e);
-      ctx.log("info", `reload: ${r.kept.length} kept, ${r.started.length} started, ${r.restarted.length} restarted, ${r.removed.length} removed`);
+      ctx.log("info", `reload: ${r.kept.length} kept, ${r.reconfigured.length} reconfigured in place, ${r.started.length} started, ${r.restarted.length} restarted, ${r.removed.length} removed`);
     }
     followSyncd(effective);
     publish();

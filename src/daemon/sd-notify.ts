@@ -25,6 +25,14 @@ export class SystemdNotifier {
 
   get enabled(): boolean { return this.addr !== undefined; }
 
+  /**
+   * Makes the socket now. The daemon does so before it enters its net_namespace: an abstract
+   * NOTIFY_SOCKET ("@...") is looked up in the sending socket's network namespace.
+   */
+  open(): void {
+    if (this.addr && this.fd < 0) this.fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  }
+
   /** Sends "KEY=value" lines; returns an error text instead of throwing (systemd is optional). */
   notify(fields: Record<string, string | number>): string | undefined {
     if (!this.addr) return undefined;

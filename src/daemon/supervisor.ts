@@ -7,8 +7,9 @@ import type { LoadedConfig } from "../config/load.ts";
 import type { Model } from "../config/schema.ts";
 import type { Logger } from "../util/log.ts";
 import { discardConfigFile, putConfigFile, spawnChild, type ChildHandle, type Role } from "./child.ts";
+import { RESUME_ARG } from "./protocol.ts";
 import { configForRole, FATAL_EXIT, isFromChild, type FromChild, type ToChild } from "./protocol.ts";
-import { DEFAULT_RESTART, initialRestartState, isHung, nextRestart, type RestartState } from "./restart-policy.ts";
+import { DEFAULT_RESTART, initialRestartState, isHung, nextRestart, supervisorStalled, type RestartState } from "./restart-policy.ts";
 import type { SystemdNotifier } from "./sd-notify.ts";
 
 export interface SupervisorOptions {
@@ -65,6 +66,7 @@ export class Supervisor {
   private effective: Model = {};
   private readonly children = new Map<Role, Managed>();
   private watchdog: ReturnType<typeof setInterval> | null = null;
+  private lastCheck = 0;
   private systemdWatchdog: ReturnType<typeof setInterval> | null = null;
   private readyWaiters: (() => void)[] = [];
   private nextActionId = 1;
@@ -87,15 +89,17 @@ export class Supervisor {
     this.effective = loaded.effective;
     for (const role of this.o.rolesFor(this.effective)) this.ensureChild(role);
     const timeout = this.o.heartbeatTimeoutMs ?? 10_000;
-    this.watchdog = setInterval(() => this.checkHeartbeats(timeout), Math.min(1000, timeout / 2));
+    const every = Math.min(1000, timeout / 2);
+    this.lastCheck = this.now();
+    this.watchdog = setInterval(() => this.checkHeartbeats(timeout, every), every);
     // systemd's WatchdogSec= watches this process: pinged from this loop at half the interval systemd
     // asked for, so a hung or stopped supervisor misses its pings. Not tied to the children being ready:
     // the supervisor restarts those itself (with back-off that can exceed WatchdogSec), and applying a big
     // configuration at start-up can take longer than WatchdogSec.
-    const every = this.o.notifier.watchdogIntervalMs();
-    if (every !== undefined) {
+    const systemdEvery = this.o.notifier.watchdogIntervalMs();
+    if (systemdEvery !== undefined) {
       this.o.notifier.watchdog();
-      this.systemdWatchdog = setInterval(() => this.o.notifier.watchdog(), every);
+      this.systemdWatchdog = setInterval(() => this.o.notifier.watchdog(), systemdEvery);
     }
     return r;
   }
@@ -190,7 +194,10 @@ export class Supervisor {
   private spawn(m: Managed, restarted = false): void {
     m.ready = false;
     m.lastHeartbeat = this.now();
-    const child = spawnChild({ role: m.role, args: this.o.childArgs, onMessage: (msg) => this.onMessage(m, msg) });
+    // A restarted child (its predecessor died) may find what the old one held still in place: the VRRP
+    // child then resumes mastership instead of starting from scratch (RESUME_ARG, role-vrrp.ts).
+    const args = [...(this.o.childArgs ?? []), ...(restarted ? [RESUME_ARG] : [])];
+    const child = spawnChild({ role: m.role, args, onMessage: (msg) => this.onMessage(m, msg) });
     m.child = child;
     this.o.onChild?.(m.role, child.pid, restarted ? "restarted" : "started", "");
     this.sendConfig(m, false);
@@ -271,9 +278,16 @@ export class Supervisor {
     m.restartTimer = setTimeout(() => { m.restartTimer = null; if (!m.stopping) this.spawn(m, true); }, delayMs);
   }
 
-  private checkHeartbeats(timeoutMs: number): void {
+  private checkHeartbeats(timeoutMs: number, everyMs: number): void {
     const now = this.now();
+    const stalled = supervisorStalled(this.lastCheck, now, everyMs);
+    if (stalled) this.o.log.warning(`the supervisor did not run for ${Math.round(now - this.lastCheck)} ms (stopped or frozen); its children are not blamed for the silence`);
+    this.lastCheck = now;
     for (const m of this.children.values()) {
+      if (stalled) {
+        m.lastHeartbeat = now;
+        continue;
+      }
       // Applying a large configuration can keep a child's loop busy for a while (10,000 real
       // servers in a slow VM: tens of seconds); only a child past the longer limit is hung then.
       const limit = m.busySince !== null ? Math.max(timeoutMs, BUSY_TIMEOUT_MS) : timeoutMs;

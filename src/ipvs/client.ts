@@ -4,6 +4,7 @@
 import { SysError } from "../../ffi/libc.ts";
 import { NETLINK_GENERIC, NetlinkDecodeError, type NetlinkMessage } from "../netlink/message.ts";
 import { NetlinkError, NetlinkSocket, resolveGenlFamily } from "../netlink/socket.ts";
+import { inNetnsPath } from "../net/netns.ts";
 import {
   decodeDaemonMessage, decodeDestMessage, decodeInfoMessage, decodeServiceMessage, decodeTimeoutsMessage, ipvsPayload,
   requests, validateDaemon, validateDestConfig, validateDestKey, validateServiceConfig, validateServiceKey, validateTimeouts,
@@ -46,15 +47,38 @@ function invalid(what: string, errors: string[]): { ok: false; error: string; co
   return { ok: false, error: `${what}: ${errors.join("; ")}`, code: "EINVAL" };
 }
 
+/** What IpvsClient.open does to the system (a model of it in tests). */
+export interface IpvsOpenIo {
+  openSocket(timeoutMs: number): NetlinkSocket;
+  /** Runs fn with the calling thread in the namespace at `path`, then returns. */
+  inNamespace<T>(path: string, fn: () => T): T;
+}
+
+const realOpenIo: IpvsOpenIo = {
+  openSocket: (timeoutMs) => NetlinkSocket.open(NETLINK_GENERIC, { timeoutMs }),
+  inNamespace: inNetnsPath,
+};
+
 export class IpvsClient {
   private constructor(private readonly sock: NetlinkSocket, readonly familyId: number) {}
 
-  /** Opens a generic netlink socket and resolves the IPVS family. */
-  static async open(options: { timeoutMs?: number } = {}): Promise<IpvsResult<IpvsClient>> {
+  /**
+   * Opens a generic netlink socket and resolves the IPVS family. With `netnsPath`
+   * (`net_namespace_ipvs`: /run/netns/NAME, or /proc/1/ns/net for the main namespace) the socket is
+   * created in that namespace, and every request on it goes to that namespace's IPVS, as
+   * keepalived's nl_ipvs_connect does; the calling thread comes straight back. `io` is for tests.
+   */
+  static async open(options: { timeoutMs?: number; netnsPath?: string; io?: IpvsOpenIo } = {}): Promise<IpvsResult<IpvsClient>> {
+    const io = options.io ?? realOpenIo;
     let sock: NetlinkSocket;
     try {
-      sock = NetlinkSocket.open(NETLINK_GENERIC, { timeoutMs: options.timeoutMs ?? 5000 });
+      const open = () => io.openSocket(options.timeoutMs ?? 5000);
+      sock = options.netnsPath === undefined ? open() : io.inNamespace(options.netnsPath, open);
     } catch (e) {
+      if (options.netnsPath !== undefined && !(e instanceof NetlinkError || e instanceof SysError)) {
+        // inNetnsPath's errors are sentences for the user (missing namespace, no CAP_SYS_ADMIN).
+        return { ok: false, error: `net_namespace_ipvs: ${(e as Error).message}` };
+      }
       return failure(e);
     }
     try {

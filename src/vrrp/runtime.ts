@@ -12,7 +12,8 @@ import { setRealtimePriority } from "../net/realtime.ts";
 import { ReceivePathError, receiverReady } from "../net/receiver.ts";
 import { openVrrpSocket, type ReceivedPacket, type VrrpSocketOptions } from "../net/vrrp-socket.ts";
 import { NETLINK_ROUTE } from "../netlink/message.ts";
-import { addressRequest, linkDeleteRequest, linkGetByNameRequest, linkSetUpRequest, macvlanCreateRequest, parseLinkMessage, vrrpVirtualMac } from "../netlink/rtnetlink.ts";
+import { subscribeRtnlEvents } from "../netlink/events.ts";
+import { RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, addressRequest, linkDeleteRequest, linkGetByNameRequest, linkSetUpRequest, macvlanCreateRequest, parseLinkMessage, vrrpVirtualMac } from "../netlink/rtnetlink.ts";
 import { NetlinkError, NetlinkSocket } from "../netlink/socket.ts";
 import { buildGratuitousArp, buildUnsolicitedNaFrame } from "./garp.ts";
 import { Notifier, type NotifyScripts } from "./notify.ts";
@@ -31,13 +32,13 @@ import {
 import { validateParams, normalizeParams } from "./params.ts";
 import type { ScriptUser } from "./scripts.ts";
 import { DeadlineQueue } from "./deadline-queue.ts";
-import { createInstance, nextDeadline, step, type VrrpAction, type VrrpEvent, type VrrpInstance, type VrrpStateName } from "./state-machine.ts";
+import { checksAdvertAddresses, createInstance, nextDeadline, step, type VrrpAction, type VrrpEvent, type VrrpInstance, type VrrpStateName } from "./state-machine.ts";
 import { count, countActions, emptyStats, type VrrpStats } from "./stats.ts";
 import { syncFaultSource, syncGroupFollowUps, syncGroupMayBecomeMaster, type SyncMember } from "./sync-group.ts";
 import { startTracker, type TrackerConfig, type TrackerDeps, type TrackerSource, type TrackFileDef, type TrackProcessDef, type VrrpScriptDef } from "./tracking.ts";
-import { trackingOutcome, type TrackedObject } from "./tracking-state.ts";
+import { trackingOutcome, type ScriptHealth, type TrackedObject } from "./tracking-state.ts";
 import { VRRP_MCAST_GROUP4, VRRP_MCAST_GROUP6, type VrrpInstanceParams } from "./types.ts";
-import { bareAddress, VipManager, type NetlinkRequester, type VipSpec, type VirtualRoute, type VirtualRule } from "./vips.ts";
+import { bareAddress, VipManager, type NetlinkRequester, type VipSpec, type VirtualRoute, type VirtualRule, type VirtualSet } from "./vips.ts";
 
 export type LogLevel = "debug" | "info" | "warning" | "error";
 
@@ -62,6 +63,12 @@ export interface RuntimeInstanceConfig extends VrrpInstanceParams {
   /** dont_track_primary: the instance's own interface going down is not a FAULT. */
   dontTrackPrimary?: boolean;
   notify?: NotifyScripts;
+  /** notify_master_rx_lower_pri: run (no arguments) when, as master, a lower priority advert arrives. */
+  notifyMasterRxLowerPri?: string;
+  /** check_unicast_src / vrrp_check_unicast_src: drop unicast adverts from addresses that are not peers. */
+  checkUnicastSrc?: boolean;
+  /** skip_check_adv_addr / vrrp_skip_check_adv_addr: in BACKUP, skip the address list check for the known master. */
+  skipCheckAdvAddr?: boolean;
   /** garp_interval / gna_interval: delay between gratuitous ARPs / NAs (default 0 = back to back). */
   garpIntervalMs?: number;
   gnaIntervalMs?: number;
@@ -102,7 +109,15 @@ export interface RuntimeIo {
   receiveReady(): Promise<void>;
   /** IPv6 forwarding on an interface (sets the Router flag of unsolicited NAs, as keepalived). */
   ipv6Forwarding(ifname: string): boolean;
+  /** Calls back for every address deleted from the system (rtnetlink RTM_DELADDR notifications). */
+  watchAddressDeletions(onDeleted: (a: DeletedAddress) => void): { close(): Promise<void> };
   close(): void;
+}
+
+export interface DeletedAddress {
+  ifindex: number;
+  address: string;
+  prefixlen: number;
 }
 
 export interface RuntimeSocket {
@@ -136,6 +151,13 @@ export interface RuntimeOptions extends RuntimeConfig {
   onFatal?: (cause: string) => void;
   /** vrrp_rt_priority: SCHED_RR priority for this thread (the VRRP child's). */
   realtimePriority?: number;
+  /**
+   * This process replaces one that died (the supervisor restarted it). An instance whose addresses are
+   * all still in place holds them for one advert interval instead of deleting them as stale: with no
+   * better master on the wire by then it resumes as MASTER, so a crash of the VRRP process alone costs
+   * the clients nothing (keepalived: about 3 s without the VIP).
+   */
+  resume?: boolean;
   io?: RuntimeIo;
 }
 
@@ -166,9 +188,22 @@ export interface RuntimeStatus {
 
 export type ControlResult = { ok: true } | { ok: false; error: string };
 
+/** What a reload did to each instance, by name. */
+export interface ReloadResult {
+  /** Unchanged. */
+  kept: string[];
+  /** Changed settings applied in place: state, timers and addresses kept. */
+  reconfigured: string[];
+  started: string[];
+  removed: string[];
+  /** Identity changed (interface, VRID, family, use_vmac): stopped and started again. */
+  restarted: string[];
+  errors: string[];
+}
+
 export interface VrrpRuntime {
   status(): RuntimeStatus;
-  reload(config: RuntimeConfig): Promise<{ kept: string[]; started: string[]; removed: string[]; restarted: string[]; errors: string[] }>;
+  reload(config: RuntimeConfig): Promise<ReloadResult>;
   forceBackup(name: string): ControlResult;
   resume(name: string): ControlResult;
   stop(): Promise<void>;
@@ -176,7 +211,7 @@ export interface VrrpRuntime {
 
 interface RunningInstance {
   cfg: RuntimeInstanceConfig;
-  /** JSON of cfg, to tell unchanged instances on reload. */
+  /** JSON of cfg, to tell unchanged instances on reload (identity() tells the ones to restart). */
   key: string;
   vrrp: VrrpInstance;
   stats: VrrpStats;
@@ -216,6 +251,13 @@ function realIo(): RuntimeIo {
     },
     startTracker,
     receiveReady: receiverReady,
+    watchAddressDeletions: (onDeleted) =>
+      subscribeRtnlEvents(
+        (ev) => {
+          if (ev.kind === "address" && ev.op === "del") onDeleted({ ifindex: ev.address.ifindex, address: ev.address.address, prefixlen: ev.address.prefixlen });
+        },
+        { groups: RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR },
+      ),
     ipv6Forwarding: (ifname) => {
       try {
         return readFileSync(`/proc/sys/net/ipv6/conf/${ifname}/forwarding`, "utf8").trim() === "1";
@@ -230,6 +272,13 @@ function realIo(): RuntimeIo {
   };
 }
 
+/**
+ * What makes an instance the same instance across a reload. Anything else changes in place; these
+ * change the VRRP router itself (its interface or virtual MAC interface, VRID and family), so the old
+ * one stops (priority 0, addresses released) and a new one starts.
+ */
+const identity = (c: RuntimeInstanceConfig) => JSON.stringify([c.interface, c.vrid, c.family, c.useVmac ?? false]);
+
 const notifierKey = (c: RuntimeConfig) => JSON.stringify([c.notifyFifo ?? null, c.scriptUser ?? null]);
 
 /**
@@ -243,6 +292,16 @@ function isSystemic(e: unknown): boolean {
 }
 
 const monotonic: Clock = { now: () => performance.now() };
+
+/** One socket per interface, family and unicast source (multicast instances share one). */
+function socketKey(cfg: RuntimeInstanceConfig, dev: string): string {
+  return `${dev}|${cfg.family}|${cfg.unicastPeers.length > 0 ? cfg.primaryIp : "multicast"}`;
+}
+
+/** Everything an instance puts in place while MASTER. */
+function virtualSet(cfg: RuntimeInstanceConfig): VirtualSet {
+  return { addresses: announcedAddresses(cfg), routes: cfg.virtualRoutes ?? [], rules: cfg.virtualRules ?? [] };
+}
 
 /** The VIPs of an instance with their details, in configured order. */
 export function instanceVipSpecs(cfg: RuntimeInstanceConfig): VipSpec[] {
@@ -315,12 +374,15 @@ class Runtime implements VrrpRuntime {
   private readonly groupStates = new Map<string, VrrpStateName>();
   private tracker: TrackerSource | null = null;
   private trackerKey = "";
+  private trackerCfg: TrackerConfig | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** Every instance's next deadline; the one timer is armed at the earliest. */
   private readonly deadlines = new DeadlineQueue<RunningInstance>();
   private armedFor: number | null = null;
   private readonly pendingGarps = new Set<ReturnType<typeof setTimeout>>();
   private readonly unmatched = { unknownVrid: 0, malformed: 0 };
+  private addressWatch: { close(): Promise<void> } | null = null;
+  private resumeChecked = false;
   private stopped = false;
 
   constructor(private readonly opts: RuntimeOptions) {
@@ -358,7 +420,12 @@ class Runtime implements VrrpRuntime {
     this.arm();
   }
 
-  /** Starts (or keeps) the tracker and waits for its first readings, so instances start on facts. */
+  /**
+   * Starts (or keeps) the tracker and waits for its first readings, so instances start on facts. On a
+   * reload that changes what is tracked, the old tracker stays the source until the new one has read
+   * everything, and scripts whose definition did not change keep their state (keepalived keeps them
+   * too), so a reload never blips a priority.
+   */
   private async restartTracker(c: RuntimeConfig): Promise<void> {
     const cfg = trackerConfig(c);
     const key = JSON.stringify({ ...cfg, interfaces: [] });
@@ -367,14 +434,33 @@ class Runtime implements VrrpRuntime {
       return;
     }
     const old = this.tracker;
-    this.trackerKey = key;
-    this.tracker = this.io.startTracker(cfg, {
+    const carried = new Map<string, ScriptHealth>();
+    if (old && this.trackerCfg) {
+      const before = old.state().scripts;
+      for (const def of cfg.scripts) {
+        const prev = this.trackerCfg.scripts.find((x) => x.name === def.name);
+        const health = before.get(def.name);
+        if (prev && health && JSON.stringify(prev) === JSON.stringify(def)) carried.set(def.name, health);
+      }
+    }
+    let next: TrackerSource | null = null;
+    next = this.io.startTracker(cfg, {
       netlink: this.io.netlink,
       log: (l, m) => this.log(l, m),
-      onChange: () => this.applyTracking(),
+      onChange: () => {
+        if (next !== null && this.tracker === next) this.applyTracking();
+      },
+      initialScripts: carried,
     });
+    await next.ready;
+    if (this.stopped) {
+      void next.close();
+      return;
+    }
+    this.tracker = next;
+    this.trackerKey = key;
+    this.trackerCfg = cfg;
     if (old) void old.close();
-    await this.tracker.ready;
   }
 
   // ---------- instances ----------
@@ -409,7 +495,7 @@ class Runtime implements VrrpRuntime {
       key: JSON.stringify(cfg),
       vrrp: createInstance(params, now),
       stats: emptyStats(),
-      expect: expectationsFor(params),
+      expect: expectationsFor(params, { checkUnicastSource: cfg.checkUnicastSrc ?? false }),
       socket,
       ipId: 0,
       legacyUnicastChecksum: params.oldUnicastChecksum === "always",
@@ -441,10 +527,20 @@ class Runtime implements VrrpRuntime {
       throw e instanceof ReceivePathError ? e : new ReceivePathError((e as Error).message);
     }
     if (this.stopped) return;
-    this.vips.clearStale(started.map((i) => ({ owner: i.cfg.name, addresses: announcedAddresses(i.cfg), defaultDev: i.dev })));
+    this.addressWatch ??= this.io.watchAddressDeletions((a) => this.onAddressDeleted(a));
+    const sets = started.map((i) => ({ owner: i.cfg.name, addresses: announcedAddresses(i.cfg), defaultDev: i.dev }));
+    // Only at the first start of a restarted process; a reload's new instances start as usual.
+    const resuming = this.opts.resume && !this.resumeChecked ? this.vips.holding(sets) : new Set<string>();
+    this.resumeChecked = true;
+    this.vips.clearStale(sets.filter((s) => !resuming.has(s.owner)));
     for (const inst of started) {
+      const holding = resuming.has(inst.cfg.name);
+      if (holding) {
+        this.vips.adopt(inst.cfg.name, announcedAddresses(inst.cfg), inst.dev);
+        this.log("info", `(${inst.cfg.name}) its addresses are still in place from the previous VRRP process: holding them while listening for a master`);
+      }
       this.applyTrackingTo(inst);
-      this.feed(inst, { type: "startup" });
+      this.feed(inst, { type: "startup", holding });
     }
   }
 
@@ -488,7 +584,7 @@ class Runtime implements VrrpRuntime {
 
   private socketFor(cfg: RuntimeInstanceConfig, dev: string): SharedSocket {
     const unicast = cfg.unicastPeers.length > 0 ? { src: cfg.primaryIp, peers: cfg.unicastPeers } : undefined;
-    const key = `${dev}|${cfg.family}|${unicast ? unicast.src : "multicast"}`;
+    const key = socketKey(cfg, dev);
     const existing = this.sockets.get(key);
     if (existing) return existing;
     const sock = this.io.openSocket({ family: cfg.family, ifname: dev, unicast });
@@ -518,6 +614,73 @@ class Runtime implements VrrpRuntime {
       await inst.socket.sock.close();
     }
     if (inst.vmac) this.deleteVmac(inst.vmac);
+  }
+
+  /**
+   * A reload changed `inst`'s settings but not its identity: it keeps its state, timers and the addresses
+   * it holds. The socket moves if the unicast source moved; as MASTER, addresses the new configuration
+   * drops are removed and new ones added and announced (only those); then the state machine takes the
+   * new parameters (a master advertises them at once).
+   */
+  private reconfigureInstance(inst: RunningInstance, cfg: RuntimeInstanceConfig): boolean {
+    const name = cfg.name;
+    const { params, warnings } = normalizeParams(cfg);
+    for (const w of warnings) this.log("warning", w);
+    const key = socketKey(cfg, inst.dev);
+    if (key !== inst.socket.key) {
+      let socket: SharedSocket;
+      try {
+        socket = this.socketFor(cfg, inst.dev);
+      } catch (e) {
+        if (isSystemic(e)) throw new ReceivePathError(`cannot open the VRRP socket on ${inst.dev}: ${(e as Error).message}`);
+        this.log("error", `(${name}) cannot open the VRRP socket on ${inst.dev}: ${(e as Error).message} - keeping the previous configuration`);
+        return false;
+      }
+      const old = inst.socket;
+      old.byVrid.delete(cfg.vrid);
+      socket.byVrid.set(cfg.vrid, inst);
+      inst.socket = socket;
+      if (old.byVrid.size === 0) {
+        this.sockets.delete(old.key);
+        void old.sock.close();
+      }
+    }
+    inst.cfg = cfg;
+    inst.key = JSON.stringify(cfg);
+    inst.expect = expectationsFor(params);
+    inst.group = this.groupOf(name);
+    if (params.oldUnicastChecksum === "always") inst.legacyUnicastChecksum = true;
+    else if (params.oldUnicastChecksum === "never") inst.legacyUnicastChecksum = false;
+    if (inst.vrrp.vipsSet) {
+      const r = this.vips.update(name, virtualSet(cfg), inst.dev);
+      for (const x of r.removed) this.log("info", `(${name}) reload: removed ${x}`);
+      for (const x of r.added) this.log("info", `(${name}) reload: added address ${x}`);
+      if (r.failures > 0) this.log("warning", `(${name}) ${r.failures} virtual address/route/rule(s) could not be set`);
+      if (r.added.length > 0) this.sendGarps(inst, params.garpMasterRepeat, new Set(r.added));
+    }
+    const total = trackingOutcome(params.priority, this.trackedObjects(inst)).totalPriority;
+    inst.lastTotalPriority = total;
+    this.feed(inst, { type: "reconfigure", params, totalPriority: total });
+    return true;
+  }
+
+  /**
+   * An address was deleted from the system. If it is one a MASTER holds (an operator's `ip addr del`, or
+   * the kernel dropping secondaries with their primary), it is put back and announced: the instance still
+   * advertises itself as master, so no backup would ever take the address over. keepalived does the same.
+   * Our own deletions are no longer in the VipManager's record when their notification arrives.
+   */
+  private onAddressDeleted(a: DeletedAddress): void {
+    if (this.stopped) return;
+    const owner = this.vips.ownerOf(a.ifindex, a.address, a.prefixlen);
+    const inst = owner === null ? undefined : this.instances.get(owner);
+    if (!inst || !inst.vrrp.vipsSet) return;
+    const r = this.vips.restore(inst.cfg.name, a.ifindex, a.address, a.prefixlen);
+    if (r === "present") return; // deleted and added again by us; the notification was late
+    if (r === "restored") {
+      this.log("warning", `(${inst.cfg.name}) virtual address ${a.address}/${a.prefixlen} was deleted outside lbctl while MASTER; added it back`);
+      this.sendGarps(inst, inst.vrrp.params.garpMasterRepeat, new Set([a.address]));
+    } else this.log("error", `(${inst.cfg.name}) virtual address ${a.address}/${a.prefixlen} was deleted outside lbctl and cannot be added back: ${r.error}`);
   }
 
   // ---------- the one loop ----------
@@ -567,7 +730,7 @@ class Runtime implements VrrpRuntime {
         this.sendAdvert(inst, a.priority);
         return;
       case "addVips": {
-        const failures = this.vips.apply(name, { addresses: announcedAddresses(inst.cfg), routes: inst.cfg.virtualRoutes ?? [], rules: inst.cfg.virtualRules ?? [] }, inst.dev);
+        const failures = this.vips.apply(name, virtualSet(inst.cfg), inst.dev);
         if (failures > 0) this.log("warning", `(${name}) ${failures} virtual address/route/rule(s) could not be set`);
         return;
       }
@@ -582,6 +745,7 @@ class Runtime implements VrrpRuntime {
         return;
       case "notifyMasterRxLowerPriority":
         this.log("info", `(${name}) received lower priority advert (${a.priority}) from ${a.from}`);
+        this.notifier.event(inst.cfg.notifyMasterRxLowerPri, name, "MASTER_RX_LOWER_PRI", inst.vrrp.effectivePriority);
         return;
       case "transition":
         inst.lastTransition = { at: now, wallTime: Date.now(), from: a.from, to: a.to, reason: a.reason };
@@ -633,9 +797,12 @@ class Runtime implements VrrpRuntime {
     }
   }
 
-  /** `repeat` gratuitous ARPs / NAs per VIP, spaced by garp_interval / gna_interval (0: back to back). */
-  private sendGarps(inst: RunningInstance, repeat: number): void {
-    const specs = announcedAddresses(inst.cfg);
+  /**
+   * `repeat` gratuitous ARPs / NAs per VIP (or per address in `only`), spaced by garp_interval /
+   * gna_interval (0: back to back).
+   */
+  private sendGarps(inst: RunningInstance, repeat: number, only?: ReadonlySet<string>): void {
+    const specs = announcedAddresses(inst.cfg).filter((s) => !only || only.has(bareAddress(s.address)));
     const frames: { ifindex: number; frame: Uint8Array; v6: boolean }[] = [];
     const macs = new Map<string, Uint8Array | null>();
     for (const s of specs) {
@@ -699,10 +866,11 @@ class Runtime implements VrrpRuntime {
       this.dropUnmatched(vrid === null ? "malformed" : "unknownVrid", `VRRP packet from ${pkt.src} for VRID ${vrid ?? "?"} on ${shared.key}`);
       return;
     }
+    const expect = inst.cfg.skipCheckAdvAddr ? { ...inst.expect, checkAddresses: checksAdvertAddresses(inst.vrrp, pkt.src, true) } : inst.expect;
     const r =
       family === 4
-        ? decodeIpv4Advert(pkt.data, inst.expect)
-        : decodeAdvert(payload, { family: 6, source: pkt.src, destination: pkt.dst, ttl: pkt.ttlOrHopLimit }, inst.expect);
+        ? decodeIpv4Advert(pkt.data, expect)
+        : decodeAdvert(payload, { family: 6, source: pkt.src, destination: pkt.dst, ttl: pkt.ttlOrHopLimit }, expect);
     if (!r.ok) {
       inst.stats = count(inst.stats, r.reason);
       this.opts.onEvent?.({ type: "drop", instance: inst.cfg.name, reason: r.reason, detail: r.detail });
@@ -857,38 +1025,45 @@ class Runtime implements VrrpRuntime {
     return this.control(name, { type: "resume" });
   }
 
-  async reload(next: RuntimeConfig): Promise<{ kept: string[]; started: string[]; removed: string[]; restarted: string[]; errors: string[] }> {
-    const result = { kept: [] as string[], started: [] as string[], removed: [] as string[], restarted: [] as string[], errors: [] as string[] };
+  async reload(next: RuntimeConfig): Promise<ReloadResult> {
+    const result: ReloadResult = { kept: [], reconfigured: [], started: [], removed: [], restarted: [], errors: [] };
     if (this.stopped) return { ...result, errors: ["the VRRP runtime is stopped"] };
     const errors = configErrors(next);
     const wanted = new Map(next.instances.filter((i) => !errors.has(i.name)).map((i) => [i.name, i]));
     for (const errs of errors.values()) result.errors.push(...errs);
-    // Removed and changed instances go first, so a VRID moving between instances is free again.
+    // Removed instances and new identities go first, so a VRID moving between instances is free again.
+    const changed: [RunningInstance, RuntimeInstanceConfig][] = [];
     for (const inst of [...this.instances.values()]) {
       const w = wanted.get(inst.cfg.name);
-      if (w && JSON.stringify(w) === inst.key) continue;
+      if (w && identity(w) === identity(inst.cfg)) {
+        if (JSON.stringify(w) === inst.key) result.kept.push(inst.cfg.name);
+        else changed.push([inst, w]);
+        continue;
+      }
       await this.removeInstance(inst);
       (w ? result.restarted : result.removed).push(inst.cfg.name);
     }
-    const groupsChanged = JSON.stringify(next.syncGroups ?? []) !== JSON.stringify(this.config.syncGroups ?? []);
     const notifierChanged = notifierKey(next) !== notifierKey(this.config);
     this.config = next;
     this.groups = new Map((next.syncGroups ?? []).map((g) => [g.name, g]));
-    if (groupsChanged) {
-      for (const inst of this.instances.values()) inst.group = this.groupOf(inst.cfg.name);
-    }
+    for (const inst of this.instances.values()) inst.group = this.groupOf(inst.cfg.name);
+    // A group that is gone or new has no notified state to keep.
+    for (const g of [...this.groupStates.keys()]) if (!this.groups.has(g)) this.groupStates.delete(g);
     if (notifierChanged) {
       this.notifier.close();
       this.notifier = this.makeNotifier(next);
     }
     await this.restartTracker(next);
+    if (this.stopped) return result;
+    for (const [inst, cfg] of changed) {
+      if (this.reconfigureInstance(inst, cfg)) result.reconfigured.push(cfg.name);
+      else result.errors.push(`(${cfg.name}) not reconfigured: its VRRP socket could not be opened`);
+    }
     const fresh: RuntimeInstanceConfig[] = [];
     for (const cfg of wanted.values()) {
-      if (this.instances.has(cfg.name)) result.kept.push(cfg.name);
-      else {
-        fresh.push(cfg);
-        if (!result.restarted.includes(cfg.name)) result.started.push(cfg.name);
-      }
+      if (this.instances.has(cfg.name)) continue;
+      fresh.push(cfg);
+      if (!result.restarted.includes(cfg.name)) result.started.push(cfg.name);
     }
     await this.startInstances(fresh);
     this.applyTracking();
@@ -911,6 +1086,8 @@ class Runtime implements VrrpRuntime {
     this.timer = null;
     for (const t of this.pendingGarps) clearTimeout(t);
     this.pendingGarps.clear();
+    await this.addressWatch?.close();
+    this.addressWatch = null;
     for (const owner of this.vips.owners()) this.vips.release(owner);
     await Promise.all([...this.sockets.values()].map((s) => s.sock.close()));
     this.sockets.clear();

@@ -48,7 +48,11 @@ export interface AdvertInfo {
 }
 
 export type VrrpEvent =
-  | { type: "startup" }
+  /**
+   * `holding`: the addresses are still in place from a VRRP process that died (runtime `resume`): hold
+   * them in BACKUP for one advert interval; with no better master heard by then, become MASTER again.
+   */
+  | { type: "startup"; holding?: boolean }
   | { type: "advertReceived"; advert: AdvertInfo }
   /** Fires every timer whose deadline is <= now, earliest first. */
   | { type: "timer" }
@@ -60,7 +64,13 @@ export type VrrpEvent =
   | { type: "forceBackup" }
   | { type: "resume" }
   /** A sync group member moved and drags this one along (see sync-group.ts). */
-  | { type: "syncForce"; state: "MASTER" | "BACKUP" };
+  | { type: "syncForce"; state: "MASTER" | "BACKUP" }
+  /**
+   * A reload changed the instance's settings but not its identity (name, interface, VRID, family): the
+   * state and timers stay, the new values apply from now on. `totalPriority` is the new base priority
+   * plus tracking weights, as for priorityChanged.
+   */
+  | { type: "reconfigure"; params: VrrpInstanceParams; totalPriority: number };
 
 export type GarpReason = "becomeMaster" | "masterDelay" | "lowerPriority" | "refresh";
 
@@ -293,16 +303,28 @@ function compareWithOurs(source: string, ours: string, family: 4 | 6): number {
   return a && b ? compareAddressBytes(a, b) : 0;
 }
 
-function onStartup(s: Stepper): void {
+function onStartup(s: Stepper, holding: boolean): void {
   const { d, p } = s;
   if (d.state !== "INIT") return;
+  if (holding) d.vipsSet = true;
   if (d.faults.length > 0) {
+    s.releaseVips();
     s.enterFault(`init: ${d.faults.join(", ")}`);
     return;
   }
   if (p.initialState === "MASTER" && d.basePriority === VRRP_PRIORITY_OWNER) {
     // keepalived arms a 1 µs master down timer for the address owner; we go straight there.
     s.becomeMaster("address owner with state MASTER");
+    return;
+  }
+  if (holding) {
+    // Not keepalived's: its restarted VRRP process deletes the addresses and waits a whole master down
+    // interval. One advert interval is enough to hear a master that took over meanwhile (the backups'
+    // own timers have not run out: the restart took a fraction of theirs); then the addresses stay.
+    d.masterAdvertIntervalMs = p.advertIntervalMs;
+    d.masterDownIntervalMs = p.advertIntervalMs;
+    s.transition("BACKUP", "resume: holding the addresses left in place, listening for one advert interval");
+    s.armMasterDown();
     return;
   }
   // keepalived 2.2.7 deviates from a naive reading of "state MASTER": a non-owner starts in BACKUP and
@@ -328,6 +350,10 @@ function onBackupAdvert(s: Stepper, adv: AdvertInfo): void {
     s.log(`received lower priority (${adv.priority}) advert from ${adv.source} - discarding`);
     d.masterAddress = adv.source;
     return;
+  }
+  if (d.vipsSet) {
+    s.log(`a master is on the wire (${adv.source}, priority ${adv.priority}): releasing the addresses held since the restart`);
+    s.releaseVips();
   }
   if (p.version === 3) d.masterAdvertIntervalMs = adv.advertIntervalMs; // RFC 5798 §6.4.2: learn the master's
   d.masterDownIntervalMs = s.downInterval();
@@ -496,7 +522,10 @@ function onForceBackup(s: Stepper): void {
   if (d.forcedBackup) return;
   d.forcedBackup = true;
   if (d.state === "MASTER") s.leaveMaster("BACKUP", "forced to BACKUP", true);
-  else delete d.timers.masterDown;
+  else {
+    s.releaseVips();
+    delete d.timers.masterDown;
+  }
 }
 
 function onResume(s: Stepper): void {
@@ -514,6 +543,64 @@ function onSyncForce(s: Stepper, state: "MASTER" | "BACKUP"): void {
   const { d } = s;
   if (state === "MASTER" && d.state === "BACKUP" && !d.forcedBackup) s.becomeMaster("sync group member became MASTER");
   else if (state === "BACKUP" && d.state === "MASTER") s.leaveMaster("BACKUP", "sync group member became BACKUP", false);
+  else if (state === "BACKUP") s.releaseVips();
+}
+
+/** What of the advert's contents a reload changed (a master announces it at once). */
+function advertChanged(a: VrrpInstanceParams, b: VrrpInstanceParams): boolean {
+  return (
+    a.version !== b.version ||
+    a.advertIntervalMs !== b.advertIntervalMs ||
+    a.authType !== b.authType ||
+    a.authPass !== b.authPass ||
+    a.primaryIp !== b.primaryIp ||
+    a.vips.join(" ") !== b.vips.join(" ") ||
+    a.unicastPeers.join(" ") !== b.unicastPeers.join(" ")
+  );
+}
+
+/**
+ * keepalived's clear_diff_vrrp keeps an unchanged instance's state across a reload; lbctl keeps the state
+ * of a changed one too, and lets the protocol act on the new values (RFC 5798 §6.4) instead of restarting:
+ * a master announces its new priority, interval or addresses with an advert at once, and a peer that now
+ * outranks it takes over by its own master down timer, as it would from any lower-priority master. A
+ * backup's running master down timer moves by the change in Master_Down_Interval, so a reload neither
+ * fires it early nor forgets the time already waited.
+ */
+function onReconfigure(s: Stepper, params: VrrpInstanceParams, totalPriority: number): void {
+  const { d } = s;
+  const before = d.params;
+  const oldEffective = d.effectivePriority;
+  d.params = normalizeParams(params).params;
+  const p = d.params;
+  d.basePriority = p.priority;
+  d.effectivePriority =
+    p.priority === VRRP_PRIORITY_OWNER ? VRRP_PRIORITY_OWNER : Math.max(1, Math.min(VRRP_PRIORITY_OWNER - 1, Math.trunc(Number.isFinite(totalPriority) ? totalPriority : p.priority)));
+  const changes: string[] = [];
+  if (d.effectivePriority !== oldEffective) changes.push(`priority ${oldEffective} -> ${d.effectivePriority}`);
+  if (p.advertIntervalMs !== before.advertIntervalMs) changes.push(`advert_int ${before.advertIntervalMs / 1000} -> ${p.advertIntervalMs / 1000} s`);
+  if (p.preemptDelayMs === 0 || p.nopreempt) d.preemptAt = null;
+  if (d.state === "MASTER") {
+    d.masterAdvertIntervalMs = p.advertIntervalMs;
+    d.masterAddress = p.primaryIp;
+    d.masterPriority = d.effectivePriority;
+    d.masterDownIntervalMs = s.downInterval();
+    if (d.effectivePriority !== oldEffective || advertChanged(before, p)) {
+      s.emit({ type: "sendAdvert", priority: d.effectivePriority });
+      d.timers.advert = s.now + p.advertIntervalMs;
+    }
+    if (p.garpMasterRefreshMs !== before.garpMasterRefreshMs) d.garpRefreshAt = p.garpMasterRefreshMs > 0 ? s.now + p.garpMasterRefreshMs : null;
+  } else if (d.state === "BACKUP") {
+    // v2 adverts must carry our own interval; v3 keeps the one learned from the master, if any.
+    if (p.version === 2 || d.masterPriority === null) d.masterAdvertIntervalMs = p.advertIntervalMs;
+    const old = d.masterDownIntervalMs;
+    d.masterDownIntervalMs = s.downInterval();
+    if (d.timers.masterDown !== undefined) d.timers.masterDown += d.masterDownIntervalMs - old;
+  } else {
+    d.masterAdvertIntervalMs = p.advertIntervalMs;
+    d.masterDownIntervalMs = s.downInterval();
+  }
+  s.log(`reconfigured in ${d.state} state${changes.length ? ` (${changes.join(", ")})` : ""}`);
 }
 
 /** One deterministic step: the new instance state and the effects to carry out, in order. */
@@ -521,7 +608,7 @@ export function step(inst: VrrpInstance, event: VrrpEvent, now: number, ctx: Ste
   const s = new Stepper(inst, now, ctx);
   switch (event.type) {
     case "startup":
-      onStartup(s);
+      onStartup(s, event.holding ?? false);
       break;
     case "advertReceived":
       if (s.d.state === "BACKUP") onBackupAdvert(s, event.advert);
@@ -551,6 +638,9 @@ export function step(inst: VrrpInstance, event: VrrpEvent, now: number, ctx: Ste
       break;
     case "syncForce":
       onSyncForce(s, event.state);
+      break;
+    case "reconfigure":
+      onReconfigure(s, event.params, event.totalPriority);
       break;
   }
   return s.finish();

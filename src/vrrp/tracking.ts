@@ -87,6 +87,8 @@ export interface TrackerDeps {
   log: (level: "info" | "warning" | "error", msg: string) => void;
   /** Called after any tracked value changed. */
   onChange: () => void;
+  /** Script states carried over a reload (scripts whose definition did not change), by name. */
+  initialScripts?: ReadonlyMap<string, ScriptHealth>;
 }
 
 /** Counts processes matching `def` in a /proc snapshot. */
@@ -174,7 +176,7 @@ export function startTracker(cfg: TrackerConfig, deps: TrackerDeps): TrackerSour
   };
 
   for (const s of cfg.scripts) {
-    scripts.set(s.name, initialScriptHealth(!!s.initFail));
+    scripts.set(s.name, deps.initialScripts?.get(s.name) ?? initialScriptHealth(!!s.initFail));
     const argv = splitCommand(s.script);
     const interval = s.intervalMs ?? 1000;
     const tick = async () => {

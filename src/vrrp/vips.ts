@@ -9,7 +9,7 @@
 // Requests are synchronous (the kernel answers inside sendto), so the state machine's action order
 // (advert, then VIPs, then GARPs) is kept exactly.
 import * as libc from "../../ffi/libc.ts";
-import type { NetlinkRequest, RequestOptions } from "../netlink/socket.ts";
+import { NetlinkError, type NetlinkRequest, type RequestOptions } from "../netlink/socket.ts";
 import type { NetlinkMessage } from "../netlink/message.ts";
 import {
   addressDumpRequest,
@@ -92,6 +92,20 @@ export function bareAddress(address: string): string {
   return slash < 0 ? address : address.slice(0, slash);
 }
 
+function matches(a: Applied, ifindex: number, address: string, prefixlen: number): boolean {
+  if (a.kind !== "address" || a.spec.ifindex !== ifindex) return false;
+  const ours = parsePrefix(a.spec.address);
+  if (ours.len !== prefixlen) return false;
+  // Compared as bytes: the kernel's text form is canonical, the configured one need not be.
+  let theirs: Uint8Array;
+  try {
+    theirs = parsePrefix(address).bytes;
+  } catch {
+    return false;
+  }
+  return theirs.length === ours.bytes.length && theirs.every((b, i) => b === ours.bytes[i]);
+}
+
 export class VipManager {
   private readonly applied = new Map<string, Applied[]>();
 
@@ -128,12 +142,9 @@ export class VipManager {
     };
   }
 
-  /** Adds everything in `set` for `owner`; what fails is logged and skipped. Returns the count of failures. */
-  apply(owner: string, set: VirtualSet, defaultDev: string): number {
-    const list = this.applied.get(owner) ?? [];
-    this.applied.set(owner, list);
-    // Each entry describes itself first, so a spec that cannot even be built is reported by name.
-    const entries: { what: string; make: () => Applied }[] = [
+  /** Each entry of `set`, described first, so a spec that cannot even be built is reported by name. */
+  private entries(set: VirtualSet, defaultDev: string): { what: string; make: () => Applied }[] {
+    return [
       ...set.addresses.map((v) => ({
         what: `address ${v.address}`,
         make: (): Applied => {
@@ -147,8 +158,14 @@ export class VipManager {
       })),
       ...set.rules.map((r) => ({ what: `rule ${JSON.stringify(r)}`, make: (): Applied => ({ kind: "rule", spec: r, text: JSON.stringify(r) }) })),
     ];
+  }
+
+  /** Adds everything in `set` for `owner`; what fails is logged and skipped. Returns the count of failures. */
+  apply(owner: string, set: VirtualSet, defaultDev: string): number {
+    const list = this.applied.get(owner) ?? [];
+    this.applied.set(owner, list);
     let failures = 0;
-    for (const { what, make } of entries) {
+    for (const { what, make } of this.entries(set, defaultDev)) {
       let item: Applied | null = null;
       try {
         item = make();
@@ -162,6 +179,44 @@ export class VipManager {
       }
     }
     return failures;
+  }
+
+  /**
+   * A reload while MASTER: removes what `owner` has in place and `set` no longer holds, adds what is new,
+   * and leaves the rest untouched (an address deleted and re-added would drop connections to it).
+   * Returns the addresses it added, the only ones to announce with gratuitous ARPs / NAs.
+   */
+  update(owner: string, set: VirtualSet, defaultDev: string): { added: string[]; removed: string[]; failures: number } {
+    const list = this.applied.get(owner) ?? [];
+    const wanted = new Set<string>();
+    for (const { make } of this.entries(set, defaultDev)) {
+      try {
+        const item = make();
+        wanted.add(`${item.kind} ${item.text}`);
+      } catch {
+        // Reported by apply() below.
+      }
+    }
+    const removed: string[] = [];
+    const kept: Applied[] = [];
+    // Rules, then routes, then addresses, as release() does.
+    for (const item of [...list].reverse()) {
+      if (wanted.has(`${item.kind} ${item.text}`)) {
+        kept.unshift(item);
+        continue;
+      }
+      try {
+        this.nl.requestSync(request("delete", item), { what: `delete ${item.kind} ${item.text}` });
+      } catch (e) {
+        this.log("warning", `(${owner}) cannot delete ${item.kind} ${item.text}: ${(e as Error).message}`);
+      }
+      removed.push(`${item.kind} ${item.text}`);
+    }
+    this.applied.set(owner, kept);
+    const before = new Set(kept.map((a) => `${a.kind} ${a.text}`));
+    const failures = this.apply(owner, set, defaultDev);
+    const added = (this.applied.get(owner) ?? []).filter((a) => a.kind === "address" && !before.has(`${a.kind} ${a.text}`)).map((a) => bareAddress((a.spec as AddressSpec).address));
+    return { added, removed, failures };
   }
 
   /** Removes everything `owner` added, rules first, then routes, then addresses (reverse order). */
@@ -179,6 +234,28 @@ export class VipManager {
     }
   }
 
+  /** The owner of an address we added (as the kernel reports it: interface, address, prefix), or null. */
+  ownerOf(ifindex: number, address: string, prefixlen: number): string | null {
+    for (const [owner, list] of this.applied) if (list.some((a) => matches(a, ifindex, address, prefixlen))) return owner;
+    return null;
+  }
+
+  /**
+   * Adds back an address of `owner` that was deleted behind our back. "present": it is there (we deleted
+   * and re-added it ourselves before the notification came).
+   */
+  restore(owner: string, ifindex: number, address: string, prefixlen: number): "restored" | "present" | { error: string } {
+    const item = (this.applied.get(owner) ?? []).find((a) => matches(a, ifindex, address, prefixlen));
+    if (!item) return { error: "not ours" };
+    try {
+      this.nl.requestSync(request("add", item), { what: `add ${item.kind} ${item.text}` });
+      return "restored";
+    } catch (e) {
+      if (e instanceof NetlinkError && e.code === "EEXIST") return "present";
+      return { error: (e as Error).message };
+    }
+  }
+
   /** What `owner` has in place (for status and tests). */
   owned(owner: string): string[] {
     return (this.applied.get(owner) ?? []).map((a) => `${a.kind} ${a.text}`);
@@ -186,6 +263,49 @@ export class VipManager {
 
   owners(): string[] {
     return [...this.applied.keys()].filter((o) => (this.applied.get(o) ?? []).length > 0);
+  }
+
+  /**
+   * The owners (of those given) whose addresses are all present on their interfaces: what a VRRP process
+   * that died left in place. One address dump.
+   */
+  holding(instances: readonly { owner: string; addresses: readonly VipSpec[]; defaultDev: string }[]): Set<string> {
+    const out = new Set<string>();
+    const candidates = instances.filter((i) => i.addresses.length > 0);
+    if (candidates.length === 0) return out;
+    let present: ReturnType<typeof parseAddressMessage>[];
+    try {
+      present = this.nl.requestSync(addressDumpRequest(), { dump: true, what: "dump addresses" }).map(parseAddressMessage);
+    } catch (e) {
+      this.log("error", `cannot list addresses: ${(e as Error).message}`);
+      return out;
+    }
+    for (const { owner, addresses, defaultDev } of candidates) {
+      const all = addresses.every((v) => {
+        try {
+          const spec = this.addressSpec(v, defaultDev);
+          return present.some((a) => a !== null && matches({ kind: "address", spec, text: "" }, a.ifindex, a.address, a.prefixlen));
+        } catch {
+          return false;
+        }
+      });
+      if (all) out.add(owner);
+    }
+    return out;
+  }
+
+  /** Records addresses already in place as `owner`'s (see holding()), without adding them. */
+  adopt(owner: string, addresses: readonly VipSpec[], defaultDev: string): void {
+    const list = this.applied.get(owner) ?? [];
+    this.applied.set(owner, list);
+    for (const { make } of this.entries({ addresses: [...addresses], routes: [], rules: [] }, defaultDev)) {
+      try {
+        const item = make();
+        if (!list.some((a) => a.kind === item.kind && a.text === item.text)) list.push(item);
+      } catch {
+        // holding() found it, so it can be built
+      }
+    }
   }
 
   /**

@@ -117,4 +117,23 @@ describe("fault isolation between the checker and VRRP", () => {
     await Bun.sleep(300);
     expect(worstGap(t0, Date.now())).toBeLessThan(250);
   });
+
+  it("a stopped supervisor (5 s, past the 2 s heartbeat timeout) does not kill its healthy children when it resumes", async () => {
+    // A VM or cgroup freeze, or a stalled disk, stops the supervisor alone; before, it woke up to find
+    // no heartbeat for 5 s and killed both children (the VIP went with the VRRP child). keepalived's
+    // parent does not do that either.
+    const before = await status();
+    const pids = before.children.map((c) => c.pid);
+    const t0 = Date.now();
+    process.kill(daemon.pid, "SIGSTOP");
+    await Bun.sleep(5000);
+    process.kill(daemon.pid, "SIGCONT");
+    await Bun.sleep(2500); // past another heartbeat timeout, now running
+    const after = await status();
+    expect(after.children.map((c) => c.pid)).toEqual(pids);
+    expect(after.vrrp.instances[0]!.lastTransition).toEqual(before.vrrp.instances[0]!.lastTransition);
+    expect(daemon.output().stdout).toMatch(/the supervisor did not run for \d+ ms/);
+    expect(daemon.output().stdout).not.toMatch(/sent no heartbeat for [3-9]\d{3} ms/);
+    expect(worstGap(t0, Date.now())).toBeLessThan(250);
+  }, 20_000);
 });

@@ -105,6 +105,8 @@ export function startLbNode(lab: Lab, ns: string, config: RuntimeConfig, extra: 
 export interface KeepalivedNode {
   ns: string;
   proc: SpawnedProcess;
+  /** The configuration file it reads (rewrite it, then SIGHUP, to reload). */
+  confFile: string;
   /** keepalived's VRRP child pid (from the -r pid file). */
   vrrpPid(): number | null;
   /** A real crash: SIGSTOP both processes, then SIGKILL (LAB.md). */
@@ -136,7 +138,7 @@ export function startKeepalived(lab: Lab, ns: string, conf: string): KeepalivedN
     }
   };
   return {
-    ns, proc, vrrpPid,
+    ns, proc, confFile, vrrpPid,
     crash() {
       // killStarted() only knows the parent; the VRRP child goes here or with the namespace.
       const pids = [parentPid(), vrrpPid()].filter((p): p is number => p !== null);
@@ -236,4 +238,35 @@ export function withoutMacs(f: Frame): string {
   if (ethertype === 0x0806) b.fill(0, 22, 28); // ARP sender hardware address
   if (ethertype === 0x86dd && b[20] === 58 && b[54] === 136) b.fill(0, 80, 86); // NA target link-layer option
   return Buffer.from(b).toString("hex");
+}
+
+/** One reading of an interface's addresses: when (ms since the epoch) and the bare addresses. */
+export interface AddressSample {
+  t: number;
+  addrs: string[];
+}
+
+/**
+ * Samples the addresses of `ifname` in `ns` every `everyMs` (default 20 ms) from a loop inside the
+ * namespace (one `ip` per sample, timestamped by bash's EPOCHREALTIME), until stop().
+ */
+export function startAddressSampler(lab: Lab, ns: string, ifname: string, everyMs = 20): { stop(): Promise<AddressSample[]> } {
+  const loop = `while :; do echo "$EPOCHREALTIME $(ip -br addr show dev ${ifname})"; sleep ${everyMs / 1000}; done`;
+  const p = lab.spawnIn(ns, ["bash", "-c", loop]);
+  started.push(p);
+  return {
+    async stop() {
+      p.kill("SIGKILL");
+      await p.exited;
+      const out: AddressSample[] = [];
+      for (const line of p.output().stdout.split("\n")) {
+        const words = line.trim().split(/\s+/);
+        const t = Number(words[0]) * 1000;
+        // "<time> eth0@if5 UP 10.0.0.1/24 10.0.0.100/24 ..."
+        if (!Number.isFinite(t) || words.length < 3) continue;
+        out.push({ t, addrs: words.slice(3).map((a) => a.split("/")[0]!) });
+      }
+      return out;
+    },
+  };
 }

@@ -6,12 +6,12 @@ const NO_SOCKET = "/nonexistent-lbt-ct/lbctl.sock";
 
 describe("control commands", () => {
   it.each([
-    [["status", "--bogus"], "lbctl: Unknown option '--bogus'\nusage: lbctl status [--json] [--socket PATH]\n"],
-    [["events", "--since", "x"], "lbctl: --since takes an event sequence number\nusage: lbctl events [--json] [--since SEQ] [--no-follow] [--socket PATH]\n"],
-    [["drain", "10.0.0.1:80"], "lbctl: drain needs a virtual server and a real server\nusage: lbctl drain VIRTUAL_SERVER REAL_SERVER [--socket PATH]\n"],
-    [["undrain", "a", "b", "c"], "lbctl: unexpected argument 'c'\nusage: lbctl undrain VIRTUAL_SERVER REAL_SERVER [--socket PATH]\n"],
-    [["top", "--interval", "0"], "lbctl: --interval takes seconds (at least 0.1)\nusage: lbctl top [--interval SECONDS] [--socket PATH] [--note-file PATH]\n"],
-    [["reload", "now"], "lbctl: unexpected argument 'now'\nusage: lbctl reload [--json] [--socket PATH]\n"],
+    [["status", "--bogus"], "lbctl: Unknown option '--bogus'\nusage: lbctl status [--json] [--socket PATH] [--namespace NS] [--instance NAME]\n"],
+    [["events", "--since", "x"], "lbctl: --since takes an event sequence number\nusage: lbctl events [--json] [--since SEQ] [--no-follow] [--socket PATH] [--namespace NS] [--instance NAME]\n"],
+    [["drain", "10.0.0.1:80"], "lbctl: drain needs a virtual server and a real server\nusage: lbctl drain VIRTUAL_SERVER REAL_SERVER [--socket PATH] [--namespace NS] [--instance NAME]\n"],
+    [["undrain", "a", "b", "c"], "lbctl: unexpected argument 'c'\nusage: lbctl undrain VIRTUAL_SERVER REAL_SERVER [--socket PATH] [--namespace NS] [--instance NAME]\n"],
+    [["top", "--interval", "0"], "lbctl: --interval takes seconds (at least 0.1)\nusage: lbctl top [--interval SECONDS] [--socket PATH] [--namespace NS] [--instance NAME] [--note-file PATH]\n"],
+    [["reload", "now"], "lbctl: unexpected argument 'now'\nusage: lbctl reload [--json] [--socket PATH] [--namespace NS] [--instance NAME]\n"],
   ])("%j is a usage error (64)", async (argv, stderr) => {
     const r = await runInProcess(argv);
     expect(r).toEqual({ code: 64, stdout: "", stderr });

@@ -149,3 +149,14 @@ describe("glob helpers", () => {
     expect(fsGlob("absent.conf", join(dir, "g"))).toEqual([]);
   });
 });
+
+describe("include fan-out", () => {
+  it("files that each include the next several times stop at a total count with a clear error", () => {
+    // f0 includes f1 eight times, f1 includes f2 eight times, ...: 8^11 reads without the bound, and no
+    // loop for the loop check to find.
+    for (let i = 0; i < 12; i++) write(`fan/f${i}.conf`, `kw${i}\n` + (i < 11 ? `include f${i + 1}.conf\n`.repeat(8) : ""));
+    const diag = new Diagnostics();
+    parseKeepalivedConf(join(dir, "fan/f0.conf"), { diag, configId: null });
+    expect(diag.list.map((d) => d.message)).toContain("more than 10000 files included in all (includes that include each other fan out)");
+  });
+});

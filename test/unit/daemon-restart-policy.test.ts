@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RESTART, initialRestartState, isHung, nextRestart } from "../../src/daemon/restart-policy.ts";
+import { DEFAULT_RESTART, initialRestartState, isHung, nextRestart, supervisorStalled } from "../../src/daemon/restart-policy.ts";
 
 describe("restart policy", () => {
   it("backs off exponentially on quick crashes, capped", () => {
@@ -47,5 +47,12 @@ describe("restart policy", () => {
   it("detects a hung child by its heartbeat age", () => {
     expect(isHung(1000, 5999, 5000)).toBe(false);
     expect(isHung(1000, 6001, 5000)).toBe(true);
+  });
+});
+
+describe("a stalled supervisor", () => {
+  it("is told from a hung child by its own watchdog check running late", () => {
+    expect(supervisorStalled(0, 1500, 1000)).toBe(false); // a busy loop, not a stall
+    expect(supervisorStalled(0, 3001, 1000)).toBe(true); // SIGSTOP, freeze: the checks themselves did not run
   });
 });

@@ -27,8 +27,10 @@ const vrrpLook = {
   insecure: () => undefined,
 };
 const vrrp = (text: string) => vrrpRuntimeConfig(effective(text), vrrpLook).config;
+// The tracked objects instances may name (the resolved model drops a reference to a missing one).
+const TRACKED = "vrrp_track_process P {\n  process foo\n}\ntrack_file TF {\n  file /run/tf\n}\n";
 const instance = (body: string, globals = "") =>
-  vrrp(`global_defs {\n${globals}\n}\nvrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  virtual_ipaddress {\n    10.0.0.100\n  }\n${body}\n}\n`).instances[0]!;
+  vrrp(`global_defs {\n${globals}\n}\n${TRACKED}vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  virtual_ipaddress {\n    10.0.0.100\n  }\n${body}\n}\n`).instances[0]!;
 
 describe("VRRP keywords reach the runtime", () => {
   it("global vrrp_garp_* / vrrp_down_timer_adverts / prio advert settings are every instance's defaults", () => {
@@ -215,6 +217,12 @@ describe("SSL block, DNS_CHECK and vrrp_track_process settings", () => {
   it("vrrp_sync_group group lists the members that move together", () => {
     const c = vrrp("vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n}\nvrrp_instance B {\n  interface eth0\n  virtual_router_id 2\n}\nvrrp_sync_group G {\n  group {\n    A\n    B\n  }\n}\n");
     expect((c.syncGroups ?? []).map((g) => [g.name, g.members])).toEqual([["G", ["A", "B"]]]);
+  });
+
+  it("global_tracking (sync_group_tracking_weight's old name): the members' tracking weights count", () => {
+    const group = (extra: string) => vrrp(`vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n}\nvrrp_instance B {\n  interface eth0\n  virtual_router_id 2\n}\nvrrp_sync_group G {\n  group {\n    A\n    B\n  }\n${extra}\n}\n`).syncGroups![0]!;
+    expect(group("").trackingWeight).toBeFalsy();
+    expect(group("  global_tracking").trackingWeight).toBe(true);
   });
 
   it("track_file file and weight are the tracked file and its weight", () => {

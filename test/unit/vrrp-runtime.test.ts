@@ -1,14 +1,18 @@
 // The runtime shell on fake kernel I/O and fake timers: socket sharing and VRID dispatch, the single
 // timer, adverts with IP ids from 1, VIPs added/removed exactly once, GARP bursts, reload without a
 // flap, stop, control API, bad packets counted. No root, no network.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { ReceivedPacket, VrrpSocketOptions } from "../../src/net/vrrp-socket.ts";
 import type { NetlinkRequest } from "../../src/netlink/socket.ts";
-import { RTM_DELADDR, RTM_NEWADDR, parseAddressMessage } from "../../src/netlink/rtnetlink.ts";
+import { RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR, addressRequest, parseAddressMessage } from "../../src/netlink/rtnetlink.ts";
 import { buildIpv4Packet, encodeAdvert, encodeInstanceAdvert, parseIpv4Packet, parseAdvert } from "../../src/vrrp/packet.ts";
 import { startVrrpRuntime, type RuntimeConfig, type RuntimeInstanceConfig, type RuntimeIo, type RuntimeSocket, type VrrpRuntime } from "../../src/vrrp/runtime.ts";
-import type { TrackerConfig, TrackerSource } from "../../src/vrrp/tracking.ts";
+import type { TrackerConfig, TrackerDeps, TrackerSource } from "../../src/vrrp/tracking.ts";
+import type { ScriptHealth } from "../../src/vrrp/tracking-state.ts";
 import { VRRP_DEFAULTS } from "../../src/vrrp/types.ts";
 
 interface FakeSocket extends RuntimeSocket {
@@ -25,6 +29,11 @@ class FakeKernel {
   addressLog: string[] = [];
   frames: Uint8Array[] = [];
   trackerConfigs: TrackerConfig[] = [];
+  trackerDeps: TrackerDeps[] = [];
+  /** Deletes an address behind the runtime's back (as `ip addr del`), with the notification. */
+  deleteAddress: ((address: string, prefixlen: number) => void) | null = null;
+  /** What the fake tracker reports for scripts (the same map for every tracker started). */
+  scripts = new Map<string, ScriptHealth>();
   /** What io.receiveReady() answers: the receive worker running, or why it is not. */
   receiveReady: () => Promise<void> = async () => {};
   openError: Error | null = null;
@@ -33,6 +42,8 @@ class FakeKernel {
     return {
       netlink: {
         requestSync: (req: NetlinkRequest) => {
+          if (req.type === RTM_GETADDR)
+            return [...this.addresses].map((a) => ({ header: { len: 0, type: RTM_NEWADDR, flags: 0, seq: 0, pid: 0 }, payload: addressRequest("add", { ifindex: 2, address: a }).payload! }));
           if (req.type === RTM_NEWADDR || req.type === RTM_DELADDR) {
             const a = parseAddressMessage({ header: { len: 0, type: req.type, flags: 0, seq: 0, pid: 0 }, payload: req.payload! })!;
             const key = `${a.address}/${a.prefixlen}`;
@@ -62,13 +73,20 @@ class FakeKernel {
       },
       sendFrame: (_i, f) => void this.frames.push(f),
       linkMac: () => Uint8Array.of(2, 0, 0, 0, 0, 1),
-      startTracker: (cfg): TrackerSource => (this.trackerConfigs.push(cfg), {
+      startTracker: (cfg, deps): TrackerSource => (this.trackerConfigs.push(cfg), this.trackerDeps.push(deps), {
         ready: Promise.resolve(),
-        state: () => ({ interfaces: new Map([["eth0", true]]), scripts: new Map(), files: new Map(), processes: new Map() }),
+        state: () => ({ interfaces: new Map([["eth0", true]]), scripts: this.scripts, files: new Map(), processes: new Map() }),
         watchInterfaces: () => {},
         close: async () => {},
       }),
       ipv6Forwarding: () => false,
+      watchAddressDeletions: (cb) => {
+        this.deleteAddress = (address, prefixlen) => {
+          this.addresses.delete(`${address}/${prefixlen}`);
+          cb({ ifindex: 2, address, prefixlen });
+        };
+        return { close: async () => void (this.deleteAddress = null) };
+      },
       receiveReady: () => this.receiveReady(),
       close: () => {},
     };
@@ -115,8 +133,8 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
-async function start(config: RuntimeConfig, onFatal?: (cause: string) => void): Promise<VrrpRuntime> {
-  rt = await startVrrpRuntime({ ...config, io: kernel.io(), clock: { now: () => Date.now() }, log: (l, m) => logs.push(`${l} ${m}`), onFatal });
+async function start(config: RuntimeConfig, onFatal?: (cause: string) => void, resume = false): Promise<VrrpRuntime> {
+  rt = await startVrrpRuntime({ ...config, io: kernel.io(), clock: { now: () => Date.now() }, log: (l, m) => logs.push(`${l} ${m}`), onFatal, resume });
   return rt;
 }
 
@@ -190,16 +208,17 @@ describe("runtime on fake I/O", () => {
     const logBefore = kernel.addressLog.length;
     const c = inst({ name: "C", vrid: 3, vips: ["10.0.0.103"] });
     const res = await r.reload({ instances: [a, c] });
-    expect(res).toEqual({ kept: ["A"], started: ["C"], removed: ["B"], restarted: [], errors: [] });
+    expect(res).toEqual({ kept: ["A"], reconfigured: [], started: ["C"], removed: ["B"], restarted: [], errors: [] });
     expect(kernel.addressLog.slice(logBefore)).toEqual(["del 10.0.0.102/32"]);
     expect(state(r, "A")).toBe("MASTER");
     expect(state(r, "C")).toBe("BACKUP");
     vi.advanceTimersByTime(1000);
     expect([...kernel.addresses].sort()).toEqual(["10.0.0.101/32", "10.0.0.103/32"]);
-    // A changed instance is restarted.
-    const res2 = await r.reload({ instances: [{ ...a, priority: 120 }, c] });
+    // A new identity (here the VRID) is a new router: the old one stops, the new one starts.
+    const res2 = await r.reload({ instances: [{ ...a, vrid: 9 }, c] });
     expect(res2.restarted).toEqual(["A"]);
-    expect(r.status().instances.find((i) => i.name === "A")!.basePriority).toBe(120);
+    expect(state(r, "A")).toBe("BACKUP");
+    expect(r.status().instances.find((i) => i.name === "A")!.vrid).toBe(9);
   });
 
   it("forceBackup / resume, and a clear error for an unknown instance", async () => {
@@ -270,6 +289,193 @@ describe("runtime on fake I/O", () => {
   });
 });
 
+/** Decoded adverts a socket sent since index `from`: priority and addresses. */
+function advertsSince(sock: FakeSocket, from: number): { priority: number; addresses: string[] }[] {
+  return sock.sent.slice(from).map(({ bytes }) => {
+    const ip = parseIpv4Packet(bytes);
+    if (!ip.ok) throw new Error(ip.detail);
+    const a = parseAdvert(ip.payload, 4);
+    if (!a.ok) throw new Error(a.detail);
+    return { priority: a.advert.priority, addresses: [...a.advert.addresses] };
+  });
+}
+
+describe("reload in place: state, timers and held addresses survive a changed configuration", () => {
+  const a = inst({ name: "A", vrid: 1, vips: ["10.0.0.101"], priority: 150 });
+
+  async function master(): Promise<VrrpRuntime> {
+    const r = await start({ instances: [a] });
+    vi.advanceTimersByTime(1000);
+    expect(state(r, "A")).toBe("MASTER");
+    return r;
+  }
+
+  it("a master gains a VIP: stays MASTER, the old VIP is never deleted, only the new one is added and announced", async () => {
+    const r = await master();
+    const log = kernel.addressLog.length;
+    const frames = kernel.frames.length;
+    const sent = kernel.sockets[0].sent.length;
+    const res = await r.reload({ instances: [{ ...a, vips: ["10.0.0.101", "10.0.0.102"] }] });
+    expect(res).toMatchObject({ kept: [], reconfigured: ["A"], restarted: [], started: [], removed: [] });
+    expect(state(r, "A")).toBe("MASTER");
+    expect(kernel.addressLog.slice(log)).toEqual(["add 10.0.0.102/32"]);
+    // 5 gratuitous ARPs (garp_master_repeat) for the new address, none for the one already announced.
+    expect(kernel.frames.length - frames).toBe(5);
+    // The master announces its new address list at once, not at the next advert interval.
+    expect(advertsSince(kernel.sockets[0], sent)[0]).toEqual({ priority: 150, addresses: ["10.0.0.101", "10.0.0.102"] });
+    expect(r.status().instances[0].lastTransition).toMatchObject({ from: "BACKUP", to: "MASTER" });
+  });
+
+  it("a master loses a VIP: only that one is deleted", async () => {
+    const r = await start({ instances: [{ ...a, vips: ["10.0.0.101", "10.0.0.102"] }] });
+    vi.advanceTimersByTime(1000);
+    const log = kernel.addressLog.length;
+    await r.reload({ instances: [a] });
+    expect(state(r, "A")).toBe("MASTER");
+    expect(kernel.addressLog.slice(log)).toEqual(["del 10.0.0.102/32"]);
+    expect([...kernel.addresses]).toEqual(["10.0.0.101/32"]);
+  });
+
+  it("a master's priority changes: stays MASTER and advertises the new priority; a higher peer then takes over by the protocol", async () => {
+    const r = await master();
+    const sent = kernel.sockets[0].sent.length;
+    await r.reload({ instances: [{ ...a, priority: 90 }] });
+    expect(state(r, "A")).toBe("MASTER");
+    expect(advertsSince(kernel.sockets[0], sent)[0]!.priority).toBe(90);
+    expect(r.status().instances[0]).toMatchObject({ basePriority: 90, effectivePriority: 90 });
+    expect(kernel.addresses.size).toBe(1);
+    // A peer at 100 now outranks us: its advert (after its master down timer) makes us BACKUP, once.
+    kernel.sockets[0].deliver(advertFrom("10.0.0.9", 1, 100, ["10.0.0.101"]));
+    expect(state(r, "A")).toBe("BACKUP");
+    expect(kernel.addresses.size).toBe(0);
+  });
+
+  it("a backup's raised priority shifts its running master down timer by the change in skew only", async () => {
+    const r = await start({ instances: [inst({ name: "B", vrid: 1, vips: ["10.0.0.101"], priority: 100 })] });
+    kernel.sockets[0].deliver(advertFrom("10.0.0.9", 1, 200, ["10.0.0.101"]));
+    vi.advanceTimersByTime(200);
+    // Master_Down_Interval at 100 ms adverts: 300 + (256-100)*100/256 = 360.9 ms; at 250: 300 + 2.3 ms.
+    await r.reload({ instances: [inst({ name: "B", vrid: 1, vips: ["10.0.0.101"], priority: 250 })] });
+    expect(state(r, "B")).toBe("BACKUP");
+    expect(r.status().instances[0].effectivePriority).toBe(250);
+    vi.advanceTimersByTime(90);
+    expect(state(r, "B")).toBe("BACKUP"); // 290 ms since the last advert: not down yet
+    vi.advanceTimersByTime(20);
+    expect(state(r, "B")).toBe("MASTER"); // 310 ms > 302.3 ms: the master is down by the new values
+  });
+
+  it("unchanged scripts keep their state across a reload that changes what is tracked", async () => {
+    kernel.scripts.set("chk", { up: false, streak: 0 });
+    const script = { name: "chk", script: "/bin/false", weight: -20 };
+    const r = await start({ instances: [{ ...a, trackScripts: [{ name: "chk" }] }], scripts: [script] });
+    vi.advanceTimersByTime(1000);
+    expect(r.status().instances[0].effectivePriority).toBe(130);
+    await r.reload({ instances: [{ ...a, trackScripts: [{ name: "chk" }] }], scripts: [script, { name: "other", script: "/bin/true" }] });
+    expect(kernel.trackerConfigs).toHaveLength(2);
+    expect(kernel.trackerDeps[1].initialScripts?.get("chk")).toEqual(kernel.scripts.get("chk"));
+    expect(kernel.trackerDeps[1].initialScripts?.has("other")).toBe(false);
+    expect(state(r, "A")).toBe("MASTER");
+    expect(r.status().instances[0].effectivePriority).toBe(130);
+  });
+
+  it("a track weight changed by reload moves the effective priority, no restart", async () => {
+    kernel.scripts.set("chk", { up: false, streak: 0 });
+    const script = { name: "chk", script: "/bin/false", weight: -20 };
+    const r = await start({ instances: [{ ...a, trackScripts: [{ name: "chk" }] }], scripts: [script] });
+    vi.advanceTimersByTime(1000);
+    const res = await r.reload({ instances: [{ ...a, trackScripts: [{ name: "chk", weight: -40 }] }], scripts: [script] });
+    expect(res.reconfigured).toEqual(["A"]);
+    expect(state(r, "A")).toBe("MASTER");
+    expect(r.status().instances[0].effectivePriority).toBe(110);
+  });
+
+  it("a sync group reloaded with one member changed keeps both members' states", async () => {
+    const x = inst({ name: "X", vrid: 1, vips: ["10.0.0.101"] });
+    const y = inst({ name: "Y", vrid: 2, vips: ["10.0.0.102"] });
+    const groups = [{ name: "G", members: ["X", "Y"] }];
+    const r = await start({ instances: [x, y], syncGroups: groups });
+    vi.advanceTimersByTime(1000);
+    expect([state(r, "X"), state(r, "Y")]).toEqual(["MASTER", "MASTER"]);
+    const log = kernel.addressLog.length;
+    const res = await r.reload({ instances: [x, { ...y, priority: 120, vips: ["10.0.0.102", "10.0.0.103"] }], syncGroups: groups });
+    expect(res).toMatchObject({ kept: ["X"], reconfigured: ["Y"] });
+    expect([state(r, "X"), state(r, "Y")]).toEqual(["MASTER", "MASTER"]);
+    expect(kernel.addressLog.slice(log)).toEqual(["add 10.0.0.103/32"]);
+    vi.advanceTimersByTime(2000);
+    expect([state(r, "X"), state(r, "Y")]).toEqual(["MASTER", "MASTER"]);
+  });
+
+  it("a new unicast source moves the instance to another socket without a state change", async () => {
+    const u = inst({ name: "U", vrid: 1, vips: ["10.0.0.101"], unicastPeers: ["10.0.0.2"] });
+    const r = await start({ instances: [u] });
+    vi.advanceTimersByTime(1000);
+    await r.reload({ instances: [{ ...u, primaryIp: "10.0.0.5" }] });
+    expect(kernel.sockets).toHaveLength(2);
+    expect(kernel.sockets[0].closed).toBe(true);
+    expect(state(r, "U")).toBe("MASTER");
+    expect(kernel.sockets[1].sent.length).toBeGreaterThan(0);
+    expect(kernel.addressLog).toEqual(["add 10.0.0.101/32"]);
+  });
+});
+
+describe("a VRRP process restarted after a crash (resume)", () => {
+  const a = inst({ name: "A", vrid: 1, vips: ["10.0.0.101"], vipDetails: [{ address: "10.0.0.101/24" }], advertIntervalMs: 1000 });
+
+  it("finds its addresses in place, keeps them, and is MASTER again after one advert interval", async () => {
+    kernel.addresses.add("10.0.0.101/24");
+    const r = await start({ instances: [a] }, undefined, true);
+    expect(state(r, "A")).toBe("BACKUP");
+    vi.advanceTimersByTime(999);
+    expect(state(r, "A")).toBe("BACKUP");
+    vi.advanceTimersByTime(2);
+    expect(state(r, "A")).toBe("MASTER");
+    expect(kernel.addressLog).toEqual([]); // never deleted, never re-added
+    expect(sentAdverts(kernel.sockets[0])[0]![1]).toBe(100);
+  });
+
+  it("a better master heard meanwhile: the addresses go and it stays BACKUP", async () => {
+    kernel.addresses.add("10.0.0.101/24");
+    const r = await start({ instances: [a] }, undefined, true);
+    kernel.sockets[0].deliver(advertFrom("10.0.0.9", 1, 200, ["10.0.0.101"]));
+    expect(state(r, "A")).toBe("BACKUP");
+    expect(kernel.addressLog).toEqual(["del 10.0.0.101/24"]);
+  });
+
+  it("a fresh start (not a restart) deletes them as stale, as keepalived does", async () => {
+    kernel.addresses.add("10.0.0.101/24");
+    const r = await start({ instances: [a] });
+    expect(kernel.addressLog).toEqual(["del 10.0.0.101/24"]);
+    expect(state(r, "A")).toBe("BACKUP");
+  });
+
+  it("only some of its addresses in place: starts as usual", async () => {
+    kernel.addresses.add("10.0.0.101/24");
+    await start({ instances: [{ ...a, vips: ["10.0.0.101", "10.0.0.102"] }] }, undefined, true);
+    expect(kernel.addressLog).toEqual(["del 10.0.0.101/24"]);
+  });
+});
+
+describe("a VIP deleted by hand", () => {
+  it("is added back and announced at once while MASTER; a BACKUP leaves it alone; our own deletions are not 'restored'", async () => {
+    const r = await start({ instances: [inst({ name: "A", vrid: 1, vips: ["10.0.0.101", "10.0.0.102"], vipDetails: [{ address: "10.0.0.101/24" }] })] });
+    vi.advanceTimersByTime(1000);
+    const frames = kernel.frames.length;
+    kernel.deleteAddress!("10.0.0.101", 24);
+    expect([...kernel.addresses].sort()).toEqual(["10.0.0.101/24", "10.0.0.102/32"]);
+    expect(kernel.frames.length - frames).toBe(5); // one burst, for that address only
+    expect(logs.some((l) => l.includes("(A) virtual address 10.0.0.101/24 was deleted outside lbctl while MASTER; added it back"))).toBe(true);
+    // A different prefix is not ours.
+    kernel.deleteAddress!("10.0.0.102", 24);
+    expect(kernel.addressLog.filter((x) => x === "add 10.0.0.102/32")).toHaveLength(1);
+    // BACKUP: what we released stays released, and a late notification of our own deletion changes nothing.
+    expect(r.forceBackup("A")).toEqual({ ok: true });
+    const log = kernel.addressLog.length;
+    kernel.deleteAddress!("10.0.0.101", 24);
+    expect(kernel.addressLog.length).toBe(log);
+    expect(kernel.addresses.size).toBe(0);
+  });
+});
+
 describe("a node that cannot hear its peers never takes a VIP", () => {
   const master = () => inst({ name: "A", vrid: 7, priority: 255, initialState: "MASTER", vips: ["10.0.0.100"], vipDetails: [{ address: "10.0.0.100/24" }] });
 
@@ -330,5 +536,77 @@ describe("a node that cannot hear its peers never takes a VIP", () => {
     await start({ instances: [master()] }, (cause) => fatal.push(cause));
     kernel.sockets[0].fail({ code: "EBADMSG", message: "too short" });
     expect(fatal).toEqual([]);
+  });
+});
+
+describe("keywords the packet layer already had, now wired (check_unicast_src, skip_check_adv_addr, notify_master_rx_lower_pri)", () => {
+  const unicastInstance = (check: boolean) => inst({ name: "U", vrid: 7, vips: ["10.0.0.107"], unicastPeers: ["10.0.0.2"], checkUnicastSrc: check });
+
+  for (const check of [true, false]) {
+    it(`check_unicast_src ${check ? "on: an advert from an address that is not a peer is dropped" : "off: it is taken"}`, async () => {
+      const r = await start({ instances: [unicastInstance(check)] });
+      const sock = kernel.sockets[0];
+      // A stronger master, but at 10.0.0.9, which is not a configured peer.
+      for (let t = 0; t < 10; t++) {
+        sock.deliver(advertFrom("10.0.0.9", 7, 200, ["10.0.0.107"], { to: "10.0.0.1" }));
+        vi.advanceTimersByTime(100);
+      }
+      const st = r.status().instances[0];
+      if (check) {
+        expect(st.state).toBe("MASTER");
+        expect(st.masterAddress).toBe("10.0.0.1");
+      } else {
+        expect(st.state).toBe("BACKUP");
+        expect(st.masterAddress).toBe("10.0.0.9");
+      }
+    });
+  }
+
+  for (const skip of [true, false]) {
+    it(`skip_check_adv_addr ${skip ? "on: the known master's adverts are not checked for our addresses" : "off: an advert without our VIP is dropped"}`, async () => {
+      const r = await start({ instances: [inst({ name: "S", vrid: 8, vips: ["10.0.0.108"], skipCheckAdvAddr: skip })] });
+      const sock = kernel.sockets[0];
+      // The first advert from a master is always checked (keepalived: only the same master is trusted).
+      sock.deliver(advertFrom("10.0.0.9", 8, 200, ["10.0.0.108"]));
+      for (let t = 0; t < 10; t++) {
+        sock.deliver(advertFrom("10.0.0.9", 8, 200, ["10.0.0.199"]));
+        vi.advanceTimersByTime(100);
+      }
+      const st = r.status().instances[0];
+      expect(st.state).toBe(skip ? "BACKUP" : "MASTER");
+      expect(st.stats.addressListErrors).toBe(skip ? 0 : 10);
+    });
+  }
+
+  it("skip_check_adv_addr still checks an advert from a master it does not know", async () => {
+    const r = await start({ instances: [inst({ name: "S", vrid: 8, vips: ["10.0.0.108"], skipCheckAdvAddr: true })] });
+    const sock = kernel.sockets[0];
+    for (let t = 0; t < 10; t++) {
+      sock.deliver(advertFrom("10.0.0.9", 8, 200, ["10.0.0.199"]));
+      vi.advanceTimersByTime(100);
+    }
+    expect(r.status().instances[0].state).toBe("MASTER");
+    expect(r.status().instances[0].stats.addressListErrors).toBe(10);
+  });
+
+  it("notify_master_rx_lower_pri: a master that hears a lower priority runs the script with its own arguments only, as keepalived 2.2.7", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lbctl-rxlow-"));
+    try {
+      const script = join(dir, "rx.sh");
+      const out = join(dir, "out");
+      writeFileSync(script, `#!/bin/sh\necho "$#:$*" >> ${out}\n`, { mode: 0o755 });
+      const r = await start({ instances: [inst({ name: "M", vrid: 9, vips: ["10.0.0.109"], notifyMasterRxLowerPri: `${script} one two` })] });
+      vi.advanceTimersByTime(1000);
+      expect(state(r, "M")).toBe("MASTER");
+      expect(existsSync(out)).toBe(false);
+      kernel.sockets[0].deliver(advertFrom("10.0.0.9", 9, 50, ["10.0.0.109"]));
+      vi.useRealTimers(); // the script runs as a real process
+      for (let i = 0; i < 100 && !existsSync(out); i++) await Bun.sleep(20);
+      // keepalived's send_event_notify: notify_exec(script), no TYPE NAME STATE PRIORITY appended.
+      expect(readFileSync(out, "utf8")).toBe("2:one two\n");
+      expect(state(r, "M")).toBe("MASTER");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -476,3 +476,73 @@ describe("params", () => {
     expect(validateParams(params({ downTimerAdverts: 0 })).join()).toMatch(/down_timer_adverts/);
   });
 });
+
+describe("reconfigure (a reload that keeps the instance's identity)", () => {
+  const reconfigure = (sim: Sim, over: Partial<VrrpInstanceParams>, total?: number) => {
+    const p = { ...sim.inst.params, ...over };
+    return sim.send({ type: "reconfigure", params: p, totalPriority: total ?? p.priority });
+  };
+
+  it("a master keeps its state and VIPs and advertises new values at once", () => {
+    const sim = new Sim(params({ priority: 150 }));
+    sim.send({ type: "startup" });
+    sim.advance(4000);
+    expect(sim.inst.state).toBe("MASTER");
+    sim.advance(300); // mid-interval
+    const acts = reconfigure(sim, { priority: 140, vips: ["10.77.1.100", "10.77.1.101"] });
+    expect(acts.filter((a) => a.type === "transition" || a.type === "removeVips" || a.type === "addVips")).toEqual([]);
+    expect(acts.find((a) => a.type === "sendAdvert")).toEqual({ type: "sendAdvert", priority: 140 });
+    expect(sim.inst).toMatchObject({ state: "MASTER", vipsSet: true, basePriority: 140, effectivePriority: 140, masterPriority: 140 });
+    expect(sim.inst.timers.advert).toBe(sim.now + 1000);
+  });
+
+  it("a master whose advert contents did not change sends nothing extra", () => {
+    const sim = new Sim(params({ priority: 150 }));
+    sim.send({ type: "startup" });
+    sim.advance(4000);
+    const acts = reconfigure(sim, { garpMasterDelayMs: 2000 });
+    expect(acts.filter((a) => a.type === "sendAdvert")).toEqual([]);
+    expect(sim.inst.params.garpMasterDelayMs).toBe(2000);
+  });
+
+  it("a backup's master down timer keeps the time already waited; v2 follows its own new interval", () => {
+    const sim = new Sim(params({ priority: 100 }));
+    sim.send({ type: "startup" });
+    sim.advert({ priority: 200 });
+    const lastAdvert = sim.now;
+    sim.advance(1000);
+    reconfigure(sim, { priority: 100, advertIntervalMs: 2000 });
+    expect(sim.inst.state).toBe("BACKUP");
+    // Down interval at 2 s adverts, priority 100: 6 s + 0.609 s, counted from the last advert.
+    expect(sim.inst.timers.masterDown).toBeCloseTo(lastAdvert + masterDownIntervalMs(2, 100, 2000), 6);
+  });
+
+  it("a v3 backup keeps the interval learned from the master", () => {
+    const sim = new Sim(params({ version: 3, advertIntervalMs: 100, priority: 100 }));
+    sim.send({ type: "startup" });
+    sim.advert({ priority: 200, advertIntervalMs: 500 });
+    reconfigure(sim, { advertIntervalMs: 200 });
+    expect(sim.inst.masterAdvertIntervalMs).toBe(500);
+  });
+
+  it("tracking weights and the owner's fixed priority apply to the new base", () => {
+    const sim = new Sim(params({ priority: 100 }));
+    sim.send({ type: "startup" });
+    reconfigure(sim, { priority: 120 }, 90);
+    expect(sim.inst).toMatchObject({ basePriority: 120, effectivePriority: 90 });
+    reconfigure(sim, { priority: 255 }, 235);
+    expect(sim.inst).toMatchObject({ basePriority: 255, effectivePriority: 255 });
+    reconfigure(sim, { priority: 200 }, 300);
+    expect(sim.inst.effectivePriority).toBe(254);
+  });
+
+  it("a FAULT instance stays in FAULT with the new values", () => {
+    const sim = new Sim(params());
+    sim.send({ type: "faultSet", source: "interface veth0" });
+    sim.send({ type: "startup" });
+    expect(sim.inst.state).toBe("FAULT");
+    reconfigure(sim, { priority: 90 });
+    expect(sim.inst).toMatchObject({ state: "FAULT", effectivePriority: 90 });
+    expect(nextDeadline(sim.inst)).toBeNull();
+  });
+});

@@ -375,7 +375,7 @@ export const globalDefsSpec: BlockSpec = {
     { key: "nftables_ipvs_start_fwmark", type: int(1), default: 1000, doc: "First fwmark allocated for virtual_server_groups." },
     bool("vrrp_check_unicast_src", "In unicast mode, accept adverts only from configured peers."),
     bool("vrrp_skip_check_adv_addr", "Do not re-check advert addresses when the advert is from the same master as before."),
-    bool("vrrp_strict", "Enforce strict RFC compliance (no unicast, no auth, no preempt_delay, ...)."),
+    bool("vrrp_strict", "Enforce strict RFC compliance: no authentication, no accept mode on VRRPv2, no preempt_delay, no advert or GARPs in answer to a lower priority (unicast peers stay, as in keepalived 2.2.7)."),
     ...proc("vrrp", "VRRP"),
     ...proc("checker", "checker"),
     ...proc("bfd", "BFD"),
@@ -426,7 +426,7 @@ export const globalDefsSpec: BlockSpec = {
     { key: "include_check", type: words, defaultDoc: "off", doc: "Make missing include files an error: readable, match, wildcard_match, brace_match (+/- to add/remove)." },
     { key: "config_save_dir", type: word, doc: "Directory to save configuration state before and after each reload." },
     { key: "tmp_config_directory", type: word, defaultDoc: "memory (memfd)", doc: "Directory on whose file system the configuration copy is kept." },
-    bool("data_use_instance", "Include the instance name and namespace in SIGUSR1 .data file names."),
+    bool("data_use_instance", "Include the instance name and namespace in SIGUSR1 .data file names. lbctl does so always when net_namespace or instance is set, for every dump file (.data, .stats, .json), since two daemons would otherwise overwrite each other's; this keyword changes nothing."),
   ],
   obsolete: {
     lvs_id: "'lvs_id' is not a keyword in keepalived 2.2.7 (it says \"Unknown keyword 'lvs_id'\"): remove it; use 'router_id' to name the node",
@@ -454,7 +454,8 @@ export function globalDefsOf(effective: Model): GlobalDefsConfig {
 /** Daemon settings keepalived reads only at the top level of the file. */
 export interface GlobalRootConfig {
   net_namespace?: string;
-  net_namespace_ipvs?: string;
+  /** [] = the main namespace (the keyword alone), [NAME] = /run/netns/NAME. */
+  net_namespace_ipvs?: string[];
   namespace_with_ipsets: boolean;
   use_pid_dir: boolean;
   instance?: string;
@@ -463,11 +464,11 @@ export interface GlobalRootConfig {
 }
 
 export const globalRootSettings: Field[] = [
-  { key: "net_namespace", type: word, defaultDoc: "the current namespace", doc: "Network namespace to run in (cannot change on reload)." },
-  { key: "net_namespace_ipvs", type: word, defaultDoc: "net_namespace", doc: "Network namespace for IPVS configuration." },
-  bool("namespace_with_ipsets", "Allow ipsets in a namespace on kernels before 3.13."),
+  { key: "net_namespace", type: word, repeat: "first", defaultDoc: "the current namespace", doc: "Network namespace (/run/netns/NAME, made by `ip netns add`) the daemon runs in: VRRP, checks and IPVS. It must exist at start; it cannot change at a reload. Names the control socket /run/lbctl/NAME/lbctl.sock and the dump files (keepalived.NAME.data, ...), so daemons in two namespaces need no --socket; `lbctl status --namespace NAME` finds it. `lbctl daemon --namespace NAME` overrides it (keepalived -s)." },
+  { key: "net_namespace_ipvs", type: optionalWords(1, undefined, "namespace"), repeat: "first", defaultDoc: "net_namespace", doc: "Network namespace where IPVS is programmed, when it is not the daemon's: a name from /run/netns, or nothing for the main namespace (that of PID 1). Cannot change at a reload." },
+  bool("namespace_with_ipsets", "Allow ipsets in a namespace on kernels before 3.13. No effect: lbctl has no ipsets (nftables only), like Debian's keepalived 2.2.7."),
   bool("use_pid_dir", "Create pid files in /run/keepalived."),
-  { key: "instance", type: word, doc: "Instance name used in pid file names when several run in one namespace." },
+  { key: "instance", type: word, repeat: "first", doc: "Name of this daemon when several run in one namespace; it cannot change at a reload. Names the control socket /run/lbctl/lbctl_NAME.sock (/run/lbctl/NS/lbctl_NAME.sock with net_namespace) and the dump files (keepalived.NAME.data, ...); `lbctl status --instance NAME` finds it." },
   { key: "child_wait_time", type: int(0), default: 5, doc: "Seconds the parent waits for children to exit on termination." },
   bool("linkbeat_use_polling", "Poll media link state (MII/ethtool/ioctl) instead of netlink."),
 ];

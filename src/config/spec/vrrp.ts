@@ -219,7 +219,7 @@ export const vrrpInstanceSpec: BlockSpec = {
     { key: "debug", type: int(0, 4), default: 0, doc: "Debug level (not implemented by keepalived)." },
     ...notifyFields("the instance"),
     { key: "notify_deleted", type: notifyDeleted, defaultDoc: "off (FAULT is reported)", doc: "Report DELETED rather than FAULT when the instance is removed by a reload, optionally running a script." },
-    { key: "notify_master_rx_lower_pri", type: script, doc: "Script run when the master receives a lower-priority advert." },
+    { key: "notify_master_rx_lower_pri", type: script, doc: "Script run (with its own arguments only, as keepalived) when the master receives a lower-priority advert; notify_fifo gets MASTER_RX_LOWER_PRI." },
     { key: "notify_priority_changes", type: flag, defaultDoc: "global vrrp_notify_priority_changes", doc: "Send priority changes to the notify FIFOs." },
     { key: "smtp_alert", type: flag, defaultDoc: "global smtp_alert_vrrp / smtp_alert", doc: "Send e-mail on transitions." },
     { key: "kernel_rx_buf_size", type: int(0), defaultDoc: "global vrrp_rx_bufs_policy", doc: "Receive buffer size of the instance's socket." },
