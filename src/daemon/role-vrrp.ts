@@ -11,6 +11,8 @@ import { instanceVerdicts, type ResolvedVrrp } from "../config/resolve-vrrp.ts";
 import { ReceivePathError } from "../net/receiver.ts";
 import { startVrrpRuntime, type RuntimeStatus, type VrrpRuntime } from "../vrrp/runtime.ts";
 import { RESUME_ARG } from "./protocol.ts";
+import { DEFAULT_NFT_SETTINGS, type NftSettings } from "../vrrp/firewall-plan.ts";
+import { NftVipFirewall } from "../vrrp/firewall.ts";
 import type { RoleContext, RoleFactory, RoleWorker } from "./role.ts";
 import type { LvsSyncDaemonConfig } from "../config/spec/global.ts";
 import { IpvsClient } from "../ipvs/client.ts";
@@ -116,9 +118,20 @@ class SyncDaemonDriver {
   }
 }
 
+/** keepalived's nftables globals (`vrrp_iptables` also means nftables with the default table). */
+export function nftSettings(global: Partial<GlobalDefsConfig>): NftSettings {
+  return {
+    table: global.nftables?.[0] ?? DEFAULT_NFT_SETTINGS.table,
+    priority: global.nftables_priority ?? DEFAULT_NFT_SETTINGS.priority,
+    counters: global.nftables_counters ?? false,
+    ifindex: global.nftables_ifindex ?? false,
+  };
+}
+
 const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
   const resume = argv.includes(RESUME_ARG);
   let runtime: VrrpRuntime | null = null;
+  let firewall: NftVipFirewall | null = null;
   let syncd: SyncDaemonDriver | null = null;
   const instanceState = (name: string | undefined): string =>
     (name && runtime?.status().instances.find((i) => i.name === name)?.state) || "BACKUP";
@@ -173,10 +186,13 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
     // The model's verdicts, in the words `lbctl check` prints: what is disabled is not run.
     model = resolved;
     for (const v of model.verdicts) ctx.log(v.severity === "error" ? "err" : "warning", v.message, v.type === "notStarted" ? v.instance : undefined);
+    const global = (effective.global_defs ?? {}) as Partial<GlobalDefsConfig>;
     if (!runtime) {
-      const global = (effective.global_defs ?? {}) as Partial<GlobalDefsConfig>;
+      // no_accept / strict instances: traffic to their VIPs dropped by nftables while they hold them
+      firewall = new NftVipFirewall(nftSettings(global), (level, message) => ctx.log(level === "error" ? "err" : level, message));
       runtime = await startVrrpRuntime({
         ...config,
+        firewall,
         realtimePriority: global.vrrp_rt_priority ?? DEFAULT_VRRP_RT_PRIORITY,
         resume,
         log: (level, message) => ctx.log(level === "error" ? "err" : level, message),
@@ -189,6 +205,11 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
           }
         },
       });
+      // A table of ours left by a crash goes now, not at the first MASTER as in keepalived: until then it
+      // would drop traffic to VIPs a BACKUP may take, or forever if the new config accepts it. After the
+      // start, so that addresses a resumed process still holds were blocked again first (that batch
+      // replaced the old table at once, keeping them blocked throughout).
+      if (config.instances.length > 0) firewall.removeStale();
       // Every thread of this process real-time, the engine's helpers included (see realtime.ts);
       // again with each status round, for threads the engine starts later.
       const rt = global.vrrp_rt_priority ?? DEFAULT_VRRP_RT_PRIORITY;
@@ -196,6 +217,10 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
       allThreadsRealtime();
       statusTimer = setInterval(() => { allThreadsRealtime(); publish(); }, STATUS_EVERY_MS);
     } else if (reload) {
+      // As keepalived ("Cannot change nftables table name at a reload"): the tables in place stay as they are.
+      if (firewall && JSON.stringify(nftSettings(global)) !== JSON.stringify(firewall.settings)) {
+        ctx.log("warning", "nftables settings changed: they apply after a restart of lbctl");
+      }
       const r = await runtime.reload(config);
       for (const e of r.errors) ctx.log("err", e);
       ctx.log("info", `reload: ${r.kept.length} kept, ${r.reconfigured.length} reconfigured in place, ${r.started.length} started, ${r.restarted.length} restarted, ${r.removed.length} removed`);

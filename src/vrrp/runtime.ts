@@ -38,6 +38,8 @@ import { syncFaultSource, syncGroupFollowUps, syncGroupMayBecomeMaster, type Syn
 import { startTracker, type TrackerConfig, type TrackerDeps, type TrackerSource, type TrackFileDef, type TrackProcessDef, type VrrpScriptDef } from "./tracking.ts";
 import { trackingOutcome, type ScriptHealth, type TrackedObject } from "./tracking-state.ts";
 import { VRRP_MCAST_GROUP4, VRRP_MCAST_GROUP6, type VrrpInstanceParams } from "./types.ts";
+import { firewallVips } from "./firewall-plan.ts";
+import type { VipFirewall } from "./firewall.ts";
 import { bareAddress, VipManager, type NetlinkRequester, type VipSpec, type VirtualRoute, type VirtualRule, type VirtualSet } from "./vips.ts";
 
 export type LogLevel = "debug" | "info" | "warning" | "error";
@@ -159,6 +161,8 @@ export interface RuntimeOptions extends RuntimeConfig {
    */
   resume?: boolean;
   io?: RuntimeIo;
+  /** no_accept / strict: drops traffic to the VIPs an instance holds (nftables, as keepalived). */
+  firewall?: VipFirewall;
 }
 
 export interface InstanceStatus {
@@ -537,6 +541,7 @@ class Runtime implements VrrpRuntime {
       const holding = resuming.has(inst.cfg.name);
       if (holding) {
         this.vips.adopt(inst.cfg.name, announcedAddresses(inst.cfg), inst.dev);
+        this.blockVips(inst); // no_accept: held addresses stay blocked (the dead process's table is replaced)
         this.log("info", `(${inst.cfg.name}) its addresses are still in place from the previous VRRP process: holding them while listening for a master`);
       }
       this.applyTrackingTo(inst);
@@ -652,6 +657,7 @@ class Runtime implements VrrpRuntime {
     if (params.oldUnicastChecksum === "always") inst.legacyUnicastChecksum = true;
     else if (params.oldUnicastChecksum === "never") inst.legacyUnicastChecksum = false;
     if (inst.vrrp.vipsSet) {
+      this.blockVips(inst); // no_accept: the new VIPs blocked, the gone ones (all, if it accepts now) unblocked
       const r = this.vips.update(name, virtualSet(cfg), inst.dev);
       for (const x of r.removed) this.log("info", `(${name}) reload: removed ${x}`);
       for (const x of r.added) this.log("info", `(${name}) reload: added address ${x}`);
@@ -730,12 +736,15 @@ class Runtime implements VrrpRuntime {
         this.sendAdvert(inst, a.priority);
         return;
       case "addVips": {
+        // no_accept: block before the addresses appear and unblock after they go, as keepalived does
+        this.blockVips(inst);
         const failures = this.vips.apply(name, virtualSet(inst.cfg), inst.dev);
         if (failures > 0) this.log("warning", `(${name}) ${failures} virtual address/route/rule(s) could not be set`);
         return;
       }
       case "removeVips":
         this.vips.release(name);
+        this.opts.firewall?.unblock(name);
         return;
       case "sendGarp":
         this.sendGarps(inst, a.repeat);
@@ -762,6 +771,11 @@ class Runtime implements VrrpRuntime {
         this.log("error", `(${name}) unknown action ${JSON.stringify(unhandled)}`);
       }
     }
+  }
+
+  /** Blocks traffic to exactly the addresses `inst` puts up now, if it does not accept it (firewall.ts). */
+  private blockVips(inst: RunningInstance): void {
+    this.opts.firewall?.block(inst.cfg.name, firewallVips(inst.cfg, announcedAddresses(inst.cfg), inst.dev, (n) => this.io.ifindex(n)));
   }
 
   private sendAdvert(inst: RunningInstance, priority: number): void {
@@ -1089,6 +1103,7 @@ class Runtime implements VrrpRuntime {
     await this.addressWatch?.close();
     this.addressWatch = null;
     for (const owner of this.vips.owners()) this.vips.release(owner);
+    this.opts.firewall?.close();
     await Promise.all([...this.sockets.values()].map((s) => s.sock.close()));
     this.sockets.clear();
     for (const inst of this.instances.values()) if (inst.vmac) this.deleteVmac(inst.vmac);

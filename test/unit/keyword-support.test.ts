@@ -15,16 +15,6 @@ import { summarize } from "../../src/daemon/supervisor.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 
-/**
- * Test files of keywords another branch is wiring right now (helper `nft`).
- * Until they are merged these files do not exist, and only the test named after this constant fails
- * (the applied-keyword test skips them meanwhile). Once they are on main that test passes; then delete
- * this constant, that test and the one `continue` that names it, so the files are checked like the rest.
- */
-const PENDING_HELPER_TESTS = [
-  "test/integration/vrrp-nftables.test.ts",
-];
-
 const sections = await configSections();
 const env: CheckEnv = { fileExists: () => true, isExecutable: () => true, userExists: () => true, hostname: "lb1", interfaceExists: () => true };
 
@@ -68,26 +58,10 @@ describe("keyword support table", () => {
       if (s?.status !== "applied") continue;
       if (!s.tests?.length) { bad.push(`${e.block} ${e.key}: no test named`); continue; }
       for (const t of s.tests) {
-        if (PENDING_HELPER_TESTS.includes(t)) continue;
         const path = join(ROOT, t);
         if (!existsSync(path)) { bad.push(`${e.block} ${e.key}: ${t} does not exist`); continue; }
         const text = readFileSync(path, "utf8");
         if (!e.keywords.some((k) => mentions(text, k))) bad.push(`${e.block} ${e.key}: ${t} does not mention ${e.keywords.join(" / ")}`);
-      }
-    }
-    expect(bad).toEqual([]);
-  });
-
-  // Fails until the helpers' branches are merged; then delete PENDING_HELPER_TESTS and this test.
-  it("the helpers' pending test files exist and mention their keywords (PENDING_HELPER_TESTS)", () => {
-    const bad: string[] = [];
-    for (const e of fieldEntries) {
-      const s = keywordSupport(e.block, e.key);
-      for (const t of s?.tests ?? []) {
-        if (!PENDING_HELPER_TESTS.includes(t)) continue;
-        const path = join(ROOT, t);
-        if (!existsSync(path)) bad.push(`${t} does not exist (${e.block} ${e.key})`);
-        else if (!e.keywords.some((k) => mentions(readFileSync(path, "utf8"), k))) bad.push(`${t} does not mention ${e.keywords.join(" / ")}`);
       }
     }
     expect(bad).toEqual([]);

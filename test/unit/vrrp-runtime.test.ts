@@ -14,6 +14,8 @@ import { startVrrpRuntime, type RuntimeConfig, type RuntimeInstanceConfig, type 
 import type { TrackerConfig, TrackerDeps, TrackerSource } from "../../src/vrrp/tracking.ts";
 import type { ScriptHealth } from "../../src/vrrp/tracking-state.ts";
 import { VRRP_DEFAULTS } from "../../src/vrrp/types.ts";
+import type { BlockedVip } from "../../src/vrrp/firewall-plan.ts";
+import type { VipFirewall } from "../../src/vrrp/firewall.ts";
 
 interface FakeSocket extends RuntimeSocket {
   opts: VrrpSocketOptions;
@@ -608,5 +610,56 @@ describe("keywords the packet layer already had, now wired (check_unicast_src, s
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("runtime: no_accept firewall", () => {
+  /** A firewall that writes into the kernel's address log, so the order against address changes shows. */
+  function fakeFirewall(): VipFirewall & { closed: number } {
+    const f = {
+      closed: 0,
+      block: (owner: string, vips: readonly BlockedVip[]) => void kernel.addressLog.push(`block ${owner} ${vips.map((v) => v.address.join(".")).join(",")}`),
+      unblock: (owner: string) => void kernel.addressLog.push(`unblock ${owner}`),
+      removeStale: () => {},
+      close: () => void f.closed++,
+    };
+    return f;
+  }
+
+  it("blocks before the VIPs go up and unblocks after they go; stop closes the firewall; accept blocks nothing", async () => {
+    const firewall = fakeFirewall();
+    rt = await startVrrpRuntime({
+      instances: [
+        inst({ name: "A", vrid: 7, vips: ["10.0.0.100"], accept: false, excludedVips: [{ address: "10.0.0.200/24" }] }),
+        inst({ name: "B", vrid: 8, vips: ["10.0.0.101"], accept: true }),
+        inst({ name: "O", vrid: 9, vips: ["10.0.0.102"], accept: false, priority: 255 }), // the owner always accepts
+      ],
+      io: kernel.io(), clock: { now: () => Date.now() }, log: (l, m) => logs.push(`${l} ${m}`), firewall,
+    });
+    vi.advanceTimersByTime(1000);
+    expect(state(rt, "A")).toBe("MASTER");
+    const a = kernel.addressLog.filter((l) => / A |10\.0\.0\.(100|200)/.test(l));
+    expect(a).toEqual(["block A 10.0.0.100,10.0.0.200", "add 10.0.0.100/32", "add 10.0.0.200/24"]);
+    expect(kernel.addressLog).toContain("block B ");
+    expect(kernel.addressLog).toContain("block O ");
+    await rt.stop();
+    rt = null;
+    const tail = kernel.addressLog.filter((l) => /A$|10\.0\.0\.(100|200)/.test(l)).slice(-3);
+    expect(tail).toEqual(["del 10.0.0.200/24", "del 10.0.0.100/32", "unblock A"]);
+    expect(firewall.closed).toBe(1);
+  });
+
+  it("a reload that changes a MASTER's VIPs or accept in place re-blocks exactly what it holds", async () => {
+    const firewall = fakeFirewall();
+    const a = inst({ name: "A", vrid: 7, vips: ["10.0.0.100"], accept: false });
+    rt = await startVrrpRuntime({ instances: [a], io: kernel.io(), clock: { now: () => Date.now() }, log: (l, m) => logs.push(`${l} ${m}`), firewall });
+    vi.advanceTimersByTime(1000);
+    expect(state(rt, "A")).toBe("MASTER");
+    await rt.reload({ instances: [{ ...a, vips: ["10.0.0.100", "10.0.0.101"] }] });
+    await rt.reload({ instances: [{ ...a, vips: ["10.0.0.100", "10.0.0.101"], accept: true }] });
+    expect(state(rt, "A")).toBe("MASTER");
+    expect(kernel.addressLog.filter((l) => l.startsWith("block") || l === "add 10.0.0.101/32")).toEqual([
+      "block A 10.0.0.100", "block A 10.0.0.100,10.0.0.101", "add 10.0.0.101/32", "block A ",
+    ]);
   });
 });

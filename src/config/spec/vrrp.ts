@@ -211,7 +211,7 @@ export const vrrpInstanceSpec: BlockSpec = {
     { key: "linkbeat_use_polling", type: flag, default: false, doc: "Poll link state of the instance's interface (deprecated: use linkbeat_interfaces)." },
     { key: "virtual_routes", type: lines(routeLine({ isStatic: false })), repeat: "append", default: [], doc: "Routes added on MASTER (ip route syntax)." },
     { key: "virtual_rules", type: lines(ruleLine({ isStatic: false })), repeat: "append", default: [], doc: "Policy rules added on MASTER (ip rule syntax)." },
-    { key: "accept", aliases: [{ kw: "no_accept" }], type: pairedFlag("accept", "no_accept"), defaultDoc: "on, unless strict mode (then on only with priority 255)", doc: "Accept packets addressed to the VIPs when not address owner ('no_accept' turns it off)." },
+    { key: "accept", aliases: [{ kw: "no_accept" }], type: pairedFlag("accept", "no_accept"), defaultDoc: "on, unless strict mode (then on only with priority 255)", doc: "Accept packets addressed to the VIPs when not address owner; 'no_accept' turns it off: while the instance holds its VIPs, nftables drops traffic to them (see global nftables)." },
     { key: "skip_check_adv_addr", type: flag, defaultDoc: "global vrrp_skip_check_adv_addr", doc: "Skip checking advert addresses when from the same master as before." },
     { key: "strict_mode", type: flag, defaultDoc: "global vrrp_strict", doc: "Strict RFC compliance for this instance." },
     { key: "nopreempt", aliases: [{ kw: "preempt" }], type: pairedFlag("nopreempt", "preempt"), default: false, doc: "Do not take over from a lower-priority master ('preempt' turns it off). Needs state BACKUP." },
