@@ -17,7 +17,7 @@ import type { RoleContext, RoleFactory, RoleWorker } from "./role.ts";
 import type { LvsSyncDaemonConfig } from "../config/spec/global.ts";
 import { IpvsClient } from "../ipvs/client.ts";
 import type { SyncDaemonState } from "../ipvs/types.ts";
-import { syncDaemonCommands, wantedSyncDaemon } from "./lvs-syncd.ts";
+import { lvsSyncDaemonOf, syncDaemonCommands, wantedSyncDaemon } from "./lvs-syncd.ts";
 import { vrrpRuntimeConfig, type PrimaryAddressLookup } from "./vrrp-config.ts";
 
 const STATUS_EVERY_MS = 2000;
@@ -136,7 +136,7 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
   const instanceState = (name: string | undefined): string =>
     (name && runtime?.status().instances.find((i) => i.name === name)?.state) || "BACKUP";
   const followSyncd = (effective: Model) => {
-    const cfg = ((effective.global_defs ?? {}) as Partial<GlobalDefsConfig>).lvs_sync_daemon;
+    const cfg = lvsSyncDaemonOf(effective);
     if (!cfg) { void syncd?.set(null); syncd = null; return; }
     // net_namespace_ipvs cannot change at a reload (the supervisor refuses it), so the first one holds.
     syncd ??= new SyncDaemonDriver(ctx, cfg, ipvsNamespacePath(effective));
