@@ -111,6 +111,11 @@ bench-vrrp-load: build
 bench-vrrp-isolation: build
 	$(BUN) bench/vrrp-isolation/run.ts
 
+# PSS of the VRRP process under a flood of malformed VRRP packets, lbctl vs keepalived.
+.PHONY: bench-rx-flood-memory
+bench-rx-flood-memory: build
+	$(BUN) bench/rx-flood-memory/run.ts
+
 # The demo's scenario (crash, preemption, graceful stop) as the client sees it, lbctl pair vs keepalived pair.
 .PHONY: bench-demo-failover
 bench-demo-failover: build

@@ -347,10 +347,19 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   return r.code;
 }
 
-async function runScenario(demo: Demo, o: DemoOptions, beforeExit: () => Promise<void>): Promise<{ code: number; error?: string }> {
+/**
+ * Runs the scenario with the signal handlers in place. Exit 130 only for a stop asked for (a signal, or
+ * top's q under --watch): a step that fails also stops the demo (run()'s clean-up), and must still exit 1
+ * with its reason.
+ */
+export async function runScenario(
+  demo: Pick<Demo, "run" | "stop">, o: Pick<DemoOptions, "out">, beforeExit: () => Promise<void>,
+): Promise<{ code: number; error?: string }> {
   let running: Promise<unknown> = Promise.resolve();
+  let signalled = false;
   const onSignal = (sig: NodeJS.Signals, code: number) => {
     process.on(sig, () => {
+      signalled = true;
       o.out(`[${new Date().toISOString().slice(11, 23)}] ${sig}: stopping, removing the namespaces and processes`);
       // The scenario ends at its next step; waiting for it lets a step in flight (a namespace being
       // made) finish and be removed too, instead of completing after this process is gone.
@@ -368,7 +377,7 @@ async function runScenario(demo: Demo, o: DemoOptions, beforeExit: () => Promise
     await running;
     return { code: 0 };
   } catch (e) {
-    if (e instanceof Stopped || demo.isStopping) return { code: 130 };
+    if (e instanceof Stopped || signalled) return { code: 130 };
     return { code: 1, error: `failed: ${(e as Error).message}` };
   }
 }

@@ -71,5 +71,10 @@ function cycle(): void {
       schedule();
       return;
     }
+    // Back to the event loop after every batch: JSC sweeps garbage (the datagrams' buffers) from
+    // run-loop timers, so a worker that never returned grew by every datagram it received.
+    scheduled = true;
+    setImmediate(cycle);
+    return;
   }
 }
