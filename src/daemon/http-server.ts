@@ -279,18 +279,20 @@ export function serveHttp(o: HttpServerOptions): HttpServer {
           for (const x of conns) if (isIdle(x) && (!victim || x.lastActive < victim.lastActive)) victim = x;
           if (victim) victim.socket.terminate();
           else {
+            // Answered once the request arrives (a write from open() does not reach the client).
             c.closeAfter = true;
             c.queue.push({ kind: "error", error: { status: 503, code: "busy", message: `the control API is serving ${conns.size} connections, its limit; try again later` } });
-            conns.add(c);
-            void run(c);
-            return;
           }
         }
         conns.add(c);
       },
       data(socket, data) {
         const c = socket.data;
-        if (c.closeAfter) return; // refused or closing: what else it sends is not read
+        if (c.closeAfter) {
+          // Refused or closing: what else it sends is not read.
+          if (!c.writing && c.queue.length > 0) void run(c);
+          return;
+        }
         c.lastActive = Date.now();
         c.parser.push(data);
         pump(c);
@@ -299,7 +301,7 @@ export function serveHttp(o: HttpServerOptions): HttpServer {
         const c = socket.data;
         c.peerEnded = true;
         if (!c.closeAfter) pump(c);
-        else if (!c.writing && c.queue.length === 0) close(c);
+        else if (!c.writing) { if (c.queue.length > 0) void run(c); else close(c); }
       },
       drain(socket) {
         flush(socket.data);
