@@ -259,7 +259,9 @@ export function serveHttp(o: HttpServerOptions): HttpServer {
     if (!c.writing && (c.queue.length > 0 || c.closeAfter)) void run(c);
   };
 
-  const isIdle = (c: Conn): boolean => c.queue.length === 0 && !c.writing && c.out.length === 0;
+  // Nothing in flight: no request being handled or waiting (a refused one waits for its request
+  // line only), no answer being written.
+  const isIdle = (c: Conn): boolean => !c.writing && c.out.length === 0 && (c.queue.length === 0 || c.closeAfter);
 
   const listener = Bun.listen<Conn>({
     unix: o.unix,
