@@ -177,8 +177,10 @@ export function serveHttp(o: HttpServerOptions): HttpServer {
       }
       await whenFlushed(c);
     } catch {
-      // The stream failed: cut the connection, so the client sees an unfinished answer.
+      // The stream failed: cut the connection, so the client sees an unfinished answer (and
+      // nothing pipelined behind it is answered after a broken chunked body).
       c.closeAfter = true;
+      c.socket.terminate();
     } finally {
       c.streaming = false;
       reader.cancel().catch(() => {});
