@@ -313,13 +313,13 @@ interface RawResponse { status: number; headers: Record<string, string>; body: s
  * Sends `data` on a new connection (half-closing after it when asked) and reads until the server
  * closes, `until` is satisfied, or 10 s pass (then `closed` is false: the server did not answer).
  */
-function exchange(path: string, data: string, o: { halfClose?: boolean; until?: (text: string) => boolean } = {}): Promise<{ text: string; closed: boolean }> {
+function exchange(path: string, data: string | Uint8Array, o: { halfClose?: boolean; until?: (text: string) => boolean } = {}): Promise<{ text: string; closed: boolean }> {
   return new Promise((resolve) => {
     const c = connect(path);
     let text = "";
     const done = (closed: boolean) => { clearTimeout(timer); c.destroy(); resolve({ text, closed }); };
     const timer = setTimeout(() => done(false), 10_000);
-    c.on("connect", () => { c.write(data); if (o.halfClose) c.end(); });
+    c.on("connect", () => { c.write(typeof data === "string" ? Buffer.from(data, "latin1") : data); if (o.halfClose) c.end(); });
     c.on("data", (d) => { text += d.toString("latin1"); if (o.until?.(text)) done(false); });
     c.on("close", () => done(true));
     c.on("error", () => {});
@@ -452,6 +452,30 @@ describe("issue 13: every well-formed request is answered (raw socket)", () => {
     expect(sse!.headers["transfer-encoding"]).toBeUndefined();
     expect(sse!.headers.connection).toBe("close");
     expect(sse!.body).toMatch(/^id: \d+\nevent: real-server\n/m);
+  });
+
+  it("60 seeded random and mutated inputs: each gets parseable answers or a close, and the server keeps serving", async () => {
+    let seed = 7;
+    const r = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 4294967296; };
+    let answered = 0;
+    const bases = [STATUS, DRAIN("10.0.0.9:80"), "POST /v1/reload HTTP/1.1\r\nHost: lbctl\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", "GET /v1/events?follow=0 HTTP/1.0\r\n\r\n"];
+    for (let n = 0; n < 60; n++) {
+      const bytes = [...Buffer.from(bases[Math.floor(r() * bases.length)]! + bases[Math.floor(r() * bases.length)]!, "latin1")];
+      for (let k = Math.floor(r() * 5); k >= 0; k--) {
+        const at = Math.floor(r() * bytes.length);
+        if (r() < 0.5) bytes[at] = Math.floor(r() * 256); else bytes.splice(at, 1);
+      }
+      if (n % 10 === 0) bytes.splice(0, bytes.length, ...Array.from({ length: 64 }, () => Math.floor(r() * 256)));
+      const got = await exchange(path, Uint8Array.from(bytes), { halfClose: true });
+      expect(got.closed, `input ${n}: the server closes once it answered a half-closed client`).toBe(true);
+      const answers = parseResponses(got.text);
+      for (const a of answers) expect([200, 400, 404, 405, 409, 413, 414, 431, 501, 505], `input ${n}`).toContain(a.status);
+      if (answers.length > 0) answered++;
+    }
+    // Each input is answered: whatever it is, a request or an error (the server is silent only on empty input).
+    expect(answered).toBe(60);
+    const after = await fetch("http://lbctl/v1/status", { unix: path });
+    expect(after.status).toBe(200);
   });
 
   it("a follower that goes away is unsubscribed; one that only half-closes keeps following", async () => {
