@@ -63,7 +63,7 @@ export function raiseOpenFileLimit(): { from: bigint; to: bigint } | null {
 }
 
 const REASONS: Record<number, string> = {
-  100: "Continue", 200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
+  100: "Continue", 200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict",
   413: "Content Too Large", 414: "URI Too Long", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
   501: "Not Implemented", 503: "Service Unavailable", 505: "HTTP Version Not Supported",
 };
@@ -88,6 +88,8 @@ interface Conn {
   closed: boolean;
   paused: boolean;
   lastActive: number;
+  /** When the request now arriving began to (0: none): a request must arrive whole within the idle timeout. */
+  requestStart: number;
 }
 
 const enc = new TextEncoder();
@@ -254,6 +256,8 @@ export function serveHttp(o: HttpServerOptions): HttpServer {
       c.queue.push({ kind: "request", req: ev.request, abort: new AbortController() });
       if (!ev.request.keepAlive) c.closeAfter = true;
     }
+    if (c.parser.idle || c.parser.failed) c.requestStart = 0;
+    else if (c.requestStart === 0) c.requestStart = Date.now();
     // Back-pressure: a client that pipelines faster than it is answered stops being read.
     const full = c.queue.length >= maxPipeline;
     if (full && !c.paused) { c.socket.pause(); c.paused = true; }
@@ -273,7 +277,7 @@ export function serveHttp(o: HttpServerOptions): HttpServer {
       open(socket) {
         const c: Conn = {
           socket, parser: new HttpParser(o.limits), queue: [], out: [], flushed: [], writing: false, streaming: false,
-          closeAfter: false, peerEnded: false, closed: false, paused: false, lastActive: Date.now(),
+          closeAfter: false, peerEnded: false, closed: false, paused: false, lastActive: Date.now(), requestStart: 0,
         };
         socket.data = c;
         if (stopping) { socket.end(); return; }
@@ -329,6 +333,13 @@ export function serveHttp(o: HttpServerOptions): HttpServer {
   const sweep = setInterval(() => {
     const now = Date.now();
     for (const c of conns) {
+      if (c.requestStart !== 0 && c.queue.length === 0 && !c.closeAfter && now - c.requestStart >= idleTimeoutMs) {
+        // A request sent a byte at a time, to hold a connection: 408, and close.
+        c.closeAfter = true;
+        c.queue.push({ kind: "error", error: { status: 408, code: "request_timeout", message: `the request did not arrive whole within ${idleTimeoutMs / 1000} s` } });
+        void run(c);
+        continue;
+      }
       if (now - c.lastActive < idleTimeoutMs) continue;
       // Idle (or ended by us and never closed by the peer), or not reading the answer it asked for.
       if (isIdle(c) || (!c.streaming && c.out.length > 0)) c.socket.terminate();

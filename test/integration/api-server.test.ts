@@ -519,7 +519,7 @@ function openIdle(path: string): Promise<Socket & { closedByServer: boolean }> {
 }
 
 describe("connections: idle timeout and cap", () => {
-  it("an idle connection is closed after the idle timeout; a silent event follower is not", async () => {
+  it("an idle connection is closed after the idle timeout, a request that does not arrive whole gets 408; a silent event follower is not closed", async () => {
     const d = sampleFacade();
     const path = join(tmp, "idle", "lbctl.sock");
     const s = await serveControlApi({ socketPath: path, facade: d.facade, idleTimeoutMs: 200 });
@@ -527,6 +527,17 @@ describe("connections: idle timeout and cap", () => {
       const idle = await openIdle(path);
       const follower = await openIdle(path);
       follower.write(`GET /v1/events?since=${d.events.lastSeq} HTTP/1.1\r\nHost: lbctl\r\n\r\n`);
+      // A request dripped a byte at a time never completes: 408, then closed.
+      const drip = await openIdle(path);
+      let dripped = "";
+      drip.on("data", (b) => { dripped += b.toString(); });
+      const bytes = "GET /v1/status HTTP/1.1\r\nHost: lbctl\r\nX-Slow: " + "a".repeat(1000);
+      let i = 0;
+      const ticker = setInterval(() => { if (!drip.closedByServer) drip.write(bytes[i++ % bytes.length]!); }, 20);
+      try {
+        await waitFor(() => drip.closedByServer, "the dripping connection to be closed");
+      } finally { clearInterval(ticker); }
+      expect(parseResponses(dripped).map((x) => [x.status, JSON.parse(x.body).error.code])).toEqual([[408, "request_timeout"]]);
       await waitFor(() => idle.closedByServer, "the idle connection to be closed");
       // Well past the timeout, the follower is still open and still gets events.
       await Bun.sleep(600);
