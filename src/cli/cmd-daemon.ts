@@ -147,7 +147,8 @@ const cmd: Command = {
     });
     // The API comes up first so that no early transition is missing from the event stream.
     try {
-      plane = await startControlPlane({ supervisor: sup, configPath, configReason, version: VERSION, socketPath: resolveSocketPath({ socket: a.socket, env: process.env.LBCTL_SOCKET, identity }), drainFile: drainFilePath(identity), metrics, log });
+      const socketPath = resolveSocketPath({ socket: a.socket, env: process.env.LBCTL_SOCKET, identity });
+      plane = await startControlPlane({ supervisor: sup, configPath, configReason, version: VERSION, socketPath, drainFile: drainFilePath(identity, socketPath), metrics, log });
     } catch (e) {
       process.stderr.write(`lbctl daemon: ${(e as Error).message}\n`);
       return 1;

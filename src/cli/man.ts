@@ -132,7 +132,7 @@ const FILES: [string, string][] = [
   ["/usr/lib/systemd/system/lbctl.service", "The systemd unit (Type=notify; \\fBsystemctl reload lbctl\\fR runs \\fBlbctl reload\\fR)."],
   ["/run/lbctl/lbctl.sock", "The control socket (HTTP, root only) that status, events, reload, drain, top and ipvs use."],
   ["/run/lbctl/NS/lbctl.sock, /run/lbctl/lbctl_NAME.sock, /run/lbctl/NS/lbctl_NAME.sock", "The control socket of a daemon whose configuration sets net_namespace NS and/or instance NAME (see MULTIPLE DAEMONS)."],
-  ["/run/lbctl/drains.json", "Drained real servers, kept across reloads and restarts until undrained or the machine restarts. With net_namespace NS and/or instance NAME: /run/lbctl/NS/drains_NAME.json."],
+  ["/run/lbctl/drains.json", "Drained real servers, kept across reloads and restarts until undrained or the machine restarts. With net_namespace NS and/or instance NAME: /run/lbctl/NS/drains_NAME.json; with a socket of its own (--socket, $LBCTL_SOCKET): beside it, SOCKET.drains.json without the .sock."],
   ["$TMPDIR/keepalived.data, keepalived.stats, keepalived.json", "Written on SIGUSR1, SIGUSR2 and signal 36, as keepalived writes them ($TMPDIR defaults to /tmp). With net_namespace NS and/or instance NAME: keepalived.NS_NAME.data and so on (keepalived names only .data so, with data_use_instance)."],
 ];
 

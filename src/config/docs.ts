@@ -7,6 +7,8 @@ import { parseKeepalivedText } from "./lexer.ts";
 import type { BlockSpec, Field } from "./schema.ts";
 import { kwOf, parseConfBlock } from "./schema.ts";
 import { rootSpec } from "./spec/root.ts";
+import { collectSpecs, nestedSpecs } from "./spec-graph.ts";
+import { ITEM_OPTION_SUPPORT, keywordSupport, type ItemOptionSupport, type KeywordSupport } from "./support.ts";
 
 /**
  * Which file is read without -f (chooseConfig in load.ts), in the words docs/config.md and
@@ -69,38 +71,12 @@ export function exampleToml(): string {
   return modelToToml(model).split("\n").filter((l) => !l.startsWith("#")).join("\n").trim();
 }
 
-/**
- * Block specs reachable from the root. A field's type does not expose its spec, so nested
- * blocks are found among the spec modules' exports and matched by the name the type's
- * description carries ("block (authentication)", "named vrrp_instance blocks", ...).
- */
+/** Block specs reachable from the root (the spec modules' exports, see spec-graph.ts). */
 export async function knownSpecs(): Promise<BlockSpec[]> {
   const mods: Record<string, unknown>[] = [];
   const glob = new Bun.Glob("*.ts");
   for (const f of [...glob.scanSync({ cwd: `${import.meta.dirname}/spec` })].sort()) mods.push(await import(`./spec/${f}`));
-  const specs: BlockSpec[] = [];
-  const add = (v: unknown): void => { if (isSpec(v) && v !== rootSpec && !specs.includes(v)) specs.push(v); };
-  // Specs are exported one by one or in tables (checkerSpecs: one per checker type).
-  for (const m of mods) for (const v of Object.values(m)) {
-    if (isSpec(v)) add(v);
-    else if (typeof v === "object" && v !== null && !Array.isArray(v)) Object.values(v).forEach(add);
-  }
-  return specs;
-}
-
-function isSpec(v: unknown): v is BlockSpec {
-  return typeof v === "object" && v !== null && typeof (v as BlockSpec).name === "string" && Array.isArray((v as BlockSpec).fields);
-}
-
-/**
- * The blocks a field holds: the specs its description names, when it speaks of blocks, in the
- * order it names them (a checker list names several).
- */
-function nestedSpecs(f: Field, specs: readonly BlockSpec[]): BlockSpec[] {
-  const d = f.type.describe;
-  if (!/\bblocks?\b/.test(d)) return [];
-  const at = (s: BlockSpec): number => d.search(new RegExp(`(^|[ (])${s.name.replace(/[^\w]/g, "\\$&")}([ ),]|$)`));
-  return specs.filter((s) => at(s) >= 0).sort((a, b) => at(a) - at(b));
+  return collectSpecs(mods, rootSpec);
 }
 
 const anchor = (s: BlockSpec): string => `[\`${s.name}\`](#${s.name.toLowerCase().replace(/[^\w-]/g, "")})`;
@@ -111,8 +87,28 @@ export interface ConfigSection {
   spec: BlockSpec;
   /** Where the block is written, in Markdown: "the top level" or "`vrrp_instance`". */
   foundIn: string;
-  fields: { field: Field; keywords: string[]; nested: BlockSpec[] }[];
+  fields: { field: Field; keywords: string[]; nested: BlockSpec[]; support?: KeywordSupport; options?: ItemOptionSupport }[];
   obsolete: string[];
+}
+
+/**
+ * What lbctl does with a keyword, in the words docs/config.md and lbctl.toml(5) print (Markdown code
+ * spans and bold only, so man.ts can render it): "yes", "yes, but: what is missing",
+ * "**not supported**: why", "ignored, as by keepalived: why".
+ */
+export function supportText(s: KeywordSupport | undefined, options?: ItemOptionSupport): string {
+  const code = (l: readonly string[]) => l.map((o) => "`" + o + "`").join(", ");
+  switch (s?.status) {
+    case "applied":
+      if (s.note) return `yes, but: ${s.note}`;
+      if (options?.unsupported) return `yes, but not the options ${code(options.unsupported)}: ${options.why}`;
+      if (options?.applied) return `yes, but no option other than ${code(options.applied)}: ${options.why}`;
+      return "yes";
+    case "unsupported": return `**not supported**: ${s.why}`;
+    case "parsed-only": return `ignored, as by keepalived: ${s.why}`;
+    case "obsolete": return `obsolete: ${s.why}`;
+    default: return "not audited";
+  }
 }
 
 /**
@@ -132,7 +128,7 @@ export async function configSections(): Promise<ConfigSection[]> {
       const keywords = [kwOf(f), ...(f.aliases ?? []).map((a) => a.kw + (a.deprecated ? " (deprecated)" : ""))];
       const nested = nestedSpecs(f, specs).filter((n) => n !== spec);
       for (const n of nested) if (!seen.has(n)) queue.push({ spec: n, foundIn: spec === rootSpec ? "the top level" : `\`${spec.name}\`` });
-      return { field: f, keywords, nested };
+      return { field: f, keywords, nested, support: keywordSupport(spec.name, f.key), options: ITEM_OPTION_SUPPORT[spec.name]?.[f.key] };
     });
     sections.push({ spec, foundIn, fields, obsolete: Object.keys(spec.obsolete ?? {}) });
   }
@@ -153,6 +149,10 @@ export async function generateDocs(): Promise<string> {
     "lbctl reads keepalived.conf as it is, or its own TOML format (`lbctl convert` turns one into the other).",
     "Both are read through the same specs, so every setting below has the same meaning, default and checks in both.",
     "In TOML a setting is written under its **TOML key**; in keepalived.conf under its **keyword**.",
+    "",
+    "The last column says whether lbctl acts on the setting. Every setting marked **not supported** (or supported only in part) is accepted, so a",
+    "keepalived.conf still loads, but `lbctl check` and the daemon warn at each place one is set",
+    "(`FILE:LINE:COL: warning: 'track_bfd' is not supported by lbctl: ...`); nothing is ignored silently.",
     "",
     "Named blocks (`vrrp_instance NAME { }`) become tables keyed by name, blocks whose header carries values",
     "(`virtual_server IP PORT { }`) become arrays of tables with those values as keys, one-item-per-line blocks",
@@ -178,10 +178,10 @@ export async function generateDocs(): Promise<string> {
     out.push(`## ${spec === rootSpec ? "Top level" : "`" + spec.name + "`"}`, "");
     if (spec !== rootSpec) out.push(`Found in: ${sec.foundIn}.`, "");
     if (spec.doc) out.push(spec.doc, "");
-    out.push("| TOML key | keepalived keyword | type | default | description |", "|---|---|---|---|---|");
-    for (const { field: f, keywords, nested } of sec.fields) {
+    out.push("| TOML key | keepalived keyword | type | default | description | lbctl acts on it |", "|---|---|---|---|---|---|");
+    for (const { field: f, keywords, nested, support, options } of sec.fields) {
       const type = nested.length ? `${f.type.describe}, see ${nested.map(anchor).join(", ")}` : f.type.describe;
-      out.push(`| \`${f.key}\` | ${f.headerOnly ? "(block header)" : keywords.map((k) => "`" + k + "`").join(", ")} | ${cell(type)} | ${cell(defaultText(f))} | ${cell(f.doc)} |`);
+      out.push(`| \`${f.key}\` | ${f.headerOnly ? "(block header)" : keywords.map((k) => "`" + k + "`").join(", ")} | ${cell(type)} | ${cell(defaultText(f))} | ${cell(f.doc)} | ${cell(supportText(support, options))} |`);
     }
     if (sec.obsolete.length) out.push("", `Obsolete keywords, accepted with a warning: ${sec.obsolete.map((k) => "`" + k + "`").join(", ")}.`);
     out.push("");

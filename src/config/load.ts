@@ -10,6 +10,7 @@ import { parseKeepalivedConf, parseKeepalivedText } from "./lexer.ts";
 import { machineEnv } from "./machine-env.ts";
 import { parseConfBlock, withDefaults, type Model } from "./schema.ts";
 import { rootSpec } from "./spec/root.ts";
+import { warnUnsupported } from "./support-check.ts";
 import { parseTomlConfig } from "./toml.ts";
 import { validateLvs } from "./validate-lvs.ts";
 import { validateNetns } from "./validate-netns.ts";
@@ -189,6 +190,8 @@ function loadFrom(text: string, fileName: string, opts: LoadOptions, diag: Diagn
         : parseKeepalivedText(text, fileName, { configId: opts.configId ?? defaultConfigId(), diag, readFile, glob: fsGlob, cwd: process.cwd() });
       model = parseConfBlock(tree, rootSpec, { diag, where: "the top level" });
     }
+    // Keywords lbctl accepts but does not act on are said so, never silently ignored (support.ts).
+    warnUnsupported(model, diag, format);
     const effective = withDefaults(model, rootSpec);
     if (opts.namespace !== undefined) effective.net_namespace = opts.namespace;
     validateWhole(effective, opts.env ?? machineEnv(), diag, fileName, empty, opts.enteredNamespace);

@@ -8,6 +8,7 @@ import { NETLINK_ROUTE } from "../netlink/message.ts";
 import { addressDumpRequest, linkDumpRequest, parseAddressMessage, parseLinkMessage } from "../netlink/rtnetlink.ts";
 import { NetlinkSocket } from "../netlink/socket.ts";
 import { inNetns } from "../net/netns.ts";
+import { insecureScript, statOwner } from "../util/script-security.ts";
 import type { VrrpCheckEnv } from "./validate-vrrp.ts";
 
 export interface MachineEnvOptions {
@@ -47,6 +48,8 @@ export function machineEnv(opts: MachineEnvOptions = {}): VrrpCheckEnv {
       return users.has(name);
     },
     hostname: hostname(),
+    // The daemon refuses such scripts under enable_script_security; check says so first.
+    insecure: (program) => insecureScript(program, statOwner),
   };
   if (opts.checkInterfaces ?? true) {
     let netns: string | undefined;

@@ -1,7 +1,7 @@
 // lbctl.toml(5), generated from the same specs as docs/config.md (configSections in docs.ts),
 // so the man page cannot list other settings than the reference. The roff helpers are shared
 // with lbctl(8) (src/cli/man.ts), which writes both pages and the bash completion at build time.
-import { CONFIG_SELECTION, configSections, defaultText, EXAMPLE, exampleToml } from "./docs.ts";
+import { CONFIG_SELECTION, configSections, defaultText, EXAMPLE, exampleToml, supportText } from "./docs.ts";
 import { rootSpec } from "./spec/root.ts";
 
 /**
@@ -86,20 +86,21 @@ export async function generateConfigMan(version: string, env?: Record<string, st
     ...roffVerbatim(exampleToml()),
     ".SH SETTINGS",
     ".PP",
-    "Each setting: its TOML key, then its keepalived.conf keyword (and accepted aliases), type and default.",
+    "Each setting: its TOML key, then its keepalived.conf keyword (and accepted aliases), type and default. A setting lbctl does not act on says so (\\fBlbctl check\\fR warns where it is set).",
   ];
   for (const sec of await configSections()) {
     const spec = sec.spec;
     out.push(`.SS ${spec === rootSpec ? "Top level" : roffText(spec.name)}`);
     if (spec !== rootSpec) out.push(".PP", roffInline(`Found in: ${sec.foundIn}.`));
     if (spec.doc) out.push(".PP", roffInline(spec.doc));
-    for (const { field: f, keywords, nested } of sec.fields) {
+    for (const { field: f, keywords, nested, support, options } of sec.fields) {
       out.push(".TP", `.B ${roffText(f.key)}`);
       const kw = f.headerOnly ? "in the block header" : `keepalived: ${keywords.map((k) => `\`${k.replace(/ \(deprecated\)$/, "")}\`${k.endsWith(" (deprecated)") ? " (deprecated)" : ""}`).join(", ")}`;
       const type = nested.length ? `${f.type.describe}, see ${nested.map((n) => n.name).join(", ")}` : f.type.describe;
       const def = defaultText(f);
       out.push(roffInline(`${kw}; ${type}${def ? `; default ${def}` : ""}.`));
       if (f.doc) out.push(".br", roffInline(f.doc));
+      if (support?.status !== "applied" || support.note || options) out.push(".br", roffInline(`lbctl: ${supportText(support, options)}.`));
     }
     if (sec.obsolete.length) out.push(".PP", roffInline(`Obsolete keywords, accepted with a warning: ${sec.obsolete.map((k) => "`" + k + "`").join(", ")}.`));
   }

@@ -4,16 +4,18 @@
 import type { Diagnostics } from "./diagnostics.ts";
 import type { CheckEnv } from "./env.ts";
 import { blockLoc, locOfKey, type Model } from "./schema.ts";
-import { itemLoc, type ScriptConfig, type TrackRef } from "./spec/common.ts";
+import { resolveVrrp, type ResolvedVrrp } from "./resolve-vrrp.ts";
+import { itemLoc } from "./spec/common.ts";
 import { globalDefsOf, type GlobalDefsConfig } from "./spec/global.ts";
 import { instanceFamily, instancePriority, vrrpPart, type VrrpInstanceConfig, type VrrpRootConfig } from "./spec/vrrp.ts";
-import type { SourceLoc } from "./tree.ts";
 import { parseIp } from "./values.ts";
 
 /** CheckEnv plus what only the VRRP checks need; every extra is optional. */
 export interface VrrpCheckEnv extends CheckEnv {
   /** Addresses (without prefix) configured on an interface, for the address-owner check. */
   interfaceAddresses?(name: string): string[];
+  /** Why a program may not run as root under enable_script_security; absent = not checked. */
+  insecure?(program: string): string | undefined;
 }
 
 interface Ctx {
@@ -21,22 +23,34 @@ interface Ctx {
   g: GlobalDefsConfig;
   env: VrrpCheckEnv;
   diag: Diagnostics;
-  /** Scripts that keepalived would actually run: where they were written and who runs them. */
-  runScripts: { loc?: SourceLoc; runAs: string }[];
+  /** The configuration as the daemon runs it, with keepalived's verdicts (resolve-vrrp.ts). */
+  model: ResolvedVrrp;
 }
 
 export function validateVrrp(effective: Model, env: VrrpCheckEnv, diag: Diagnostics): void {
   const v = vrrpPart(effective);
   const g = globalDefsOf(effective);
-  const c: Ctx = { v, g, env, diag, runScripts: [] };
+  // The decisions (script disabled, weight ignored, strict-mode resets) are the resolved model's,
+  // the same the daemon acts on; here they are only printed, in keepalived's words, at file:line.
+  const c: Ctx = { v, g, env, diag, model: resolveVrrp(effective, env) };
   checkScriptUser(c);
-  const groupOf = checkSyncGroups(c);
-  for (const [name, inst] of Object.entries(v.vrrp_instance)) checkInstance(c, name, inst, groupOf.get(name));
+  checkSyncGroups(c);
+  for (const [name, inst] of Object.entries(v.vrrp_instance)) checkInstance(c, name, inst);
   checkDuplicateVrids(c);
   checkDuplicateVips(c);
   checkTrackedObjects(c);
   checkStatic(c);
+  reportVerdicts(c);
   checkScriptSecurity(c);
+}
+
+/** The model's verdicts on scripts, tracking weights and strict mode; not-started instances are reported by their own checks above. */
+function reportVerdicts(c: Ctx): void {
+  for (const verdict of c.model.verdicts) {
+    if (verdict.type === "notStarted") continue;
+    if (verdict.severity === "error") c.diag.error(verdict.message, verdict.loc);
+    else c.diag.warning(verdict.message, verdict.loc);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -48,54 +62,9 @@ function checkScriptUser(c: Ctx): void {
   }
 }
 
-/** Who a script runs as when it names no user: script_user, else keepalived_script if it exists, else root. */
-function defaultRunAs(c: Ctx): string {
-  if (c.g.script_user) return c.g.script_user.user;
-  return c.env.userExists("keepalived_script") ? "keepalived_script" : "root";
-}
-
-/** Checks a script's file and user; returns false when keepalived would not run it. */
-function checkScriptFile(c: Ctx, cmd: ScriptConfig, what: string, loc: SourceLoc | undefined): boolean {
-  if (cmd.user !== undefined && !c.env.userExists(cmd.user)) {
-    c.diag.error(`Unable to set uid/gid for ${what}: user '${cmd.user}' does not exist`, loc);
-    return false;
-  }
-  const path = cmd.command.trim().split(/\s+/)[0] ?? "";
-  // keepalived searches PATH for bare names; only paths can be checked without it.
-  if (!path.includes("/")) return true;
-  if (!c.env.fileExists(path)) {
-    c.diag.warning(`Disabling ${what} since '${path}' is not found`, loc);
-    return false;
-  }
-  if (!c.env.isExecutable(path)) {
-    c.diag.warning(`Disabling ${what} since '${path}' is not executable`, loc);
-    return false;
-  }
-  return true;
-}
-
-function noteRun(c: Ctx, cmd: ScriptConfig, what: string, loc: SourceLoc | undefined, user = cmd.user): void {
-  if (checkScriptFile(c, cmd, what, loc)) c.runScripts.push({ loc, runAs: user ?? defaultRunAs(c) });
-}
-
 function checkScriptSecurity(c: Ctx): void {
-  // vrrp_scripts run only when something tracks them.
-  const used = new Set<string>();
-  const addRefs = (refs: TrackRef[]) => { for (const r of refs) used.add(r.name); };
-  for (const i of Object.values(c.v.vrrp_instance)) addRefs(i.track_script);
-  for (const s of Object.values(c.v.vrrp_sync_group)) addRefs(s.track_script);
-  for (const [name, s] of Object.entries(c.v.vrrp_script)) {
-    if (s.script === undefined || !used.has(name)) continue;
-    // The user itself is checked with the script's other settings.
-    if (s.user && !c.env.userExists(s.user.user)) continue;
-    noteRun(c, { command: s.script }, `track script ${name}`, locOfKey(s, "script"), s.user?.user);
-  }
-  for (const k of ["notify_fifo_script", "vrrp_notify_fifo_script", "startup_script", "shutdown_script"] as const) {
-    const s = c.g[k];
-    if (s) noteRun(c, s, k, locOfKey(c.g, k));
-  }
   if (c.g.enable_script_security) return;
-  const asRoot = c.runScripts.find((s) => s.runAs === "root");
+  const asRoot = c.model.runScripts.find((s) => s.runAs === "root");
   if (asRoot) {
     c.diag.warning("SECURITY VIOLATION - scripts are being executed but script_security not enabled. " +
       "Add 'enable_script_security' to global_defs, or run scripts as a non-root 'script_user' (keepalived -t exits 6 for this)", asRoot.loc);
@@ -104,7 +73,7 @@ function checkScriptSecurity(c: Ctx): void {
 
 // ---------------------------------------------------------------------------
 
-function checkSyncGroups(c: Ctx): Map<string, string> {
+function checkSyncGroups(c: Ctx): void {
   const groupOf = new Map<string, string>();
   for (const [gname, sg] of Object.entries(c.v.vrrp_sync_group)) {
     const at = locOfKey(sg, "group") ?? blockLoc(sg);
@@ -121,13 +90,8 @@ function checkSyncGroups(c: Ctx): Map<string, string> {
     // keepalived.conf(5): members must all start MASTER or all BACKUP, or the group keeps re-electing.
     const states = new Set(sg.group.filter((m) => groupOf.get(m) === gname).map((m) => c.v.vrrp_instance[m]!.state));
     if (states.size > 1) c.diag.warning(`Sync group ${gname} mixes initial states MASTER and BACKUP: members should all start in the same state`, at);
-    for (const k of ["notify_master", "notify_backup", "notify_fault", "notify_stop", "notify"] as const) {
-      const s = sg[k];
-      if (s) noteRun(c, s, `vrrp_sync_group ${gname} ${k}`, locOfKey(sg, k));
-    }
     checkTrackRefs(c, `(${gname})`, sg);
   }
-  return groupOf;
 }
 
 function checkTrackRefs(c: Ctx, who: string, holder: Pick<VrrpInstanceConfig, "track_interface" | "track_script" | "track_file" | "track_process" | "track_bfd">): void {
@@ -151,7 +115,7 @@ function checkTrackRefs(c: Ctx, who: string, holder: Pick<VrrpInstanceConfig, "t
 
 // ---------------------------------------------------------------------------
 
-function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig, group: string | undefined): void {
+function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig): void {
   const { diag, env } = c;
   const here = blockLoc(inst);
   const at = (key: string) => locOfKey(inst, key) ?? here;
@@ -159,7 +123,9 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig, group: st
   const unicast = inst.unicast_peer.length > 0;
   const family = instanceFamily(inst);
   const fam = family === 4 ? "IPv4" : "IPv6";
-  const strict = inst.strict_mode ?? c.g.vrrp_strict;
+  // Version and strict mode as resolved once for every consumer (resolve-vrrp.ts).
+  const resolved = c.model.instances.find((r) => r.name === name)!;
+  const strict = resolved.strict;
   const priority = instancePriority(inst);
 
   if (inst.virtual_router_id === undefined) diag.error(`${who} the virtual router id must be set (virtual_router_id 1..255)`, here);
@@ -198,7 +164,7 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig, group: st
   }
 
   // Versions and authentication.
-  const version = family === 6 ? 3 : inst.version ?? c.g.vrrp_version;
+  const version = resolved.version;
   if (inst.version === 2 && family === 6) diag.error(`${who} vrrp_version 2 conflicts with IPv6 addresses (IPv6 needs VRRPv3)`, at("version"));
   if (version === 2 && !Number.isInteger(inst.advert_int)) {
     diag.warning(`${who} VRRPv2 advertisement interval ${inst.advert_int}s must be an integer. rounding to ${Math.max(1, Math.round(inst.advert_int))}`, at("advert_int"));
@@ -208,19 +174,9 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig, group: st
   } else if (version === 3 && Math.abs(inst.advert_int * 100 - Math.round(inst.advert_int * 100)) > 1e-6) {
     diag.warning(`${who} VRRPv3 advertisement interval ${inst.advert_int}s must be in units of 10ms - rounding`, at("advert_int"));
   }
-  if (inst.authentication) {
-    if (inst.authentication.auth_pass === undefined) diag.warning(`${who} Authentication specified but no password given. Ignoring`, at("authentication"));
-    else if (version === 3) diag.warning(`${who} VRRP version 3 does not support authentication. Ignoring.`, at("authentication"));
-    else if (strict) diag.warning(`${who} Strict mode does not support authentication. Ignoring.`, at("authentication"));
-  }
+  // Authentication ignored (v3, strict, no password): a verdict of the resolved model, reported with the others.
 
-  // State, preemption and priority.
-  if (inst.nopreempt && priority === 255) diag.warning(`${who} nopreempt is incompatible with priority 255. resetting nopreempt`, at("nopreempt"));
-  else if (inst.nopreempt && inst.state === "MASTER") diag.warning(`${who} Warning - nopreempt will not work with initial state MASTER - clearing`, at("nopreempt"));
-  if (inst.preempt_delay > 0) {
-    if (strict) diag.warning(`${who} preempt_delay is incompatible with strict mode - resetting`, at("preempt_delay"));
-    else if (inst.state === "MASTER") diag.warning(`${who} Warning - preempt delay will not work with initial state MASTER - clearing`, at("preempt_delay"));
-  }
+  // State, preemption and priority (nopreempt and preempt_delay resets are verdicts of the resolved model).
   if (strict && inst.state === "MASTER" && priority !== 255) diag.warning(`${who} State MASTER must match being address owner (strict mode needs priority 255)`, at("state"));
   if (priority === 255 && env.interfaceAddresses && inst.interface !== undefined) {
     const own = new Set(env.interfaceAddresses(inst.interface));
@@ -228,7 +184,6 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig, group: st
       if (!own.has(vip.address)) diag.warning(`${who} priority 255 means address owner, but ${vip.address} is not an address of ${vip.dev ?? inst.interface}`, itemLoc(vip) ?? at("priority"));
     }
   }
-  checkTrackWeights(c, name, inst, priority === 255 ? "address owner" : group !== undefined && !c.v.vrrp_sync_group[group]?.sync_group_tracking_weight ? "SYNC group" : undefined);
 
   // Unicast details.
   if (!unicast && inst.unicast_ttl !== undefined) diag.warning(`${who}: Cannot use unicast_ttl without unicast peers - resetting`, at("unicast_ttl"));
@@ -242,11 +197,6 @@ function checkInstance(c: Ctx, name: string, inst: VrrpInstanceConfig, group: st
   checkDebounce(c, name, inst);
   checkRulePreferences(c, inst.virtual_rules);
   checkTrackRefs(c, who, inst);
-  for (const k of ["notify_master", "notify_backup", "notify_fault", "notify_stop", "notify", "notify_master_rx_lower_pri"] as const) {
-    const s = inst[k];
-    if (s) noteRun(c, s, `vrrp_instance ${name} ${k}`, at(k));
-  }
-  if (inst.notify_deleted?.command !== undefined) noteRun(c, inst.notify_deleted as ScriptConfig, `vrrp_instance ${name} notify_deleted`, at("notify_deleted"));
 }
 
 /** An address managed twice (by two instances, or twice in one) is added and removed by both. */
@@ -287,7 +237,6 @@ function checkDuplicateVrids(c: Ctx): void {
 function checkTrackedObjects(c: Ctx): void {
   for (const [name, s] of Object.entries(c.v.vrrp_script)) {
     if (s.script === undefined) c.diag.error(`No script set for vrrp_script ${name} - removing`, blockLoc(s));
-    if (s.user && !c.env.userExists(s.user.user)) c.diag.error(`Unable to set uid/gid for vrrp_script ${name}: user '${s.user.user}' does not exist`, locOfKey(s, "user"));
     if (s.timeout !== undefined && s.timeout > s.interval) {
       c.diag.warning(`vrrp_script ${name}: timeout ${s.timeout}s is longer than interval ${s.interval}s; runs will overlap`, locOfKey(s, "timeout"));
     }
@@ -315,32 +264,6 @@ function checkTrackedObjects(c: Ctx): void {
   const syncd = c.g.lvs_sync_daemon;
   if (syncd?.instance !== undefined && !(syncd.instance in c.v.vrrp_instance)) {
     c.diag.warning(`lvs_sync_daemon: vrrp_instance ${syncd.instance} doesn't exist`, locOfKey(c.g, "lvs_sync_daemon"));
-  }
-}
-
-/**
- * keepalived ignores tracking weights of an address owner and of sync group members (unless
- * the group sets sync_group_tracking_weight); a reference without a weight takes the tracked
- * object's own weight.
- */
-function checkTrackWeights(c: Ctx, name: string, inst: VrrpInstanceConfig, why: "address owner" | "SYNC group" | undefined): void {
-  if (why === undefined) return;
-  const reason = why === "address owner" ? "address_owner" : why;
-  const own = (defs: Record<string, { weight: { value: number } }>, r: TrackRef) => r.weight ?? defs[r.name]?.weight.value ?? 0;
-  for (const r of inst.track_interface) {
-    if ((r.weight ?? 0) === 0) continue;
-    c.diag.warning(why === "address owner" ? `(${name}) ignoring ${r.name} tracked interface due to address owner` : `(${name}) ignoring ${r.name} tracked interface weight due to SYNC group`, itemLoc(r));
-  }
-  for (const r of inst.track_script) {
-    if (own(c.v.vrrp_script, r) !== 0) c.diag.warning(`(${name}) ignoring tracked script ${r.name} with weights due to ${reason}`, itemLoc(r));
-  }
-  const kinds: [TrackRef[], Record<string, { weight: { value: number } }>, string][] = [
-    [inst.track_file, c.v.track_file, "file"], [inst.track_process, c.v.vrrp_track_process, "process"], [inst.track_bfd, c.v.bfd_instance, "bfd"],
-  ];
-  for (const [refs, defs, what] of kinds) {
-    for (const r of refs) {
-      if (own(defs, r) !== 0) c.diag.warning(`(${name}) ignoring weight from tracked ${what} ${r.name} due to ${reason}. specify weight 0`, itemLoc(r));
-    }
   }
 }
 

@@ -1,6 +1,6 @@
 // Pure text renderings of the control API's status and events, shared by `lbctl status`,
 // `lbctl events` and the `lbctl top` console. Times are UTC so output does not depend on TZ.
-import type { EventV1, RealServerV1, StatusV1, VirtualServerV1, VrrpInstanceV1 } from "../daemon/api-types.ts";
+import type { EventV1, PeerMismatchV1, RealServerV1, StatusV1, VirtualServerV1, VrrpInstanceV1 } from "../daemon/api-types.ts";
 
 export function formatTime(ms: number): string {
   return new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
@@ -27,7 +27,7 @@ function orDash(v: string | number | null): string { return v === null || v === 
 
 export function instanceRow(i: VrrpInstanceV1, now: number): string[] {
   const t = i.lastTransition;
-  const state = i.forcedBackup ? `${i.state} (forced)` : i.state;
+  const state = `${i.state}${i.forcedBackup ? " (forced)" : ""}${i.peerMismatch ? " (peer mismatch)" : ""}`;
   return [
     i.name, state, orDash(i.effectivePriority), orDash(i.basePriority),
     orDash(i.masterAddress), orDash(i.vrid), orDash(i.interface),
@@ -59,6 +59,11 @@ export function virtualServerLine(vs: VirtualServerV1): string {
   return parts.join("  ");
 }
 
+/** Two masters likely: said under the instance table of `lbctl status` and `lbctl top`. */
+export function peerMismatchLine(instance: string, m: PeerMismatchV1, now: number): string {
+  return `${instance}: adverts of ${m.peer} dropped for ${formatDuration(now - m.since)} (${m.adverts}): ${m.detail}; both can be MASTER`;
+}
+
 /** `lbctl top`'s header names the file; `lbctl status` gives it a line of its own, with the reason. */
 export function daemonLines(s: StatusV1, now: number, configLine = false): string[] {
   const d = s.daemon;
@@ -78,6 +83,10 @@ export function formatStatus(s: StatusV1, now: number): string {
   out.push("");
   if (s.vrrp.instances.length === 0) out.push("no VRRP instances");
   else out.push(...table(INSTANCE_HEADER, s.vrrp.instances.map((i) => instanceRow(i, now))));
+  // What the instances run without, in `lbctl check`'s words (keepalived's verdicts on the configuration).
+  for (const n of s.vrrp.notStarted ?? []) out.push(`${n.name}: not started: ${n.reason}`);
+  for (const i of s.vrrp.instances) for (const v of i.verdicts ?? []) out.push(`${i.name}: ${v}`);
+  for (const i of s.vrrp.instances) if (i.peerMismatch) out.push(peerMismatchLine(i.name, i.peerMismatch, now));
   out.push("");
   if (s.virtualServers.length === 0) out.push("no virtual servers");
   else if (s.ipvs && !s.ipvs.available) out.push(`IPVS not available: ${s.ipvs.error ?? "unknown reason"}`, "");

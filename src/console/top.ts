@@ -4,7 +4,7 @@
 // blessed would need build-time patching to work in the compiled binary (see docs/api.md).
 import type { EventV1, StatusV1 } from "../daemon/api-types.ts";
 import {
-  daemonLines, formatEvent, INSTANCE_HEADER, instanceRow, REAL_SERVER_HEADER, realServerRow, table, virtualServerLine,
+  daemonLines, formatEvent, INSTANCE_HEADER, instanceRow, peerMismatchLine, REAL_SERVER_HEADER, realServerRow, table, virtualServerLine,
 } from "./format.ts";
 
 export type LineStyle = "plain" | "heading" | "good" | "bad" | "warn" | "dim" | "inverse";
@@ -38,9 +38,10 @@ function body(m: TopModel, now: number): ScreenLine[] {
     const rows = table(INSTANCE_HEADER, s.vrrp.instances.map((i) => instanceRow(i, now)));
     out.push(line(rows[0], "dim"));
     s.vrrp.instances.forEach((i, k) => {
-      const style: LineStyle = i.state === "MASTER" ? "good" : i.state === "FAULT" || i.state === "UNKNOWN" ? "bad" : i.forcedBackup ? "warn" : "plain";
+      const style: LineStyle = i.peerMismatch ? "warn" : i.state === "MASTER" ? "good" : i.state === "FAULT" || i.state === "UNKNOWN" ? "bad" : i.forcedBackup ? "warn" : "plain";
       out.push(line(rows[k + 1], style));
     });
+    for (const i of s.vrrp.instances) if (i.peerMismatch) out.push(line(peerMismatchLine(i.name, i.peerMismatch, now), "warn"));
   }
   out.push(line(""));
   out.push(line(`VIRTUAL SERVERS (${s.virtualServers.length})`, "heading"));

@@ -60,6 +60,26 @@ export interface VrrpInstanceV1 {
   forcedBackup: boolean;
   faults: string[];
   counters: VrrpCountersV1;
+  /**
+   * keepalived's verdicts on this instance's configuration, as `lbctl check` prints them (a track
+   * script disabled, tracking weights ignored, a strict-mode reset): what the instance runs without.
+   */
+  verdicts?: string[];
+  /**
+   * A router of this VRID whose adverts are dropped because its configuration differs (VIP list,
+   * password, interval): neither takes the other's adverts, so both can be MASTER. Absent when none.
+   */
+  peerMismatch?: PeerMismatchV1;
+}
+
+export interface PeerMismatchV1 {
+  peer: string;
+  /** The drop reason, as in the counters (addressListMismatch, authFailure, advertIntervalMismatch, ...). */
+  reason: string;
+  detail: string;
+  /** ms since the epoch of the first dropped advert, and how many since. */
+  since: number;
+  adverts: number;
 }
 
 /** IPVS counters (totals since the entry was created) and the kernel's 2-second-estimator rates. */
@@ -169,6 +189,8 @@ export interface StatusV1 {
   children: ChildV1[];
   vrrp: {
     instances: VrrpInstanceV1[];
+    /** Configured instances the VRRP process does not run, and why (e.g. no address to send from). */
+    notStarted?: { name: string; reason: string }[];
     /** Packets no instance took: unknown VRID, or not parseable. */
     unmatched: { unknownVrid: number; malformed: number };
   };
@@ -197,6 +219,8 @@ export type EventV1 = EventBase & (
   | { type: "drain"; vs: string; rs: string; drained: boolean }
   | { type: "checker"; vs: string; rs: string; checker: string; enabled: boolean }
   | { type: "vrrp-control"; instance: string; forcedBackup: boolean }
+  /** Adverts of a router of the instance's VRID dropped for a configuration mismatch (`over`: none for three intervals). */
+  | { type: "vrrp-peer-mismatch"; instance: string; peer: string; reason: string; detail: string; over: boolean }
   | { type: "reload"; ok: boolean; errors: number; warnings: number }
   | { type: "child"; role: ChildRole; pid: number | null; change: "started" | "exited" | "restarted"; detail: string }
   /** Anything a child reports that has no type above: passed on, not interpreted. */
@@ -273,15 +297,27 @@ export function vrrpInstanceFromChild(v: unknown): VrrpInstanceV1 | null {
     forcedBackup: bool(o.forcedBackup) ?? false,
     faults: arr(o.faults).filter((f): f is string => typeof f === "string"),
     counters: vrrpCounters(o.stats ?? o.counters),
+    verdicts: arr(o.verdicts).filter((f): f is string => typeof f === "string"),
+    ...peerMismatch(o.peerMismatch),
   };
+}
+
+function peerMismatch(v: unknown): { peerMismatch?: PeerMismatchV1 } {
+  const o = obj(v);
+  const peer = o && str(o.peer);
+  if (!o || !peer) return {};
+  return { peerMismatch: { peer, reason: str(o.reason) ?? "", detail: str(o.detail) ?? "", since: num(o.since) ?? 0, adverts: count(o.adverts) } };
 }
 
 /** The VRRP process's status (`{instances, unmatched}`) -> the `vrrp` part of StatusV1. */
 export function vrrpFromChild(status: unknown): StatusV1["vrrp"] {
   const o = obj(status) ?? {};
   const unmatched = obj(o.unmatched) ?? {};
+  const notStarted = arr(o.notStarted).map(obj).filter((n): n is Record<string, unknown> => n !== null && str(n.name) !== null)
+    .map((n) => ({ name: str(n.name)!, reason: str(n.reason) ?? "" }));
   return {
     instances: arr(o.instances).map(vrrpInstanceFromChild).filter((i): i is VrrpInstanceV1 => i !== null),
+    ...(notStarted.length > 0 ? { notStarted } : {}),
     unmatched: { unknownVrid: count(unmatched.unknownVrid), malformed: count(unmatched.malformed) },
   };
 }
@@ -392,6 +428,16 @@ export function eventFromChild(role: ChildRole, v: unknown): EventInput {
     if (instance && from && to) {
       const reason = str(o.reason) ?? "";
       return { type: "vrrp-transition", instance, from, to, reason, message: oneLine(`${instance}: ${from} -> ${to}${reason ? ` (${reason})` : ""}`) };
+    }
+  }
+  if (type === "peerMismatch") {
+    const instance = str(o.instance), peer = str(o.peer);
+    if (instance && peer) {
+      const over = bool(o.over) ?? false, reason = str(o.reason) ?? "", detail = str(o.detail) ?? "";
+      return {
+        type: "vrrp-peer-mismatch", instance, peer, reason, detail, over,
+        message: oneLine(over ? `${instance}: no more mismatched adverts from ${peer}` : `${instance}: adverts of ${peer} dropped (${detail}): both can be MASTER`),
+      };
     }
   }
   if (type === "rs-up" || type === "rs-down") {

@@ -6,7 +6,7 @@
 //  - the IPVS model: the services a virtual_server stands for (one, or one per address of its
 //    virtual_server_group) and, given the health verdicts, their destinations.
 // Nothing here does I/O; user lookups and the host name are injected.
-import { fullNetmask, IP_VS_SVC_F_ONEPACKET, IP_VS_SVC_F_PERSISTENT, IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3, type DestConfig, type Family, type ForwardMethod, type ServiceConfig, type ServiceKey, type ServiceWithDests, type TunnelOptions } from "../ipvs/types.ts";
+import { fullNetmask, IP_VS_SVC_F_ONEPACKET, IP_VS_SVC_F_PERSISTENT, IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3, type DestConfig, type Family, type ForwardMethod, type IpvsTimeouts, type ServiceConfig, type ServiceKey, type ServiceWithDests, type TunnelOptions } from "../ipvs/types.ts";
 import type { CheckerPolicy, CheckerSpec, ConnectOptions, HttpUrl, TlsOptions } from "../check/types.ts";
 import type { ScheduledChecker } from "../check/scheduler.ts";
 import { formatEndpoint, rsKey, type DesiredVirtualServer, type RealServerConfig as HealthRealServer, type VirtualServerConfig as HealthVirtualServer } from "../check/vs-state.ts";
@@ -62,6 +62,18 @@ export interface CheckLookups {
 }
 
 const ms = (seconds: number): number => Math.round(seconds * 1000);
+
+/** What the checker child asks of IPVS before its first table: lvs_flush and lvs_timeouts (0: unchanged). */
+export function ipvsStartOptions(g: Partial<GlobalDefsConfig>): { flush: boolean; timeouts?: IpvsTimeouts } {
+  const t = g.lvs_timeouts;
+  return { flush: g.lvs_flush ?? false, timeouts: t ? { tcp: t.tcp ?? 0, tcpFin: t.tcpfin ?? 0, udp: t.udp ?? 0 } : undefined };
+}
+
+/** lvs_flush_on_stop: flush the whole IPVS table at stop; with 'VS' (or without the keyword) only lbctl's own services go. */
+export function ipvsFlushAllOnStop(g: Partial<GlobalDefsConfig>): boolean {
+  const f = g.lvs_flush_on_stop;
+  return f !== undefined && !f.includes("VS");
+}
 
 function familyOf(ip: string): Family {
   return parseIp(ip)?.family === 6 ? "ipv6" : "ipv4";

@@ -46,8 +46,17 @@ export function defaultSocketPath(id: DaemonIdentity): string {
   return `${dir}/${SOCKET_BASENAME}${id.instance ? `_${id.instance}` : ""}.sock`;
 }
 
-/** The drained real servers' file (drain-store.ts): /run/lbctl/drains.json, /run/lbctl/NS/drains_INST.json, ... */
-export function drainFilePath(id: DaemonIdentity): string {
+/**
+ * The drained real servers' file (drain-store.ts): /run/lbctl/drains.json, /run/lbctl/NS/drains_INST.json,
+ * ...; beside the socket when the daemon was given one of its own (--socket, $LBCTL_SOCKET), so two
+ * daemons told apart only by their sockets do not share their drains.
+ */
+export function drainFilePath(id: DaemonIdentity, socketPath?: string): string {
+  if (socketPath !== undefined && socketPath !== defaultSocketPath(id)) {
+    const slash = socketPath.lastIndexOf("/");
+    const base = socketPath.slice(slash + 1).replace(/\.sock$/, "");
+    return `${socketPath.slice(0, slash + 1)}${base}.drains.json`;
+  }
   const dir = id.namespace ? `${RUN_DIR}/${id.namespace}` : RUN_DIR;
   return `${dir}/drains${id.instance ? `_${id.instance}` : ""}.json`;
 }

@@ -12,10 +12,11 @@
 // than invented; docs/api.md lists them.
 import type { Model } from "../config/schema.ts";
 import type { GlobalDefsConfig } from "../config/spec/global.ts";
-import type { RouteConfig, TrackRef, VirtualIpConfig } from "../config/spec/common.ts";
+import type { RouteConfig, VirtualIpConfig } from "../config/spec/common.ts";
 import type { VirtualServerConfig } from "../config/spec/lvs.ts";
 import type { ForwardingMethod } from "../config/spec/lvs-values.ts";
-import type { VrrpInstanceConfig, VrrpSyncGroupConfig } from "../config/spec/vrrp.ts";
+import type { VrrpSyncGroupConfig } from "../config/spec/vrrp.ts";
+import { resolveVrrp, vrrpSmtpAlert, type ResolvedInstance, type ResolvedVrrp } from "../config/resolve-vrrp.ts";
 import type { StatusV1, VirtualServerV1, VrrpInstanceV1, VrrpState } from "./api-types.ts";
 
 export const DUMP_FILES = {
@@ -36,15 +37,15 @@ export interface DumpInput {
   hostname: string;
   /** Interface name -> ifindex (for the IPv6 multicast line); unknown interfaces are left out. */
   ifindex?: (name: string) => number | null;
+  /** The resolved VRRP model of `config` (resolveVrrp with the machine's look-ups); resolved without them when absent. */
+  model?: ResolvedVrrp;
 }
 
-type Instances = Record<string, VrrpInstanceConfig>;
 type SyncGroups = Record<string, VrrpSyncGroupConfig>;
 
 function globals(config: Model): Partial<GlobalDefsConfig> {
   return (config.global_defs ?? {}) as Partial<GlobalDefsConfig>;
 }
-function instancesOf(config: Model): Instances { return (config.vrrp_instance ?? {}) as Instances; }
 function syncGroupsOf(config: Model): SyncGroups { return (config.vrrp_sync_group ?? {}) as SyncGroups; }
 
 /** keepalived's state names; lbctl's UNKNOWN (no report yet) is keepalived's INIT. */
@@ -58,59 +59,32 @@ const onOff = (b: boolean): string => (b ? "true" : "false");
 const tristate = (v: boolean | undefined): string => (v === undefined ? "unset" : v ? "on" : "off");
 
 // ---------------------------------------------------------------------------
-// Resolved per-instance settings: the instance's keyword, else global_defs, else keepalived's default.
+// Per-instance settings come from the resolved model (config/resolve-vrrp.ts), the same one the
+// VRRP child runs: nothing is resolved here.
 
-interface Resolved {
-  version: 2 | 3;
-  family: 4 | 6;
-  advertUs: number;
-  syncGroup: string | null;
-  smtpAlert: boolean;
-  accept: boolean;
-  garpDelay: number; garpRepeat: number; garpRefresh: number; garpRefreshRepeat: number;
-  garpLowerPrioDelay: number; garpLowerPrioRepeat: number; downTimerAdverts: number;
-  lowerPrioNoAdvert: boolean; higherPrioSendAdvert: boolean;
-  unicast: boolean;
+export { vrrpSmtpAlert };
+
+const models = new WeakMap<DumpInput, ResolvedVrrp>();
+function modelOf(input: DumpInput): ResolvedVrrp {
+  let m = input.model ?? models.get(input);
+  if (!m) models.set(input, (m = resolveVrrp(input.config)));
+  return m;
 }
 
-function syncGroupOf(name: string, groups: SyncGroups): string | null {
-  for (const [g, cfg] of Object.entries(groups)) if (cfg.group.includes(name)) return g;
-  return null;
+/**
+ * The resolved instance behind a status entry. An instance the configuration no longer has (a
+ * report from before a reload) is left out of the dumps: keepalived has no such instance.
+ */
+function resolvedOf(input: DumpInput, name: string): ResolvedInstance | undefined {
+  return modelOf(input).instances.find((r) => r.name === name);
 }
 
-/** keepalived's smtp_alert default chain for VRRP: the object's own, smtp_alert_vrrp, smtp_alert, else off. */
-export function vrrpSmtpAlert(own: boolean | undefined, g: Partial<GlobalDefsConfig>): boolean {
-  return own ?? g.smtp_alert_vrrp ?? g.smtp_alert ?? false;
-}
+const advertUs = (r: ResolvedInstance): number => Math.round(r.advertInt * 1_000_000);
 
-function resolve(name: string, inst: VrrpInstanceV1, cfg: VrrpInstanceConfig | undefined, config: Model): Resolved {
-  const g = globals(config);
-  const c = cfg ?? ({} as Partial<VrrpInstanceConfig>);
-  const version = inst.version ?? (c.version === 3 ? 3 : c.version === 2 ? 2 : g.vrrp_version === 3 ? 3 : 2);
-  const vip = c.virtual_ipaddress?.[0];
-  const family = inst.family ?? (c.native_ipv6 || vip?.family === 6 ? 6 : 4);
-  const garpDelay = c.garp_master_delay ?? g.vrrp_garp_master_delay ?? 5;
-  const garpRepeat = c.garp_master_repeat ?? g.vrrp_garp_master_repeat ?? 5;
-  const gx = g as Record<string, unknown>;
-  const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
-  const bool = (v: unknown): boolean | undefined => (typeof v === "boolean" ? v : undefined);
-  return {
-    version, family,
-    advertUs: Math.round((c.advert_int ?? 1) * 1_000_000),
-    syncGroup: syncGroupOf(name, syncGroupsOf(config)),
-    smtpAlert: vrrpSmtpAlert(c.smtp_alert, g),
-    // keepalived: accept is on unless vrrp_strict turns it off (and the instance does not turn it back on).
-    accept: c.accept ?? !(c.strict_mode ?? g.vrrp_strict ?? false),
-    garpDelay, garpRepeat,
-    garpRefresh: c.garp_master_refresh ?? g.vrrp_garp_master_refresh ?? 0,
-    garpRefreshRepeat: c.garp_master_refresh_repeat ?? g.vrrp_garp_master_refresh_repeat ?? 1,
-    garpLowerPrioDelay: c.garp_lower_prio_delay ?? num(gx.vrrp_garp_lower_prio_delay) ?? garpDelay,
-    garpLowerPrioRepeat: c.garp_lower_prio_repeat ?? num(gx.vrrp_garp_lower_prio_repeat) ?? garpRepeat,
-    downTimerAdverts: c.down_timer_adverts ?? g.vrrp_down_timer_adverts ?? 3,
-    lowerPrioNoAdvert: c.lower_prio_no_advert ?? bool(gx.vrrp_lower_prio_no_advert) ?? false,
-    higherPrioSendAdvert: c.higher_prio_send_advert ?? g.vrrp_higher_prio_send_advert ?? false,
-    unicast: (c.unicast_peer?.length ?? 0) > 0,
-  };
+/** The authentication keepalived applies: PASS as resolved; AH (which lbctl does not run) only where keepalived keeps it. */
+function authOf(r: ResolvedInstance): "none" | "pass" | "ah" {
+  if (r.auth.type === "pass") return "pass";
+  return r.config.authentication?.auth_type === "AH" && r.version === 2 && !r.strict ? "ah" : "none";
 }
 
 /** RFC 5798 Master_Down_Interval as keepalived computes it (ms_down_timer, microseconds). */
@@ -292,20 +266,12 @@ export function alertFrom(g: Partial<GlobalDefsConfig>, hostname: string): strin
   return g.notification_email_from ?? `keepalived@${hostname}`;
 }
 
-/**
- * The tracking keepalived keeps for an instance: it drops the instance's own interface, and
- * weighted tracking of sync group members (unless sync_group_tracking_weight), as it logs at start.
- */
-function keptTracks(refs: readonly TrackRef[], weightedDropped: boolean, defaultWeight: (r: TrackRef) => number, ownInterface?: string): { ref: TrackRef; weight: number }[] {
-  return refs
-    .filter((r) => r.name !== ownInterface)
-    .map((r) => ({ ref: r, weight: r.weight ?? defaultWeight(r) }))
-    .filter((t) => !(weightedDropped && t.weight !== 0));
-}
-
 function instanceLines(inst: VrrpInstanceV1, input: DumpInput): string[] {
-  const cfg = instancesOf(input.config)[inst.name];
-  const r = resolve(inst.name, inst, cfg, input.config);
+  const r = resolvedOf(input, inst.name);
+  if (!r) return [];
+  const cfg = r.config;
+  const us = advertUs(r);
+  const unicast = r.unicastPeers.length > 0;
   const state = stateName(inst.state);
   const out = [` VRRP Instance = ${inst.name}`, `   VRRP Version = ${r.version}`];
   if (r.syncGroup) out.push(`   Sync group = ${r.syncGroup}`);
@@ -313,12 +279,12 @@ function instanceLines(inst: VrrpInstanceV1, input: DumpInput): string[] {
   out.push(`   State = ${state}`);
   if (state === "BACKUP") {
     out.push(`   Master router = ${inst.masterAddress ?? "0.0.0.0"}`, `   Master priority = ${inst.masterPriority ?? 0}`);
-    if (r.version === 3) out.push(`   Master advert int = ${(r.advertUs / 1e6).toFixed(2)} sec`);
+    if (r.version === 3) out.push(`   Master advert int = ${(us / 1e6).toFixed(2)} sec`);
   }
-  if (r.unicast || cfg?.unicast_fault_no_peer) {
+  if (unicast || cfg.unicast_fault_no_peer) {
     out.push("   Flags:");
-    if (r.unicast) out.push("     Using unicast");
-    if (cfg?.unicast_fault_no_peer) out.push("     If unicast go to fault state if no peers");
+    if (unicast) out.push("     Using unicast");
+    if (cfg.unicast_fault_no_peer) out.push("     If unicast go to fault state if no peers");
   } else out.push("   Flags: none");
   out.push(
     `   Wantstate = ${inst.forcedBackup ? "BACKUP" : state}`,
@@ -326,85 +292,75 @@ function instanceLines(inst: VrrpInstanceV1, input: DumpInput): string[] {
     `   Number of interface and track script faults = ${inst.faults.length}`,
     "   Number of track scripts init = 0",
     `   Last transition = ${timeWithCtime(inst.lastTransition?.at ?? input.status.daemon.startedAt)}`,
-    `   Master down timer = ${masterDownUs(r.advertUs, (state === "BACKUP" ? inst.effectivePriority : inst.basePriority) ?? 100, r.downTimerAdverts)} usecs`,
-    `   Interface = ${inst.interface ?? cfg?.interface ?? "not configured"}`,
+    `   Master down timer = ${masterDownUs(us, (state === "BACKUP" ? inst.effectivePriority : inst.basePriority) ?? r.priority, r.downTimerAdverts)} usecs`,
+    `   Interface = ${inst.interface ?? r.interface ?? "not configured"}`,
   );
-  if (cfg?.dont_track_primary) out.push("   VRRP interface tracking disabled");
-  if (cfg?.skip_check_adv_addr) out.push("   Skip checking advert IP addresses");
-  if (cfg?.strict_mode ?? globals(input.config).vrrp_strict) out.push("   Enforcing strict VRRP compliance");
-  const src = cfg?.unicast_src_ip ?? cfg?.mcast_src_ip;
-  if (src !== undefined) out.push(`   Using src_ip = ${src} (from configuration)`);
-  if (!r.unicast) {
-    const g = globals(input.config);
-    if (r.family === 4) out.push(`   Multicast address ${cfg?.mcast_dst_ip ?? g.vrrp_mcast_group4 ?? "224.0.0.18"}`);
-    else {
-      const ifname = inst.interface ?? cfg?.interface;
-      const index = ifname ? input.ifindex?.(ifname) ?? null : null;
-      out.push(`   Multicast address ${cfg?.mcast_dst_ip ?? g.vrrp_mcast_group6 ?? "ff02::12"}${index !== null ? `, ifindex ${index}` : ""}`);
-    }
+  if (r.dontTrackPrimary) out.push("   VRRP interface tracking disabled");
+  if (r.skipCheckAdvAddr) out.push("   Skip checking advert IP addresses");
+  if (r.strict) out.push("   Enforcing strict VRRP compliance");
+  if (r.sourceConfigured) out.push(`   Using src_ip = ${r.sourceIp} (from configuration)`);
+  if (!unicast) {
+    let index: number | null = null;
+    const ifname = inst.interface ?? r.interface;
+    if (r.family === 6 && ifname) index = input.ifindex?.(ifname) ?? null;
+    out.push(`   Multicast address ${r.mcastGroup}${index !== null ? `, ifindex ${index}` : ""}`);
   }
   out.push(
-    `   Gratuitous ARP delay = ${r.garpDelay}`,
-    `   Gratuitous ARP repeat = ${r.garpRepeat}`,
-    `   Gratuitous ARP refresh = ${r.garpRefresh}`,
-    `   Gratuitous ARP refresh repeat = ${r.garpRefreshRepeat}`,
+    `   Gratuitous ARP delay = ${r.garpMasterDelay}`,
+    `   Gratuitous ARP repeat = ${r.garpMasterRepeat}`,
+    `   Gratuitous ARP refresh = ${r.garpMasterRefresh}`,
+    `   Gratuitous ARP refresh repeat = ${r.garpMasterRefreshRepeat}`,
     `   Gratuitous ARP lower priority delay = ${r.garpLowerPrioDelay}`,
     `   Gratuitous ARP lower priority repeat = ${r.garpLowerPrioRepeat}`,
     `   Down timer adverts = ${r.downTimerAdverts}`,
     `   Send advert after receive lower priority advert = ${onOff(!r.lowerPrioNoAdvert)}`,
     `   Send advert after receive higher priority advert = ${onOff(r.higherPrioSendAdvert)}`,
-    `   Virtual Router ID = ${inst.vrid ?? cfg?.virtual_router_id ?? 0}`,
-    `   Priority = ${inst.basePriority ?? cfg?.priority ?? 100}`,
-    `   Effective priority = ${inst.effectivePriority ?? inst.basePriority ?? 100}`,
-    `   Total priority = ${inst.effectivePriority ?? inst.basePriority ?? 100}`,
-    r.version === 2 ? `   Advert interval = ${Math.floor(r.advertUs / 1e6)} sec` : `   Advert interval = ${Math.floor(r.advertUs / 1000)} milli-sec`,
+    `   Virtual Router ID = ${inst.vrid ?? r.vrid ?? 0}`,
+    `   Priority = ${inst.basePriority ?? r.priority}`,
+    `   Effective priority = ${inst.effectivePriority ?? inst.basePriority ?? r.priority}`,
+    `   Total priority = ${inst.effectivePriority ?? inst.basePriority ?? r.priority}`,
+    r.version === 2 ? `   Advert interval = ${Math.floor(us / 1e6)} sec` : `   Advert interval = ${Math.floor(us / 1000)} milli-sec`,
   );
-  if (state === "BACKUP" && r.version === 3) out.push(`   Master advert interval = ${Math.floor(r.advertUs / 1000)} milli-sec`);
-  out.push(`   Accept = ${r.accept ? "enabled" : "disabled"}`, `   Preempt = ${cfg?.nopreempt ? "disabled" : "enabled"}`);
-  if (cfg?.preempt_delay) out.push(`   Preempt delay = ${cfg.preempt_delay} secs`);
-  out.push(`   Promote_secondaries = ${cfg?.promote_secondaries ? "enabled" : "disabled"}`);
-  if (cfg?.authentication) {
-    out.push(`   Authentication type = ${cfg.authentication.auth_type === "AH" ? "IPSEC_AH" : "SIMPLE_PASSWORD"}`);
-    if (cfg.authentication.auth_type === "PASS") out.push(`   Password = ${(cfg.authentication.auth_pass ?? "").slice(0, 8)}`);
+  if (state === "BACKUP" && r.version === 3) out.push(`   Master advert interval = ${Math.floor(us / 1000)} milli-sec`);
+  out.push(`   Accept = ${r.accept ? "enabled" : "disabled"}`, `   Preempt = ${r.nopreempt ? "disabled" : "enabled"}`);
+  if (r.preemptDelay) out.push(`   Preempt delay = ${r.preemptDelay} secs`);
+  out.push(`   Promote_secondaries = ${cfg.promote_secondaries ? "enabled" : "disabled"}`);
+  const auth = authOf(r);
+  if (auth !== "none") {
+    out.push(`   Authentication type = ${auth === "ah" ? "IPSEC_AH" : "SIMPLE_PASSWORD"}`);
+    if (r.auth.type === "pass") out.push(`   Password = ${r.auth.pass}`);
   } else if (r.version === 2) out.push("   Authentication type = none");
-  if (cfg?.kernel_rx_buf_size) out.push(`   Kernel rx buffer size = ${cfg.kernel_rx_buf_size}`);
-  if (cfg?.debug) out.push(`   Debug level = ${cfg.debug}`);
-  const dev = inst.interface ?? cfg?.interface ?? "";
-  const vips = cfg?.virtual_ipaddress ?? [];
+  if (cfg.kernel_rx_buf_size) out.push(`   Kernel rx buffer size = ${cfg.kernel_rx_buf_size}`);
+  if (cfg.debug) out.push(`   Debug level = ${cfg.debug}`);
+  const dev = inst.interface ?? r.interface ?? "";
+  const vips = cfg.virtual_ipaddress;
   const set = state === "MASTER";
   if (vips.length > 0) out.push(`   Virtual IP (${vips.length}):`, ...vips.map((v) => `     ${vipText(v, dev, set)}`));
-  const evips = cfg?.virtual_ipaddress_excluded ?? [];
+  const evips = cfg.virtual_ipaddress_excluded;
   if (evips.length > 0) out.push("   Virtual IP Excluded :", ...evips.map((v) => `     ${vipText(v, dev, set)}`));
-  if (r.unicast && cfg) {
-    out.push(`   Unicast TTL = ${cfg.unicast_ttl ?? 255}`, `   Check unicast src : ${cfg.check_unicast_src ? "yes" : "no"}`, "   Unicast Peer :");
+  if (unicast) {
+    out.push(`   Unicast TTL = ${cfg.unicast_ttl ?? 255}`, `   Check unicast src : ${r.checkUnicastSrc ? "yes" : "no"}`, "   Unicast Peer :");
     for (const p of cfg.unicast_peer) {
       const peer = p as { address: string; min_ttl?: number; max_ttl?: number };
       out.push(`     ${peer.address} min_ttl ${peer.min_ttl ?? 0} max_ttl ${peer.max_ttl ?? 255}`);
     }
     out.push(`   Unicast checksum compatibility = ${cfg.old_unicast_checksum ? "config" : "no"}`);
   }
-  const routes = cfg?.virtual_routes ?? [];
+  const routes = cfg.virtual_routes;
   if (routes.length > 0) out.push("   Virtual Routes :", ...routes.map((rt) => `     ${routeText(rt)}`));
-  const rules = cfg?.virtual_rules ?? [];
+  const rules = cfg.virtual_rules;
   if (rules.length > 0) out.push("   Virtual Rules :", ...rules.map((ru) => `     ${(ru as { words?: string[] }).words?.join(" ") ?? ""}`));
-  if (cfg) {
-    const inGroup = r.syncGroup !== null && !syncGroupsOf(input.config)[r.syncGroup]?.sync_group_tracking_weight;
-    const ifs = keptTracks(cfg.track_interface, inGroup, () => 0, cfg.interface);
-    if (ifs.length > 0) out.push("   Tracked interfaces :", ...ifs.map((t) => `     ${t.ref.name} weight ${t.weight}${t.ref.reverse ? " reverse" : ""}`));
-    const files = keptTracks(cfg.track_file, inGroup, (ref) => trackFileWeight(input.config, ref.name));
-    if (files.length > 0) out.push("   Tracked files :", ...files.map((t) => `     ${t.ref.name}, weight ${t.weight}${t.ref.reverse ? " reverse" : ""}`));
-  }
+  // What the instance tracks after keepalived's removals (its own interface, ignored weights, disabled scripts).
+  const ifs = r.track.interfaces;
+  if (ifs.length > 0) out.push("   Tracked interfaces :", ...ifs.map((t) => `     ${t.name} weight ${t.weight}${t.reverse ? " reverse" : ""}`));
+  const files = r.track.files;
+  if (files.length > 0) out.push("   Tracked files :", ...files.map((t) => `     ${t.name}, weight ${t.weight}${t.reverse ? " reverse" : ""}`));
   out.push(
     `   Using smtp notification = ${r.smtpAlert ? "yes" : "no"}`,
-    `   Notify deleted = ${cfg?.notify_deleted ? "Deleted" : "Fault"}`,
-    `   Notify priority changes = ${onOff(cfg?.notify_priority_changes ?? globals(input.config).vrrp_notify_priority_changes ?? false)}`,
+    `   Notify deleted = ${cfg.notify_deleted ? "Deleted" : "Fault"}`,
+    `   Notify priority changes = ${onOff(r.notifyPriorityChanges)}`,
   );
   return out;
-}
-
-function trackFileWeight(config: Model, name: string): number {
-  const files = (config.track_file ?? {}) as Record<string, { weight?: { value: number } }>;
-  return files[name]?.weight?.value ?? 1;
 }
 
 /** The group's state as keepalived derives it: FAULT if any member is, MASTER if all are, else BACKUP (INIT before any report). */
@@ -599,53 +555,55 @@ function g6(n: number): number { return Number(n.toPrecision(6)); }
 
 /** vrrp_json_dump (vrrp_json.c): an array of {data, stats}, keys in keepalived's order. */
 export function formatKeepalivedJson(input: DumpInput): string {
-  const g = globals(input.config);
   const items = input.status.vrrp.instances.map((inst) => {
-    const cfg = instancesOf(input.config)[inst.name];
-    const r = resolve(inst.name, inst, cfg, input.config);
+    const r = resolvedOf(input, inst.name);
+    if (!r) return null;
+    const cfg = r.config;
+    const us = advertUs(r);
     const state = stateName(inst.state);
-    const dev = inst.interface ?? cfg?.interface ?? "";
+    const dev = inst.interface ?? r.interface ?? "";
     const data: Record<string, unknown> = {
       iname: inst.name,
-      dont_track_primary: cfg?.dont_track_primary ? 1 : 0,
-      skip_check_adv_addr: (cfg?.skip_check_adv_addr ?? g.vrrp_skip_check_adv_addr) ? 1 : 0,
-      strict_mode: (cfg?.strict_mode ?? g.vrrp_strict) ? 1 : 0,
+      dont_track_primary: r.dontTrackPrimary ? 1 : 0,
+      skip_check_adv_addr: r.skipCheckAdvAddr ? 1 : 0,
+      strict_mode: r.strict ? 1 : 0,
       vmac_ifname: "",
       ifp_ifname: dev,
       master_priority: state === "BACKUP" ? inst.masterPriority ?? 0 : 0,
       last_transition: "__LAST_TRANSITION__",
-      garp_delay: r.garpDelay,
-      garp_refresh: r.garpRefresh,
-      garp_rep: r.garpRepeat,
-      garp_refresh_rep: r.garpRefreshRepeat,
+      garp_delay: r.garpMasterDelay,
+      garp_refresh: r.garpMasterRefresh,
+      garp_rep: r.garpMasterRepeat,
+      garp_refresh_rep: r.garpMasterRefreshRepeat,
       garp_lower_prio_delay: r.garpLowerPrioDelay,
       garp_lower_prio_rep: r.garpLowerPrioRepeat,
       lower_prio_no_advert: r.lowerPrioNoAdvert ? 1 : 0,
       higher_prio_send_advert: r.higherPrioSendAdvert ? 1 : 0,
-      vrid: inst.vrid ?? cfg?.virtual_router_id ?? 0,
+      vrid: inst.vrid ?? r.vrid ?? 0,
       base_priority: inst.basePriority ?? 0,
       effective_priority: inst.effectivePriority ?? inst.basePriority ?? 0,
       vipset: state === "MASTER",
-      promote_secondaries: cfg?.promote_secondaries ?? false,
-      adver_int: g6(r.advertUs / 1e6),
-      master_adver_int: g6(r.advertUs / 1e6),
+      promote_secondaries: cfg.promote_secondaries,
+      adver_int: g6(us / 1e6),
+      master_adver_int: g6(us / 1e6),
       accept: r.accept ? 1 : 0,
-      nopreempt: cfg?.nopreempt ?? false,
-      preempt_delay: cfg?.preempt_delay ?? 0,
+      nopreempt: r.nopreempt,
+      preempt_delay: r.preemptDelay,
       state: STATE_NUMBER[state],
       wantstate: STATE_NUMBER[inst.forcedBackup ? "BACKUP" : state],
       version: r.version,
       smtp_alert: r.smtpAlert,
-      notify_deleted: cfg?.notify_deleted !== undefined && cfg.notify_deleted !== null && Boolean(cfg.notify_deleted),
+      notify_deleted: cfg.notify_deleted !== undefined && cfg.notify_deleted !== null && Boolean(cfg.notify_deleted),
     };
-    const vips = (cfg?.virtual_ipaddress ?? []).map((v) => vipText(v, dev, state === "MASTER"));
+    const vips = cfg.virtual_ipaddress.map((v) => vipText(v, dev, state === "MASTER"));
     if (vips.length > 0) data.vips = vips;
-    const evips = (cfg?.virtual_ipaddress_excluded ?? []).map((v) => vipText(v, dev, state === "MASTER"));
+    const evips = cfg.virtual_ipaddress_excluded.map((v) => vipText(v, dev, state === "MASTER"));
     if (evips.length > 0) data.evips = evips;
-    const vroutes = (cfg?.virtual_routes ?? []).map(routeText);
+    const vroutes = cfg.virtual_routes.map(routeText);
     if (vroutes.length > 0) data.vroutes = vroutes;
-    data.auth_type = cfg?.authentication ? (cfg.authentication.auth_type === "AH" ? 2 : 1) : 0;
-    if (cfg?.authentication?.auth_type === "PASS") data.auth_data = (cfg.authentication.auth_pass ?? "").slice(0, 8);
+    const auth = authOf(r);
+    data.auth_type = auth === "ah" ? 2 : auth === "pass" ? 1 : 0;
+    if (r.auth.type === "pass") data.auth_data = r.auth.pass;
     const c = inst.counters;
     const stats = {
       advert_rcvd: c.advertisementsReceived, advert_sent: c.advertisementsSent,
@@ -661,5 +619,5 @@ export function formatKeepalivedJson(input: DumpInput): string {
       .replace('"__LAST_TRANSITION__"', (at / 1000).toFixed(6))
       .replace(/\//g, "\\/");
   });
-  return `[${items.join(",")}]\n`;
+  return `[${items.filter((i) => i !== null).join(",")}]\n`;
 }

@@ -13,6 +13,8 @@ import { openSync, renameSync, unlinkSync, writeSync, closeSync } from "node:fs"
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Model } from "../config/schema.ts";
+import { machineEnv } from "../config/machine-env.ts";
+import { resolveVrrp } from "../config/resolve-vrrp.ts";
 import type { StatusV1 } from "./api-types.ts";
 import {
   DUMP_FILES, SIGNUM_JSON, formatKeepalivedCheckData, formatKeepalivedData, formatKeepalivedJson, formatKeepalivedStats,
@@ -59,7 +61,10 @@ export interface DumpWriterOptions {
 
 /** Renders and writes one kind of dump; returns the paths written. Errors are logged, not thrown. */
 export function writeDump(kind: DumpKind, o: DumpWriterOptions): string[] {
-  const input: DumpInput = { status: o.status(), config: o.config(), hostname: o.hostname, ifindex: sysIfindex };
+  const config = o.config();
+  // The same verdicts the VRRP child acted on (a script it disabled is not listed as tracked).
+  const model = resolveVrrp(config, machineEnv({ checkInterfaces: false }));
+  const input: DumpInput = { status: o.status(), config, hostname: o.hostname, ifindex: sysIfindex, model };
   const files: [string, string][] = [];
   if (kind === "data") {
     files.push([DUMP_FILES.data, formatKeepalivedData(input)]);

@@ -99,6 +99,7 @@ export function renderMetrics(s: StatusV1): string {
     if (i.effectivePriority !== null) x.add("lbctl_vrrp_priority", "gauge", "Effective priority (base priority adjusted by tracking).", l, i.effectivePriority);
     if (i.basePriority !== null) x.add("lbctl_vrrp_base_priority", "gauge", "Configured priority.", l, i.basePriority);
     if (i.transitions !== null) x.add("lbctl_vrrp_transitions_total", "counter", "VRRP state transitions.", l, i.transitions);
+    x.add("lbctl_vrrp_peer_mismatch", "gauge", "1 while a router of the VRID sends adverts dropped for a configuration mismatch (both can be MASTER).", l, i.peerMismatch ? 1 : 0);
     const c = i.counters;
     x.add("lbctl_vrrp_become_master_total", "counter", "Transitions to MASTER (VRRP-MIB vrrpStatsBecomeMaster).", l, c.becomeMaster);
     x.add("lbctl_vrrp_release_master_total", "counter", "Transitions from MASTER to BACKUP or FAULT.", l, c.releaseMaster);

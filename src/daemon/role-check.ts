@@ -16,7 +16,7 @@ import type { Model } from "../config/schema.ts";
 import type { GlobalDefsConfig } from "../config/spec/global.ts";
 import { lookupUser } from "../util/users.ts";
 import { runScript, splitCommand, type ScriptUser } from "../vrrp/scripts.ts";
-import { checkMapping, ipvsServices, newMappingCache, type CheckMapping, type MappedChecker, type MappedVirtualServer } from "./check-config.ts";
+import { checkMapping, ipvsFlushAllOnStop, ipvsServices, ipvsStartOptions, newMappingCache, type CheckMapping, type MappedChecker, type MappedVirtualServer } from "./check-config.ts";
 import { IpvsSync } from "./ipvs-sync.ts";
 import { insecureScript, statOwner } from "../util/script-security.ts";
 import { Rtnl } from "../netlink/rtnetlink.ts";
@@ -357,9 +357,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
         const opened = await IpvsSync.open(ipvsNamespacePath(eff));
         if (opened.ok) {
           sync = opened.sync;
-          const g = (eff.global_defs ?? {}) as Partial<GlobalDefsConfig>;
-          const t = g.lvs_timeouts;
-          const errors = await sync.start({ flush: g.lvs_flush ?? false, timeouts: t ? { tcp: t.tcp ?? 0, tcpFin: t.tcpfin ?? 0, udp: t.udp ?? 0 } : undefined });
+          const errors = await sync.start(ipvsStartOptions((eff.global_defs ?? {}) as Partial<GlobalDefsConfig>));
           for (const e of errors) ctx.log("err", e);
         } else {
           // net_namespace_ipvs that cannot be entered is not a kernel without IPVS: say which.
@@ -399,8 +397,7 @@ const checkRole: RoleFactory = (ctx): RoleWorker => {
       for (const e of events) if ("notify" in e && e.notify) void scripts.run(e.notify, scriptUser, scriptSecurity);
       await applying;
       if (sync) {
-        const g = ((effective?.global_defs ?? {}) as Partial<GlobalDefsConfig>).lvs_flush_on_stop;
-        for (const e of await sync.stop(g !== undefined && !g.includes("VS"))) ctx.log("err", e);
+        for (const e of await sync.stop(ipvsFlushAllOnStop((effective?.global_defs ?? {}) as Partial<GlobalDefsConfig>))) ctx.log("err", e);
         sync = null;
       }
       await scripts.idle();

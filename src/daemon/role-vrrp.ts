@@ -5,16 +5,19 @@ import type { GlobalDefsConfig } from "../config/spec/global.ts";
 import type { Model } from "../config/schema.ts";
 import { setRealtimePriorityAllThreads } from "../net/realtime.ts";
 import { IFA_F_SECONDARY, Rtnl, type AddressInfo } from "../netlink/rtnetlink.ts";
-import { insecureScript, statOwner } from "../util/script-security.ts";
 import { lookupUser } from "../util/users.ts";
+import { machineEnv } from "../config/machine-env.ts";
+import { instanceVerdicts, type ResolvedVrrp } from "../config/resolve-vrrp.ts";
 import { ReceivePathError } from "../net/receiver.ts";
 import { startVrrpRuntime, type RuntimeStatus, type VrrpRuntime } from "../vrrp/runtime.ts";
 import { RESUME_ARG } from "./protocol.ts";
+import { DEFAULT_NFT_SETTINGS, type NftSettings } from "../vrrp/firewall-plan.ts";
+import { NftVipFirewall } from "../vrrp/firewall.ts";
 import type { RoleContext, RoleFactory, RoleWorker } from "./role.ts";
 import type { LvsSyncDaemonConfig } from "../config/spec/global.ts";
 import { IpvsClient } from "../ipvs/client.ts";
 import type { SyncDaemonState } from "../ipvs/types.ts";
-import { syncDaemonCommands, wantedSyncDaemon } from "./lvs-syncd.ts";
+import { lvsSyncDaemonOf, syncDaemonCommands, wantedSyncDaemon } from "./lvs-syncd.ts";
 import { vrrpRuntimeConfig, type PrimaryAddressLookup } from "./vrrp-config.ts";
 
 const STATUS_EVERY_MS = 2000;
@@ -59,10 +62,13 @@ async function primaryLookup(effective: Model): Promise<PrimaryAddressLookup> {
 }
 
 /** The runtime keeps time on the monotonic clock; the API speaks wall-clock milliseconds. */
-function wallClockStatus(s: RuntimeStatus): RuntimeStatus {
+function wallClockStatus(s: RuntimeStatus, model: ResolvedVrrp | null): RuntimeStatus {
+  const withVerdicts = <T extends { name: string }>(i: T) => (model ? { ...i, verdicts: instanceVerdicts(model, i.name) } : i);
+  const notStarted = (model?.instances ?? []).filter((r) => r.notStarted !== undefined).map((r) => ({ name: r.name, reason: r.notStarted! }));
   return {
     ...s,
-    instances: s.instances.map((i) => (i.lastTransition ? { ...i, lastTransition: { ...i.lastTransition, at: i.lastTransition.wallTime } } : i)),
+    instances: s.instances.map((i) => withVerdicts(i.lastTransition ? { ...i, lastTransition: { ...i.lastTransition, at: i.lastTransition.wallTime } } : i)),
+    ...(notStarted.length > 0 ? { notStarted } : {}),
   };
 }
 
@@ -112,21 +118,34 @@ class SyncDaemonDriver {
   }
 }
 
+/** keepalived's nftables globals (`vrrp_iptables` also means nftables with the default table). */
+export function nftSettings(global: Partial<GlobalDefsConfig>): NftSettings {
+  return {
+    table: global.nftables?.[0] ?? DEFAULT_NFT_SETTINGS.table,
+    priority: global.nftables_priority ?? DEFAULT_NFT_SETTINGS.priority,
+    counters: global.nftables_counters ?? false,
+    ifindex: global.nftables_ifindex ?? false,
+  };
+}
+
 const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
   const resume = argv.includes(RESUME_ARG);
   let runtime: VrrpRuntime | null = null;
+  let firewall: NftVipFirewall | null = null;
   let syncd: SyncDaemonDriver | null = null;
   const instanceState = (name: string | undefined): string =>
     (name && runtime?.status().instances.find((i) => i.name === name)?.state) || "BACKUP";
   const followSyncd = (effective: Model) => {
-    const cfg = ((effective.global_defs ?? {}) as Partial<GlobalDefsConfig>).lvs_sync_daemon;
+    const cfg = lvsSyncDaemonOf(effective);
     if (!cfg) { void syncd?.set(null); syncd = null; return; }
     // net_namespace_ipvs cannot change at a reload (the supervisor refuses it), so the first one holds.
     syncd ??= new SyncDaemonDriver(ctx, cfg, ipvsNamespacePath(effective));
     syncd.reconfigure(cfg, instanceState(cfg.instance));
   };
   let statusTimer: ReturnType<typeof setInterval> | null = null;
-  const publish = () => { if (runtime) ctx.send({ type: "status", status: wallClockStatus(runtime.status()) as unknown as Record<string, unknown> }); };
+  /** The resolved configuration in force: its verdicts go with each status. */
+  let model: ResolvedVrrp | null = null;
+  const publish = () => { if (runtime) ctx.send({ type: "status", status: wallClockStatus(runtime.status(), model) as unknown as Record<string, unknown> }); };
 
   return {
     async configure(effective, reload) {
@@ -140,7 +159,7 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
       }
     },
     async status() {
-      return runtime ? wallClockStatus(runtime.status()) as unknown as Record<string, unknown> : undefined;
+      return runtime ? wallClockStatus(runtime.status(), model) as unknown as Record<string, unknown> : undefined;
     },
     async stop() {
       if (statusTimer) clearInterval(statusTimer);
@@ -158,16 +177,22 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
   };
 
   async function apply(effective: Model, reload: boolean): Promise<void> {
-    const { config, problems } = vrrpRuntimeConfig(effective, {
+    // The same look-ups as `lbctl check` (machineEnv), so both reach the same verdicts.
+    const { config, model: resolved } = vrrpRuntimeConfig(effective, {
+      ...machineEnv({ checkInterfaces: false }),
       primaryAddress: await primaryLookup(effective),
       user: (u, g) => lookupUser(u, g),
-      insecure: (program) => insecureScript(program, statOwner),
     });
-    for (const p of problems) ctx.log("err", `(${p.instance}) not started: ${p.message}`, p.instance);
+    // The model's verdicts, in the words `lbctl check` prints: what is disabled is not run.
+    model = resolved;
+    for (const v of model.verdicts) ctx.log(v.severity === "error" ? "err" : "warning", v.message, v.type === "notStarted" ? v.instance : undefined);
+    const global = (effective.global_defs ?? {}) as Partial<GlobalDefsConfig>;
     if (!runtime) {
-      const global = (effective.global_defs ?? {}) as Partial<GlobalDefsConfig>;
+      // no_accept / strict instances: traffic to their VIPs dropped by nftables while they hold them
+      firewall = new NftVipFirewall(nftSettings(global), (level, message) => ctx.log(level === "error" ? "err" : level, message));
       runtime = await startVrrpRuntime({
         ...config,
+        firewall,
         realtimePriority: global.vrrp_rt_priority ?? DEFAULT_VRRP_RT_PRIORITY,
         resume,
         log: (level, message) => ctx.log(level === "error" ? "err" : level, message),
@@ -177,9 +202,17 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
             if (syncd && event.instance === syncd.instance) void syncd.set(event.to);
             ctx.send({ type: "event", event: { ...event, at: Math.round(Date.now() - (performance.now() - event.at)) } });
             publish();
+          } else if (event.type === "peerMismatch") {
+            ctx.send({ type: "event", event: { ...event } });
+            publish();
           }
         },
       });
+      // A table of ours left by a crash goes now, not at the first MASTER as in keepalived: until then it
+      // would drop traffic to VIPs a BACKUP may take, or forever if the new config accepts it. After the
+      // start, so that addresses a resumed process still holds were blocked again first (that batch
+      // replaced the old table at once, keeping them blocked throughout).
+      if (config.instances.length > 0) firewall.removeStale();
       // Every thread of this process real-time, the engine's helpers included (see realtime.ts);
       // again with each status round, for threads the engine starts later.
       const rt = global.vrrp_rt_priority ?? DEFAULT_VRRP_RT_PRIORITY;
@@ -187,6 +220,10 @@ const vrrpRole: RoleFactory = (ctx, argv): RoleWorker => {
       allThreadsRealtime();
       statusTimer = setInterval(() => { allThreadsRealtime(); publish(); }, STATUS_EVERY_MS);
     } else if (reload) {
+      // As keepalived ("Cannot change nftables table name at a reload"): the tables in place stay as they are.
+      if (firewall && JSON.stringify(nftSettings(global)) !== JSON.stringify(firewall.settings)) {
+        ctx.log("warning", "nftables settings changed: they apply after a restart of lbctl");
+      }
       const r = await runtime.reload(config);
       for (const e of r.errors) ctx.log("err", e);
       ctx.log("info", `reload: ${r.kept.length} kept, ${r.reconfigured.length} reconfigured in place, ${r.started.length} started, ${r.restarted.length} restarted, ${r.removed.length} removed`);

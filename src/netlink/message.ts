@@ -6,6 +6,7 @@ import { errnoName } from "../../ffi/errno.ts";
 // ---- protocols (socket(AF_NETLINK, SOCK_RAW, protocol)) ----
 export const NETLINK_ROUTE = 0;
 export const NETLINK_GENERIC = 16;
+export const NETLINK_NETFILTER = 12;
 
 // ---- message types and flags ----
 export const NLMSG_NOOP = 1, NLMSG_ERROR = 2, NLMSG_DONE = 3, NLMSG_OVERRUN = 4;

@@ -225,6 +225,48 @@ export class NetlinkSocket {
     return results;
   }
 
+  /** Reserves `n` consecutive sequence numbers (for a batch encoded elsewhere); returns the first. */
+  reserveSeqs(n: number): number {
+    let first = this.nextSeq();
+    if (first + n > 0xffffffff) first = this.seq = 1; // keep the range from wrapping through 0
+    this.seq = (first + n - 1) >>> 0;
+    return first;
+  }
+
+  /**
+   * Sends `bytes` (several messages, e.g. an nfnetlink batch, which the kernel must get in one datagram)
+   * and waits for the answer (ACK or error) to each of `seqs`, returned in that order. An error for
+   * another sequence number inside the batch's range (its BEGIN/END, or a failed commit) fails every
+   * request still unanswered, so a rejected batch never waits for the deadline.
+   */
+  transactSync(bytes: Uint8Array, seqs: readonly number[], opts: { timeoutMs?: number; what?: string } = {}): BatchResult[] {
+    this.assertOpen();
+    const what = opts.what ?? "netlink transaction";
+    const index = new Map(seqs.map((s, i) => [s, i]));
+    const lo = Math.min(...seqs) - 1, hi = Math.max(...seqs) + 1;
+    const results: (BatchResult | undefined)[] = new Array(seqs.length);
+    libc.sendto(this.fd, bytes, 0, libc.sockaddrNl(0, 0));
+    const deadline = performance.now() + (opts.timeoutMs ?? this.timeoutMs);
+    let pending = seqs.length;
+    while (pending > 0) {
+      for (const m of this.receive(deadline, `${what} (${pending} of ${seqs.length} answers missing)`)) {
+        if (m.header.type !== NLMSG_ERROR) continue;
+        const info = decodeNlError(m);
+        const idx = index.get(m.header.seq);
+        if (idx === undefined) {
+          if (info.errno === 0 || m.header.seq < lo || m.header.seq > hi) continue;
+          const error = new NetlinkError(what, info.errno, info.extMessage);
+          for (let i = 0; i < results.length; i++) if (!results[i]) { results[i] = { ok: false, error }; pending--; }
+          continue;
+        }
+        if (results[idx]) continue;
+        results[idx] = info.errno === 0 ? { ok: true, replies: [] } : { ok: false, error: new NetlinkError(`${what} [${idx}]`, info.errno, info.extMessage) };
+        pending--;
+      }
+    }
+    return results as BatchResult[];
+  }
+
   /**
    * Waits (bounded by `deadline`, a performance.now() value) for one datagram and decodes it.
    * For sockets bound to multicast groups that are read synchronously.

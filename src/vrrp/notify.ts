@@ -38,8 +38,11 @@ export function notifyCommands(scripts: NotifyScripts, kind: "INSTANCE" | "GROUP
   return out.filter((argv) => argv.length > 0);
 }
 
+/** Events that are not states: keepalived writes them to the FIFO in the state's place (vrrp_notify.c notify_fifo). */
+export type NotifyEventName = "MASTER_RX_LOWER_PRI";
+
 /** A notify_fifo line, as keepalived 2.2.7 writes it (groups too carry a priority, always 0). */
-export function fifoLine(kind: "INSTANCE" | "GROUP", name: string, state: NotifyStateName, priority: number): string {
+export function fifoLine(kind: "INSTANCE" | "GROUP", name: string, state: NotifyStateName | NotifyEventName, priority: number): string {
   return `${kind} "${name}" ${state} ${priority}\n`;
 }
 
@@ -51,9 +54,21 @@ export class Notifier {
 
   notify(scripts: NotifyScripts | undefined, kind: "INSTANCE" | "GROUP", name: string, state: NotifyStateName, priority: number): void {
     if (this.opts.fifo) this.writeFifo(fifoLine(kind, name, state, priority));
-    const commands = scripts ? notifyCommands(scripts, kind, name, state, priority) : [];
+    this.run(`${kind} ${name}`, name, scripts ? notifyCommands(scripts, kind, name, state, priority) : []);
+  }
+
+  /**
+   * An instance event (notify_master_rx_lower_pri): keepalived 2.2.7's send_event_notify runs the
+   * script with its own arguments only, and writes `INSTANCE "NAME" MASTER_RX_LOWER_PRI PRIORITY` to the FIFO.
+   */
+  event(script: string | undefined, name: string, event: NotifyEventName, priority: number): void {
+    if (this.opts.fifo) this.writeFifo(fifoLine("INSTANCE", name, event, priority));
+    const argv = script ? splitCommand(script) : [];
+    this.run(`INSTANCE ${name}`, name, argv.length > 0 ? [argv] : []);
+  }
+
+  private run(key: string, name: string, commands: string[][]): void {
     if (commands.length === 0) return;
-    const key = `${kind} ${name}`;
     const previous = this.queues.get(key) ?? Promise.resolve();
     const next = previous.then(async () => {
       for (const argv of commands) {

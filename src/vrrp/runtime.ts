@@ -32,12 +32,14 @@ import {
 import { validateParams, normalizeParams } from "./params.ts";
 import type { ScriptUser } from "./scripts.ts";
 import { DeadlineQueue } from "./deadline-queue.ts";
-import { createInstance, nextDeadline, step, type VrrpAction, type VrrpEvent, type VrrpInstance, type VrrpStateName } from "./state-machine.ts";
+import { checksAdvertAddresses, createInstance, nextDeadline, step, type VrrpAction, type VrrpEvent, type VrrpInstance, type VrrpStateName } from "./state-machine.ts";
 import { count, countActions, emptyStats, type VrrpStats } from "./stats.ts";
 import { syncFaultSource, syncGroupFollowUps, syncGroupMayBecomeMaster, type SyncMember } from "./sync-group.ts";
 import { startTracker, type TrackerConfig, type TrackerDeps, type TrackerSource, type TrackFileDef, type TrackProcessDef, type VrrpScriptDef } from "./tracking.ts";
 import { trackingOutcome, type ScriptHealth, type TrackedObject } from "./tracking-state.ts";
 import { VRRP_MCAST_GROUP4, VRRP_MCAST_GROUP6, type VrrpInstanceParams } from "./types.ts";
+import { firewallVips } from "./firewall-plan.ts";
+import type { VipFirewall } from "./firewall.ts";
 import { bareAddress, VipManager, type NetlinkRequester, type VipSpec, type VirtualRoute, type VirtualRule, type VirtualSet } from "./vips.ts";
 
 export type LogLevel = "debug" | "info" | "warning" | "error";
@@ -63,6 +65,12 @@ export interface RuntimeInstanceConfig extends VrrpInstanceParams {
   /** dont_track_primary: the instance's own interface going down is not a FAULT. */
   dontTrackPrimary?: boolean;
   notify?: NotifyScripts;
+  /** notify_master_rx_lower_pri: run (no arguments) when, as master, a lower priority advert arrives. */
+  notifyMasterRxLowerPri?: string;
+  /** check_unicast_src / vrrp_check_unicast_src: drop unicast adverts from addresses that are not peers. */
+  checkUnicastSrc?: boolean;
+  /** skip_check_adv_addr / vrrp_skip_check_adv_addr: in BACKUP, skip the address list check for the known master. */
+  skipCheckAdvAddr?: boolean;
   /** garp_interval / gna_interval: delay between gratuitous ARPs / NAs (default 0 = back to back). */
   garpIntervalMs?: number;
   gnaIntervalMs?: number;
@@ -88,6 +96,8 @@ export interface Clock {
 
 export type RuntimeEvent =
   | { type: "transition"; instance: string; from: VrrpStateName; to: VrrpStateName; reason: string; at: number }
+  /** A router of the same VRID whose adverts are dropped for a configuration mismatch (started, or over). */
+  | { type: "peerMismatch"; instance: string; peer: string; reason: DropReason; detail: string; over: boolean }
   | { type: "drop"; instance: string | null; reason: DropReason | "unknownVrid" | "malformed"; detail: string };
 
 /** The kernel-facing pieces; the defaults are the real ones, tests inject fakes. */
@@ -153,6 +163,8 @@ export interface RuntimeOptions extends RuntimeConfig {
    */
   resume?: boolean;
   io?: RuntimeIo;
+  /** no_accept / strict: drops traffic to the VIPs an instance holds (nftables, as keepalived). */
+  firewall?: VipFirewall;
 }
 
 export interface InstanceStatus {
@@ -172,6 +184,21 @@ export interface InstanceStatus {
   /** What the instance has in place on the system (addresses, routes, rules). */
   owned: string[];
   stats: VrrpStats;
+  /**
+   * A router of this VRID whose adverts are dropped because its configuration differs (VIP list,
+   * password, interval): neither takes the other's adverts, so both may be MASTER. Null when none was
+   * heard for three advert intervals.
+   */
+  peerMismatch: PeerMismatch | null;
+}
+
+export interface PeerMismatch {
+  peer: string;
+  reason: DropReason;
+  detail: string;
+  /** Wall-clock ms of the first dropped advert, and how many since. */
+  since: number;
+  adverts: number;
 }
 
 export interface RuntimeStatus {
@@ -221,6 +248,7 @@ interface RunningInstance {
   lastTransition: InstanceStatus["lastTransition"];
   lastTotalPriority: number;
   group: string | null;
+  mismatch: (PeerMismatch & { lastSeen: number; loggedAt: number }) | null;
 }
 
 interface SharedSocket {
@@ -286,6 +314,12 @@ function isSystemic(e: unknown): boolean {
 }
 
 const monotonic: Clock = { now: () => performance.now() };
+
+/** Adverts of a router of our VRID dropped because the two configurations differ (not because they are broken). */
+const MISMATCH_REASONS: ReadonlySet<DropReason> = new Set<DropReason>([
+  "addressCountMismatch", "addressListMismatch", "authTypeMismatch", "authFailure", "advertIntervalMismatch",
+]);
+const MISMATCH_LOG_EVERY_MS = 60_000;
 
 /** One socket per interface, family and unicast source (multicast instances share one). */
 function socketKey(cfg: RuntimeInstanceConfig, dev: string): string {
@@ -489,7 +523,7 @@ class Runtime implements VrrpRuntime {
       key: JSON.stringify(cfg),
       vrrp: createInstance(params, now),
       stats: emptyStats(),
-      expect: expectationsFor(params),
+      expect: expectationsFor(params, { checkUnicastSource: cfg.checkUnicastSrc ?? false }),
       socket,
       ipId: 0,
       legacyUnicastChecksum: params.oldUnicastChecksum === "always",
@@ -498,6 +532,7 @@ class Runtime implements VrrpRuntime {
       lastTransition: null,
       lastTotalPriority: cfg.priority,
       group: this.groupOf(cfg.name),
+      mismatch: null,
     };
     socket.byVrid.set(cfg.vrid, inst);
     this.instances.set(cfg.name, inst);
@@ -531,6 +566,7 @@ class Runtime implements VrrpRuntime {
       const holding = resuming.has(inst.cfg.name);
       if (holding) {
         this.vips.adopt(inst.cfg.name, announcedAddresses(inst.cfg), inst.dev);
+        this.blockVips(inst); // no_accept: held addresses stay blocked (the dead process's table is replaced)
         this.log("info", `(${inst.cfg.name}) its addresses are still in place from the previous VRRP process: holding them while listening for a master`);
       }
       this.applyTrackingTo(inst);
@@ -646,6 +682,7 @@ class Runtime implements VrrpRuntime {
     if (params.oldUnicastChecksum === "always") inst.legacyUnicastChecksum = true;
     else if (params.oldUnicastChecksum === "never") inst.legacyUnicastChecksum = false;
     if (inst.vrrp.vipsSet) {
+      this.blockVips(inst); // no_accept: the new VIPs blocked, the gone ones (all, if it accepts now) unblocked
       const r = this.vips.update(name, virtualSet(cfg), inst.dev);
       for (const x of r.removed) this.log("info", `(${name}) reload: removed ${x}`);
       for (const x of r.added) this.log("info", `(${name}) reload: added address ${x}`);
@@ -724,12 +761,15 @@ class Runtime implements VrrpRuntime {
         this.sendAdvert(inst, a.priority);
         return;
       case "addVips": {
+        // no_accept: block before the addresses appear and unblock after they go, as keepalived does
+        this.blockVips(inst);
         const failures = this.vips.apply(name, virtualSet(inst.cfg), inst.dev);
         if (failures > 0) this.log("warning", `(${name}) ${failures} virtual address/route/rule(s) could not be set`);
         return;
       }
       case "removeVips":
         this.vips.release(name);
+        this.opts.firewall?.unblock(name);
         return;
       case "sendGarp":
         this.sendGarps(inst, a.repeat);
@@ -739,6 +779,7 @@ class Runtime implements VrrpRuntime {
         return;
       case "notifyMasterRxLowerPriority":
         this.log("info", `(${name}) received lower priority advert (${a.priority}) from ${a.from}`);
+        this.notifier.event(inst.cfg.notifyMasterRxLowerPri, name, "MASTER_RX_LOWER_PRI", inst.vrrp.effectivePriority);
         return;
       case "transition":
         inst.lastTransition = { at: now, wallTime: Date.now(), from: a.from, to: a.to, reason: a.reason };
@@ -755,6 +796,11 @@ class Runtime implements VrrpRuntime {
         this.log("error", `(${name}) unknown action ${JSON.stringify(unhandled)}`);
       }
     }
+  }
+
+  /** Blocks traffic to exactly the addresses `inst` puts up now, if it does not accept it (firewall.ts). */
+  private blockVips(inst: RunningInstance): void {
+    this.opts.firewall?.block(inst.cfg.name, firewallVips(inst.cfg, announcedAddresses(inst.cfg), inst.dev, (n) => this.io.ifindex(n)));
   }
 
   private sendAdvert(inst: RunningInstance, priority: number): void {
@@ -859,14 +905,16 @@ class Runtime implements VrrpRuntime {
       this.dropUnmatched(vrid === null ? "malformed" : "unknownVrid", `VRRP packet from ${pkt.src} for VRID ${vrid ?? "?"} on ${shared.key}`);
       return;
     }
+    const expect = inst.cfg.skipCheckAdvAddr ? { ...inst.expect, checkAddresses: checksAdvertAddresses(inst.vrrp, pkt.src, true) } : inst.expect;
     const r =
       family === 4
-        ? decodeIpv4Advert(pkt.data, inst.expect)
-        : decodeAdvert(payload, { family: 6, source: pkt.src, destination: pkt.dst, ttl: pkt.ttlOrHopLimit }, inst.expect);
+        ? decodeIpv4Advert(pkt.data, expect)
+        : decodeAdvert(payload, { family: 6, source: pkt.src, destination: pkt.dst, ttl: pkt.ttlOrHopLimit }, expect);
     if (!r.ok) {
       inst.stats = count(inst.stats, r.reason);
       this.opts.onEvent?.({ type: "drop", instance: inst.cfg.name, reason: r.reason, detail: r.detail });
       this.log("debug", `(${inst.cfg.name}) dropped packet from ${pkt.src}: ${r.detail}`);
+      if (MISMATCH_REASONS.has(r.reason)) this.noteMismatch(inst, pkt.src, r.reason, r.detail);
       return;
     }
     inst.stats = count(inst.stats, { type: "received", priority: r.advert.priority });
@@ -877,6 +925,38 @@ class Runtime implements VrrpRuntime {
     }
     this.feed(inst, { type: "advertReceived", advert: { priority: r.advert.priority, advertIntervalMs: r.advert.advertIntervalMs, source: r.advert.source } });
     this.arm();
+  }
+
+  /**
+   * keepalived logs each such advert (every second) and nothing else; lbctl says it once when it starts,
+   * again every minute while it lasts, and when it is over, with an event, and flags it in the status.
+   */
+  private noteMismatch(inst: RunningInstance, peer: string, reason: DropReason, detail: string): void {
+    const now = this.clock.now();
+    this.expireMismatch(inst, now);
+    const m = inst.mismatch;
+    if (m && m.peer === peer && m.reason === reason) {
+      m.adverts++;
+      m.lastSeen = now;
+      m.detail = detail;
+      if (now - m.loggedAt >= MISMATCH_LOG_EVERY_MS) {
+        m.loggedAt = now;
+        this.log("warning", `(${inst.cfg.name}) still dropping the adverts of ${peer} (${m.adverts} since ${new Date(m.since).toISOString()}): ${detail}`);
+      }
+      return;
+    }
+    inst.mismatch = { peer, reason, detail, since: Date.now(), adverts: 1, lastSeen: now, loggedAt: now };
+    this.log("warning", `(${inst.cfg.name}) dropping the adverts of ${peer}, a router of VRID ${inst.cfg.vrid} configured differently: ${detail}; neither takes the other's adverts, so both can be MASTER`);
+    this.opts.onEvent?.({ type: "peerMismatch", instance: inst.cfg.name, peer, reason, detail, over: false });
+  }
+
+  /** A mismatch not seen for three advert intervals is over (the peer stopped, or was fixed). */
+  private expireMismatch(inst: RunningInstance, now: number): void {
+    const m = inst.mismatch;
+    if (!m || now - m.lastSeen <= 3 * Math.max(inst.vrrp.params.advertIntervalMs, inst.vrrp.masterAdvertIntervalMs)) return;
+    inst.mismatch = null;
+    this.log("info", `(${inst.cfg.name}) no more mismatched adverts from ${m.peer}`);
+    this.opts.onEvent?.({ type: "peerMismatch", instance: inst.cfg.name, peer: m.peer, reason: m.reason, detail: m.detail, over: true });
   }
 
   private dropUnmatched(reason: "malformed" | "unknownVrid", detail: string): void {
@@ -979,6 +1059,8 @@ class Runtime implements VrrpRuntime {
   // ---------- public API ----------
 
   status(): RuntimeStatus {
+    const now = this.clock.now();
+    for (const i of this.instances.values()) this.expireMismatch(i, now);
     return {
       instances: [...this.instances.values()].map((i) => ({
         name: i.cfg.name,
@@ -995,6 +1077,7 @@ class Runtime implements VrrpRuntime {
         faults: [...i.vrrp.faults],
         owned: this.vips.owned(i.cfg.name),
         stats: { ...i.stats },
+        peerMismatch: i.mismatch && { peer: i.mismatch.peer, reason: i.mismatch.reason, detail: i.mismatch.detail, since: i.mismatch.since, adverts: i.mismatch.adverts },
       })),
       unmatched: { ...this.unmatched },
     };
@@ -1081,6 +1164,7 @@ class Runtime implements VrrpRuntime {
     await this.addressWatch?.close();
     this.addressWatch = null;
     for (const owner of this.vips.owners()) this.vips.release(owner);
+    this.opts.firewall?.close();
     await Promise.all([...this.sockets.values()].map((s) => s.sock.close()));
     this.sockets.clear();
     for (const inst of this.instances.values()) if (inst.vmac) this.deleteVmac(inst.vmac);

@@ -144,8 +144,13 @@ describe("checker child without IPVS in the kernel", () => {
 
   it("drains and undrains a real server", async () => {
     const path = `/v1/virtual-servers/${encodeURIComponent(VS)}/real-servers/${encodeURIComponent(RS_TCP)}`;
+    const shared = "/run/lbctl/drains.json";
+    const sharedBefore = existsSync(shared) ? readFileSync(shared, "utf8") : null;
     expect(await api<{ ok: boolean }>("POST", `${path}/drain`)).toMatchObject({ ok: true });
     await until("drained", () => api<Status>("GET", "/v1/status"), (s) => rsOf(s, RS_TCP)?.drained === true);
+    // Kept beside this daemon's own socket, not in the host-wide file every other daemon reads.
+    expect(readFileSync(join(dir, "lbctl.drains.json"), "utf8")).toContain(RS_TCP);
+    expect(existsSync(shared) ? readFileSync(shared, "utf8") : null).toBe(sharedBefore);
     expect(await api<{ ok: boolean }>("POST", `${path}/undrain`)).toMatchObject({ ok: true });
     const s = await until("undrained", () => api<Status>("GET", "/v1/status"), (s) => rsOf(s, RS_TCP)?.drained === false);
     expect(s.children.find((c) => c.role === "check")).toMatchObject({ ready: true, restarts: 0 });

@@ -94,3 +94,30 @@ describe("the master's VRRP process dies (SIGKILL)", () => {
     expect(out).toMatch(/\(VI_1\) Entering MASTER STATE/);
   }, 40_000);
 });
+
+describe("a peer whose VIP list differs (two masters)", () => {
+  it("both stay MASTER, as in keepalived, but lbctl says so: status flag, the reason, and an event", async () => {
+    const B = `${NET}.101`;
+    const file = join(workDir, "h1-mismatch.conf");
+    const socket = join(workDir, "h1-mismatch.sock");
+    writeFileSync(file, keepalivedConf({ name: "VI_1", interface: "eth0", vrid: 85, priority: 150, advertInt: 1, version: 2, vips: [`${VIP}/24`] }));
+    const d = lab.spawnIn(h1, [...lbctlCommand(), "daemon", "-f", file, "--socket", socket]);
+    daemons.push(d);
+    await waitFor("MASTER with the VIP", () => holds(lab, h1, VIP), 8000);
+    const events = lab.spawnIn(h1, [...lbctlCommand(), "events", "--json", "--socket", socket]);
+    startKeepalived(lab, h2, keepalivedConf({ name: "VI_1", interface: "eth0", vrid: 85, priority: 100, advertInt: 1, version: 2, vips: [`${VIP}/24`, `${B}/24`] }));
+    await waitFor("keepalived MASTER too", () => holds(lab, h2, B), 8000);
+    expect(await holds(lab, h2, VIP)).toBe(true);
+    expect(await holds(lab, h1, VIP)).toBe(true);
+    // keepalived (lower priority, but it drops our adverts too) stays MASTER; lbctl drops its adverts and says why.
+    const status = (json: boolean) => lab.run(h1, [...lbctlCommand(), "status", ...(json ? ["--json"] : []), "--socket", socket]);
+    await waitFor("flagged", async () => (await status(false)).includes("MASTER (peer mismatch)"), 5000);
+    const text = await status(false);
+    expect(text).toMatch(new RegExp(`VI_1: adverts of ${NET.replace(/\./g, "\\.")}\\.2 dropped for .*: received 2 addresses, expected 1; both can be MASTER`));
+    const inst = (JSON.parse(await status(true)) as { vrrp: { instances: { peerMismatch?: { peer: string; reason: string } }[] } }).vrrp.instances[0]!;
+    expect(inst.peerMismatch).toMatchObject({ peer: `${NET}.2`, reason: "addressCountMismatch" });
+    await waitFor("event", () => events.output().stdout.includes("\"vrrp-peer-mismatch\""), 3000);
+    events.kill("SIGTERM");
+    expect(d.output().stdout + d.output().stderr).toMatch(/\(VI_1\) dropping the adverts of 10\.83\.1\.2, a router of VRID 85 configured differently/);
+  }, 40_000);
+});

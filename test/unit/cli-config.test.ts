@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { parse } from "smol-toml";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.ts";
+import { resolveVrrp, resolvedView } from "../../src/config/resolve-vrrp.ts";
 import { machineEnv } from "../../src/config/machine-env.ts";
 import { lbctlCommand, runInProcess } from "../helpers/lbctl-run.ts";
 
@@ -105,7 +106,11 @@ describe("lbctl config show", () => {
     const toml = parse(t.stdout) as { vrrp_instance: Record<string, Record<string, unknown>> };
     expect(toml.vrrp_instance.VI_1).toMatchObject({ interface: "eth0", priority: 150, state: "BACKUP", advert_int: 1 });
     const j = await runInProcess(["config", "show", "--json", "--no-interfaces", "-f", GOOD]);
-    expect(JSON.parse(j.stdout)).toEqual(loadConfig(GOOD, { env: machineEnv({ checkInterfaces: false }) }).effective);
+    const effective = loadConfig(GOOD, { env: machineEnv({ checkInterfaces: false }) }).effective;
+    // The effective configuration, plus the resolved VRRP model (resolve-vrrp.ts).
+    const { vrrp_resolved, ...rest } = JSON.parse(j.stdout) as Record<string, unknown>;
+    expect(rest).toEqual(effective);
+    expect(vrrp_resolved).toEqual(JSON.parse(JSON.stringify(resolvedView(resolveVrrp(effective, machineEnv({ checkInterfaces: false }))))));
   });
 
   it("shows nothing for a configuration with errors", async () => {

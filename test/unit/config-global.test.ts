@@ -223,6 +223,14 @@ vrrp_vmac_garp_intvl 30`);
     ]);
   });
 
+  it("nftables takes a table name the kernel accepts (up to 255 bytes), as keepalived", () => {
+    expect(g(`nftables ${"t".repeat(255)}`).gd.nftables).toEqual(["t".repeat(255)]);
+    expect(g("nftables").gd.nftables).toEqual([]);
+    const long = g(`nftables ${"t".repeat(256)}`);
+    expect(long.msgs).toEqual(["2:10 error: nftables table name too long (256 bytes, at most 255) - ignoring"]);
+    expect(long.gd.nftables).toBeUndefined();
+  });
+
   it("reads top-level daemon settings and points out global_defs keywords written at the top level", () => {
     const r = parse("net_namespace blue\nuse_pid_dir\nchild_wait_time 9\nenable_script_security\n");
     expect(r.msgs).toEqual([

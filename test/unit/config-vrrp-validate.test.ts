@@ -71,7 +71,8 @@ describe("validateVrrp: each kind of mistake, with its message and position", ()
       ["7:2 warning: (A) unicast with use_vmac requires vmac_xmit_base - setting"]],
     ["strict mode: MASTER not owner, authentication, preempt_delay",
       "global_defs {\n vrrp_strict\n}\n" + inst("A", " state MASTER\n priority 150\n preempt_delay 3\n authentication {\n  auth_type PASS\n  auth_pass x\n }"),
-      ["13:2 warning: (A) Strict mode does not support authentication. Ignoring.", "12:2 warning: (A) preempt_delay is incompatible with strict mode - resetting", "10:2 warning: (A) State MASTER must match being address owner (strict mode needs priority 255)"]],
+      // The preempt_delay and authentication verdicts come from the resolved model, reported after the instance checks (check sorts by line).
+      ["10:2 warning: (A) State MASTER must match being address owner (strict mode needs priority 255)", "12:2 warning: (A) preempt_delay is incompatible with strict mode - resetting", "13:2 warning: (A) Strict mode does not support authentication. Ignoring."]],
     ["policy rule without a preference", inst("A", " virtual_rules {\n  from 10.1.0.0/16 table 5\n  from 10.2.0.0/16 table 5 preference 100\n }"),
       ["8:3 warning: Rule has no preference specified - keepalived assigns one (16384 and down). This is probably not what you want."]],
     ["interface debounce delay as long as the backup's wait", "interface_up_down_delays {\n eth0 2\n eth1 0.5 0.5\n}\n" + GOOD,

@@ -47,6 +47,10 @@ describe("daemon names", () => {
     expect(defaultSocketPath({ namespace: "blue", instance: "one" })).toBe("/run/lbctl/blue/lbctl_one.sock");
     expect(drainFilePath({})).toBe("/run/lbctl/drains.json");
     expect(drainFilePath({ namespace: "blue", instance: "one" })).toBe("/run/lbctl/blue/drains_one.json");
+    // Two daemons told apart only by their sockets do not share their drains (issue 13).
+    expect(drainFilePath({}, "/run/lbctl/lbctl.sock")).toBe("/run/lbctl/drains.json");
+    expect(drainFilePath({}, "/tmp/a/h1.sock")).toBe("/tmp/a/h1.drains.json");
+    expect(drainFilePath({ namespace: "blue" }, "/run/lbctl/blue/lbctl.sock")).toBe("/run/lbctl/blue/drains.json");
   });
 
   it("names the dump files as keepalived's open_dump_file does with data_use_instance (all of them, not only .data)", () => {

@@ -20,14 +20,17 @@ vrrp_instance VI_1 {
   interface eth0
   virtual_router_id 51
   advert_int 2
-  authentication { auth_type PASS auth_pass 123456789 }
+  authentication {
+    auth_type PASS
+    auth_pass 123456789
+  }
   virtual_ipaddress { 192.168.1.10/24 dev eth0 }
 }`);
     expect(problems).toEqual([]);
     const p = instances[0]!.params;
     expect(p).toMatchObject({
       name: "VI_1", vrid: 51, version: 2, family: 4, interface: "eth0", priority: 100, advertIntervalMs: 2000,
-      initialState: "BACKUP", authType: "pass", vips: ["192.168.1.10"], primaryIp: "10.0.0.1",
+      initialState: "BACKUP", authType: "pass", authPass: "12345678", vips: ["192.168.1.10"], primaryIp: "10.0.0.1",
       garpMasterDelayMs: 7000, garpMasterRepeat: 5, garpLowerPrioDelayMs: 7000, downTimerAdverts: 3,
     });
   });
@@ -112,5 +115,45 @@ vrrp_instance VI_1 {
       expect(config.scripts?.map((s) => s.script)).toEqual(["/opt/unsafe/chk.sh"]);
       expect(config.instances[0]!.notify?.backup).toBe("/opt/unsafe/notify.sh");
     }
+  });
+});
+
+describe("sync groups reach the runtime as resolved", () => {
+  const conf = (extra: string) => `vrrp_script chk {
+  script /usr/bin/true
+  weight -10
+}
+vrrp_sync_group SG {
+  group {
+    A
+    B
+  }
+${extra}}
+vrrp_instance A {
+  interface eth0
+  virtual_router_id 1
+  track_script {
+    chk
+  }
+  virtual_ipaddress {
+    10.1.1.1
+  }
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 2
+  virtual_ipaddress {
+    10.1.1.2
+  }
+}`;
+  const look = { primaryAddress: () => "10.0.0.1", user: () => undefined };
+
+  it("without sync_group_tracking_weight a member's weighted script is not passed on; with it, it is (it never was before)", () => {
+    const without = vrrpRuntimeConfig(loadConfigText(conf(""), "t.conf", { env }).effective, look).config;
+    expect(without.syncGroups).toEqual([{ name: "SG", members: ["A", "B"], notify: undefined, trackingWeight: false }]);
+    expect(without.instances[0]!.trackScripts).toEqual([]);
+    const withWeights = vrrpRuntimeConfig(loadConfigText(conf("  sync_group_tracking_weight\n"), "t.conf", { env }).effective, look).config;
+    expect(withWeights.syncGroups?.[0]?.trackingWeight).toBe(true);
+    expect(withWeights.instances[0]!.trackScripts?.map((t) => t.name)).toEqual(["chk"]);
   });
 });

@@ -13,13 +13,13 @@ export const fixture = (name: string): string => readFileSync(join(FIXTURES, nam
 const STATES: VrrpState[] = ["INIT", "BACKUP", "MASTER", "FAULT"];
 
 /** The effective configuration lbctl derives from the keepalived.conf keepalived ran with. */
-export function fixtureConfig(node: "a" | "b"): Model {
+export function fixtureConfig(node: string): Model {
   const loaded = loadConfigText(fixture(`node-${node}.conf`), `node-${node}.conf`);
   return loaded.effective;
 }
 
 /** keepalived's state at dump time (from its own JSON and data dump) as lbctl's StatusV1. */
-export function fixtureStatus(node: "a" | "b"): StatusV1 {
+export function fixtureStatus(node: string): StatusV1 {
   const json = JSON.parse(fixture(`node-${node}.keepalived.json`)) as { data: Record<string, unknown>; stats: Record<string, number> }[];
   const data = fixture(`node-${node}.keepalived.data`);
   const instances = json.map(({ data: d, stats: s }): VrrpInstanceV1 => {
@@ -55,7 +55,7 @@ export function fixtureStatus(node: "a" | "b"): StatusV1 {
 }
 
 /** The interface indexes keepalived saw (from its Interfaces section). */
-export function fixtureIfindex(node: "a" | "b"): (name: string) => number | null {
+export function fixtureIfindex(node: string): (name: string) => number | null {
   const data = fixture(`node-${node}.keepalived.data`);
   return (name) => {
     const m = new RegExp(` Name = ${name}\\n   index = (\\d+)`).exec(data);

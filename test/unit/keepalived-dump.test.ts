@@ -8,6 +8,7 @@ import {
 } from "../../src/daemon/keepalived-dump.ts";
 import type { StatusV1, VrrpInstanceV1 } from "../../src/daemon/api-types.ts";
 import { loadConfigText } from "../../src/config/load.ts";
+import { resolveVrrp } from "../../src/config/resolve-vrrp.ts";
 import { fixture, fixtureConfig, fixtureIfindex, fixtureStatus, withoutUnknowable } from "./keepalived-dump-fixture.ts";
 
 function input(node: "a" | "b"): DumpInput {
@@ -261,5 +262,30 @@ virtual_server 192.0.2.100 80 {
     // The checker process's global section has no VRRP default interface line.
     expect(text.startsWith("------< Global definitions >------\n")).toBe(true);
     expect(text).not.toContain("Default interface");
+  });
+});
+
+// node-strict.*: keepalived 2.2.7 (`-P`, in a namespace) with vrrp_strict, a track script whose file
+// does not exist, and instance keywords strict mode resets (lower_prio_no_advert false, garp_lower_prio_repeat,
+// accept on v2; PASS authentication), a unicast instance with check_unicast_src, a v3 instance with accept.
+describe("vrrp_strict and a disabled track script, as keepalived 2.2.7 dumped them", () => {
+  const missing = "/usr/local/bin/does-not-exist.sh";
+  const strictInput = (): DumpInput => {
+    const config = fixtureConfig("strict");
+    const model = resolveVrrp(config, { fileExists: (p) => p !== missing, isExecutable: () => true, userExists: () => false });
+    return { status: fixtureStatus("strict"), config, hostname: "unused", ifindex: fixtureIfindex("strict"), model };
+  };
+  // The nftables lines (global section, `nftable_set` on VIPs) are the firewall's, not this model's.
+  const topology = (text: string) => text.slice(text.indexOf("------< VRRP Topology >------")).replace(/ nftable_set$/gm, "");
+
+  it("keepalived.data: every instance line for line", () => {
+    const ours = topology(withoutUnknowable(formatKeepalivedData(strictInput())));
+    const theirs = topology(withoutUnknowable(fixture("node-strict.keepalived.data")));
+    expect(ours.split("\n")).toEqual(theirs.split("\n"));
+  });
+
+  it("keepalived.json: the same values (nftable_set aside)", () => {
+    const norm = (t: string) => JSON.parse(t.replace(/ nftable_set"/g, '"')) as unknown;
+    expect(norm(formatKeepalivedJson(strictInput()))).toEqual(norm(fixture("node-strict.keepalived.json")));
   });
 });

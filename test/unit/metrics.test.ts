@@ -132,3 +132,14 @@ describe("resolveMetricsListen", () => {
     expect(resolveMetricsListen("nope", {})).toHaveProperty("error");
   });
 });
+
+describe("lbctl_vrrp_peer_mismatch", () => {
+  it("is 1 for an instance flagged with a peer mismatch, 0 for the others", () => {
+    const s = sample();
+    const [first, ...rest] = s.vrrp.instances;
+    const flagged = { ...s, vrrp: { ...s.vrrp, instances: [{ ...first!, peerMismatch: { peer: "10.0.0.9", reason: "addressListMismatch", detail: "x", since: T0, adverts: 3 } }, ...rest] } };
+    const f = parseExposition(renderMetrics(flagged));
+    expect(valueOf(f, "lbctl_vrrp_peer_mismatch", { instance: first!.name })).toBe(1);
+    for (const i of rest) expect(valueOf(f, "lbctl_vrrp_peer_mismatch", { instance: i.name })).toBe(0);
+  });
+});

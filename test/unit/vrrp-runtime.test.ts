@@ -1,6 +1,9 @@
 // The runtime shell on fake kernel I/O and fake timers: socket sharing and VRID dispatch, the single
 // timer, adverts with IP ids from 1, VIPs added/removed exactly once, GARP bursts, reload without a
 // flap, stop, control API, bad packets counted. No root, no network.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { ReceivedPacket, VrrpSocketOptions } from "../../src/net/vrrp-socket.ts";
@@ -11,6 +14,8 @@ import { startVrrpRuntime, type RuntimeConfig, type RuntimeInstanceConfig, type 
 import type { TrackerConfig, TrackerDeps, TrackerSource } from "../../src/vrrp/tracking.ts";
 import type { ScriptHealth } from "../../src/vrrp/tracking-state.ts";
 import { VRRP_DEFAULTS } from "../../src/vrrp/types.ts";
+import type { BlockedVip } from "../../src/vrrp/firewall-plan.ts";
+import type { VipFirewall } from "../../src/vrrp/firewall.ts";
 
 interface FakeSocket extends RuntimeSocket {
   opts: VrrpSocketOptions;
@@ -452,6 +457,37 @@ describe("a VRRP process restarted after a crash (resume)", () => {
   });
 });
 
+describe("two masters, said (issue 13): a peer whose adverts are dropped for a configuration mismatch", () => {
+  it("is flagged in the status, logged once (then every minute), sent as an event, and cleared three intervals after the last", async () => {
+    const events: unknown[] = [];
+    rt = await startVrrpRuntime({
+      instances: [inst({ name: "A", vrid: 1, vips: ["10.0.0.101"] })],
+      io: kernel.io(), clock: { now: () => Date.now() }, log: (l, m) => logs.push(`${l} ${m}`),
+      onEvent: (e) => void (e.type === "peerMismatch" && events.push(e)),
+    });
+    for (let t = 0; t < 20; t++) {
+      kernel.sockets[0].deliver(advertFrom("10.0.0.9", 1, 200, ["10.0.0.101", "10.0.0.199"]));
+      vi.advanceTimersByTime(100);
+    }
+    // Neither takes the other's adverts: this one became MASTER although a higher priority is on the wire.
+    expect(state(rt, "A")).toBe("MASTER");
+    const m = rt.status().instances[0].peerMismatch;
+    expect(m).toMatchObject({ peer: "10.0.0.9", reason: "addressCountMismatch", adverts: 20 });
+    expect(logs.filter((l) => l.includes("dropping the adverts of 10.0.0.9"))).toHaveLength(1);
+    expect(events).toEqual([expect.objectContaining({ instance: "A", peer: "10.0.0.9", over: false })]);
+    vi.advanceTimersByTime(301);
+    expect(rt.status().instances[0].peerMismatch).toBeNull();
+    expect(events).toHaveLength(2);
+    expect(events[1]).toMatchObject({ over: true });
+  });
+
+  it("a broken packet is not a configuration mismatch", async () => {
+    const r = await start({ instances: [inst({ name: "A", vrid: 1, vips: ["10.0.0.101"] })] });
+    kernel.sockets[0].deliver(advertFrom("10.0.0.9", 1, 200, ["10.0.0.101"], { corrupt: true }));
+    expect(r.status().instances[0].peerMismatch).toBeNull();
+  });
+});
+
 describe("a VIP deleted by hand", () => {
   it("is added back and announced at once while MASTER; a BACKUP leaves it alone; our own deletions are not 'restored'", async () => {
     const r = await start({ instances: [inst({ name: "A", vrid: 1, vips: ["10.0.0.101", "10.0.0.102"], vipDetails: [{ address: "10.0.0.101/24" }] })] });
@@ -533,5 +569,128 @@ describe("a node that cannot hear its peers never takes a VIP", () => {
     await start({ instances: [master()] }, (cause) => fatal.push(cause));
     kernel.sockets[0].fail({ code: "EBADMSG", message: "too short" });
     expect(fatal).toEqual([]);
+  });
+});
+
+describe("keywords the packet layer already had, now wired (check_unicast_src, skip_check_adv_addr, notify_master_rx_lower_pri)", () => {
+  const unicastInstance = (check: boolean) => inst({ name: "U", vrid: 7, vips: ["10.0.0.107"], unicastPeers: ["10.0.0.2"], checkUnicastSrc: check });
+
+  for (const check of [true, false]) {
+    it(`check_unicast_src ${check ? "on: an advert from an address that is not a peer is dropped" : "off: it is taken"}`, async () => {
+      const r = await start({ instances: [unicastInstance(check)] });
+      const sock = kernel.sockets[0];
+      // A stronger master, but at 10.0.0.9, which is not a configured peer.
+      for (let t = 0; t < 10; t++) {
+        sock.deliver(advertFrom("10.0.0.9", 7, 200, ["10.0.0.107"], { to: "10.0.0.1" }));
+        vi.advanceTimersByTime(100);
+      }
+      const st = r.status().instances[0];
+      if (check) {
+        expect(st.state).toBe("MASTER");
+        expect(st.masterAddress).toBe("10.0.0.1");
+      } else {
+        expect(st.state).toBe("BACKUP");
+        expect(st.masterAddress).toBe("10.0.0.9");
+      }
+    });
+  }
+
+  for (const skip of [true, false]) {
+    it(`skip_check_adv_addr ${skip ? "on: the known master's adverts are not checked for our addresses" : "off: an advert without our VIP is dropped"}`, async () => {
+      const r = await start({ instances: [inst({ name: "S", vrid: 8, vips: ["10.0.0.108"], skipCheckAdvAddr: skip })] });
+      const sock = kernel.sockets[0];
+      // The first advert from a master is always checked (keepalived: only the same master is trusted).
+      sock.deliver(advertFrom("10.0.0.9", 8, 200, ["10.0.0.108"]));
+      for (let t = 0; t < 10; t++) {
+        sock.deliver(advertFrom("10.0.0.9", 8, 200, ["10.0.0.199"]));
+        vi.advanceTimersByTime(100);
+      }
+      const st = r.status().instances[0];
+      expect(st.state).toBe(skip ? "BACKUP" : "MASTER");
+      expect(st.stats.addressListErrors).toBe(skip ? 0 : 10);
+    });
+  }
+
+  it("skip_check_adv_addr still checks an advert from a master it does not know", async () => {
+    const r = await start({ instances: [inst({ name: "S", vrid: 8, vips: ["10.0.0.108"], skipCheckAdvAddr: true })] });
+    const sock = kernel.sockets[0];
+    for (let t = 0; t < 10; t++) {
+      sock.deliver(advertFrom("10.0.0.9", 8, 200, ["10.0.0.199"]));
+      vi.advanceTimersByTime(100);
+    }
+    expect(r.status().instances[0].state).toBe("MASTER");
+    expect(r.status().instances[0].stats.addressListErrors).toBe(10);
+  });
+
+  it("notify_master_rx_lower_pri: a master that hears a lower priority runs the script with its own arguments only, as keepalived 2.2.7", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lbctl-rxlow-"));
+    try {
+      const script = join(dir, "rx.sh");
+      const out = join(dir, "out");
+      writeFileSync(script, `#!/bin/sh\necho "$#:$*" >> ${out}\n`, { mode: 0o755 });
+      const r = await start({ instances: [inst({ name: "M", vrid: 9, vips: ["10.0.0.109"], notifyMasterRxLowerPri: `${script} one two` })] });
+      vi.advanceTimersByTime(1000);
+      expect(state(r, "M")).toBe("MASTER");
+      expect(existsSync(out)).toBe(false);
+      kernel.sockets[0].deliver(advertFrom("10.0.0.9", 9, 50, ["10.0.0.109"]));
+      vi.useRealTimers(); // the script runs as a real process
+      for (let i = 0; i < 100 && !existsSync(out); i++) await Bun.sleep(20);
+      // keepalived's send_event_notify: notify_exec(script), no TYPE NAME STATE PRIORITY appended.
+      expect(readFileSync(out, "utf8")).toBe("2:one two\n");
+      expect(state(r, "M")).toBe("MASTER");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("runtime: no_accept firewall", () => {
+  /** A firewall that writes into the kernel's address log, so the order against address changes shows. */
+  function fakeFirewall(): VipFirewall & { closed: number } {
+    const f = {
+      closed: 0,
+      block: (owner: string, vips: readonly BlockedVip[]) => void kernel.addressLog.push(`block ${owner} ${vips.map((v) => v.address.join(".")).join(",")}`),
+      unblock: (owner: string) => void kernel.addressLog.push(`unblock ${owner}`),
+      removeStale: () => {},
+      close: () => void f.closed++,
+    };
+    return f;
+  }
+
+  it("blocks before the VIPs go up and unblocks after they go; stop closes the firewall; accept blocks nothing", async () => {
+    const firewall = fakeFirewall();
+    rt = await startVrrpRuntime({
+      instances: [
+        inst({ name: "A", vrid: 7, vips: ["10.0.0.100"], accept: false, excludedVips: [{ address: "10.0.0.200/24" }] }),
+        inst({ name: "B", vrid: 8, vips: ["10.0.0.101"], accept: true }),
+        inst({ name: "O", vrid: 9, vips: ["10.0.0.102"], accept: false, priority: 255 }), // the owner always accepts
+      ],
+      io: kernel.io(), clock: { now: () => Date.now() }, log: (l, m) => logs.push(`${l} ${m}`), firewall,
+    });
+    vi.advanceTimersByTime(1000);
+    expect(state(rt, "A")).toBe("MASTER");
+    const a = kernel.addressLog.filter((l) => / A |10\.0\.0\.(100|200)/.test(l));
+    expect(a).toEqual(["block A 10.0.0.100,10.0.0.200", "add 10.0.0.100/32", "add 10.0.0.200/24"]);
+    expect(kernel.addressLog).toContain("block B ");
+    expect(kernel.addressLog).toContain("block O ");
+    await rt.stop();
+    rt = null;
+    const tail = kernel.addressLog.filter((l) => /A$|10\.0\.0\.(100|200)/.test(l)).slice(-3);
+    expect(tail).toEqual(["del 10.0.0.200/24", "del 10.0.0.100/32", "unblock A"]);
+    expect(firewall.closed).toBe(1);
+  });
+
+  it("a reload that changes a MASTER's VIPs or accept in place re-blocks exactly what it holds", async () => {
+    const firewall = fakeFirewall();
+    const a = inst({ name: "A", vrid: 7, vips: ["10.0.0.100"], accept: false });
+    rt = await startVrrpRuntime({ instances: [a], io: kernel.io(), clock: { now: () => Date.now() }, log: (l, m) => logs.push(`${l} ${m}`), firewall });
+    vi.advanceTimersByTime(1000);
+    expect(state(rt, "A")).toBe("MASTER");
+    await rt.reload({ instances: [{ ...a, vips: ["10.0.0.100", "10.0.0.101"] }] });
+    await rt.reload({ instances: [{ ...a, vips: ["10.0.0.100", "10.0.0.101"], accept: true }] });
+    expect(state(rt, "A")).toBe("MASTER");
+    expect(kernel.addressLog.filter((l) => l.startsWith("block") || l === "add 10.0.0.101/32")).toEqual([
+      "block A 10.0.0.100", "block A 10.0.0.100,10.0.0.101", "add 10.0.0.101/32", "block A ",
+    ]);
   });
 });

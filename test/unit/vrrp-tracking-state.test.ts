@@ -92,5 +92,7 @@ describe("small parsers", () => {
     expect(fifoLine("INSTANCE", "VI_1", "FAULT", 90)).toBe('INSTANCE "VI_1" FAULT 90\n');
     // Checked with keepalived 2.2.7: 'GROUP "G1" BACKUP 0', and the generic script gets "GROUP G1 BACKUP 0".
     expect(fifoLine("GROUP", "G", "MASTER", 0)).toBe('GROUP "G" MASTER 0\n');
+    // keepalived 2.2.7 vrrp_notify.c notify_fifo: the event in the state's place, the effective priority.
+    expect(fifoLine("INSTANCE", "VI_1", "MASTER_RX_LOWER_PRI", 150)).toBe('INSTANCE "VI_1" MASTER_RX_LOWER_PRI 150\n');
   });
 });

@@ -340,7 +340,7 @@ export function ipAddressText(v: VirtualIpConfig): string {
 // Routes and rules: `ip route` / `ip rule` syntax. The few options lbctl reasons about
 // are lifted out; the whole line is kept for the netlink layer.
 
-const ROUTE_TYPES = ["unicast", "blackhole", "unreachable", "prohibit", "throw", "local", "broadcast", "anycast", "multicast", "nat"];
+export const ROUTE_TYPES = ["unicast", "blackhole", "unreachable", "prohibit", "throw", "local", "broadcast", "anycast", "multicast", "nat"];
 
 export interface RouteConfig {
   /** Every word of the line, in order, as written. */
@@ -358,7 +358,7 @@ export interface RouteConfig {
 }
 
 /** Route options that take a value (from `ip route`); the rest are single words. */
-const ROUTE_VALUE_OPTS = new Set([
+export const ROUTE_VALUE_OPTS = new Set([
   "via", "gw", "or", "dev", "table", "tos", "dsfield", "protocol", "proto", "scope", "metric", "priority", "preference", "pref",
   "mtu", "hoplimit", "advmss", "rtt", "rttvar", "reordering", "window", "cwnd", "ssthresh", "realms", "rto_min", "initcwnd",
   "initrwnd", "features", "quickack", "congctl", "vrf", "nexthop", "weight", "src", "expires", "encap", "fastopen_no_cookie",
@@ -433,7 +433,7 @@ export interface RuleConfig {
   track_group?: string;
 }
 
-const RULE_VALUE_OPTS = new Set([
+export const RULE_VALUE_OPTS = new Set([
   "from", "to", "table", "lookup", "preference", "priority", "pref", "order", "tos", "dsfield", "fwmark", "realms", "iif", "oif",
   "goto", "suppress_prefixlength", "sup_pl", "suppress_ifgroup", "sup_group", "uidrange", "protocol", "ipproto", "ip_proto",
   "sport", "dport", "tun_id", "track_group", "not",

@@ -3,7 +3,7 @@
 // keepalived 2.2.7 binary with `keepalived -t`).
 import type { BlockSpec, Field, Model, ParseCtx, ValueType } from "../schema.ts";
 import { locOfKey, tomlKey, withDefaults } from "../schema.ts";
-import type { ConfNode } from "../tree.ts";
+import type { ConfNode, SourceLoc } from "../tree.ts";
 import { block, flag, int, ipAddress, lines, parseIp, word, wordLine, words } from "../values.ts";
 import {
   decimalIn, fifo, optionalInt, optionalWords, runAsUser, script,
@@ -14,6 +14,24 @@ import {
 // Structured global values.
 
 export interface SmtpServerConfig { host: string; port: number }
+
+/**
+ * `nftables [TABLE]`: the kernel takes table names of up to 255 bytes; keepalived ignores a longer one
+ * ("nftables table name too long - ignoring") and so does lbctl, as an error, instead of failing later.
+ */
+const nftTableName: ValueType<string[]> = (() => {
+  const base = optionalWords(1, undefined, "table name");
+  const tooLong = (v: string[] | undefined, loc: SourceLoc, ctx: ParseCtx): string[] | undefined => {
+    if (!v?.[0] || new TextEncoder().encode(v[0]).byteLength <= 255) return v;
+    ctx.diag.error(`nftables table name too long (${new TextEncoder().encode(v[0]).byteLength} bytes, at most 255) - ignoring`, loc);
+    return undefined;
+  };
+  return {
+    ...base,
+    fromConf: (node, ctx) => tooLong(base.fromConf(node, ctx), node.argLocs[0] ?? node.loc, ctx),
+    fromToml: (value, loc, ctx) => tooLong(base.fromToml(value, loc, ctx), loc, ctx),
+  };
+})();
 
 const smtpServer: ValueType<SmtpServerConfig> = {
   describe: "host [port]",
@@ -366,16 +384,16 @@ export const globalDefsSpec: BlockSpec = {
     bool("vrrp_higher_prio_send_advert", "As master, send one advert before yielding to a higher-priority advert."),
     { key: "vrrp_version", type: int(2, 3), default: 2, doc: "Default VRRP version (IPv6 instances always use 3)." },
     { key: "vrrp_iptables", type: optionalWords(2, undefined, "chain"), defaultDoc: "off", doc: "Use iptables chains (IN [OUT]) for no_accept; keepalived 2.2.7 without iptables support uses nftables instead." },
-    { key: "nftables", type: optionalWords(1, undefined, "table name"), defaultDoc: "off (table 'keepalived' when given alone)", doc: "Use nftables for no_accept and VMAC filtering." },
-    { key: "nftables_priority", type: int(-2147483648, 2147483647), default: -1, doc: "Priority of keepalived's nftables base chains." },
-    bool("nftables_ifindex", "Key IPv6 link-local nftables sets by interface index instead of name."),
-    bool("nftables_counters", "Add counters to keepalived's nftables rules."),
+    { key: "nftables", type: nftTableName, defaultDoc: "table 'keepalived'", doc: "Name of the nftables tables (ip and ip6) in which instances without accept (no_accept, strict mode) drop traffic to the VIPs they hold, as keepalived; used with or without this keyword, deleted on stop. lbctl adds no use_vmac rules there." },
+    { key: "nftables_priority", type: int(-2147483648, 2147483647), default: -1, doc: "Priority of that table's base chains (hooks input and output); the tables are built once, so a change applies after a restart." },
+    bool("nftables_ifindex", "Key link-local IPv6 VIPs by interface index also for dont_track_primary instances (which otherwise key them by interface name)."),
+    bool("nftables_counters", "A counter in each of those drop/accept rules."),
     { key: "nftables_ipvs", type: optionalWords(1, undefined, "table name"), defaultDoc: "off", doc: "nftables table for virtual_server_group fwmarks." },
     { key: "nftables_ipvs_priority", type: int(-2147483648, 2147483647), default: -1, doc: "Priority of the IPVS nftables chains." },
     { key: "nftables_ipvs_start_fwmark", type: int(1), default: 1000, doc: "First fwmark allocated for virtual_server_groups." },
     bool("vrrp_check_unicast_src", "In unicast mode, accept adverts only from configured peers."),
     bool("vrrp_skip_check_adv_addr", "Do not re-check advert addresses when the advert is from the same master as before."),
-    bool("vrrp_strict", "Enforce strict RFC compliance (no unicast, no auth, no preempt_delay, ...)."),
+    bool("vrrp_strict", "Enforce strict RFC compliance: no authentication, no accept mode on VRRPv2, no preempt_delay, no advert or GARPs in answer to a lower priority (unicast peers stay, as in keepalived 2.2.7)."),
     ...proc("vrrp", "VRRP"),
     ...proc("checker", "checker"),
     ...proc("bfd", "BFD"),
