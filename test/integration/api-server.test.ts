@@ -478,6 +478,36 @@ describe("issue 13: every well-formed request is answered (raw socket)", () => {
     expect(after.status).toBe(200);
   });
 
+  it("curl, as docs/api.md shows it: HTTP/1.1 and 1.0 without Host, JSON, chunked and 100-continue bodies, event streams", async () => {
+    const curl = async (...args: string[]) => {
+      const p = Bun.spawn({ cmd: ["curl", "-sS", "--max-time", "20", "--unix-socket", path, ...args], stdout: "pipe", stderr: "pipe" });
+      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      return { stdout, stderr, code };
+    };
+    expect(JSON.parse((await curl("http://lbctl/v1/status")).stdout).apiVersion).toBe(1);
+    const h10 = await curl("--http1.0", "-H", "Host:", "-v", "http://lbctl/v1/status");
+    expect(h10.stderr).toContain("> GET /v1/status HTTP/1.0");
+    expect(h10.stderr).not.toMatch(/^> Host:/m);
+    expect(JSON.parse(h10.stdout).apiVersion).toBe(1);
+    const before = slow.sup.reloadCount;
+    expect(JSON.parse((await curl("-X", "POST", "--data", "{}", "http://lbctl/v1/reload")).stdout).ok).toBe(true);
+    const chunked = await curl("-X", "POST", "-H", "Transfer-Encoding: chunked", "--data-binary", "{}", "-v", "http://lbctl/v1/reload");
+    expect(chunked.stderr).toContain("> Transfer-Encoding: chunked");
+    expect(JSON.parse(chunked.stdout).ok).toBe(true);
+    // A 2 KiB body (white space around {}) announced with Expect: the server says 100 Continue.
+    const body = join(tmp, "body.json");
+    await Bun.write(body, `{${" ".repeat(2048)}}`);
+    const expect100 = await curl("-X", "POST", "-H", "Expect: 100-continue", "--expect100-timeout", "15", "--data-binary", `@${body}`, "-v", "http://lbctl/v1/reload");
+    expect(expect100.stderr).toContain("< HTTP/1.1 100 Continue");
+    expect(JSON.parse(expect100.stdout).ok).toBe(true);
+    expect(slow.sup.reloadCount).toBe(before + 3);
+    const events = await curl("-N", "http://lbctl/v1/events?follow=0");
+    expect(events.code).toBe(0);
+    expect(events.stdout.trim().split("\n").every((l) => typeof JSON.parse(l).seq === "number")).toBe(true);
+    const tooLarge = await curl("-X", "POST", "-H", "Content-Type: application/json", "--data-binary", `{"x":"${"a".repeat(70_000)}"}`, "http://lbctl/v1/reload");
+    expect(JSON.parse(tooLarge.stdout)).toEqual({ error: { code: "too_large", message: "the request body is over 65536 bytes" } });
+  });
+
   it("a follower that goes away is unsubscribed; one that only half-closes keeps following", async () => {
     const subscribers = slow.events.subscriberCount;
     const follow = (halfClose: boolean) => {
