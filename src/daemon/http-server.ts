@@ -53,6 +53,9 @@ export function defaultMaxConnections(): number {
 /**
  * Raises the soft open-file limit to the hard one (the default soft limit is 1024, which 1,500 idle
  * API clients or a checker with many connections would exhaust). The children inherit it.
+ * Bun 1.4 already does this when it starts (measured: prlimit --nofile=1024:4096 gives a Bun
+ * process 4096); doing it here keeps lbctl's behaviour from depending on that. When the hard limit
+ * is 1024 too, the connection cap (half the limit) is what keeps a status call answerable.
  * Returns the change, or null when there was none to make.
  */
 export function raiseOpenFileLimit(): { from: bigint; to: bigint } | null {
