@@ -202,7 +202,8 @@ function rng(seed: number): () => number {
 }
 
 describe("fuzz (bounded, seeded)", () => {
-  const SEEDS = 400;
+  // LBCTL_FUZZ_CASES as in fuzz-decoders.test.ts, for a long run.
+  const SEEDS = Number(process.env.LBCTL_FUZZ_CASES ?? 400);
   const corpus = CASES.map((c) => enc.encode(c.input));
   const alphabet = enc.encode("\r\n :;,0123456789abcdefABCDEF\t\x00\x7f\xff-GETPOSTHTTP/1.chunkedContent-LengthTransfer-EncodingHostExpect100-continue");
 
@@ -244,7 +245,7 @@ describe("fuzz (bounded, seeded)", () => {
 
   it("random bytes alone", () => {
     const r = rng(4242);
-    for (let n = 0; n < 200; n++) {
+    for (let n = 0; n < Math.max(200, SEEDS / 2); n++) {
       const input = Uint8Array.from({ length: Math.floor(r() * 300) }, () => Math.floor(r() * 256));
       const out = run([input]);
       expect(out.length).toBeLessThanOrEqual(1);
