@@ -10,7 +10,7 @@ TEST_DEBS := keepalived iproute2 tcpdump nftables ipvsadm procps psmisc openssl 
 
 -include mk/*.mk
 
-.PHONY: all build demo deps test-deps test unit integration vm typecheck bench rpm clean
+.PHONY: all build demo deps test-deps test unit integration vm typecheck bench rpm clean fuzz
 
 all: build
 
@@ -58,6 +58,10 @@ test: deps test-deps typecheck build
 
 vm: deps build
 	$(BUN) --bun ./node_modules/.bin/vitest run test/integration/ipvs-vm.test.ts
+
+# The decoders' fuzz test at 1,000,000 cases each (make test runs 2,000).
+fuzz: deps
+	LBCTL_FUZZ_CASES=1000000 $(BUN) --bun ./node_modules/.bin/vitest run test/unit/fuzz-decoders.test.ts
 
 unit: deps build
 	$(BUN) --bun ./node_modules/.bin/vitest run test/unit
