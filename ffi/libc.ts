@@ -35,6 +35,8 @@ const lib = dlopen("libc.so.6", {
   pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
   signal: { args: [FFIType.i32, FFIType.u64], returns: FFIType.u64 },
   setns: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  getrlimit: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+  setrlimit: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
 });
@@ -369,6 +371,22 @@ export function mlockall(flags = MCL_CURRENT | MCL_FUTURE): void {
 /** Moves the calling thread into the namespace referred to by fd (e.g. an open /run/netns/NAME). */
 export function setns(fd: number, nstype = CLONE_NEWNET): void {
   check("setns", c.setns(fd, nstype));
+}
+
+// ---- resource limits ----
+export const RLIMIT_NOFILE = 7;
+export const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
+
+/** struct rlimit { rlim_t rlim_cur, rlim_max } (64-bit rlim_t on x86_64 and arm64). */
+export function getrlimit(resource: number): { soft: bigint; hard: bigint } {
+  const r = new BigUint64Array(2);
+  check("getrlimit", c.getrlimit(resource, ptr(r)));
+  return { soft: r[0]!, hard: r[1]! };
+}
+
+export function setrlimit(resource: number, soft: bigint, hard: bigint): void {
+  const r = BigUint64Array.of(soft, hard);
+  check("setrlimit", c.setrlimit(resource, ptr(r)));
 }
 
 // ---- byte helpers ----

@@ -1,6 +1,6 @@
 // The control API: versioned JSON over HTTP on a root-only unix socket (docs/api.md).
 // `route` is the whole API as a function of a request and a DaemonFacade, so it is tested
-// without a daemon; `serveControlApi` is the thin Bun.serve shell around it.
+// without a daemon; `serveControlApi` is the thin shell around it (http-server.ts).
 import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync, rmdirSync } from "node:fs";
 import { dirname } from "node:path";
 import {
@@ -10,6 +10,8 @@ import {
 } from "./api-types.ts";
 import { DEFAULT_DRAIN_FILE, DrainStore } from "./drain-store.ts";
 import { EventLog } from "./events.ts";
+import { headerValue, splitTarget, type HttpError, type HttpRequest } from "./http-parser.ts";
+import { raiseOpenFileLimit, serveHttp, type HttpResponse, type HttpServer } from "./http-server.ts";
 import { serveMetrics } from "./metrics.ts";
 
 export const DEFAULT_SOCKET = "/run/lbctl/lbctl.sock";
@@ -254,36 +256,44 @@ export function eventStream(facade: DaemonFacade, since: number, follow: boolean
 }
 
 // ---------------------------------------------------------------------------
-// The Bun.serve shell
+// The HTTP shell (http-server.ts: lbctl's own HTTP/1.1 server; Bun.serve did not answer pipelined
+// requests or a half-closed client, see issue 13)
 
-export interface ControlServer { socketPath: string; stop(): Promise<void> }
+export interface ControlServer { socketPath: string; readonly connections: number; readonly maxConnections: number; stop(): Promise<void> }
 
 const MAX_BODY = 64 * 1024;
 export const EPOCH_HEADER = "lbctl-epoch";
 
-/** One HTTP request through the router. */
-export async function handleHttp(request: Request, facade: DaemonFacade): Promise<Response> {
-  const url = new URL(request.url);
-  const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
-  if (body.length > MAX_BODY) return jsonResponse({ kind: "json", status: 413, body: { error: { code: "too_large", message: "request body too large" } } });
-  const r = await route({ method: request.method, path: url.pathname, query: url.searchParams, body, accept: request.headers.get("accept") ?? undefined }, facade);
+/** One parsed HTTP request through the router; `signal` aborts when the client goes (it ends an event stream). */
+export async function handleRequest(req: HttpRequest, facade: DaemonFacade, signal?: AbortSignal): Promise<HttpResponse> {
+  const target = splitTarget(req.target);
+  if (!target) return errorResponse({ status: 400, code: "bad_path", message: "the request target must be a path such as /v1/status" });
+  const body = new TextDecoder().decode(req.body);
+  const r = await route({ method: req.method, path: target.path, query: new URLSearchParams(target.query), body, accept: headerValue(req, "accept") }, facade);
   if (r.kind === "json") return jsonResponse(r);
   const type = r.format === "sse" ? "text/event-stream" : "application/x-ndjson";
-  return new Response(eventStream(facade, r.since, r.follow, r.format, request.signal), {
-    headers: { "content-type": type, "cache-control": "no-store", [EPOCH_HEADER]: String(r.epoch) },
-  });
+  return {
+    status: 200,
+    headers: { "Content-Type": type, "Cache-Control": "no-store", "Lbctl-Epoch": String(r.epoch) },
+    stream: eventStream(facade, r.since, r.follow, r.format, signal),
+  };
 }
 
-function jsonResponse(r: Extract<ApiResponse, { kind: "json" }>): Response {
-  return new Response(JSON.stringify(r.body) + "\n", { status: r.status, headers: { "content-type": "application/json", ...r.headers } });
+function jsonResponse(r: Extract<ApiResponse, { kind: "json" }>): HttpResponse {
+  return { status: r.status, headers: { "Content-Type": "application/json", ...r.headers }, body: JSON.stringify(r.body) + "\n" };
+}
+
+/** What the server answers for a request it could not read, a failing handler (500) and at its connection cap (503). */
+function errorResponse(e: HttpError): HttpResponse {
+  return jsonResponse({ kind: "json", status: e.status, body: { error: { code: e.code, message: e.message } } satisfies ApiErrorV1 });
 }
 
 /**
  * Listens on `socketPath` (0600, in a 0700 directory when it creates one). Access control is the
- * file mode: Bun.serve does not expose the peer's credentials (SO_PEERCRED), so only root (the
- * socket's owner) can connect. Refuses to take over a socket another process is listening on.
+ * file mode: only root (the socket's owner) can connect. Refuses to take over a socket another
+ * process is listening on.
  */
-export async function serveControlApi(o: { socketPath: string; facade: DaemonFacade }): Promise<ControlServer> {
+export async function serveControlApi(o: { socketPath: string; facade: DaemonFacade; maxConnections?: number; idleTimeoutMs?: number }): Promise<ControlServer> {
   const dir = dirname(o.socketPath);
   // A directory made here (/run/lbctl/NS for a net_namespace) goes at stop when empty, as
   // keepalived's /run/keepalived/NS does.
@@ -292,26 +302,26 @@ export async function serveControlApi(o: { socketPath: string; facade: DaemonFac
   await removeStaleSocket(o.socketPath);
   // umask first, so the socket is never reachable with a looser mode, even for an instant.
   const oldMask = process.umask(0o177);
-  let server: ReturnType<typeof Bun.serve>;
+  let server: HttpServer;
   try {
-    const options = {
+    server = serveHttp({
       unix: o.socketPath,
-      // Event streams stay open as long as the client follows. Bun honours idleTimeout on unix
-      // sockets (a silent stream is cut after 10 s otherwise) though its types omit it there.
-      idleTimeout: 0,
-      maxRequestBodySize: MAX_BODY,
-      fetch: (req: Request) => handleHttp(req, o.facade),
-      error: (e: Error) => new Response(JSON.stringify({ error: { code: "internal", message: e.message } }) + "\n", { status: 500, headers: { "content-type": "application/json" } }),
-    };
-    server = Bun.serve(options as unknown as Parameters<typeof Bun.serve>[0]);
+      handle: (req, signal) => handleRequest(req, o.facade, signal),
+      errorResponse,
+      limits: { maxBody: MAX_BODY },
+      maxConnections: o.maxConnections,
+      idleTimeoutMs: o.idleTimeoutMs,
+    });
   } finally {
     process.umask(oldMask);
   }
   chmodSync(o.socketPath, 0o600);
   return {
     socketPath: o.socketPath,
+    get connections() { return server.connections; },
+    maxConnections: server.maxConnections,
     async stop() {
-      await server.stop(true);
+      await server.stop();
       try { unlinkSync(o.socketPath); } catch { /* already gone */ }
       if (madeDir) { try { rmdirSync(dir); } catch { /* not empty: another daemon's socket is there */ } }
     },
@@ -474,7 +484,7 @@ export interface ControlPlaneOptions {
   drainFile?: string;
   /** From resolveMetricsListen(); null serves no metrics. */
   metrics: { hostname: string; port: number } | null;
-  log: { warning(m: string): void; notice(m: string): void };
+  log: { warning(m: string): void; notice(m: string): void; info?(m: string): void };
   eventCapacity?: number;
   now?: () => number;
 }
@@ -498,6 +508,14 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     supervisor: o.supervisor, events: new EventLog(o.eventCapacity ?? 1000), drains,
     configPath: o.configPath, configReason: o.configReason, version: o.version, pid: process.pid, now: o.now ?? Date.now,
   });
+  // Before the socket and the children (who inherit it): 1,024 open files, the usual default soft
+  // limit, is too few for many API clients or a checker with many real servers (issue 13).
+  try {
+    const raised = raiseOpenFileLimit();
+    if (raised) o.log.info?.(`open-file limit raised from ${raised.from} to ${raised.to}`);
+  } catch (e) {
+    o.log.warning(`cannot raise the open-file limit: ${e instanceof Error ? e.message : String(e)}`);
+  }
   const socketPath = o.socketPath ?? DEFAULT_SOCKET;
   const api = await serveControlApi({ socketPath, facade });
   let metrics: ReturnType<typeof serveMetrics> | null = null;

@@ -1,11 +1,15 @@
-// The control API over a real unix socket (Bun.serve) with a fake daemon behind it, the lbctl
-// commands against it as separate processes, root-only access checked as `nobody`, and the
-// metrics endpoint scraped over real HTTP on loopback.
+// The control API over a real unix socket (lbctl's own HTTP server, http-server.ts) with a fake
+// daemon behind it, raw HTTP/1.x over the socket (issue 13's faults), the lbctl commands against it
+// as separate processes, root-only access checked as `nobody`, and the metrics endpoint scraped
+// over real HTTP on loopback.
 import { chmodSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getrlimit, RLIMIT_NOFILE, setrlimit } from "../../ffi/libc.ts";
 import { serveControlApi, startControlPlane, type ControlServer } from "../../src/daemon/control-api.ts";
+import { raiseOpenFileLimit } from "../../src/daemon/http-server.ts";
 import { formatDrainFile } from "../../src/daemon/drain-store.ts";
 import { serveMetrics } from "../../src/daemon/metrics.ts";
 import { distBinary, lbctlCommand } from "../helpers/lbctl-bin.ts";
@@ -299,4 +303,375 @@ describe("startControlPlane", () => {
       await plane.stop();
     } finally { await blocker.stop(true); }
   });
+});
+
+// ---------------------------------------------------------------------------
+// Raw HTTP over the socket: what curl, socat or a script may send, byte for byte.
+
+interface RawResponse { status: number; headers: Record<string, string>; body: string }
+
+/**
+ * Sends `data` on a new connection (half-closing after it when asked) and reads until the server
+ * closes, `until` is satisfied, or 10 s pass (then `closed` is false: the server did not answer).
+ */
+function exchange(path: string, data: string | Uint8Array, o: { halfClose?: boolean; until?: (text: string) => boolean } = {}): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const c = connect(path);
+    let text = "";
+    const done = (closed: boolean) => { clearTimeout(timer); c.destroy(); resolve({ text, closed }); };
+    const timer = setTimeout(() => done(false), 10_000);
+    c.on("connect", () => { c.write(typeof data === "string" ? Buffer.from(data, "latin1") : data); if (o.halfClose) c.end(); });
+    c.on("data", (d) => { text += d.toString("latin1"); if (o.until?.(text)) done(false); });
+    c.on("close", () => done(true));
+    c.on("error", () => {});
+  });
+}
+
+/** Responses one after another: Content-Length, chunked, or (last) until close. */
+function parseResponses(text: string): RawResponse[] {
+  const out: RawResponse[] = [];
+  let rest = text;
+  while (rest.length > 0) {
+    const end = rest.indexOf("\r\n\r\n");
+    if (end < 0) throw new Error(`unfinished response head: ${JSON.stringify(rest.slice(0, 200))}`);
+    const [statusLine, ...lines] = rest.slice(0, end).split("\r\n");
+    const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(statusLine!)?.[1]);
+    const headers: Record<string, string> = {};
+    for (const l of lines) { const i = l.indexOf(":"); headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim(); }
+    rest = rest.slice(end + 4);
+    let body = "";
+    if (headers["transfer-encoding"] === "chunked") {
+      for (;;) {
+        const nl = rest.indexOf("\r\n");
+        const size = parseInt(rest.slice(0, nl), 16);
+        if (nl < 0 || Number.isNaN(size)) throw new Error(`bad chunk in ${JSON.stringify(rest.slice(0, 100))}`);
+        body += rest.slice(nl + 2, nl + 2 + size);
+        rest = rest.slice(nl + 2 + size + 2);
+        if (size === 0) break;
+      }
+    } else if (headers["content-length"] !== undefined) {
+      const n = Number(headers["content-length"]);
+      body = rest.slice(0, n);
+      rest = rest.slice(n);
+    } else { body = rest; rest = ""; }
+    out.push({ status, headers, body });
+  }
+  return out;
+}
+
+const STATUS = "GET /v1/status HTTP/1.1\r\nHost: lbctl\r\n\r\n";
+const DRAIN = (rs: string) => `POST /v1/virtual-servers/10.0.0.100%3A80/real-servers/${encodeURIComponent(rs)}/drain HTTP/1.1\r\nHost: lbctl\r\nContent-Length: 0\r\n\r\n`;
+
+describe("issue 13: every well-formed request is answered (raw socket)", () => {
+  // The fake children answer a status request after a turn of the event loop, as real ones do:
+  // with Bun.serve, only then did pipelined and half-closed requests go unanswered.
+  const slow = sampleFacade();
+  slow.sup.refreshStatus = async () => { slow.sup.refreshes++; await Bun.sleep(10); };
+  let path: string;
+  let s: ControlServer;
+  beforeAll(async () => {
+    path = join(tmp, "raw", "lbctl.sock");
+    s = await serveControlApi({ socketPath: path, facade: slow.facade });
+  });
+  afterAll(async () => { await s?.stop(); });
+
+  it("an HTTP/1.0 request without Host gets its status, then the server closes (was: 500 Invalid URL)", async () => {
+    const r = await exchange(path, "GET /v1/status HTTP/1.0\r\n\r\n");
+    expect(r.closed).toBe(true);
+    const [res, ...more] = parseResponses(r.text);
+    expect(more).toEqual([]);
+    expect(res!.status).toBe(200);
+    expect(res!.headers.connection).toBe("close");
+    expect(JSON.parse(res!.body).apiVersion).toBe(1);
+  });
+
+  it("requests pipelined in one write are all answered, in order, each after the one before (was: no answer)", async () => {
+    const r = await exchange(path, STATUS + DRAIN("10.0.0.2:80") + STATUS.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
+    expect(r.closed).toBe(true);
+    const res = parseResponses(r.text);
+    expect(res.map((x) => x.status)).toEqual([200, 200, 200]);
+    const drained = (x: RawResponse) => JSON.parse(x.body).virtualServers[0].realServers.find((rs: { key: string }) => rs.key === "10.0.0.2:80").drained;
+    expect(drained(res[0]!)).toBe(false);
+    expect(JSON.parse(res[1]!.body)).toEqual({ ok: true, message: "TCP 10.0.0.100:80 real server 10.0.0.2:80 drained" });
+    expect(drained(res[2]!)).toBe(true);
+    slow.drains.remove("TCP 10.0.0.100:80", "10.0.0.2:80");
+  });
+
+  it("a client that half-closes after its request gets the answer, then the server closes (was: none, though the action ran)", async () => {
+    const before = slow.sup.actions.length;
+    const r = await exchange(path, DRAIN("10.0.0.3:80"), { halfClose: true });
+    expect(r.closed).toBe(true);
+    const res = parseResponses(r.text);
+    expect(res.map((x) => [x.status, JSON.parse(x.body)])).toEqual([[200, { ok: true, message: "TCP 10.0.0.100:80 real server 10.0.0.3:80 drained" }]]);
+    expect(slow.sup.actions.length).toBe(before + 1);
+    // Pipelined and half-closed together: both answered.
+    const two = await exchange(path, STATUS + STATUS, { halfClose: true });
+    expect(parseResponses(two.text).map((x) => x.status)).toEqual([200, 200]);
+    slow.drains.remove("TCP 10.0.0.100:80", "10.0.0.3:80");
+  });
+
+  it.each([
+    ["HTTP/2.0", "GET /v1/status HTTP/2.0\r\nHost: lbctl\r\n\r\n", 505, "version_not_supported"],
+    ["no Host in HTTP/1.1", "GET /v1/status HTTP/1.1\r\n\r\n", 400, "bad_header"],
+    ["a request line of garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 400, "bad_request_line"],
+    ["9 KiB of headers", `GET /v1/status HTTP/1.1\r\nHost: lbctl\r\nX: ${"a".repeat(9000)}\r\n\r\n`, 431, "headers_too_large"],
+    ["a body over 64 KiB", "POST /v1/reload HTTP/1.1\r\nHost: lbctl\r\nContent-Length: 70000\r\n\r\n", 413, "too_large"],
+    ["both Content-Length and chunked", "POST /v1/reload HTTP/1.1\r\nHost: lbctl\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n", 400, "bad_framing"],
+    ["a gzip transfer coding", "POST /v1/reload HTTP/1.1\r\nHost: lbctl\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501, "not_implemented"],
+    ["a cut request, then half-close", "GET /v1/sta", 400, "incomplete_request"],
+  ])("%s: a JSON error, then the server closes", async (_name, data, status, code) => {
+    const r = await exchange(path, data, { halfClose: code === "incomplete_request" });
+    expect(r.closed).toBe(true);
+    const res = parseResponses(r.text);
+    expect(res).toHaveLength(1);
+    expect(res[0]!.status).toBe(status);
+    expect(res[0]!.headers.connection).toBe("close");
+    expect(JSON.parse(res[0]!.body).error.code).toBe(code);
+  });
+
+  it("a chunked request body is read; HEAD gets the head without the body", async () => {
+    const before = slow.sup.reloadCount;
+    const r = await exchange(path, "POST /v1/reload HTTP/1.1\r\nHost: lbctl\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n1\r\n}\r\n0\r\n\r\n" + "HEAD /v1/status HTTP/1.1\r\nHost: lbctl\r\nConnection: close\r\n\r\n");
+    const [reload, head] = r.text.split(/(?=HTTP\/1\.1 )/);
+    expect(parseResponses(reload!)[0]!.status).toBe(200);
+    expect(slow.sup.reloadCount).toBe(before + 1);
+    // No HEAD route: 405, with the length of the body it does not send.
+    expect(head).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n[^]*Content-Length: \d+\r\n[^]*\r\n\r\n$/);
+  });
+
+  it("event streams: chunked on HTTP/1.1 (the connection then serves the next request), until close on HTTP/1.0", async () => {
+    slow.facade.childEvent("check", { type: "rs-up", vsKey: "TCP 10.0.0.100:80", rs: "10.0.0.2:80", reason: "raw" });
+    const r = await exchange(path, "GET /v1/events?follow=0 HTTP/1.1\r\nHost: lbctl\r\n\r\n" + STATUS.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
+    const [events, status] = parseResponses(r.text);
+    expect(events!.headers["transfer-encoding"]).toBe("chunked");
+    expect(events!.headers["content-type"]).toBe("application/x-ndjson");
+    expect(events!.body.trim().split("\n").map((l) => JSON.parse(l).type)).toContain("real-server");
+    expect(status!.status).toBe(200);
+    const old = await exchange(path, "GET /v1/events?follow=0&format=sse HTTP/1.0\r\n\r\n");
+    expect(old.closed).toBe(true);
+    const [sse] = parseResponses(old.text);
+    expect(sse!.headers["transfer-encoding"]).toBeUndefined();
+    expect(sse!.headers.connection).toBe("close");
+    expect(sse!.body).toMatch(/^id: \d+\nevent: real-server\n/m);
+  });
+
+  it("60 seeded random and mutated inputs: each gets parseable answers or a close, and the server keeps serving", async () => {
+    let seed = 7;
+    const r = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 4294967296; };
+    let answered = 0;
+    const bases = [STATUS, DRAIN("10.0.0.9:80"), "POST /v1/reload HTTP/1.1\r\nHost: lbctl\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", "GET /v1/events?follow=0 HTTP/1.0\r\n\r\n"];
+    for (let n = 0; n < 60; n++) {
+      const bytes = [...Buffer.from(bases[Math.floor(r() * bases.length)]! + bases[Math.floor(r() * bases.length)]!, "latin1")];
+      for (let k = Math.floor(r() * 5); k >= 0; k--) {
+        const at = Math.floor(r() * bytes.length);
+        if (r() < 0.5) bytes[at] = Math.floor(r() * 256); else bytes.splice(at, 1);
+      }
+      if (n % 10 === 0) bytes.splice(0, bytes.length, ...Array.from({ length: 64 }, () => Math.floor(r() * 256)));
+      const got = await exchange(path, Uint8Array.from(bytes), { halfClose: true });
+      expect(got.closed, `input ${n}: the server closes once it answered a half-closed client`).toBe(true);
+      const answers = parseResponses(got.text);
+      for (const a of answers) expect([200, 400, 404, 405, 409, 413, 414, 431, 501, 505], `input ${n}`).toContain(a.status);
+      if (answers.length > 0) answered++;
+    }
+    // Each input is answered: whatever it is, a request or an error (the server is silent only on empty input).
+    expect(answered).toBe(60);
+    const after = await fetch("http://lbctl/v1/status", { unix: path });
+    expect(after.status).toBe(200);
+  });
+
+  it("curl, as docs/api.md shows it: HTTP/1.1 and 1.0 without Host, JSON, chunked and 100-continue bodies, event streams", async () => {
+    const curl = async (...args: string[]) => {
+      const p = Bun.spawn({ cmd: ["curl", "-sS", "--max-time", "20", "--unix-socket", path, ...args], stdout: "pipe", stderr: "pipe" });
+      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      return { stdout, stderr, code };
+    };
+    expect(JSON.parse((await curl("http://lbctl/v1/status")).stdout).apiVersion).toBe(1);
+    const h10 = await curl("--http1.0", "-H", "Host:", "-v", "http://lbctl/v1/status");
+    expect(h10.stderr).toContain("> GET /v1/status HTTP/1.0");
+    expect(h10.stderr).not.toMatch(/^> Host:/m);
+    expect(JSON.parse(h10.stdout).apiVersion).toBe(1);
+    const before = slow.sup.reloadCount;
+    expect(JSON.parse((await curl("-X", "POST", "--data", "{}", "http://lbctl/v1/reload")).stdout).ok).toBe(true);
+    const chunked = await curl("-X", "POST", "-H", "Transfer-Encoding: chunked", "--data-binary", "{}", "-v", "http://lbctl/v1/reload");
+    expect(chunked.stderr).toContain("> Transfer-Encoding: chunked");
+    expect(JSON.parse(chunked.stdout).ok).toBe(true);
+    // A 2 KiB body (white space around {}) announced with Expect: the server says 100 Continue.
+    const body = join(tmp, "body.json");
+    await Bun.write(body, `{${" ".repeat(2048)}}`);
+    const expect100 = await curl("-X", "POST", "-H", "Expect: 100-continue", "--expect100-timeout", "15", "--data-binary", `@${body}`, "-v", "http://lbctl/v1/reload");
+    expect(expect100.stderr).toContain("< HTTP/1.1 100 Continue");
+    expect(JSON.parse(expect100.stdout).ok).toBe(true);
+    expect(slow.sup.reloadCount).toBe(before + 3);
+    const events = await curl("-N", "http://lbctl/v1/events?follow=0");
+    expect(events.code).toBe(0);
+    expect(events.stdout.trim().split("\n").every((l) => typeof JSON.parse(l).seq === "number")).toBe(true);
+    const tooLarge = await curl("-X", "POST", "-H", "Content-Type: application/json", "--data-binary", `{"x":"${"a".repeat(70_000)}"}`, "http://lbctl/v1/reload");
+    expect(JSON.parse(tooLarge.stdout)).toEqual({ error: { code: "too_large", message: "the request body is over 65536 bytes" } });
+  });
+
+  it("a follower that goes away is unsubscribed; one that only half-closes keeps following", async () => {
+    const subscribers = slow.events.subscriberCount;
+    const follow = (halfClose: boolean) => {
+      const c = connect(path);
+      let text = "";
+      c.on("data", (d) => { text += d.toString(); });
+      c.on("connect", () => { c.write(`GET /v1/events?since=${slow.events.lastSeq} HTTP/1.1\r\nHost: lbctl\r\n\r\n`); if (halfClose) c.end(); });
+      return { c, text: () => text };
+    };
+    const gone = follow(false);
+    const half = follow(true);
+    await waitFor(() => slow.events.subscriberCount === subscribers + 2);
+    gone.c.destroy();
+    await waitFor(() => slow.events.subscriberCount === subscribers + 1);
+    slow.facade.childEvent("check", { type: "rs-down", vsKey: "TCP 10.0.0.100:80", rs: "10.0.0.2:80", reason: "half" });
+    await waitFor(() => half.text().includes("(half)"));
+    half.c.destroy();
+    await waitFor(() => slow.events.subscriberCount === subscribers);
+  });
+});
+
+async function waitFor(cond: () => boolean, what = "the condition"): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(10);
+  }
+}
+
+/** A connected idle client; a connect refused while the listen backlog is full is retried, as a client would. */
+async function openIdle(path: string): Promise<Socket & { closedByServer: boolean }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await openIdleOnce(path);
+    } catch (e) {
+      if (attempt >= 50 || !/ECONNREFUSED|EAGAIN/.test(String(e))) throw e;
+      await Bun.sleep(20);
+    }
+  }
+}
+
+function openIdleOnce(path: string): Promise<Socket & { closedByServer: boolean }> {
+  return new Promise((resolve, reject) => {
+    const c = connect(path) as Socket & { closedByServer: boolean };
+    c.closedByServer = false;
+    c.on("connect", () => resolve(c));
+    c.on("end", () => { c.closedByServer = true; });
+    c.on("close", () => { c.closedByServer = true; });
+    c.on("error", reject);
+  });
+}
+
+describe("connections: idle timeout and cap", () => {
+  it("an idle connection is closed after the idle timeout, a request that does not arrive whole gets 408; a silent event follower is not closed", async () => {
+    const d = sampleFacade();
+    const path = join(tmp, "idle", "lbctl.sock");
+    const s = await serveControlApi({ socketPath: path, facade: d.facade, idleTimeoutMs: 200 });
+    try {
+      const idle = await openIdle(path);
+      const follower = await openIdle(path);
+      follower.write(`GET /v1/events?since=${d.events.lastSeq} HTTP/1.1\r\nHost: lbctl\r\n\r\n`);
+      // A request dripped a byte at a time never completes: 408, then closed.
+      const drip = await openIdle(path);
+      let dripped = "";
+      drip.on("data", (b) => { dripped += b.toString(); });
+      const bytes = "GET /v1/status HTTP/1.1\r\nHost: lbctl\r\nX-Slow: " + "a".repeat(1000);
+      let i = 0;
+      const ticker = setInterval(() => { if (!drip.closedByServer) drip.write(bytes[i++ % bytes.length]!); }, 20);
+      try {
+        await waitFor(() => drip.closedByServer, "the dripping connection to be closed");
+      } finally { clearInterval(ticker); }
+      expect(parseResponses(dripped).map((x) => [x.status, JSON.parse(x.body).error.code])).toEqual([[408, "request_timeout"]]);
+      await waitFor(() => idle.closedByServer, "the idle connection to be closed");
+      // Well past the timeout, the follower is still open and still gets events.
+      await Bun.sleep(600);
+      expect(follower.closedByServer).toBe(false);
+      let text = "";
+      follower.on("data", (b) => { text += b.toString(); });
+      d.facade.childEvent("check", { type: "rs-down", vsKey: "TCP 10.0.0.100:80", rs: "10.0.0.2:80", reason: "still here" });
+      await waitFor(() => text.includes("still here"));
+      follower.destroy();
+    } finally { await s.stop(); }
+  });
+
+  it("at the cap the longest-idle connection makes room; when none is idle the newcomer gets 503", async () => {
+    const d = sampleFacade();
+    const path = join(tmp, "cap", "lbctl.sock");
+    const s = await serveControlApi({ socketPath: path, facade: d.facade, maxConnections: 2 });
+    try {
+      const a = await openIdle(path);
+      await Bun.sleep(20);
+      const b = await openIdle(path);
+      const r = await exchange(path, STATUS.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
+      expect(parseResponses(r.text)[0]!.status).toBe(200);
+      await waitFor(() => a.closedByServer, "the oldest idle connection to be closed");
+      expect(b.closedByServer).toBe(false);
+      b.destroy();
+      // Two followers: nothing idle to close.
+      const followers = [await openIdle(path), await openIdle(path)];
+      for (const f of followers) f.write("GET /v1/events HTTP/1.1\r\nHost: lbctl\r\n\r\n");
+      await waitFor(() => d.events.subscriberCount === 2);
+      const refused = await exchange(path, STATUS);
+      expect(refused.closed).toBe(true);
+      const [busy] = parseResponses(refused.text);
+      expect(busy!.status).toBe(503);
+      expect(JSON.parse(busy!.body).error).toEqual({ code: "busy", message: "the control API is serving 2 connections, its limit; try again later" });
+      for (const f of followers) expect(f.closedByServer).toBe(false);
+      for (const f of followers) f.destroy();
+    } finally { await s.stop(); }
+  });
+
+  it("raiseOpenFileLimit takes the soft open-file limit up to the hard one (startControlPlane calls it; Bun does too at start)", () => {
+    const own = getrlimit(RLIMIT_NOFILE);
+    if (own.hard <= 1024n) return; // nothing to raise to here
+    setrlimit(RLIMIT_NOFILE, 1024n, own.hard);
+    try {
+      expect(raiseOpenFileLimit()).toEqual({ from: 1024n, to: own.hard });
+      expect(getrlimit(RLIMIT_NOFILE)).toEqual({ soft: own.hard, hard: own.hard });
+      expect(raiseOpenFileLimit()).toBeNull();
+    } finally { setrlimit(RLIMIT_NOFILE, own.soft, own.hard); }
+  });
+
+  it("out of files (1,024, no way up), a server with 1,500 idle clients still answers a status call (issue 13)", async () => {
+    // This process holds the 1,500 clients: it needs the files too.
+    const own = getrlimit(RLIMIT_NOFILE);
+    if (own.soft < 4096n) { const n = own.hard < 4096n ? 4096n : own.hard; setrlimit(RLIMIT_NOFILE, n, n); }
+    const dir = join(tmp, "nofile");
+    mkdirSync(dir);
+    const path = join(dir, "lbctl.sock");
+    const script = join(dir, "serve.ts");
+    await Bun.write(script, `
+      import { startControlPlane } from ${JSON.stringify(join(ROOT, "src/daemon/control-api.ts"))};
+      import { FakeSupervisor } from ${JSON.stringify(join(ROOT, "test/unit/api-fixture.ts"))};
+      const sup = new FakeSupervisor();
+      sup.refreshStatus = async () => { await Bun.sleep(5); };
+      await startControlPlane({ supervisor: sup, configPath: "c", configReason: "given with -f", version: "v", socketPath: ${JSON.stringify(path)},
+        drainFile: ${JSON.stringify(join(dir, "drains.json"))}, metrics: null, log: { warning: console.error, notice: () => {} } });
+      console.log("up");
+      setInterval(() => {}, 1000);
+    `);
+    const child = Bun.spawn({ cmd: ["prlimit", "--nofile=1024:1024", BUN, script], stdout: "pipe", stderr: "inherit", env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" } });
+    const clients: (Socket & { closedByServer: boolean })[] = [];
+    try {
+      const reader = child.stdout.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe("up\n");
+      reader.releaseLock();
+      // One after another, a refused one (a full backlog) left out: Bun.serve, out of files,
+      // stopped accepting, its backlog filled, and the status call below was refused (EAGAIN).
+      for (let i = 0; i < 1500; i++) {
+        const c = await openIdleOnce(path).catch(() => null);
+        if (c) clients.push(c);
+      }
+      const r = await fetch("http://lbctl/v1/status", { unix: path, signal: AbortSignal.timeout(10_000) });
+      expect(r.status).toBe(200);
+      expect((await r.json() as { apiVersion: number }).apiVersion).toBe(1);
+      // The cap there is 512 (half the files): the oldest idle clients made room.
+      await waitFor(() => clients.filter((c) => c.closedByServer).length >= clients.length + 1 - 512, "the oldest idle clients to be closed");
+      expect(clients.slice(-50).every((c) => !c.closedByServer)).toBe(true);
+    } finally {
+      for (const c of clients) c.destroy();
+      child.kill("SIGKILL");
+      await child.exited;
+    }
+  });
+  // The same against `lbctl daemon` in a namespace: api-daemon-nofile.test.ts.
 });
