@@ -59,9 +59,9 @@ test: deps test-deps typecheck build
 vm: deps build
 	$(BUN) --bun ./node_modules/.bin/vitest run test/integration/ipvs-vm.test.ts
 
-# The decoders' fuzz test at 1,000,000 cases each (make test runs 2,000).
+# The fuzz tests (decoders, the control API request parser) at 1,000,000 cases each; make test runs a few thousand.
 fuzz: deps
-	LBCTL_FUZZ_CASES=1000000 $(BUN) --bun ./node_modules/.bin/vitest run test/unit/fuzz-decoders.test.ts
+	LBCTL_FUZZ_CASES=1000000 $(BUN) --bun ./node_modules/.bin/vitest run test/unit/fuzz-decoders.test.ts test/unit/api-http-parser.test.ts
 
 unit: deps build
 	$(BUN) --bun ./node_modules/.bin/vitest run test/unit
