@@ -468,13 +468,15 @@ async function api<T>(method: string, path: string): Promise<T> {
 /** Through lbctl's control API: IPVS counters read from the kernel, and drain/undrain reaching the kernel. */
 async function operatorChecks(): Promise<void> {
   const vs = `TCP ${NAT_VIP}:80`;
-  // The child reads counters every few seconds; the kernel's estimator has them at once.
+  // The child reads counters every few seconds, and the kernel's estimator folds its per-CPU counters
+  // into a service's and into each destination's at different moments: wait for both.
   const deadline = performance.now() + 10_000;
   let st: ApiStatus | undefined;
   while (performance.now() < deadline) {
     st = await api<ApiStatus>("GET", "/v1/status");
-    const rs = st.virtualServers.find((v) => v.key === vs)?.realServers ?? [];
-    if (rs.reduce((n, r) => n + (r.stats?.conns ?? 0), 0) >= 6) break;
+    const v = st.virtualServers.find((x) => x.key === vs);
+    const rs = v?.realServers ?? [];
+    if (rs.reduce((n, r) => n + (r.stats?.conns ?? 0), 0) >= 6 && (v?.stats?.conns ?? 0) >= 6) break;
     await sleep(300);
   }
   const v = st?.virtualServers.find((x) => x.key === vs);
