@@ -345,6 +345,12 @@ function onBackupAdvert(s: Stepper, adv: AdvertInfo): void {
     p.nopreempt ||
     adv.priority >= d.effectivePriority ||
     (p.preemptDelayMs > 0 && (d.preemptAt === null || d.preemptAt > s.now));
+  if (!honoured && d.vipsSet) {
+    // Holding the addresses after a restart, and a lower-priority router took over meanwhile: both hold
+    // the VIP now, so end it at once, as a master answers a lower priority (not at the end of the interval).
+    s.becomeMaster(`resume: ${adv.source} took over with lower priority ${adv.priority}, ours ${d.effectivePriority}`);
+    return;
+  }
   if (!honoured) {
     // Preempting: ignore the lower-priority master and let the down timer run out.
     s.log(`received lower priority (${adv.priority}) advert from ${adv.source} - discarding`);

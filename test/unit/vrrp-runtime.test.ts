@@ -443,6 +443,16 @@ describe("a VRRP process restarted after a crash (resume)", () => {
     expect(kernel.addressLog).toEqual(["del 10.0.0.101/24"]);
   });
 
+  it("a lower priority that took over meanwhile: MASTER at once (both hold the VIP until then)", async () => {
+    kernel.addresses.add("10.0.0.101/24");
+    const r = await start({ instances: [a] }, undefined, true);
+    const sent = kernel.sockets[0].sent.length;
+    kernel.sockets[0].deliver(advertFrom("10.0.0.9", 1, 50, ["10.0.0.101"]));
+    expect(state(r, "A")).toBe("MASTER");
+    expect(kernel.sockets[0].sent.length).toBeGreaterThan(sent);
+    expect(kernel.addressLog).toEqual([]);
+  });
+
   it("a fresh start (not a restart) deletes them as stale, as keepalived does", async () => {
     kernel.addresses.add("10.0.0.101/24");
     const r = await start({ instances: [a] });
