@@ -187,3 +187,47 @@ describe("chaos: each fault on an lbctl pair and on a keepalived pair, as the cl
     }, 60_000);
   }
 });
+
+describe("a three-node partition", () => {
+  it("{A} | {B, C}: a master on each side; healed, exactly one master (A) within three advert intervals", async () => {
+    const [pa, pb, pc] = await lab.namespaces("pa", "pb", "pc");
+    const P = "10.87.1";
+    await lab.lan("plan", [
+      { ns: pa!, ifname: "eth0", address: `${P}.1/24` },
+      { ns: pb!, ifname: "eth0", address: `${P}.2/24` },
+      { ns: pc!, ifname: "eth0", address: `${P}.3/24` },
+    ]);
+    const nodes = [[pa!, 150], [pb!, 100], [pc!, 50]] as const;
+    const sockets = nodes.map(([ns, prio]) => {
+      const file = join(workDir, `part-${prio}.conf`);
+      const socket = join(workDir, `part-${prio}.sock`);
+      writeFileSync(file, keepalivedConf({ name: "VI_1", interface: "eth0", vrid: 87, priority: prio, advertInt: 0.2, version: 3, vips: [`${P}.100/24`] }));
+      daemons.push(lab.spawnIn(ns, [...lbctlCommand(), "daemon", "-f", file, "--socket", socket]));
+      return { ns, socket };
+    });
+    const states = async () => Promise.all(sockets.map(async ({ ns, socket }) => {
+      const out = await lab.run(ns, [...lbctlCommand(), "status", "--json", "--socket", socket]).catch(() => "{}");
+      return (JSON.parse(out) as { vrrp?: { instances: { state: string }[] } }).vrrp?.instances[0]?.state ?? "?";
+    }));
+    const until = async (what: string, ok: (s: string[]) => boolean, ms: number) => {
+      const t0 = Date.now();
+      for (;;) {
+        const s = await states();
+        if (ok(s)) return;
+        if (Date.now() - t0 > ms) throw new Error(`${what}: states ${s.join(", ")}`);
+        await sleep(20);
+      }
+    };
+    await until("A master, B and C backup", (s) => s.join() === "MASTER,BACKUP,BACKUP", 10_000);
+    // A's side of the partition: nothing VRRP in or out of A (B and C still hear each other).
+    await lab.run(pa!, ["nft", "-f", "-"], { stdin: "table inet lbtpart {\n chain input {\n  type filter hook input priority 0;\n  ip protocol vrrp drop\n }\n chain output {\n  type filter hook output priority 0;\n  ip protocol vrrp drop\n }\n}\n" });
+    await until("a master on each side", (s) => s.join() === "MASTER,MASTER,BACKUP", 5000);
+    await lab.run(pa!, ["nft", "delete", "table", "inet", "lbtpart"]);
+    const healed = Date.now();
+    await until("exactly one master", (s) => s.filter((x) => x === "MASTER").length === 1, 3000);
+    const took = Date.now() - healed;
+    // Reading three statuses takes part of each round; what counts is the bound.
+    expect(took, `${took} ms to one master`).toBeLessThan(3 * 200 + 200);
+    expect((await states()).join()).toBe("MASTER,BACKUP,BACKUP");
+  }, 60_000);
+});
