@@ -116,6 +116,12 @@ bench-vrrp-isolation: build
 bench-rx-flood-memory: build
 	$(BUN) bench/rx-flood-memory/run.ts
 
+# One hour under reloads, packet noise, flapping real servers and API load: PSS, open files and CPU per
+# process every minute, lbctl beside keepalived.
+.PHONY: bench-soak
+bench-soak: build
+	$(BUN) bench/soak/run.ts
+
 # The demo's scenario (crash, preemption, graceful stop) as the client sees it, lbctl pair vs keepalived pair.
 .PHONY: bench-demo-failover
 bench-demo-failover: build

@@ -10,7 +10,7 @@ import { join } from "node:path";
 
 import { lbctlCommand } from "../helpers/lbctl-bin.ts";
 import { createLab, type Lab, type SpawnedProcess } from "../helpers/netns.ts";
-import { keepalivedConf, killStarted, removeWorkDir, sleep, startAddressSampler, startKeepalived, waitHolders, workDir, type AddressSample } from "./vrrp-lab.ts";
+import { holds, keepalivedConf, killStarted, removeWorkDir, sleep, startAddressSampler, startKeepalived, waitHolders, workDir, type AddressSample } from "./vrrp-lab.ts";
 
 let lab: Lab;
 let h1: string, h2: string;
@@ -230,4 +230,39 @@ describe("a three-node partition", () => {
     expect(took, `${took} ms to one master`).toBeLessThan(3 * 200 + 200);
     expect((await states()).join()).toBe("MASTER,BACKUP,BACKUP");
   }, 60_000);
+});
+
+describe("the file system", () => {
+  /** Runs `lbctl daemon` (or keepalived) inside a mount namespace of its own (ip netns exec's), after `setup`. */
+  function startWith(ns: string, setup: string, cmd: string[]): SpawnedProcess {
+    const p = lab.spawnIn(ns, ["sh", "-c", `${setup} && exec "$@"`, "sh", ...cmd]);
+    daemons.push(p);
+    return p;
+  }
+  const single = (tag: string) => {
+    const file = join(workDir, `${tag}.conf`);
+    writeFileSync(file, conf(150));
+    return file;
+  };
+
+  it("TMPDIR full: the daemon runs and becomes MASTER; configurations go over IPC, checks in JavaScript", async () => {
+    const full = join(workDir, "full");
+    const file = single("tmpfull");
+    const d = startWith(h1, `mkdir -p ${full} && mount -t tmpfs -o size=8k tmpfs ${full} && (dd if=/dev/zero of=${full}/fill bs=1k count=16 2>/dev/null; true)`,
+      ["env", `TMPDIR=${full}`, ...lbctlCommand(), "daemon", "-f", file, "--socket", join(workDir, "tmpfull.sock")]);
+    await waitHolders(lab, [h1, h2], VIP, [h1], 8000);
+    const out = d.output().stdout + d.output().stderr;
+    expect(out).toMatch(/cannot write the vrrp process's configuration file \(ENOSPC[^)]*\); sending it over IPC/);
+  }, 30_000);
+
+  it("/run read-only: the daemon says why and exits 1 without taking the VIP (keepalived 2.2.7: exits 0, its pid file unwritable)", async () => {
+    const file = single("rorun");
+    const d = startWith(h1, "mount -t tmpfs -o ro,size=4k tmpfs /run", [...lbctlCommand(), "daemon", "-f", file]);
+    expect(await d.exited).toBe(1);
+    expect(d.output().stderr).toMatch(/lbctl daemon: EROFS: read-only file system, mkdir '\/run\/lbctl'/);
+    expect(await holds(lab, h1, VIP)).toBe(false);
+    const k = startWith(h2, "mount -t tmpfs -o ro,size=4k tmpfs /run", ["keepalived", "-n", "-l", "-D", "-P", "-G", "-f", file]);
+    expect(await k.exited).toBe(0);
+    expect(k.output().stderr).toMatch(/pidfile_write : Cannot open \/run\/keepalived\.pid pidfile/);
+  }, 30_000);
 });
