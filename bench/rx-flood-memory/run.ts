@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLab } from "../../src/lab/netns.ts";
+import { pssKb } from "../vrrp-common.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const LBCTL = join(ROOT, "dist/lbctl");
@@ -16,7 +17,7 @@ const arg = (name: string, dflt: number) => { const i = process.argv.indexOf(nam
 const SECONDS = arg("--seconds", 60);
 
 const conf = (prio: number) => `vrrp_instance VI {\n  interface eth0\n  virtual_router_id 81\n  priority ${prio}\n  advert_int 1\n  virtual_ipaddress {\n    10.92.0.100/24\n  }\n}\n`;
-const pss = (pid: number): number => Number(/Pss:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))![1]) / 1024;
+const pss = (pid: number): number => pssKb([pid]) / 1024;
 const waitFile = async (f: string) => { for (let i = 0; i < 100 && !existsSync(f); i++) await Bun.sleep(50); };
 
 if (!existsSync(LBCTL)) { console.error("dist/lbctl is missing: run `make build`"); process.exit(1); }

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLab, type SpawnedProcess } from "../../src/lab/netns.ts";
+import { cpuTicks, pssKb } from "../vrrp-common.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const LBCTL = join(ROOT, "dist/lbctl");
@@ -25,12 +26,8 @@ const checks = `virtual_server 10.93.0.200 80 {\n  delay_loop 1\n  lvs_sched rr\
 interface Sample { pss: number; fds: number; cpu: number }
 function sample(pid: number): Sample | null {
   try {
-    const pss = Number(/Pss:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))![1]) / 1024;
-    const fds = readdirSync(`/proc/${pid}/fd`).length;
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const cpu = (Number(f[11]) + Number(f[12])) / TICKS; // utime + stime
-    return { pss, fds, cpu };
+    const fds = readdirSync(`/proc/${pid}/fd`).length; // throws once the process is gone
+    return { pss: pssKb([pid]) / 1024, fds, cpu: cpuTicks([pid]) / TICKS };
   } catch {
     return null;
   }

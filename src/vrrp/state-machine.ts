@@ -481,11 +481,16 @@ function fireTimer(s: Stepper, name: TimerName): void {
   }
 }
 
+/** Base priority plus tracking weights, kept in 1..254 as keepalived does (only an owner has 255). */
+function clampPriority(total: number): number {
+  return Math.max(1, Math.min(VRRP_PRIORITY_OWNER - 1, Math.trunc(total)));
+}
+
 function onPriorityChanged(s: Stepper, total: number): void {
   const { d } = s;
   // vrrp_track.c vrrp_set_effective_priority: the address owner's priority never moves.
   if (d.basePriority === VRRP_PRIORITY_OWNER) return;
-  const next = Math.max(1, Math.min(VRRP_PRIORITY_OWNER - 1, Math.trunc(total)));
+  const next = clampPriority(total);
   if (!Number.isFinite(next) || next === d.effectivePriority) return;
   s.log(`Changing effective priority from ${d.effectivePriority} to ${next}`);
   d.effectivePriority = next;
@@ -581,7 +586,7 @@ function onReconfigure(s: Stepper, params: VrrpInstanceParams, totalPriority: nu
   const p = d.params;
   d.basePriority = p.priority;
   d.effectivePriority =
-    p.priority === VRRP_PRIORITY_OWNER ? VRRP_PRIORITY_OWNER : Math.max(1, Math.min(VRRP_PRIORITY_OWNER - 1, Math.trunc(Number.isFinite(totalPriority) ? totalPriority : p.priority)));
+    p.priority === VRRP_PRIORITY_OWNER ? VRRP_PRIORITY_OWNER : clampPriority(Number.isFinite(totalPriority) ? totalPriority : p.priority);
   const changes: string[] = [];
   if (d.effectivePriority !== oldEffective) changes.push(`priority ${oldEffective} -> ${d.effectivePriority}`);
   if (p.advertIntervalMs !== before.advertIntervalMs) changes.push(`advert_int ${before.advertIntervalMs / 1000} -> ${p.advertIntervalMs / 1000} s`);

@@ -273,13 +273,8 @@ export class VipManager {
     const out = new Set<string>();
     const candidates = instances.filter((i) => i.addresses.length > 0);
     if (candidates.length === 0) return out;
-    let present: ReturnType<typeof parseAddressMessage>[];
-    try {
-      present = this.nl.requestSync(addressDumpRequest(), { dump: true, what: "dump addresses" }).map(parseAddressMessage);
-    } catch (e) {
-      this.log("error", `cannot list addresses: ${(e as Error).message}`);
-      return out;
-    }
+    const present = this.presentAddresses("cannot list addresses");
+    if (!present) return out;
     for (const { owner, addresses, defaultDev } of candidates) {
       const all = addresses.every((v) => {
         try {
@@ -292,6 +287,16 @@ export class VipManager {
       if (all) out.add(owner);
     }
     return out;
+  }
+
+  /** Every address on the system (one dump); null, logged with `failure`, when it cannot be read. */
+  private presentAddresses(failure: string): ReturnType<typeof parseAddressMessage>[] | null {
+    try {
+      return this.nl.requestSync(addressDumpRequest(), { dump: true, what: "dump addresses" }).map(parseAddressMessage);
+    } catch (e) {
+      this.log("error", `${failure}: ${(e as Error).message}`);
+      return null;
+    }
   }
 
   /** Records addresses already in place as `owner`'s (see holding()), without adding them. */
@@ -315,13 +320,8 @@ export class VipManager {
    */
   clearStale(instances: readonly { owner: string; addresses: readonly VipSpec[]; defaultDev: string }[]): string[] {
     if (instances.every((i) => i.addresses.length === 0)) return [];
-    let present: ReturnType<typeof parseAddressMessage>[];
-    try {
-      present = this.nl.requestSync(addressDumpRequest(), { dump: true, what: "dump addresses" }).map(parseAddressMessage);
-    } catch (e) {
-      this.log("error", `cannot list addresses to remove stale VIPs: ${(e as Error).message}`);
-      return [];
-    }
+    const present = this.presentAddresses("cannot list addresses to remove stale VIPs");
+    if (!present) return [];
     const removed: string[] = [];
     for (const { owner, addresses, defaultDev } of instances) {
       for (const v of addresses) {
